@@ -1,0 +1,1 @@
+"""Ray actors: thin shells that wire the services to Ray. Only here is Ray imported."""

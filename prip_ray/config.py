@@ -1,0 +1,194 @@
+"""Typed settings, composed from small parts and built once by the CLI or the app builder.
+
+Sources, highest priority first: explicit overrides (CLI flags), environment variables
+``PRIP_*`` (nested with ``__``, e.g. ``PRIP_DB__URL``, ``PRIP_STORE__S3__BUCKET``), then an
+optional YAML or TOML config file with the same nested keys, then the defaults below (the
+embedded default: SQLite and a local folder store under ``data_dir``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from prip_ray.errors import ConfigurationError
+
+
+class DbSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the PRIP DB, e.g. postgresql://prip@db/prip; "
+        "unset: SQLite file DATA_DIR/prip.db",
+    )
+    pool_size: int = 5
+    echo: bool = False
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str | None = None  # e.g. http://127.0.0.1:8333
+    region: str = "us-east-1"
+    bucket: str = "prip"
+    prefix: str = ""  # key prefix inside the bucket, e.g. "products/"
+    access_key_id: str | None = None  # None: the standard AWS credential chain
+    secret_access_key: SecretStr | None = None
+    max_attempts: int = 5
+    multipart_threshold_mb: int = 64
+    multipart_chunk_mb: int = 64
+
+
+class StoreSettings(BaseModel):
+    kind: Literal["local", "s3"] = "local"
+    local_root: Path | None = Field(default=None, description="unset: DATA_DIR/store")
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+
+class IngestSettings(BaseModel):
+    inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
+    quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
+    shards: int = Field(default=2, ge=1, description="ingestion shard actors")
+    qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
+    qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
+    qc_worker_cpus: float = Field(default=0.5, gt=0)
+    max_in_flight: int = Field(default=8, ge=1, description="products in QC per shard")
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    settle_s: float = Field(
+        default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
+    )
+    absent_files: Literal["accept", "reject"] = Field(
+        default="accept", description="manifest files absent from the package"
+    )
+    retention: str = Field(default="7d", description="EvictionDate = publication + this")
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_top: int = 20
+    max_top: int = 1000
+    max_skip: int = 10000
+    min_replicas: int = 1
+    max_replicas: int = 2
+    replica_cpus: float = 0.25
+    auth_cache_s: float = Field(default=30.0, description="cache of verified Basic logins")
+
+
+class RaySettings(BaseModel):
+    address: str | None = Field(default=None, description="unset: start a local Ray")
+    namespace: str = "prip"
+    num_cpus: int | None = None
+    detached: bool = Field(
+        default=False, description="actors outlive the process that started them (KubeRay)"
+    )
+    dashboard: bool = False
+
+
+class Settings(BaseSettings):
+    """All of prip-ray's configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRIP_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("prip-data")
+    db: DbSettings = Field(default_factory=DbSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
+
+    @property
+    def db_url(self) -> str:
+        return self.db.url or f"sqlite:///{(self.data_dir / 'prip.db').resolve()}"
+
+    @property
+    def inbox(self) -> Path:
+        return (self.ingest.inbox or self.data_dir / "inbox").resolve()
+
+    @property
+    def quarantine(self) -> Path:
+        return (self.ingest.quarantine or self.data_dir / "quarantine").resolve()
+
+    @property
+    def store_root(self) -> Path:
+        return (self.store.local_root or self.data_dir / "store").resolve()
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space (folders packed as tar before publication)."""
+        return (self.data_dir / "work").resolve()
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigurationError(f"cannot read config file {path}: {e}") from e
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
+        raise ConfigurationError(f"config file {path} is not valid: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"config file {path} must hold a mapping at the top")
+    return data
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: Mapping[str, Any]):
+        super().__init__(settings_cls)
+        self._data = dict(data)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from overrides > ``PRIP_*`` environment > config file > defaults."""
+    file_data = _read_config_file(config_file) if config_file else {}
+
+    class _WithFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, _FileSource(settings_cls, file_data)
+
+    try:
+        loaded = _WithFile(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as e:
+        raise ConfigurationError(str(e)) from e
+    # Hand out the plain class: it pickles across the Ray boundary without the closure.
+    return Settings.model_validate(loaded.model_dump())
+
+
+def settings_help() -> str:
+    """Every setting as its environment variable, for ``prip-ray up --help``."""
+    lines = ["Settings (environment variables; the same nested keys in --config):"]
+    lines += _field_lines(Settings, "PRIP_")
+    return "\n\n".join(lines)
+
+
+def _field_lines(model: type[BaseModel], prefix: str) -> list[str]:
+    lines = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines += _field_lines(annotation, f"{prefix}{name.upper()}__")
+            continue
+        default = info.get_default(call_default_factory=True)
+        about = f" {info.description}." if info.description else ""
+        lines.append(f"{prefix}{name.upper()}:{about} [default: {default}]")
+    return lines

@@ -1,0 +1,1 @@
+"""The PRIP DB: SQLAlchemy tables, sessions, repositories, migrations. Only here is SQLAlchemy."""

@@ -1,0 +1,1 @@
+"""Plain-Python domain: product naming, metadata, QC rules, quotas, retention. No frameworks."""

@@ -1,0 +1,40 @@
+"""Users and roles of the PRIP (who may search, who may download)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ROLES = ("download", "catalogue", "subscriptions", "admin")
+
+# What each role may do; admin may do everything.
+_GRANTS: dict[str, frozenset[str]] = {
+    "catalogue": frozenset({"search"}),
+    "download": frozenset({"search", "download"}),
+    "subscriptions": frozenset({"search", "subscribe"}),
+    "admin": frozenset({"search", "download", "subscribe", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    password_hash: str
+
+    def may(self, action: str) -> bool:
+        return not self.disabled and action in _GRANTS.get(self.role, frozenset())
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    return role
+
+
+def check_user_name(name: str) -> str:
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+        raise ValueError("a user name is 1-64 letters, digits or . _ - @")
+    return name

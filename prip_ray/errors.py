@@ -1,0 +1,95 @@
+"""The one error tree of prip-ray. No HTTP in here.
+
+PripError
+├── InvalidProductName      a file name fits no registered product type
+├── InvalidPackage          the product archive or folder cannot be read
+├── InvalidMetadata         Inventory_Metadata.xml / manifest.safe missing or malformed
+├── QualityCheckFailed      the product was read but fails a QC rule (reason says which)
+│   └── DuplicateProduct    a product with that name is already published
+├── ProductNotFound         no product with that Id (or it is no longer online)
+├── InvalidQuery            a malformed or unsupported OData query ($filter, $top, ...)
+├── RangeNotSatisfiable     a Range header that does not fit the product
+├── AuthenticationFailed    missing or wrong credentials
+├── PermissionDenied        authenticated, but the role does not allow it
+├── UserExists / UserNotFound
+├── StorageError            the object store failed (adapters raise it ``from`` the cause)
+└── ConfigurationError      settings that cannot work together
+
+Adapters translate library errors where they catch them (``raise StorageError(...) from e``);
+the HTTP layer maps this tree to status codes in one table (``prip_ray.serve.errors``).
+"""
+
+from __future__ import annotations
+
+
+class PripError(Exception):
+    """Base of every error prip-ray raises on purpose."""
+
+    code = "PripError"
+
+
+class InvalidProductName(PripError):
+    code = "InvalidProductName"
+
+
+class InvalidPackage(PripError):
+    code = "InvalidPackage"
+
+
+class InvalidMetadata(PripError):
+    code = "InvalidMetadata"
+
+
+class QualityCheckFailed(PripError):
+    code = "QualityCheckFailed"
+
+
+class DuplicateProduct(QualityCheckFailed):
+    code = "DuplicateProduct"
+
+
+class ProductNotFound(PripError):
+    code = "ProductNotFound"
+
+
+class InvalidQuery(PripError):
+    """A query the API cannot answer. ``position`` is the 0-based offset of ``token``."""
+
+    code = "InvalidQuery"
+
+    def __init__(self, message: str, *, token: str | None = None, position: int | None = None):
+        super().__init__(message)
+        self.token = token
+        self.position = position
+
+
+class RangeNotSatisfiable(PripError):
+    code = "RangeNotSatisfiable"
+
+    def __init__(self, message: str, *, length: int):
+        super().__init__(message)
+        self.length = length
+
+
+class AuthenticationFailed(PripError):
+    code = "Unauthorized"
+
+
+class PermissionDenied(PripError):
+    code = "Forbidden"
+
+
+class UserExists(PripError):
+    code = "UserExists"
+
+
+class UserNotFound(PripError):
+    code = "UserNotFound"
+
+
+class StorageError(PripError):
+    code = "StorageError"
+
+
+class ConfigurationError(PripError):
+    code = "ConfigurationError"

@@ -1,0 +1,1 @@
+"""The OData HTTP API (FastAPI) and its Ray Serve deployment."""

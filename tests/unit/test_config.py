@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+
+from prip_ray.config import load_settings, settings_help
+from prip_ray.errors import ConfigurationError
+
+
+def test_embedded_default_lives_under_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.db_url == f"sqlite:///{tmp_path / 'prip.db'}"
+    assert settings.inbox == tmp_path / "inbox"
+    assert settings.store_root == tmp_path / "store"
+    assert settings.store.kind == "local"
+
+
+def test_environment_beats_file_and_overrides_beat_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "prip.yaml"
+    config.write_text("ingest:\n  shards: 3\n  retention: 2d\nstore:\n  s3:\n    bucket: from-file\n")
+    monkeypatch.setenv("PRIP_STORE__S3__BUCKET", "from-env")
+    settings = load_settings(config, data_dir=tmp_path)
+    assert settings.ingest.shards == 3
+    assert settings.ingest.retention == "2d"
+    assert settings.store.s3.bucket == "from-env"
+    assert load_settings(config, data_dir=Path("/elsewhere")).data_dir == Path("/elsewhere")
+
+
+def test_toml_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "prip.toml"
+    config.write_text('[api]\nport = 9000\n[db]\nurl = "postgresql://prip@db/prip"\n')
+    settings = load_settings(config)
+    assert settings.api.port == 9000
+    assert settings.db_url == "postgresql://prip@db/prip"
+
+
+@pytest.mark.parametrize(
+    "content", ["ingest:\n  shards: 0\n", "nonsense: 1\n", "- a list\n", "ingest: [unclosed\n"]
+)
+def test_bad_config_is_a_configuration_error(tmp_path: Path, content: str) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigurationError):
+        load_settings(config)
+
+
+def test_help_lists_every_setting_as_an_environment_variable() -> None:
+    text = settings_help()
+    for name in ("PRIP_DATA_DIR", "PRIP_DB__URL", "PRIP_STORE__S3__ENDPOINT_URL", "PRIP_API__PORT"):
+        assert name in text
