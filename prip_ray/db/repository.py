@@ -1,0 +1,103 @@
+"""ProductRepository: the catalogue of published products in the PRIP DB."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import Engine, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from prip_ray.db import tables
+from prip_ray.db.queries import filter_clause, order_by_clauses
+from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
+from prip_ray.domain.products import Attribute, Product
+from prip_ray.errors import DuplicateProduct, ProductNotFound, StorageError
+from prip_ray.odata.options import QueryOptions
+
+products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    products: list[Product]
+    count: int | None  # set when $count=true was asked
+    more: bool = False  # more products follow this page
+
+
+class ProductRepository:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def publish(self, product: Product) -> None:
+        """Make ``product`` visible, and mark its ingestion published, in one transaction.
+
+        Only while the journal still holds this attempt: if recovery cancelled it (and deleted
+        its bytes) nothing is published and StorageError says the attempt must be retried.
+        """
+        try:
+            with self._engine.begin() as conn:
+                claimed = conn.execute(
+                    update(ingestions)
+                    .where(
+                        ingestions.c.name == product.name,
+                        ingestions.c.object_key == product.object_key,
+                        ingestions.c.state == "storing",
+                    )
+                    .values(state="published", updated_at=datetime.now(UTC))
+                )
+                if claimed.rowcount != 1:
+                    raise StorageError(f"{product.name}: ingestion attempt was cancelled")
+                conn.execute(insert(products), [product_row(product)])
+                rows = attribute_rows(product.id, product.attributes)
+                if rows:
+                    conn.execute(insert(attributes), rows)
+        except IntegrityError as e:
+            raise DuplicateProduct(f"{product.name} is already published") from e
+
+    def get(self, product_id: UUID) -> Product:
+        found = self._load(select(products).where(products.c.id == product_id))
+        if not found:
+            raise ProductNotFound(f"no product with Id {product_id}")
+        return found[0]
+
+    def by_name(self, name: str) -> Product | None:
+        found = self._load(select(products).where(products.c.name == name))
+        return found[0] if found else None
+
+    def search(self, options: QueryOptions) -> SearchResult:
+        query = select(products)
+        if options.filter is not None:
+            query = query.where(filter_clause(options.filter))
+        count = self._count(query) if options.count else None
+        page = query.order_by(*order_by_clauses(options.orderby))
+        # One row more than asked tells whether a next page exists, without a second query.
+        page = page.offset(options.skip).limit(options.top + 1)
+        with_attributes = "Attributes" in options.expand
+        found = self._load(page, with_attributes=with_attributes)
+        return SearchResult(found[: options.top], count, more=len(found) > options.top)
+
+    def _count(self, query: Select[tuple[object, ...]]) -> int:
+        counted = select(func.count()).select_from(query.with_only_columns(products.c.id).subquery())
+        with self._engine.connect() as conn:
+            return int(conn.execute(counted).scalar_one())
+
+    def _load(self, query: Select[tuple[object, ...]], with_attributes: bool = True) -> list[Product]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}
+        return [product_from_row(r, found.get(r["id"], ())) for r in rows]
+
+    @staticmethod
+    def _attributes(conn: object, ids: Sequence[UUID]) -> dict[UUID, list[Attribute]]:
+        grouped: dict[UUID, list[Attribute]] = defaultdict(list)
+        if not ids:
+            return grouped
+        query = select(attributes).where(attributes.c.product_id.in_(ids))
+        query = query.order_by(attributes.c.product_id, attributes.c.name)
+        for row in conn.execute(query).mappings():  # type: ignore[attr-defined]
+            grouped[row["product_id"]].append(attribute_from_row(row))
+        return grouped

@@ -1,0 +1,103 @@
+"""Mapping between domain Products and rows of the ``products``/``attributes`` tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
+
+_VALUE_COLUMN = {
+    "String": "string_value",
+    "Integer": "integer_value",
+    "Double": "double_value",
+    "Boolean": "boolean_value",
+    "DateTimeOffset": "datetime_value",
+}
+
+
+def value_column(value_type: str) -> str:
+    """The typed column that holds attributes of an OData attribute subtype."""
+    return _VALUE_COLUMN[value_type]
+
+
+def product_row(product: Product) -> dict[str, Any]:
+    footprint = product.footprint
+    bbox = footprint.bbox if footprint else (None, None, None, None)
+    return {
+        "id": product.id,
+        "name": product.name,
+        "product_type": product.product_type,
+        "content_type": product.content_type,
+        "content_length": product.content_length,
+        "origin_date": product.origin_date,
+        "publication_date": product.publication_date,
+        "eviction_date": product.eviction_date,
+        "modification_date": product.modification_date,
+        "content_start": product.content_date.start,
+        "content_end": product.content_date.end,
+        "online": product.online,
+        "production_type": product.production_type,
+        "object_key": product.object_key,
+        "checksums": [_checksum_json(c) for c in product.checksums],
+        "md5": product.checksum("MD5") or "",
+        "footprint": footprint.geojson if footprint else None,
+        "min_lon": bbox[0],
+        "min_lat": bbox[1],
+        "max_lon": bbox[2],
+        "max_lat": bbox[3],
+    }
+
+
+def attribute_rows(product_id: UUID, attributes: Iterable[Attribute]) -> list[dict[str, Any]]:
+    rows = []
+    for attribute in attributes:
+        row: dict[str, Any] = dict.fromkeys(_VALUE_COLUMN.values())
+        row.update(product_id=product_id, name=attribute.name, value_type=attribute.value_type)
+        row[value_column(attribute.value_type)] = attribute.value
+        rows.append(row)
+    return rows
+
+
+def product_from_row(row: Mapping[str, Any], attributes: Iterable[Attribute] = ()) -> Product:
+    footprint = None
+    if row["footprint"] is not None:
+        bbox = (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
+        footprint = Footprint(geojson=row["footprint"], bbox=bbox)
+    return Product(
+        id=row["id"],
+        name=row["name"],
+        product_type=row["product_type"],
+        content_type=row["content_type"],
+        content_length=row["content_length"],
+        origin_date=row["origin_date"],
+        publication_date=row["publication_date"],
+        eviction_date=row["eviction_date"],
+        modification_date=row["modification_date"],
+        content_date=TimeRange(row["content_start"], row["content_end"]),
+        object_key=row["object_key"],
+        online=row["online"],
+        production_type=row["production_type"],
+        footprint=footprint,
+        checksums=tuple(_checksum_from_json(c) for c in row["checksums"]),
+        attributes=tuple(attributes),
+    )
+
+
+def attribute_from_row(row: Mapping[str, Any]) -> Attribute:
+    value_type = row["value_type"]
+    return Attribute(row["name"], value_type, row[value_column(value_type)])
+
+
+def _checksum_json(checksum: Checksum) -> dict[str, str]:
+    return {
+        "Algorithm": checksum.algorithm,
+        "Value": checksum.value,
+        "ChecksumDate": checksum.date.isoformat(),
+    }
+
+
+def _checksum_from_json(data: Mapping[str, str]) -> Checksum:
+    return Checksum(data["Algorithm"], data["Value"], datetime.fromisoformat(data["ChecksumDate"]))

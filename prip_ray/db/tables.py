@@ -1,0 +1,140 @@
+"""The PRIP DB schema as SQLAlchemy Core tables (PostgreSQL in production, SQLite embedded).
+
+Migrations in ``prip_ray/db/migrations`` create exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are UTC everywhere; stored naive in UTC so SQLite compares them correctly."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC timestamp is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("product_type", String(64), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("content_length", BigInteger, nullable=False),
+    Column("origin_date", UtcDateTime, nullable=False),
+    Column("publication_date", UtcDateTime, nullable=False),
+    Column("eviction_date", UtcDateTime, nullable=False),
+    Column("modification_date", UtcDateTime, nullable=False),
+    Column("content_start", UtcDateTime, nullable=False),
+    Column("content_end", UtcDateTime, nullable=False),
+    Column("online", Boolean, nullable=False, default=True),
+    Column("production_type", String(32), nullable=False),
+    Column("object_key", String(1024), nullable=False),
+    # Checksums as published: [{"Algorithm", "Value", "ChecksumDate"}]; MD5 also in its own
+    # column so a re-delivered product can be recognised without parsing JSON.
+    Column("checksums", JSON, nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("footprint", JSON, nullable=True),  # GeoJSON geometry
+    # Bounding box of the footprint, for an index-assisted first pass of Intersects.
+    Column("min_lon", Float, nullable=True),
+    Column("min_lat", Float, nullable=True),
+    Column("max_lon", Float, nullable=True),
+    Column("max_lat", Float, nullable=True),
+    Index(None, "publication_date", "id"),
+    Index(None, "content_start"),
+    Index(None, "content_end"),
+    Index(None, "product_type"),
+    Index(None, "eviction_date"),
+)
+
+attributes = Table(
+    "attributes",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(64), primary_key=True),
+    Column("value_type", String(16), nullable=False),
+    # One typed column per OData attribute subtype, so comparisons use the right ordering.
+    Column("string_value", Text, nullable=True),
+    Column("integer_value", BigInteger, nullable=True),
+    Column("double_value", Float, nullable=True),
+    Column("boolean_value", Boolean, nullable=True),
+    Column("datetime_value", UtcDateTime, nullable=True),
+    Index(None, "name", "string_value"),
+    Index(None, "name", "integer_value"),
+    Index(None, "name", "double_value"),
+    Index(None, "name", "datetime_value"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Intent log of the ingestor: a row is written before bytes go to the object store, so that
+# after a crash recovery knows which objects may be orphans and which inbox files are done.
+ingestions = Table(
+    "ingestions",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("object_key", String(1024), nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # "storing" | "published"
+    Column("source", String(2048), nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
