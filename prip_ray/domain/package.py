@@ -1,0 +1,39 @@
+"""What a single read of a product package tells: its files, checksums and key documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INVENTORY_FILE = "Inventory_Metadata.xml"
+MANIFEST_FILE = "manifest.safe"
+
+FOLDER = "folder"
+TAR = "tar"
+TAR_GZ = "tar.gz"
+ZIP = "zip"
+FILE = "file"  # one plain file: a jp2, an OLQC report, raw telemetry
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    size: int
+    sha3_256: str  # lower-case hex, as manifest.safe checksums are compared
+
+
+@dataclass(frozen=True)
+class PackageScan:
+    """``files`` are keyed by their path inside the PDI folder (``IMG_DATA/x.jp2``)."""
+
+    format: str
+    size: int  # bytes of the package as published
+    md5: str
+    blake3: str
+    root: str = ""  # the PDI folder name inside the archive ("" if files sit at the top)
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    inventory: bytes | None = None
+    manifest: bytes | None = None
+
+    @property
+    def content_bytes(self) -> int:
+        """Sum of the file sizes, the figure Inventory_Metadata's Data_Size declares."""
+        return sum(entry.size for entry in self.files.values())

@@ -1,0 +1,214 @@
+"""Read and write product packages (PDI folders, tar, gzip'd tar, zip) from the file system.
+
+``scan_package`` reads a package once: the raw bytes feed MD5 and BLAKE3 (the published
+checksums) while the archive is unpacked on the fly to hash each member with SHA3-256 (what
+manifest.safe declares). The format comes from the content, not the extension: real S2 PDIs
+named ``.tar`` are gzip'd. Members that would escape the folder (absolute paths, ``..``,
+links, devices) make the package invalid rather than being skipped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+import blake3
+
+from prip_ray.domain.package import (
+    FILE,
+    INVENTORY_FILE,
+    MANIFEST_FILE,
+    TAR,
+    TAR_GZ,
+    ZIP,
+    FileEntry,
+    PackageScan,
+)
+from prip_ray.errors import InvalidPackage
+
+CHUNK = 1 << 20
+MAX_DOCUMENT = 16 << 20  # Inventory_Metadata.xml / manifest.safe larger than this are refused
+
+
+class _HashingReader:
+    """A file object that hashes every byte it hands out (MD5 + BLAKE3)."""
+
+    def __init__(self, raw: IO[bytes]):
+        self._raw = raw
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.blake3 = blake3.blake3()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.md5.update(data)
+        self.blake3.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+
+def scan_package(path: Path) -> PackageScan:
+    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read."""
+    try:
+        kind = sniff_format(path)
+        with path.open("rb") as raw:
+            reader = _HashingReader(raw)
+            if kind in (TAR, TAR_GZ):
+                files, documents, root = _scan_tar(reader, kind)
+            elif kind == ZIP:
+                files, documents, root = _scan_zip(path)
+            else:
+                files, documents, root = _scan_plain(path, reader), {}, ""
+            reader.drain()
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
+        raise InvalidPackage(f"{path.name}: unreadable package: {e}") from e
+    return PackageScan(
+        format=kind,
+        size=reader.size,
+        md5=reader.md5.hexdigest(),
+        blake3=reader.blake3.hexdigest(),
+        root=root,
+        files=files,
+        inventory=documents.get(INVENTORY_FILE),
+        manifest=documents.get(MANIFEST_FILE),
+    )
+
+
+def sniff_format(path: Path) -> str:
+    with path.open("rb") as f:
+        head = f.read(512)
+    if head[:2] == b"\x1f\x8b":
+        return TAR_GZ
+    if head[:4] == b"PK\x03\x04":
+        return ZIP
+    if len(head) == 512 and head[257:262] == b"ustar":
+        return TAR
+    return FILE
+
+
+def _scan_tar(
+    reader: _HashingReader, kind: str
+) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    mode = "r|gz" if kind == TAR_GZ else "r|"
+    members: dict[str, FileEntry] = {}
+    documents: dict[str, bytes] = {}
+    with tarfile.open(fileobj=reader, mode=mode) as archive:  # type: ignore[call-overload]
+        for member in archive:
+            path = _safe_path(member.name)
+            if member.isdir():
+                continue
+            if not member.isfile():
+                raise InvalidPackage(f"member {member.name} is a link or device, not a file")
+            stream = archive.extractfile(member)
+            assert stream is not None  # a regular file always has a stream
+            members[path], document = _hash_member(stream, path)
+            if document is not None:
+                documents[path] = document
+    return _rooted(members, documents)
+
+
+def _scan_zip(path: Path) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    members: dict[str, FileEntry] = {}
+    documents: dict[str, bytes] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = _safe_path(info.filename)
+            if info.is_dir():
+                continue
+            if (info.external_attr >> 28) == 0o12:  # a symlink stored in the zip
+                raise InvalidPackage(f"member {info.filename} is a link, not a file")
+            with archive.open(info) as stream:
+                members[name], document = _hash_member(stream, name)
+            if document is not None:
+                documents[name] = document
+    return _rooted(members, documents)
+
+
+def _scan_plain(path: Path, reader: _HashingReader) -> dict[str, FileEntry]:
+    sha3 = hashlib.sha3_256()
+    size = 0
+    while chunk := reader.read(CHUNK):
+        sha3.update(chunk)
+        size += len(chunk)
+    return {path.name: FileEntry(size, sha3.hexdigest())}
+
+
+def _hash_member(stream: IO[bytes], path: str) -> tuple[FileEntry, bytes | None]:
+    keep = PurePosixPath(path).name in (INVENTORY_FILE, MANIFEST_FILE)
+    sha3 = hashlib.sha3_256()
+    kept = bytearray()
+    size = 0
+    while chunk := stream.read(CHUNK):
+        sha3.update(chunk)
+        size += len(chunk)
+        if keep and len(kept) <= MAX_DOCUMENT:
+            kept += chunk
+    if keep and size > MAX_DOCUMENT:
+        raise InvalidPackage(f"{path} is {size} bytes, more than a metadata file can be")
+    return FileEntry(size, sha3.hexdigest()), bytes(kept) if keep else None
+
+
+def _safe_path(name: str) -> str:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or name.startswith("\\") or ":" in path.parts[0]:
+        raise InvalidPackage(f"member {name!r} would be written outside the product folder")
+    return str(path)
+
+
+def _rooted(
+    members: dict[str, FileEntry], documents: dict[str, bytes]
+) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    """Strip the PDI folder name when every member sits under one folder."""
+    tops = {PurePosixPath(p).parts[0] for p in members}
+    nested = all(len(PurePosixPath(p).parts) > 1 for p in members)
+    if len(tops) != 1 or not nested:
+        return members, _top_documents(documents, ""), ""
+    root = tops.pop()
+    cut = len(root) + 1
+    return {p[cut:]: e for p, e in members.items()}, _top_documents(documents, root), root
+
+
+def _top_documents(documents: dict[str, bytes], root: str) -> dict[str, bytes]:
+    """Only the PDI's own Inventory_Metadata.xml / manifest.safe, not one in a sub-folder."""
+    prefix = f"{root}/" if root else ""
+    return {
+        name: documents[prefix + name]
+        for name in (INVENTORY_FILE, MANIFEST_FILE)
+        if prefix + name in documents
+    }
+
+
+def write_folder_as_tar(folder: Path, destination: Path) -> Path:
+    """Write ``folder`` as a plain tar holding the folder itself, files sorted (reproducible)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as archive:
+        archive.add(folder, arcname=folder.name, recursive=False)
+        for path in _walk(folder):
+            if path.is_symlink():
+                raise InvalidPackage(f"{path} is a link: PDI folders hold plain files only")
+            archive.add(
+                path,
+                arcname=f"{folder.name}/{path.relative_to(folder).as_posix()}",
+                recursive=False,
+            )
+    return destination
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        base = Path(dirpath)
+        for name in dirnames:
+            yield base / name
+        for name in sorted(filenames):
+            yield base / name

@@ -1,0 +1,55 @@
+"""Inspect one product package: read it once, quality-check it, derive its metadata.
+
+This is the CPU-heavy half of ingestion (hashing, XML), run by the QC workers; it touches
+neither the DB nor the object store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prip_ray.domain.inventory import parse_inventory
+from prip_ray.domain.manifest import parse_manifest
+from prip_ray.domain.metadata import build_metadata
+from prip_ray.domain.naming import parse_name
+from prip_ray.domain.product_types import ProductTypeRegistry
+from prip_ray.domain.products import ProductMetadata
+from prip_ray.domain.qc import QcPolicy, QcReport, quality_check
+from prip_ray.pdi import scan_package
+
+
+@dataclass(frozen=True)
+class Inspection:
+    metadata: ProductMetadata
+    report: QcReport
+
+
+def inspect_package(
+    package: Path,
+    published_name: str,
+    *,
+    registry: ProductTypeRegistry,
+    policy: QcPolicy,
+    origin_date: datetime,
+    now: datetime,
+) -> Inspection:
+    """Raise a QC error (InvalidProductName, InvalidPackage, InvalidMetadata,
+    QualityCheckFailed) if the product must not be published."""
+    name = parse_name(published_name)
+    rule = registry.match(name)
+    scan = scan_package(package)
+    inventory = parse_inventory(scan.inventory) if scan.inventory is not None else None
+    manifest = parse_manifest(scan.manifest) if scan.manifest is not None else None
+    report = quality_check(name, rule, scan, inventory, manifest, policy)
+    metadata = build_metadata(
+        name,
+        rule,
+        scan,
+        inventory,
+        published_name=published_name,
+        origin_date=origin_date,
+        checksum_date=now,
+    )
+    return Inspection(metadata, report)
