@@ -1,0 +1,161 @@
+"""S3 (AWS, SeaweedFS, MinIO, Ceph...) as object store, through boto3.
+
+The client is built lazily in the process that uses it (an actor, a replica), never shipped
+through Ray. boto3's managed transfer does multipart uploads above the threshold, and S3
+only shows an object once its upload is complete, which is the atomicity the port asks for.
+Every botocore/boto3 failure leaves here as StorageError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.exceptions import Boto3Error
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prip_ray.config import S3Settings
+from prip_ray.errors import StorageError
+
+CHUNK = 1 << 20
+MB = 1 << 20
+_FAILURES = (BotoCoreError, ClientError, Boto3Error)
+
+
+def s3_client(settings: S3Settings) -> Any:
+    secret = settings.secret_access_key.get_secret_value() if settings.secret_access_key else None
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=secret,
+        config=Config(
+            retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+            s3={"addressing_style": "path"},
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
+
+
+class S3ObjectStore:
+    def __init__(self, settings: S3Settings, client_factory: Callable[[], Any] | None = None):
+        self._settings = settings
+        self._factory = client_factory or (lambda: s3_client(settings))
+        self._client: Any = None
+        self._transfer = TransferConfig(
+            multipart_threshold=settings.multipart_threshold_mb * MB,
+            multipart_chunksize=settings.multipart_chunk_mb * MB,
+        )
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    @property
+    def bucket(self) -> str:
+        return self._settings.bucket
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as e:
+            if _status(e) not in (403, 404):
+                raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
+        except _FAILURES as e:
+            raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except ClientError as e:
+            if _code(e) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise StorageError(f"cannot create bucket {self.bucket}: {e}") from e
+        except _FAILURES as e:
+            raise StorageError(f"cannot create bucket {self.bucket}: {e}") from e
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            self._upload(key, path)
+        except ClientError as e:
+            if _code(e) != "NoSuchBucket":
+                raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
+            self.ensure_bucket()  # a fresh deployment: the first product creates the bucket
+            try:
+                self._upload(key, path)
+            except ClientError as again:
+                raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {again}") from again
+
+    def _upload(self, key: str, path: Path) -> None:
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key), Config=self._transfer)
+        except Boto3Error as e:  # S3UploadFailedError wraps the ClientError
+            cause = e.__context__
+            if isinstance(cause, ClientError):
+                raise cause from e
+            raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
+        except (BotoCoreError, OSError) as e:
+            raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        byte_range = f"bytes={start}-{'' if end is None else end}"
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=byte_range)[
+                "Body"
+            ]
+        except _FAILURES as e:
+            raise StorageError(f"cannot read {key} from s3://{self.bucket}: {e}") from e
+        return self._chunks(body, key)
+
+    def _chunks(self, body: Any, key: str) -> Iterator[bytes]:
+        try:
+            with body:
+                yield from body.iter_chunks(CHUNK)
+        except _FAILURES as e:
+            raise StorageError(f"reading {key} from s3://{self.bucket} broke off: {e}") from e
+
+    def size(self, key: str) -> int | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as e:
+            if _status(e) == 404:
+                return None
+            raise StorageError(f"cannot stat {key} in s3://{self.bucket}: {e}") from e
+        except _FAILURES as e:
+            raise StorageError(f"cannot stat {key} in s3://{self.bucket}: {e}") from e
+        return int(head["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except _FAILURES as e:
+            raise StorageError(f"cannot delete {key} from s3://{self.bucket}: {e}") from e
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        cut = len(self._settings.prefix)
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix)
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][cut:]
+        except _FAILURES as e:
+            raise StorageError(f"cannot list s3://{self.bucket}: {e}") from e
+
+    def _key(self, key: str) -> str:
+        return self._settings.prefix + key
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
