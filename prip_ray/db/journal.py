@@ -40,7 +40,9 @@ class IngestionJournal:
             ).first()
             values = {"object_key": object_key, "md5": md5, "state": "storing", "source": source}
             if found is None:
-                conn.execute(insert(ingestions).values(name=name, attempts=1, updated_at=now, **values))
+                conn.execute(
+                    insert(ingestions).values(name=name, attempts=1, updated_at=now, **values)
+                )
             else:
                 conn.execute(
                     update(ingestions)
@@ -50,7 +52,9 @@ class IngestionJournal:
 
     def get(self, name: str) -> JournalEntry | None:
         with self._engine.connect() as conn:
-            row = conn.execute(select(ingestions).where(ingestions.c.name == name)).mappings().first()
+            row = (
+                conn.execute(select(ingestions).where(ingestions.c.name == name)).mappings().first()
+            )
         return JournalEntry(**row) if row else None
 
     def entries(self) -> list[JournalEntry]:

@@ -16,9 +16,12 @@ from prip_ray.db.queries import filter_clause, order_by_clauses
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.domain.products import Attribute, Product
 from prip_ray.errors import DuplicateProduct, ProductNotFound, StorageError
+from prip_ray.odata.ast import has_geometry
+from prip_ray.odata.evaluate import matches
 from prip_ray.odata.options import QueryOptions
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
+SHAPE_BATCH = 500  # candidates loaded at a time for the exact geometric test
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,49 @@ class ProductRepository:
         query = select(products)
         if options.filter is not None:
             query = query.where(filter_clause(options.filter))
+        ordered = query.order_by(*order_by_clauses(options.orderby))
+        if has_geometry(options.filter):
+            return self._search_shapes(ordered, options)
         count = self._count(query) if options.count else None
-        page = query.order_by(*order_by_clauses(options.orderby))
         # One row more than asked tells whether a next page exists, without a second query.
-        page = page.offset(options.skip).limit(options.top + 1)
+        page = ordered.offset(options.skip).limit(options.top + 1)
         with_attributes = "Attributes" in options.expand
         found = self._load(page, with_attributes=with_attributes)
         return SearchResult(found[: options.top], count, more=len(found) > options.top)
 
+    def _search_shapes(
+        self, ordered: Select[tuple[object, ...]], options: QueryOptions
+    ) -> SearchResult:
+        """SQL gave a superset (bounding boxes); the footprints' real shapes decide here."""
+        assert options.filter is not None
+        wanted = options.skip + options.top + 1
+        hits: list[Product] = []
+        count = offset = 0
+        while True:
+            batch = self._load(ordered.offset(offset).limit(SHAPE_BATCH))
+            for product in batch:
+                if matches(options.filter, product):
+                    count += 1
+                    if len(hits) < wanted:
+                        hits.append(product)
+            offset += len(batch)
+            if len(batch) < SHAPE_BATCH or (len(hits) >= wanted and not options.count):
+                break
+        end = options.skip + options.top
+        return SearchResult(
+            hits[options.skip : end], count if options.count else None, more=len(hits) > end
+        )
+
     def _count(self, query: Select[tuple[object, ...]]) -> int:
-        counted = select(func.count()).select_from(query.with_only_columns(products.c.id).subquery())
+        counted = select(func.count()).select_from(
+            query.with_only_columns(products.c.id).subquery()
+        )
         with self._engine.connect() as conn:
             return int(conn.execute(counted).scalar_one())
 
-    def _load(self, query: Select[tuple[object, ...]], with_attributes: bool = True) -> list[Product]:
+    def _load(
+        self, query: Select[tuple[object, ...]], with_attributes: bool = True
+    ) -> list[Product]:
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
             found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}

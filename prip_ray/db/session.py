@@ -44,6 +44,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA case_sensitive_like=ON")  # OData contains() is case-sensitive
         cursor.close()
 
     return engine

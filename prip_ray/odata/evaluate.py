@@ -1,0 +1,93 @@
+"""Evaluate a ``$filter`` AST against one Product in memory.
+
+Used where SQL cannot decide: the exact geometric test after the bounding-box prefilter, and
+subscriptions matching a newly published product against each subscriber's filter.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from prip_ray.domain.footprint import geometry_of
+from prip_ray.domain.products import Product
+from prip_ray.odata import ast
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+_FUNCTIONS: dict[str, Callable[[str, str], bool]] = {
+    "contains": lambda text, part: part in text,
+    "startswith": str.startswith,
+    "endswith": str.endswith,
+}
+_PRODUCT_VALUES: dict[str, Callable[[Product], Any]] = {
+    "Id": lambda p: p.id,
+    "Name": lambda p: p.name,
+    "ContentType": lambda p: p.content_type,
+    "ContentLength": lambda p: p.content_length,
+    "OriginDate": lambda p: p.origin_date,
+    "PublicationDate": lambda p: p.publication_date,
+    "EvictionDate": lambda p: p.eviction_date,
+    "ModificationDate": lambda p: p.modification_date,
+    "Online": lambda p: p.online,
+    "ProductionType": lambda p: p.production_type,
+    "ContentDate/Start": lambda p: p.content_date.start,
+    "ContentDate/End": lambda p: p.content_date.end,
+}
+
+
+def matches(node: ast.Node, product: Product) -> bool:
+    return _eval(node, lambda name: _PRODUCT_VALUES[name](product), product)
+
+
+def _eval(node: ast.Node, value_of: Callable[[str], Any], product: Product) -> bool:
+    if isinstance(node, ast.And):
+        return _eval(node.left, value_of, product) and _eval(node.right, value_of, product)
+    if isinstance(node, ast.Or):
+        return _eval(node.left, value_of, product) or _eval(node.right, value_of, product)
+    if isinstance(node, ast.Not):
+        return not _eval(node.operand, value_of, product)
+    if isinstance(node, ast.Intersects):
+        return product.footprint is not None and geometry_of(product.footprint).intersects(
+            node.geometry
+        )
+    if isinstance(node, ast.Lambda):
+        return _lambda(node, product)
+    value = value_of(node.prop.name)
+    if value is None:
+        return False
+    if isinstance(node, ast.Compare):
+        return _compare(node.op, value, node.value)
+    if isinstance(node, ast.In):
+        return value in node.values
+    return _FUNCTIONS[node.name](value, node.value)
+
+
+def _compare(op: str, value: Any, literal: Any) -> bool:
+    try:
+        return _OPERATORS[op](value, literal)
+    except TypeError:  # e.g. an Integer attribute compared with a string: no match
+        return False
+
+
+def _lambda(node: ast.Lambda, product: Product) -> bool:
+    if node.collection == "Checksum":
+        items = [
+            {"Algorithm": c.algorithm, "Value": c.value, "ChecksumDate": c.date}
+            for c in product.checksums
+        ]
+    else:
+        items = [
+            {"Name": a.name, "Value": a.value}
+            for a in product.attributes
+            if node.value_type is None or a.value_type == node.value_type
+        ]
+    results = (_eval(node.condition, item.get, product) for item in items)
+    return any(results) if node.quantifier == "any" else all(results)
