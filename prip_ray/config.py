@@ -57,6 +57,9 @@ class IngestSettings(BaseModel):
     qc_worker_cpus: float = Field(default=0.5, gt=0)
     max_in_flight: int = Field(default=8, ge=1, description="products in QC per shard")
     poll_interval_s: float = Field(default=1.0, gt=0)
+    retry_base_s: float = Field(
+        default=2.0, gt=0, description="first wait after a storage failure; doubles, max 5 min"
+    )
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )

@@ -55,3 +55,14 @@ def tar_with(target: Path, members: dict[str, bytes]) -> Path:
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
     return target
+
+
+def drop(source: Path, inbox: Path, name: str | None = None) -> Path:
+    """Deliver ``source`` into ``inbox`` as a production chain does: write under a hidden
+    name, then rename, so the ingestor never sees a half-written product."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / (name or source.name)
+    partial = inbox / f".{target.name}.part"
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+    return target

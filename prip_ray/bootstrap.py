@@ -1,0 +1,76 @@
+"""Composition root: builds engines, stores and services from Settings.
+
+Called inside each actor, replica or CLI process (never at import, never shipped through
+Ray): each process gets its own SQLAlchemy engine and boto3 client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from prip_ray.config import Settings
+from prip_ray.db.journal import IngestionJournal
+from prip_ray.db.migrate import upgrade
+from prip_ray.db.repository import ProductRepository
+from prip_ray.db.session import create_db_engine
+from prip_ray.db.users import UserRepository
+from prip_ray.domain.product_types import default_registry
+from prip_ray.domain.qc import QcPolicy
+from prip_ray.domain.retention import parse_duration
+from prip_ray.ports import ObjectStore
+from prip_ray.services.ingest import IngestService
+from prip_ray.storage.factory import build_object_store
+from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+
+
+@dataclass
+class Components:
+    """Lazily built parts of one process; build what a process needs and nothing more."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        db = self.settings.db
+        return create_db_engine(self.settings.db_url, pool_size=db.pool_size, echo=db.echo)
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        store = self.settings.store
+        return build_object_store(store.kind, local_root=self.settings.store_root, s3=store.s3)
+
+    @cached_property
+    def products(self) -> ProductRepository:
+        return ProductRepository(self.engine)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.engine)
+
+    @cached_property
+    def inbox(self) -> LocalInbox:
+        return LocalInbox(self.settings.inbox, self.settings.ingest.settle_s)
+
+    @cached_property
+    def ingest(self) -> IngestService:
+        ingest = self.settings.ingest
+        return IngestService(
+            store=self.store,
+            repository=self.products,
+            journal=IngestionJournal(self.engine),
+            quarantine=LocalQuarantine(self.settings.quarantine),
+            registry=default_registry(),
+            policy=QcPolicy(absent_files=ingest.absent_files),
+            retention=parse_duration(ingest.retention),
+            work_dir=self.settings.work_dir,
+        )
+
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,119 @@
+"""The inbox (a local or shared folder the production chain drops products into) and the
+quarantine folder where rejected products wait, each with the reason it was refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Names the production chain uses while a file is still being written.
+_IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    name: str
+    path: Path
+    modified: datetime
+
+    @property
+    def published_name(self) -> str:
+        """A PDI folder is published as a tar of it."""
+        return published_name(self.path)
+
+
+def published_name(source: Path) -> str:
+    return source.name + ".tar" if source.is_dir() else source.name
+
+
+class LocalInbox:
+    """Lists products that are complete: not hidden, not in progress, unchanged for a while."""
+
+    def __init__(self, root: Path, settle_s: float = 2.0):
+        self.root = root
+        self._settle_s = settle_s
+        root.mkdir(parents=True, exist_ok=True)
+
+    def ready(self) -> list[InboxItem]:
+        now = time.time()
+        items = []
+        for entry in sorted(self.root.iterdir(), key=lambda p: p.name):
+            if _in_progress(entry.name):
+                continue
+            try:
+                modified = _newest_mtime(entry)
+            except FileNotFoundError:  # taken by someone else meanwhile
+                continue
+            if now - modified >= self._settle_s:
+                items.append(InboxItem(entry.name, entry, datetime.fromtimestamp(modified, UTC)))
+        return items
+
+    def __contains__(self, path: Path) -> bool:
+        return path.parent.resolve() == self.root.resolve()
+
+
+def _in_progress(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES)
+
+
+def _newest_mtime(path: Path) -> float:
+    if not path.is_dir():
+        return path.stat().st_mtime
+    return max((p.stat().st_mtime for p in _walk(path)), default=path.stat().st_mtime)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for dirpath, _dirs, files in os.walk(folder):
+        yield Path(dirpath)
+        for file in files:
+            yield Path(dirpath, file)
+
+
+def remove_source(path: Path) -> None:
+    """Remove an ingested inbox entry (file or PDI folder); already gone is fine."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+class LocalQuarantine:
+    """Rejected products, each beside a ``<name>.reason.json`` that says why."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
+        target = self._free_target(source.name)
+        if move:
+            shutil.move(str(source), target)
+        elif source.is_dir():
+            shutil.copytree(source, target)
+        elif source.exists():
+            shutil.copy2(source, target)
+        record = {
+            "name": source.name,
+            "source": str(source),
+            "code": code,
+            "reason": reason,
+            "quarantined_at": datetime.now(UTC).isoformat(),
+        }
+        Path(f"{target}.reason.json").write_text(json.dumps(record, indent=2) + "\n")
+        return target
+
+    def reasons(self) -> list[dict[str, str]]:
+        return [json.loads(p.read_text()) for p in sorted(self.root.glob("*.reason.json"))]
+
+    def _free_target(self, name: str) -> Path:
+        target = self.root / name
+        if not target.exists():
+            return target
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        return self.root / f"{name}.{stamp}"
