@@ -1,0 +1,35 @@
+"""Connect to (or start) Ray and start the PRIP's actors on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+
+from prip_ray.actors.factory import start_ingestion
+from prip_ray.config import Settings
+
+
+def connect(settings: Settings) -> None:
+    """Join ``settings.ray.address`` or start a local Ray instance for this process."""
+    if ray.is_initialized():
+        return
+    options: dict[str, Any] = {"namespace": settings.ray.namespace}
+    if settings.ray.address:
+        options["address"] = settings.ray.address
+    else:
+        options.update(num_cpus=settings.ray.num_cpus, include_dashboard=settings.ray.dashboard)
+    ray.init(**options)
+
+
+def start_actors(settings: Settings) -> list[Any]:
+    return start_ingestion(settings)
+
+
+def stop_actors(handles: list[Any]) -> None:
+    for handle in handles:
+        ray.kill(handle)
+
+
+def disconnect() -> None:
+    ray.shutdown()

@@ -1,0 +1,130 @@
+"""IngestShard: a Ray actor that owns one shard of the inbox and feeds a pool of QC workers.
+
+It only coordinates: which products are its own and ready (``ShardPlan``), how many are in
+flight (backpressure), how many QC workers it needs (``desired_workers``). After a restart it
+resumes from the inbox and the ingestion journal, not from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import ray
+from ray.exceptions import RayActorError, RayTaskError
+
+from prip_ray.actors.factory import qc_worker_class
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings
+from prip_ray.domain.backoff import Backoff, RetrySchedule
+from prip_ray.services.dispatch import ShardPlan, desired_workers
+
+log = logging.getLogger(__name__)
+
+STALE_ATTEMPT = timedelta(minutes=30)  # an upload this old without progress was abandoned
+
+
+class IngestShard:
+    def __init__(self, settings: Settings, shard: int, shards: int):
+        self._settings = settings
+        self._components = Components(settings)
+        self._plan = ShardPlan(shard, shards, settings.ingest.max_in_flight)
+        self._worker_cls = qc_worker_class(settings)
+        self._workers: list[Any] = []
+        self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
+        self._counts: Counter[str] = Counter()
+        self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._recovered = False
+        self._thread = threading.Thread(target=self._run, name=f"shard-{shard}", daemon=True)
+        self._thread.start()
+
+    def poll_once(self) -> dict[str, Any]:
+        """One round: recover once, collect finished products, send ready ones to QC."""
+        with self._lock:
+            if not self._recovered:
+                self._recover()
+            self._collect(timeout=0)
+            ready = self._components.inbox.ready()
+            names = {name for name, _ in self._in_flight.values()}
+            now = time.monotonic()
+            batch = self._plan.select(ready, names, due=lambda n: self._retries.due(n, now))
+            self._size_pool(len(self._in_flight) + len(batch))
+            for item in batch:
+                self._submit(str(item.path), item.name)
+            return self._stats()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return self._stats()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # keep polling: a DB or store outage must not end the shard
+                log.exception("ingest shard %d: poll failed", self._plan.shard)
+            self._stop.wait(self._settings.ingest.poll_interval_s)
+
+    def _recover(self) -> None:
+        inbox = self._components.inbox
+        resolved = self._components.ingest.recover(
+            owns=self._plan.owns,
+            in_inbox=lambda source: source.startswith(str(inbox.root) + "/"),
+            stale_after=STALE_ATTEMPT,
+        )
+        self._counts["recovered"] += resolved
+        self._recovered = True
+
+    def _submit(self, path: str, name: str) -> None:
+        worker = min(self._workers, key=self._load_of)
+        self._in_flight[worker.ingest.remote(path)] = (name, worker)
+        self._counts["submitted"] += 1
+
+    def _collect(self, timeout: float) -> None:
+        if not self._in_flight:
+            return
+        done, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=timeout)
+        for ref in done:
+            name, _worker = self._in_flight.pop(ref)
+            try:
+                outcome = ray.get(ref)
+                self._counts[outcome["status"]] += 1
+                if outcome["status"] == "retry":  # a downstream failed: try again later
+                    self._retries.failed(name, time.monotonic())
+                else:
+                    self._retries.succeeded(name)
+            except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
+                self._counts["worker_failed"] += 1
+                log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
+
+    def _size_pool(self, load: int) -> None:
+        ingest = self._settings.ingest
+        wanted = desired_workers(load, ingest.qc_workers_min, ingest.qc_workers_max)
+        while len(self._workers) < wanted:
+            self._workers.append(self._worker_cls.remote(self._settings))
+        idle = [w for w in self._workers if self._load_of(w) == 0]
+        while len(self._workers) > wanted and idle:
+            worker = idle.pop()
+            self._workers.remove(worker)
+            ray.kill(worker)
+
+    def _load_of(self, worker: Any) -> int:
+        return sum(1 for _, w in self._in_flight.values() if w == worker)
+
+    def _stats(self) -> dict[str, Any]:
+        return {
+            "shard": self._plan.shard,
+            "in_flight": len(self._in_flight),
+            "backing_off": len(self._retries),
+            "workers": len(self._workers),
+            **self._counts,
+        }
