@@ -1,0 +1,92 @@
+"""Products as OData JSON, with the property names and shapes of the PRIP interface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from prip_ray.domain.footprint import to_ewkt
+from prip_ray.domain.products import Attribute, Product
+
+PRODUCT_PROPERTIES = (
+    "Id",
+    "Name",
+    "ContentType",
+    "ContentLength",
+    "OriginDate",
+    "PublicationDate",
+    "ModificationDate",
+    "EvictionDate",
+    "Online",
+    "Checksum",
+    "ContentDate",
+    "ProductionType",
+    "Footprint",
+    "GeoFootprint",
+)
+
+
+def odata_datetime(value: datetime) -> str:
+    """``2025-08-01T07:42:12.646Z``; microseconds kept when they are not whole milliseconds."""
+    value = value.astimezone(UTC)
+    fraction = f"{value.microsecond:06d}"
+    fraction = fraction[:3] if fraction.endswith("000") else fraction
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+
+
+def product_json(
+    product: Product, *, with_attributes: bool = False, select: Sequence[str] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "@odata.mediaContentType": product.content_type,
+        "Id": str(product.id),
+        "Name": product.name,
+        "ContentType": product.content_type,
+        "ContentLength": product.content_length,
+        "OriginDate": odata_datetime(product.origin_date),
+        "PublicationDate": odata_datetime(product.publication_date),
+        "ModificationDate": odata_datetime(product.modification_date),
+        "EvictionDate": odata_datetime(product.eviction_date),
+        "Online": product.online,
+        "Checksum": [
+            {
+                "Algorithm": c.algorithm,
+                "Value": c.value,
+                "ChecksumDate": odata_datetime(c.date),
+            }
+            for c in product.checksums
+        ],
+        "ContentDate": {
+            "Start": odata_datetime(product.content_date.start),
+            "End": odata_datetime(product.content_date.end),
+        },
+        "ProductionType": product.production_type,
+        "Footprint": to_ewkt(product.footprint) if product.footprint else None,
+        "GeoFootprint": product.footprint.geojson if product.footprint else None,
+    }
+    if select is not None:
+        keep = set(select) | {"@odata.mediaContentType", "Id"}
+        body = {k: v for k, v in body.items() if k in keep}
+    if with_attributes:
+        body["Attributes"] = [attribute_json(a) for a in product.attributes]
+    return body
+
+
+def attribute_json(attribute: Attribute) -> dict[str, Any]:
+    value = attribute.value
+    return {
+        "@odata.type": f"#OData.CSC.{attribute.value_type}Attribute",
+        "Name": attribute.name,
+        "ValueType": attribute.value_type,
+        "Value": odata_datetime(value) if isinstance(value, datetime) else value,
+    }
+
+
+def collection_context(entity_set: str, *, expand: Sequence[str] = ()) -> str:
+    suffix = "(" + ",".join(f"{e}()" for e in expand) + ")" if expand else ""
+    return f"$metadata#{entity_set}{suffix}"
+
+
+def entity_context(entity_set: str, *, expand: Sequence[str] = ()) -> str:
+    return collection_context(entity_set, expand=expand) + "/$entity"

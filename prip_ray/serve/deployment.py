@@ -1,0 +1,72 @@
+"""The OData API as a Ray Serve application: ``app_builder(args) -> Application``.
+
+Works with ``serve run prip_ray.serve.deployment:app_builder`` and with a Serve config file
+(``import_path: prip_ray.serve.deployment:app_builder``, ``args: {config_file: ...}``). Each
+replica builds its own engine and store client from settings, in its own process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from ray import serve
+from ray.serve import Application
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings, load_settings
+from prip_ray.serve.app import ApiServices, create_app
+from prip_ray.services.auth import Authenticator
+
+
+class ODataReplica:
+    """One replica of the API; the FastAPI app is built here, on the replica."""
+
+    def __init__(self, settings: Settings):
+        self._components = Components(settings)
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        components = self._components
+        api = components.settings.api
+        return create_app(
+            ApiServices(
+                products=components.products,
+                store=components.store,
+                authenticator=Authenticator(components.users, cache_seconds=api.auth_cache_s),
+                settings=api,
+            )
+        )
+
+
+def odata_application(settings: Settings) -> Application:
+    api = settings.api
+    deployment = serve.deployment(
+        name="odata",
+        autoscaling_config={
+            "min_replicas": api.min_replicas,
+            "max_replicas": api.max_replicas,
+            "target_ongoing_requests": 8,
+        },
+        ray_actor_options={"num_cpus": api.replica_cpus},
+        max_ongoing_requests=32,
+    )(serve.ingress()(ODataReplica))
+    return deployment.bind(settings)
+
+
+def app_builder(args: dict[str, Any]) -> Application:
+    config_file = args.get("config_file")
+    settings = load_settings(Path(config_file) if config_file else None)
+    return odata_application(settings)
+
+
+def deploy(settings: Settings) -> str:
+    """Run the API on the connected Ray cluster; returns its base URL."""
+    api = settings.api
+    serve.start(http_options={"host": api.host, "port": api.port})
+    serve.run(odata_application(settings), name="prip", route_prefix="/", blocking=False)
+    return f"http://{api.host}:{api.port}/odata/v1/"
+
+
+def undeploy() -> None:
+    serve.shutdown()
