@@ -1,0 +1,144 @@
+"""The ``prip-ray`` command: start the PRIP, manage users, ingest products by hand."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings, load_settings, settings_help
+from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.users import check_role, check_user_name
+from prip_ray.errors import PripError
+
+app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
+users_app = typer.Typer(help="Manage the users allowed to search and download.")
+app.add_typer(users_app, name="user")
+console = Console()
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="instance folder (inbox, DB, store) [./prip-data]")
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="YAML or TOML file with settings", exists=True)
+]
+
+
+def _settings(data_dir: Path | None, config: Path | None, **extra: object) -> Settings:
+    try:
+        return load_settings(config, data_dir=data_dir, **extra)
+    except PripError as e:
+        console.print(f"[red]configuration error:[/red] {e}")
+        raise typer.Exit(2) from e
+
+
+def _components(settings: Settings) -> Components:
+    components = Components(settings)
+    components.migrate()
+    return components
+
+
+@app.command(epilog=settings_help())
+def up(
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port of the OData API [8000]")] = None,
+) -> None:
+    """Start the PRIP: local Ray (or PRIP_RAY__ADDRESS), ingestion shards and the OData API."""
+    from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
+
+    settings = _settings(data_dir, config)
+    if port is not None:
+        settings.api.port = port
+    _components(settings).close()
+    run_until_signal(settings, console)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="product files or PDI folders", exists=True)],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Quality-check, catalogue and store products now, in this process (sources are kept)."""
+    settings = _settings(data_dir, config)
+    components = _components(settings)
+    counts: dict[str, int] = {}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(paths))
+        for path in paths:
+            outcome = components.ingest.ingest(path, remove=False)
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            detail = outcome.product_id or outcome.reason or ""
+            console.print(f"{outcome.status:9} {outcome.name}  {detail}")
+            progress.advance(task)
+    components.close()
+    console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    if counts.get("rejected") or counts.get("retry"):
+        raise typer.Exit(1)
+
+
+@users_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="download, catalogue, subscriptions or admin")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Create a user (the password is asked for, or read from standard input)."""
+    try:
+        check_user_name(name)
+        check_role(role)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    password = _read_password(password_stdin)
+    components = _components(_settings(data_dir, config))
+    try:
+        components.users.add(name, hash_password(password), role)
+    except PripError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    finally:
+        components.close()
+    console.print(f"user {name} added with role {role}")
+
+
+@users_app.command("list")
+def user_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """List users, their roles and whether they are disabled."""
+    components = _components(_settings(data_dir, config))
+    table = Table("name", "role", "disabled", "created")
+    for user in components.users.all():
+        table.add_row(user.name, user.role, str(user.disabled), user.created_at.isoformat())
+    components.close()
+    console.print(table)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if password != getpass.getpass("again: "):
+            raise typer.BadParameter("the two passwords differ")
+    if not password:
+        raise typer.BadParameter("the password is empty")
+    return password
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app()

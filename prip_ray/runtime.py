@@ -1,0 +1,48 @@
+"""``prip-ray up``: start everything on Ray, print where things are, stop cleanly on signal."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from rich.console import Console
+
+from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_actors
+from prip_ray.config import Settings
+from prip_ray.serve.deployment import deploy, undeploy
+
+
+def run_until_signal(settings: Settings, console: Console) -> None:
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        console.print(f"\nreceived {signal.Signals(signum).name}, stopping")
+        stop.set()
+
+    connect(settings)
+    # After ray.init: Ray installs its own fatal-signal handler for SIGTERM, ours must win.
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    shards = start_actors(settings)
+    url = deploy(settings)
+    console.print(f"inbox:      {settings.inbox}")
+    console.print(f"store:      {_store(settings)}")
+    console.print(f"quarantine: {settings.quarantine}")
+    console.print(f"database:   {settings.db_url}")
+    console.print(f"OData API:  {url}")
+    console.print("PRIP is up; Ctrl-C stops it.")
+    try:
+        stop.wait()
+    finally:
+        undeploy()
+        stop_actors(shards)
+        disconnect()
+        console.print("PRIP stopped.")
+
+
+def _store(settings: Settings) -> str:
+    if settings.store.kind == "s3":
+        s3 = settings.store.s3
+        return f"s3://{s3.bucket}/{s3.prefix} at {s3.endpoint_url or 'AWS'}"
+    return str(settings.store_root)

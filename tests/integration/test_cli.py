@@ -1,0 +1,63 @@
+"""The prip-ray command in-process: users and hand ingestion on the embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from prip_ray.bootstrap import Components
+from prip_ray.cli import app
+from prip_ray.config import load_settings
+from prip_ray.domain.passwords import verify_password
+from tests.samples import SAMPLES_DIR
+
+runner = CliRunner()
+
+
+def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    added = runner.invoke(
+        app, ["user", "add", "lta", "--role", "download", "--password-stdin", "--data-dir", data],
+        input="s3cret\n",
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["user", "list", "--data-dir", data])
+    assert "lta" in listed.output and "download" in listed.output
+    components = Components(load_settings(data_dir=tmp_path))
+    user = components.users.get("lta")
+    assert user is not None and user.role == "download"
+    assert "s3cret" not in user.password_hash
+    assert verify_password("s3cret", user.password_hash)
+    assert b"s3cret" not in (tmp_path / "prip.db").read_bytes()
+    components.close()
+
+
+def test_user_add_refuses_bad_input(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    wrong_role = runner.invoke(
+        app, ["user", "add", "x", "--role", "root", "--password-stdin", "--data-dir", data],
+        input="pw\n",
+    )
+    assert wrong_role.exit_code != 0
+    empty = runner.invoke(
+        app, ["user", "add", "x", "--role", "download", "--password-stdin", "--data-dir", data],
+        input="\n",
+    )
+    assert empty.exit_code != 0
+    twice = ["user", "add", "y", "--role", "download", "--password-stdin", "--data-dir", data]
+    assert runner.invoke(app, twice, input="pw\n").exit_code == 0
+    again = runner.invoke(app, twice, input="pw\n")
+    assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_ingest_paths_keeps_the_sources(tmp_path: Path) -> None:
+    samples = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
+    result = runner.invoke(app, ["ingest", *map(str, samples), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "3 published" in result.output
+    assert all(s.exists() for s in samples)
+    again = runner.invoke(app, ["ingest", str(samples[0]), "--data-dir", str(tmp_path)])
+    assert again.exit_code == 1 and "1 rejected" in again.output
+    assert samples[0].exists()  # a refused hand-ingested source is copied to quarantine, not moved
+    assert (tmp_path / "quarantine" / samples[0].name).exists()
