@@ -81,6 +81,9 @@ class Converter:
         if op is None:
             raise InvalidQuery(f"operator {type(node.comparator).__name__} is not supported")
         left, right = node.left, node.right
+        if isinstance(left, q.UnaryOp) and isinstance(left.op, q.Not):
+            # "not ContentLength gt 5": OData binds not tighter; clients mean not (... gt 5)
+            return ast.Not(self._compare(q.Compare(node.comparator, left.operand, right), scope))
         if isinstance(left, q.Call) and isinstance(right, q.Boolean) and op in ("eq", "ne"):
             function = self._call(left, scope)  # startswith(Name,'S2') eq true
             return function if (right.val.lower() == "true") == (op == "eq") else ast.Not(function)

@@ -1,0 +1,173 @@
+"""$filter parsing: the CSC grammar, typed literals, and a clear InvalidQuery for all else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from prip_ray.errors import InvalidQuery
+from prip_ray.odata import ast
+from prip_ray.odata.filter import parse_filter
+
+NAME = ast.Property(("Name",))
+LENGTH = ast.Property(("ContentLength",))
+
+
+def test_precedence_not_and_or() -> None:
+    tree = parse_filter("Name eq 'a' or Name eq 'b' and not ContentLength gt 5")
+    assert tree == ast.Or(
+        ast.Compare("eq", NAME, "a"),
+        ast.And(ast.Compare("eq", NAME, "b"), ast.Not(ast.Compare("gt", LENGTH, 5))),
+    )
+    grouped = parse_filter("(Name eq 'a' or Name eq 'b') and ContentLength gt 5")
+    assert isinstance(grouped, ast.And) and isinstance(grouped.left, ast.Or)
+
+
+@pytest.mark.parametrize("text", ["Name in ('a','b')", "Name in ( 'a' , 'b' )", "Name in ('a', 'b')"])
+def test_in_lists_with_or_without_spaces(text: str) -> None:
+    assert parse_filter(text) == ast.In(NAME, ("a", "b"))
+
+
+def test_one_element_in_list_and_quotes_inside_strings() -> None:
+    assert parse_filter("Name in ('a')") == ast.In(NAME, ("a", "a"))
+    assert parse_filter("Name eq 'it''s in (''x'')'") == ast.Compare("eq", NAME, "it's in ('x')")
+    tricky = "Name eq 'OData.CSC.ProductionType''x'''"
+    assert parse_filter(tricky) == ast.Compare("eq", NAME, "OData.CSC.ProductionType'x'")
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ("OData.CSC.ProductionType'systematic_production'", "systematic_production"),
+        ("OData.CSC.ProductionType'on-demand default'", "on-demand default"),
+        ("OData.CSC.ProductionType'on_demand_non_default'", "on-demand non-default"),
+        ("'systematic_production'", "systematic_production"),
+    ],
+)
+def test_production_type_enum_literals(literal: str, expected: str) -> None:
+    tree = parse_filter(f"ProductionType eq {literal}")
+    assert tree == ast.Compare("eq", ast.Property(("ProductionType",)), expected)
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ("2020-04-30T12:00:00.000Z", datetime(2020, 4, 30, 12, tzinfo=UTC)),
+        ("2020-04-30T12:00:00Z", datetime(2020, 4, 30, 12, tzinfo=UTC)),
+        ("2020-04-30T12:00:00.123456Z", datetime(2020, 4, 30, 12, 0, 0, 123456, tzinfo=UTC)),
+        ("2020-04-30T14:00:00+02:00", datetime(2020, 4, 30, 12, tzinfo=UTC)),
+        ("2020-04-30", datetime(2020, 4, 30, tzinfo=UTC)),
+    ],
+)
+def test_date_time_literals(literal: str, expected: datetime) -> None:
+    tree = parse_filter(f"ContentDate/Start ge {literal}")
+    assert tree == ast.Compare("ge", ast.Property(("ContentDate", "Start")), expected)
+
+
+def test_guid_and_reversed_operands() -> None:
+    guid = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    assert parse_filter(f"Id eq {guid}") == ast.Compare("eq", ast.Property(("Id",)), UUID(guid))
+    assert parse_filter("5 lt ContentLength") == ast.Compare("gt", LENGTH, 5)
+
+
+def test_functions_in_positive_and_negative_forms() -> None:
+    assert parse_filter("contains(Name,'L0')") == ast.Function("contains", NAME, "L0")
+    assert parse_filter("not startswith(Name,'S2A')") == ast.Not(ast.Function("startswith", NAME, "S2A"))
+    assert parse_filter("endswith(Name,'.tar') eq false") == ast.Not(ast.Function("endswith", NAME, ".tar"))
+    assert parse_filter("Online") == ast.Compare("eq", ast.Property(("Online",)), True)
+
+
+@pytest.mark.parametrize(
+    ("cast", "op", "value", "expected"),
+    [
+        ("String", "eq", "'S2MSI1C'", "S2MSI1C"),
+        ("Integer", "ge", "43890", 43890),
+        ("Double", "lt", "12.5", 12.5),
+        ("Boolean", "eq", "true", True),
+        ("DateTimeOffset", "le", "2025-08-01T07:06:20.464Z", datetime(2025, 8, 1, 7, 6, 20, 464000, tzinfo=UTC)),
+    ],
+)
+def test_attribute_any_for_every_value_type(cast: str, op: str, value: str, expected: object) -> None:
+    text = (
+        f"Attributes/OData.CSC.{cast}Attribute/any(att:att/Name eq 'x' and "
+        f"att/OData.CSC.{cast}Attribute/Value {op} {value})"
+    )
+    tree = parse_filter(text)
+    assert tree == ast.Lambda(
+        "Attributes",
+        "any",
+        cast,
+        ast.And(
+            ast.Compare("eq", ast.Property(("Name",)), "x"),
+            ast.Compare(op, ast.Property(("Value",)), expected),
+        ),
+    )
+
+
+def test_attribute_all_and_combined_lambdas() -> None:
+    text = (
+        "Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'tileId' and a/Value eq '47XMH') "
+        "and not Attributes/OData.CSC.DoubleAttribute/all(d:d/Value lt 50)"
+    )
+    tree = parse_filter(text)
+    assert isinstance(tree, ast.And)
+    assert isinstance(tree.right, ast.Not) and tree.right.operand.quantifier == "all"
+
+
+def test_checksum_lambda() -> None:
+    tree = parse_filter("Checksum/any(c:c/Algorithm eq 'MD5' and c/Value eq 'abc')")
+    assert isinstance(tree, ast.Lambda) and tree.collection == "Checksum"
+
+
+@pytest.mark.parametrize(
+    "area",
+    [
+        "SRID=4326;POLYGON((10 40,11 40,11 41,10 41,10 40))",
+        "SRID=4326;Polygon((10 40,11 40,11 41,10 41,10 40))",
+        "SRID=4326;MULTIPOLYGON(((10 40,11 40,11 41,10 40)),((20 40,21 40,21 41,20 40)))",
+        "SRID=4326;POINT(10.5 40.5)",
+        "SRID=4326;LINESTRING(10 40,11 41)",
+    ],
+)
+def test_intersects_forms(area: str) -> None:
+    tree = parse_filter(f"OData.CSC.Intersects(area=geography'{area}')")
+    assert isinstance(tree, ast.Intersects)
+    assert 10 <= tree.bbox[0] <= tree.bbox[2] <= 21
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("Foo eq 1", "Foo"),
+        ("Name eq 5", "5"),
+        ("ContentLength eq 'big'", "big"),
+        ("Online gt true", "gt"),
+        ("Name eq @", "@"),
+        ("Name eq 'x' and", None),
+        ("Name eq 'x' )", None),
+        ("Name eq 'unterminated", None),
+        ("ContentDate/Start gt 2020-13-45T12:00:00Z", "-13"),
+        ("ProductionType eq OData.CSC.ProductionType'whenever'", "whenever"),
+        ("bogus(Name,'x')", None),
+        ("contains(ContentLength,'1')", "ContentLength"),
+        ("Attributes/OData.CSC.FancyAttribute/any(a:a/Value eq 1)", None),
+        ("Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'x' and a/OData.CSC.IntegerAttribute/Value eq 3)", None),
+        ("Attributes/OData.CSC.StringAttribute/any(a:Name eq 'x')", "Name"),
+        ("Checksum/any(c:c/Size eq 1)", "Size"),
+        ("OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((1 2,3 4')", None),
+        ("OData.CSC.Intersects(area=geography'SRID=3857;POINT(1 2)')", "SRID=3857"),
+        ("OData.CSC.Intersects(area=geography'SRID=4326;POINT(200 95)')", None),
+        ("Name eq null", None),
+        ("ContentLength add 5 gt 3", None),
+        ("", None),
+        ("Name eq 'x'" + " or Name eq 'x'" * 700, None),
+    ],
+)
+def test_malformed_filters_are_invalid_queries(text: str, token: str | None) -> None:
+    with pytest.raises(InvalidQuery) as caught:
+        parse_filter(text)
+    if token is not None:
+        assert caught.value.token == token
+    assert str(caught.value)
