@@ -98,8 +98,10 @@ def _times(index: int, start: datetime) -> tuple[datetime, datetime]:
 def _inventory(stem: str, kind: str, index: int, start: datetime, payload: int) -> str:
     created, sensing = _times(index, start)
     granule = kind == "granule"
-    lat, lon = 40.0 + index % 30, -10.0 + (index * 7) % 200
+    # Spread over the globe; some footprints straddle the antimeridian, as real ones do.
+    lat, lon = 40.0 + index % 30, -179.5 + (index * 7) % 360
     corners = [(lat, lon), (lat, lon + 1), (lat - 1, lon + 1), (lat - 1, lon), (lat, lon)]
+    corners = [(a, o - 360 if o > 180 else o) for a, o in corners]
     return _INVENTORY.format(
         stem=stem,
         parent="" if granule else f"<Parent_ID>{stem.replace('_TL_', '_DS_')}</Parent_ID>",
