@@ -79,6 +79,11 @@ class ApiSettings(BaseModel):
     max_replicas: int = 2
     replica_cpus: float = 0.25
     auth_cache_s: float = Field(default=30.0, description="cache of verified Basic logins")
+    download_redirect: bool = Field(
+        default=False, description="S3 store: answer $value with 307 to a presigned URL"
+    )
+    redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
+    max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
 
 
 class RaySettings(BaseModel):

@@ -71,6 +71,13 @@ class ProductRepository:
         found = self._load(select(products).where(products.c.name == name))
         return found[0] if found else None
 
+    def by_names(self, names: Sequence[str]) -> list[Product]:
+        """Products with these names, in the order asked; unknown names are left out."""
+        if not names:
+            return []
+        found = {p.name: p for p in self._load(select(products).where(products.c.name.in_(names)))}
+        return [found[name] for name in names if name in found]
+
     def search(self, options: QueryOptions) -> SearchResult:
         query = select(products)
         if options.filter is not None:

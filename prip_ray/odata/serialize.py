@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +36,11 @@ def odata_datetime(value: datetime) -> str:
 
 
 def product_json(
-    product: Product, *, with_attributes: bool = False, select: Sequence[str] | None = None
+    product: Product,
+    *,
+    with_attributes: bool = False,
+    select: Sequence[str] | None = None,
+    expand: Collection[str] = (),
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "@odata.mediaContentType": product.content_type,
@@ -68,8 +72,11 @@ def product_json(
     if select is not None:
         keep = set(select) | {"@odata.mediaContentType", "Id"}
         body = {k: v for k, v in body.items() if k in keep}
-    if with_attributes:
+    if with_attributes or "Attributes" in expand:
         body["Attributes"] = [attribute_json(a) for a in product.attributes]
+    for empty in ("Quicklooks", "Assets"):  # navigation the PRIP has nothing behind (yet)
+        if empty in expand:
+            body[empty] = []
     return body
 
 
@@ -83,10 +90,15 @@ def attribute_json(attribute: Attribute) -> dict[str, Any]:
     }
 
 
-def collection_context(entity_set: str, *, expand: Sequence[str] = ()) -> str:
-    suffix = "(" + ",".join(f"{e}()" for e in expand) + ")" if expand else ""
-    return f"$metadata#{entity_set}{suffix}"
+def collection_context(
+    entity_set: str, *, expand: Sequence[str] = (), select: Sequence[str] | None = None
+) -> str:
+    """``$metadata#Products``, ``...#Products(Attributes())``, ``...#Products(Id,Name)``."""
+    parts = list(select or ()) + [f"{e}()" for e in expand]
+    return f"$metadata#{entity_set}" + (f"({','.join(parts)})" if parts else "")
 
 
-def entity_context(entity_set: str, *, expand: Sequence[str] = ()) -> str:
-    return collection_context(entity_set, expand=expand) + "/$entity"
+def entity_context(
+    entity_set: str, *, expand: Sequence[str] = (), select: Sequence[str] | None = None
+) -> str:
+    return collection_context(entity_set, expand=expand, select=select) + "/$entity"

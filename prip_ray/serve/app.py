@@ -14,8 +14,8 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from prip_ray.config import ApiSettings
 from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.users import User
-from prip_ray.errors import AuthenticationFailed
-from prip_ray.odata.csdl import metadata_xml, service_document
+from prip_ray.errors import AuthenticationFailed, InvalidQuery
+from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.ports import ObjectStore
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.products import products_router
@@ -56,7 +56,12 @@ def create_app(services: ApiServices) -> FastAPI:
         return JSONResponse(service_document())
 
     @app.get(ODATA_ROOT + "/$metadata")
-    def metadata(_: Annotated[User, Depends(searcher)]) -> Response:
+    def metadata(request: Request, _: Annotated[User, Depends(searcher)]) -> Response:
+        wanted = request.query_params.get("$format", "")
+        if wanted.lower() in ("json", "application/json"):
+            return Response(metadata_json_text(), media_type="application/json")
+        if wanted and wanted.lower() not in ("xml", "application/xml"):
+            raise InvalidQuery(f"$metadata comes as xml or json, not {wanted!r}", token=wanted)
         return Response(metadata_xml(), media_type="application/xml")
 
     app.include_router(products_router(searcher, downloader), prefix=ODATA_ROOT)

@@ -1,22 +1,22 @@
-"""Routes of the Products entity set: search, one entity, and its media stream ($value)."""
+"""Routes of the Products entity set: search, one entity, FilterList, and the media stream."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
-from prip_ray.domain.products import Product
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
-from prip_ray.odata.options import parse_query_options
+from prip_ray.odata.options import QueryOptions, parse_query_options
 from prip_ray.odata.serialize import collection_context, entity_context, product_json
-from prip_ray.serve.ranges import parse_range
+from prip_ray.serve.downloads import download_response
+
+ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
 
 def products_router(searcher: Callable[..., User], downloader: Callable[..., User]) -> APIRouter:
@@ -26,40 +26,83 @@ def products_router(searcher: Callable[..., User], downloader: Callable[..., Use
     @router.get("/Products", dependencies=[Depends(searcher)])
     def search(request: Request) -> JSONResponse:
         services = request.app.state.services
-        api = services.settings
         params = dict(request.query_params)
-        options = parse_query_options(
-            params, default_top=api.default_top, max_top=api.max_top, max_skip=api.max_skip
-        )
+        options = _options(request, params)
         result = services.products.search(options)
-        expand = sorted(options.expand)
-        body: dict[str, Any] = {"@odata.context": collection_context("Products", expand=expand)}
-        if result.count is not None:
-            body["@odata.count"] = result.count
-        with_attributes = "Attributes" in options.expand
-        body["value"] = [
-            product_json(p, with_attributes=with_attributes, select=options.select)
-            for p in result.products
-        ]
+        body = _collection(options, result.products, result.count)
         if result.more:
             body["@odata.nextLink"] = _next_link(request, params, options.skip + options.top)
         return JSONResponse(body)
 
     @router.get("/Products({key})", dependencies=[Depends(searcher)])
     def entity(request: Request, key: str) -> JSONResponse:
+        params = dict(request.query_params)
+        for name in params:
+            if name.startswith("$") and name not in ENTITY_OPTIONS:
+                raise InvalidQuery(f"{name} does not apply to a single product", token=name)
+        options = _options(request, params)
         product = request.app.state.services.products.get(parse_key(key))
-        expand = "Attributes" in request.query_params.get("$expand", "")
-        body = {"@odata.context": entity_context("Products")}
-        body.update(product_json(product, with_attributes=expand))
+        expand = sorted(options.expand)
+        body = {"@odata.context": entity_context("Products", expand=expand, select=options.select)}
+        body.update(product_json(product, select=options.select, expand=options.expand))
         return JSONResponse(body)
+
+    @router.post("/Products/OData.CSC.FilterList", dependencies=[Depends(searcher)])
+    async def filter_list(request: Request) -> JSONResponse:
+        services = request.app.state.services
+        names = _filter_list_names(await _json(request), services.settings.max_filter_list)
+        options = _options(request, dict(request.query_params))
+        found = services.products.by_names(names)
+        return JSONResponse(_collection(options, found, len(found) if options.count else None))
 
     @router.get("/Products({key})/$value", dependencies=[Depends(downloader)])
     def download(request: Request, key: str) -> Response:
         services = request.app.state.services
-        product: Product = services.products.get(parse_key(key))
-        return _stream(services.store, product, request.headers.get("range"))
+        product = services.products.get(parse_key(key))
+        return download_response(
+            services.store, product, request.headers.get("range"), services.settings
+        )
 
     return router
+
+
+def _options(request: Request, params: dict[str, str]) -> QueryOptions:
+    api = request.app.state.services.settings
+    return parse_query_options(
+        params, default_top=api.default_top, max_top=api.max_top, max_skip=api.max_skip
+    )
+
+
+def _collection(options: QueryOptions, products: list[Any], count: int | None) -> dict[str, Any]:
+    expand = sorted(options.expand)
+    body: dict[str, Any] = {
+        "@odata.context": collection_context("Products", expand=expand, select=options.select)
+    }
+    if count is not None:
+        body["@odata.count"] = count
+    body["value"] = [
+        product_json(p, select=options.select, expand=options.expand) for p in products
+    ]
+    return body
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as e:
+        raise InvalidQuery(f"the request body is not JSON: {e}") from None
+
+
+def _filter_list_names(body: Any, limit: int) -> list[str]:
+    items = body.get("FilterProducts") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise InvalidQuery('FilterList takes {"FilterProducts": [{"Name": "..."}, ...]}')
+    if len(items) > limit:
+        raise InvalidQuery(f"FilterList takes at most {limit} names, not {len(items)}")
+    names = [item.get("Name") if isinstance(item, dict) else None for item in items]
+    if not all(isinstance(name, str) for name in names):
+        raise InvalidQuery("every FilterProducts item needs a Name string")
+    return list(dict.fromkeys(names))  # type: ignore[arg-type]
 
 
 def parse_key(key: str) -> UUID:
@@ -72,33 +115,6 @@ def parse_key(key: str) -> UUID:
         return UUID(text)
     except ValueError as e:
         raise InvalidQuery(f"{key!r} is not a product Id (a GUID)", token=key, position=0) from e
-
-
-def _stream(store: Any, product: Product, range_header: str | None) -> Response:
-    length = product.content_length
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": f'attachment; filename="{product.name}"',
-    }
-    md5 = product.checksum("MD5")
-    if md5:
-        headers["ETag"] = f'"{md5}"'
-    selected = parse_range(range_header, length)
-    if selected is None:
-        headers["Content-Length"] = str(length)
-        body = _primed(store.read(product.object_key))
-        return StreamingResponse(body, 200, headers, media_type=product.content_type)
-    start, end = selected
-    headers["Content-Length"] = str(end - start + 1)
-    headers["Content-Range"] = f"bytes {start}-{end}/{length}"
-    body = _primed(store.read(product.object_key, start, end))
-    return StreamingResponse(body, 206, headers, media_type=product.content_type)
-
-
-def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Read the first chunk now, so a store failure is an error status, not a cut stream."""
-    first = next(chunks, b"")
-    return itertools.chain([first], chunks)
 
 
 def _next_link(request: Request, params: dict[str, str], skip: int) -> str:

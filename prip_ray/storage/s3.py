@@ -37,6 +37,7 @@ def s3_client(settings: S3Settings) -> Any:
         config=Config(
             retries={"max_attempts": settings.max_attempts, "mode": "standard"},
             s3={"addressing_style": "path"},
+            signature_version="s3v4",  # presigned URLs too; SigV2 is deprecated
             connect_timeout=5,
             read_timeout=60,
         ),
@@ -130,6 +131,21 @@ class S3ObjectStore:
         except _FAILURES as e:
             raise StorageError(f"cannot stat {key} in s3://{self.bucket}: {e}") from e
         return int(head["ContentLength"])
+
+    def presigned_url(self, key: str, ttl_s: int, filename: str) -> str:
+        """A GET URL valid ``ttl_s`` seconds that downloads as ``filename``."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+        }
+        try:
+            url: str = self.client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=ttl_s
+            )
+        except _FAILURES as e:
+            raise StorageError(f"cannot presign {key}: {e}") from e
+        return url
 
     def delete(self, key: str) -> None:
         try:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
+from prip_ray.domain.passwords import hash_password
+from prip_ray.serve.app import ApiServices, create_app
+from prip_ray.services.auth import Authenticator
+from tests.samples import SAMPLES_DIR
+
+SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,3 +29,22 @@ def components(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Compo
     built.migrate()
     yield built
     built.close()
+
+
+@pytest.fixture
+def api(components: Components) -> Iterator[TestClient]:
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    for sample in SAMPLES:
+        outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
+        assert outcome.status == "published", outcome.reason
+    components.users.add("alice", hash_password("alice-pw"), "download")
+    components.users.add("carol", hash_password("carol-pw"), "catalogue")
+    services = ApiServices(
+        products=components.products,
+        store=components.store,
+        authenticator=Authenticator(components.users),
+        settings=components.settings.api,
+    )
+    with TestClient(create_app(services)) as client:
+        yield client

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from prip_ray.bootstrap import Components
-from prip_ray.domain.passwords import hash_password
-from prip_ray.serve.app import ApiServices, basic_header, create_app
-from prip_ray.services.auth import Authenticator
+from prip_ray.serve.app import basic_header
 from tests.samples import SAMPLES_DIR
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
 ALICE = basic_header("alice", "alice-pw")
 CAROL = basic_header("carol", "carol-pw")  # catalogue role: search only
-
-
-@pytest.fixture
-def api(components: Components) -> Iterator[TestClient]:
-    inbox = components.settings.inbox
-    inbox.mkdir(parents=True, exist_ok=True)
-    for sample in SAMPLES:
-        outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
-        assert outcome.status == "published", outcome.reason
-    components.users.add("alice", hash_password("alice-pw"), "download")
-    components.users.add("carol", hash_password("carol-pw"), "catalogue")
-    services = ApiServices(
-        products=components.products,
-        store=components.store,
-        authenticator=Authenticator(components.users),
-        settings=components.settings.api,
-    )
-    with TestClient(create_app(services)) as client:
-        yield client
 
 
 def _products(api: TestClient, **params: str) -> dict[str, Any]:
