@@ -78,6 +78,11 @@ class ApiSettings(BaseModel):
     min_replicas: int = 1
     max_replicas: int = 2
     replica_cpus: float = 0.25
+    target_ongoing_requests: float = Field(
+        default=8, gt=0, description="Serve autoscaling: requests in flight per replica"
+    )
+    upscale_delay_s: float = Field(default=10.0, ge=0)
+    downscale_delay_s: float = Field(default=120.0, ge=0)
     auth_cache_s: float = Field(default=30.0, description="cache of verified Basic logins")
     download_redirect: bool = Field(
         default=False, description="S3 store: answer $value with 307 to a presigned URL"

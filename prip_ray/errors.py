@@ -11,6 +11,7 @@ PripError
 ├── RangeNotSatisfiable     a Range header that does not fit the product
 ├── AuthenticationFailed    missing or wrong credentials
 ├── PermissionDenied        authenticated, but the role does not allow it
+├── QuotaExceeded           a download or request quota is used up (retry_after says when)
 ├── UserExists / UserNotFound
 ├── StorageError            the object store failed (adapters raise it ``from`` the cause)
 └── ConfigurationError      settings that cannot work together
@@ -61,6 +62,16 @@ class InvalidQuery(PripError):
         super().__init__(message)
         self.token = token
         self.position = position
+
+
+class QuotaExceeded(PripError):
+    """``retry_after`` is the number of seconds after which trying again makes sense."""
+
+    code = "QuotaExceeded"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RangeNotSatisfiable(PripError):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
+from prip_ray.db.boxes import BoxOverlap
 from prip_ray.db.rows import value_column
 from prip_ray.db.tables import attributes, products
 from prip_ray.errors import InvalidQuery
@@ -58,7 +59,21 @@ def filter_clause(node: ast.Node, positive: bool = True) -> ColumnElement[bool]:
         return _bbox_overlap(node.bbox) if positive else false()
     if isinstance(node, ast.Lambda):
         return _lambda(node)
-    return _leaf(node, COLUMNS.__getitem__)
+    return _with_time_hint(node, _leaf(node, COLUMNS.__getitem__))
+
+
+def _with_time_hint(node: ast.Node, clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Start <= End for every product (QC checks it), so a bound on one end of ContentDate
+    bounds the other too. Saying so lets the planner see a closed range on an indexed
+    column instead of two open ones it cannot estimate together."""
+    if not isinstance(node, ast.Compare):
+        return clause
+    c = products.c
+    if node.prop.name == "ContentDate/End" and node.op in ("lt", "le", "eq"):
+        return and_(clause, c.content_start <= node.value)
+    if node.prop.name == "ContentDate/Start" and node.op in ("gt", "ge", "eq"):
+        return and_(clause, c.content_end >= node.value)
+    return clause
 
 
 def _leaf(node: ast.Node, column: Any) -> ColumnElement[bool]:
@@ -72,10 +87,12 @@ def _leaf(node: ast.Node, column: Any) -> ColumnElement[bool]:
 
 
 def _bbox_overlap(bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    """Footprints across the antimeridian keep an unwrapped box (max_lon beyond 180), so the
+    query box is tried as given and shifted by 360°."""
     min_lon, min_lat, max_lon, max_lat = bbox
-    c = products.c
-    return and_(
-        c.min_lon <= max_lon, c.max_lon >= min_lon, c.min_lat <= max_lat, c.max_lat >= min_lat
+    return or_(
+        BoxOverlap(min_lon, min_lat, max_lon, max_lat),
+        BoxOverlap(min_lon + 360, min_lat, max_lon + 360, max_lat),
     )
 
 

@@ -15,13 +15,13 @@ from prip_ray.db import tables
 from prip_ray.db.queries import filter_clause, order_by_clauses
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.domain.products import Attribute, Product
-from prip_ray.errors import DuplicateProduct, ProductNotFound, StorageError
-from prip_ray.odata.ast import has_geometry
-from prip_ray.odata.evaluate import matches
+from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
+from prip_ray.odata.ast import Lambda, has_geometry, walk
+from prip_ray.odata.evaluate import matches, sort_products
 from prip_ray.odata.options import QueryOptions
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
-SHAPE_BATCH = 500  # candidates loaded at a time for the exact geometric test
+MAX_SHAPE_CANDIDATES = 50_000  # footprints tested in Python for one spatial query
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,9 @@ class ProductRepository:
         query = select(products)
         if options.filter is not None:
             query = query.where(filter_clause(options.filter))
-        ordered = query.order_by(*order_by_clauses(options.orderby))
         if has_geometry(options.filter):
-            return self._search_shapes(ordered, options)
+            return self._search_shapes(query, options)
+        ordered = query.order_by(*order_by_clauses(options.orderby))
         count = self._count(query) if options.count else None
         # One row more than asked tells whether a next page exists, without a second query.
         page = ordered.offset(options.skip).limit(options.top + 1)
@@ -93,27 +93,25 @@ class ProductRepository:
         return SearchResult(found[: options.top], count, more=len(found) > options.top)
 
     def _search_shapes(
-        self, ordered: Select[tuple[object, ...]], options: QueryOptions
+        self, query: Select[tuple[object, ...]], options: QueryOptions
     ) -> SearchResult:
-        """SQL gave a superset (bounding boxes); the footprints' real shapes decide here."""
+        """SQL gives a superset (bounding boxes, GiST-indexed on PostgreSQL), unordered so the
+        planner can use that index; the real footprint shapes then decide, and the survivors
+        are ordered and paged here exactly as SQL would."""
         assert options.filter is not None
-        wanted = options.skip + options.top + 1
-        hits: list[Product] = []
-        count = offset = 0
-        while True:
-            batch = self._load(ordered.offset(offset).limit(SHAPE_BATCH))
-            for product in batch:
-                if matches(options.filter, product):
-                    count += 1
-                    if len(hits) < wanted:
-                        hits.append(product)
-            offset += len(batch)
-            if len(batch) < SHAPE_BATCH or (len(hits) >= wanted and not options.count):
-                break
-        end = options.skip + options.top
-        return SearchResult(
-            hits[options.skip : end], count if options.count else None, more=len(hits) > end
+        with_attributes = "Attributes" in options.expand or any(
+            isinstance(n, Lambda) for n in walk(options.filter)
         )
+        candidates = self._load(query.limit(MAX_SHAPE_CANDIDATES + 1), with_attributes)
+        if len(candidates) > MAX_SHAPE_CANDIDATES:
+            raise InvalidQuery(
+                f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
+                "narrow it, or add a time or name condition"
+            )
+        hits = sort_products([p for p in candidates if matches(options.filter, p)], options.orderby)
+        end = options.skip + options.top
+        count = len(hits) if options.count else None
+        return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
 
     def _count(self, query: Select[tuple[object, ...]]) -> int:
         counted = select(func.count()).select_from(

@@ -86,6 +86,8 @@ products = Table(
     Column("max_lon", Float, nullable=True),
     Column("max_lat", Float, nullable=True),
     Index(None, "publication_date", "id"),
+    # startswith(Name, ...) as an index range scan on PostgreSQL whatever the DB collation.
+    Index("ix_products_name_pattern", "name", postgresql_ops={"name": "text_pattern_ops"}),
     Index(None, "content_start"),
     Index(None, "content_end"),
     Index(None, "product_type"),
@@ -123,6 +125,38 @@ users = Table(
     Column("role", String(32), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Per-user quota overrides; NULL means the configured default applies.
+    Column("max_parallel", Integer, nullable=True),
+    Column("volume_bytes", BigInteger, nullable=True),
+    Column("window_days", Integer, nullable=True),
+    Column("requests_per_minute", Integer, nullable=True),
+)
+
+# Download history: the source of truth for the volume quota and the parallel-download slots
+# (a row is "active" until its stream ends). Shared by every replica through the DB.
+downloads = Table(
+    "downloads",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("product_id", Uuid, nullable=False),
+    Column("product_name", String(255), nullable=False),
+    Column("bytes_sent", BigInteger, nullable=False, default=0),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # active | completed | aborted
+    Index(None, "user_name", "status"),
+    Index(None, "user_name", "started_at"),
+    Index(None, "started_at"),
+)
+
+# Requests per user and minute (rate quota), and failed logins per user or address.
+request_counts = Table(
+    "request_counts",
+    metadata,
+    Column("subject", String(128), primary_key=True),  # "user:<name>" or "fail:<name|addr>"
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
 )
 
 # Intent log of the ingestor: a row is written before bytes go to the object store, so that

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.tables import users
-from prip_ray.domain.users import User
+from prip_ray.domain.users import QuotaOverrides, User
 from prip_ray.errors import UserExists, UserNotFound
 
 
@@ -36,15 +38,37 @@ class UserRepository:
     def get(self, name: str) -> User | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-        return User(**row) if row else None
+        return _user(row) if row else None
 
     def all(self) -> list[User]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.name)).mappings().all()
-        return [User(**row) for row in rows]
+        return [_user(row) for row in rows]
 
     def set_disabled(self, name: str, disabled: bool) -> None:
         with self._engine.begin() as conn:
             done = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled))
         if done.rowcount == 0:
             raise UserNotFound(f"no user {name!r}")
+
+    def set_role(self, name: str, role: str) -> None:
+        self._update(name, role=role)
+
+    def set_quotas(self, name: str, quotas: QuotaOverrides) -> None:
+        """Set the given overrides (None clears one back to the default)."""
+        self._update(name, **{f: getattr(quotas, f) for f in QUOTA_FIELDS})
+
+    def _update(self, name: str, **values: object) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(update(users).where(users.c.name == name).values(**values))
+        if done.rowcount == 0:
+            raise UserNotFound(f"no user {name!r}")
+
+
+QUOTA_FIELDS = ("max_parallel", "volume_bytes", "window_days", "requests_per_minute")
+
+
+def _user(row: Mapping[str, Any]) -> User:
+    values = dict(row)
+    quotas = QuotaOverrides(**{f: values.pop(f, None) for f in QUOTA_FIELDS})
+    return User(**values, quotas=quotas)

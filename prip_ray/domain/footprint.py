@@ -36,14 +36,23 @@ def footprint_from_points(points: Sequence[tuple[float, float]]) -> Footprint | 
         geometry: BaseGeometry = Polygon(unwrapped)
         if not geometry.is_valid:
             geometry = _polygons(make_valid(geometry))
-    else:
-        geometry = _cut_at_antimeridian(Polygon(unwrapped))
-    return from_geometry(geometry)
+        return from_geometry(geometry)
+    polar = abs(closing - unwrapped[0][0]) > 180
+    return from_geometry(_cut_at_antimeridian(Polygon(unwrapped)), None if polar else unwrapped)
 
 
-def from_geometry(geometry: BaseGeometry) -> Footprint:
+def from_geometry(
+    geometry: BaseGeometry, unwrapped: list[tuple[float, float]] | None = None
+) -> Footprint:
+    """``unwrapped``: the ring before it was cut at the antimeridian. Its box is kept (east
+    edge beyond 180°) so that the box stays small and indexable; queries try both sides."""
     geojson = _lists(mapping(geometry))
-    return Footprint(geojson=geojson, bbox=tuple(geometry.bounds))  # type: ignore[arg-type]
+    bbox = tuple(geometry.bounds)
+    if unwrapped is not None:
+        lons = [lon for lon, _ in unwrapped]
+        shift = 360.0 if min(lons) < -180 else 0.0
+        bbox = (min(lons) + shift, bbox[1], max(lons) + shift, bbox[3])
+    return Footprint(geojson=geojson, bbox=bbox)  # type: ignore[arg-type]
 
 
 def geometry_of(footprint: Footprint) -> BaseGeometry:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 ROLES = ("download", "catalogue", "subscriptions", "admin")
@@ -17,12 +17,23 @@ _GRANTS: dict[str, frozenset[str]] = {
 
 
 @dataclass(frozen=True)
+class QuotaOverrides:
+    """A user's own quota values; None keeps the configured default."""
+
+    max_parallel: int | None = None
+    volume_bytes: int | None = None
+    window_days: int | None = None
+    requests_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     role: str
     disabled: bool
     created_at: datetime
     password_hash: str
+    quotas: QuotaOverrides = field(default_factory=QuotaOverrides)
 
     def may(self, action: str) -> bool:
         return not self.disabled and action in _GRANTS.get(self.role, frozenset())

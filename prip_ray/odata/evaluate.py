@@ -91,3 +91,11 @@ def _lambda(node: ast.Lambda, product: Product) -> bool:
         ]
     results = (_eval(node.condition, item.get, product) for item in items)
     return any(results) if node.quantifier == "any" else all(results)
+
+
+def sort_products(products: list[Product], orderby: tuple[tuple[str, bool], ...]) -> list[Product]:
+    """The order SQL gives: the keys asked (PublicationDate by default), then Id ascending."""
+    ordered = sorted(products, key=lambda p: p.id)
+    for name, descending in reversed(orderby or (("PublicationDate", False),)):
+        ordered.sort(key=_PRODUCT_VALUES[name], reverse=descending)  # stable: earlier keys win
+    return ordered

@@ -39,15 +39,23 @@ class ODataReplica:
         )
 
 
+def autoscaling_config(settings: Settings) -> dict[str, Any]:
+    """Serve autoscaling from settings; a Serve config file may override it per deployment."""
+    api = settings.api
+    return {
+        "min_replicas": api.min_replicas,
+        "max_replicas": api.max_replicas,
+        "target_ongoing_requests": api.target_ongoing_requests,
+        "upscale_delay_s": api.upscale_delay_s,
+        "downscale_delay_s": api.downscale_delay_s,
+    }
+
+
 def odata_application(settings: Settings) -> Application:
     api = settings.api
     deployment = serve.deployment(
         name="odata",
-        autoscaling_config={
-            "min_replicas": api.min_replicas,
-            "max_replicas": api.max_replicas,
-            "target_ongoing_requests": 8,
-        },
+        autoscaling_config=autoscaling_config(settings),
         ray_actor_options={"num_cpus": api.replica_cpus},
         max_ongoing_requests=32,
     )(serve.ingress()(ODataReplica))

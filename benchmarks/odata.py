@@ -1,0 +1,202 @@
+"""OData search on a large catalogue, through Ray Serve, on PostgreSQL.
+
+Loads N synthetic products (~15 attributes each) once into a benchmark database, then for
+five query shapes prints the PostgreSQL plan (does it use an index?), single-client latency
+(p50/p99) and the request rate of concurrent clients, all over loopback HTTP.
+
+    .venv/bin/python benchmarks/odata.py --products 1000000
+    .venv/bin/python benchmarks/odata.py --products 1000000 --skip-load --clients 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only benchmark cluster
+
+import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy import Engine, func, select, text
+
+from benchmarks.catalogue_rows import load
+from prip_ray.config import load_settings
+from prip_ray.db.migrate import upgrade
+from prip_ray.db.queries import filter_clause, order_by_clauses
+from prip_ray.db.session import create_db_engine
+from prip_ray.db.tables import products
+from prip_ray.domain.passwords import hash_password
+from prip_ray.odata.options import parse_query_options
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+PRODUCT_TYPE = (
+    "Attributes/OData.CSC.StringAttribute/any(att:att/Name eq 'productType' and "
+    "att/OData.CSC.StringAttribute/Value eq 'MSI_L2A_TL')"
+)
+BOX = "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((10 40,11 40,11 41,10 41,10 40))')"
+DATES = "ContentDate/Start ge 2025-07-20T00:00:00.000Z and ContentDate/End le 2025-07-20T06:00:00.000Z"
+NAME = "startswith(Name,'S2B_OPER_MSI_L2A_TL_2BPS_20250720T0')"
+QUERIES = {
+    "name startswith": {"$filter": NAME},
+    "ContentDate range": {"$filter": DATES},
+    "productType any()": {"$filter": PRODUCT_TYPE},
+    "Intersects 1x1 deg": {"$filter": BOX},
+    "all four, desc, top 100, count": {
+        "$filter": f"{NAME.replace('0720T0', '07')} and {DATES.replace('06:00', '23:59')} and "
+        f"{PRODUCT_TYPE} and OData.CSC.Intersects(area=geography'SRID=4326;"
+        "POLYGON((-180 -60,180 -60,180 80,-180 80,-180 -60))')",
+        "$orderby": "PublicationDate desc",
+        "$top": "100",
+        "$count": "true",
+    },
+}
+
+
+def main() -> None:
+    args = _arguments()
+    url = f"{SERVER}/{args.database}"
+    _create_database(args.database)
+    engine = create_db_engine(url)
+    upgrade(engine)
+    if not args.skip_load:
+        _load(engine, url, args.products)
+    _explain(engine)
+    settings = load_settings(
+        data_dir=Path("/tmp/prip-bench-odata"),
+        db={"url": url, "pool_size": 8},
+        api={"port": _free_port(), "min_replicas": args.replicas, "max_replicas": args.replicas,
+             "replica_cpus": 0.5},
+    )  # fmt: skip
+    _ensure_user(engine)
+    import ray
+
+    from prip_ray.serve.deployment import deploy, undeploy
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    base = deploy(settings)
+    try:
+        _measure(base, args)
+    finally:
+        undeploy()
+        ray.shutdown()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--database", default="prip_bench_odata")
+    parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
+    parser.add_argument("--requests", type=int, default=200, help="per query, one client")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=15.0, help="concurrent phase length")
+    parser.add_argument("--replicas", type=int, default=2)
+    return parser.parse_args()
+
+
+def _create_database(name: str) -> None:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _load(engine: Engine, url: str, count: int) -> None:
+    with engine.connect() as conn:
+        present = conn.execute(select(func.count()).select_from(products)).scalar_one()
+    if present == count:
+        print(f"catalogue already holds {count} products")
+        return
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE products, attributes, ingestions CASCADE"))
+    started = time.perf_counter()
+    for loaded in load(url, count):
+        print(f"\rloaded {loaded:>9} products ({time.perf_counter() - started:6.1f} s)", end="", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE products"))
+        conn.execute(text("ANALYZE attributes"))
+    print(f"\nload + analyze: {time.perf_counter() - started:.1f} s")
+
+
+def _explain(engine: Engine) -> None:
+    for label, params in QUERIES.items():
+        options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
+        query = select(products.c.id)
+        if options.filter is not None:
+            query = query.where(filter_clause(options.filter))
+        query = query.order_by(*order_by_clauses(options.orderby)).limit(options.top + 1)
+        compiled = query.compile(dialect=engine.dialect)
+        with engine.connect() as conn:
+            plan = [r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
+        uses = sorted({line.split(" on ")[1].split()[0] for line in plan if " using " in line.lower()
+                       or "Bitmap Index Scan on" in line} - {""})  # fmt: skip
+        print(f"\n== {label}: plan ({'indexes: ' + ', '.join(uses) if uses else 'NO INDEX'})")
+        print("\n".join("   " + line for line in plan[:14]))
+
+
+def _ensure_user(engine: Engine) -> None:
+    from prip_ray.db.users import UserRepository
+
+    users = UserRepository(engine)
+    if users.get("bench") is None:
+        users.add("bench", hash_password("bench-pw"), "download")
+
+
+def _measure(base: str, args: argparse.Namespace) -> None:
+    auth = ("bench", "bench-pw")
+    print(f"\n{'query':34} {'hits':>8} {'p50 ms':>8} {'p99 ms':>8}   (1 client, {args.requests} requests)")
+    with httpx.Client(auth=auth, timeout=60) as client:
+        for label, params in QUERIES.items():
+            for _ in range(5):
+                first = client.get(base + "Products", params=params)
+                first.raise_for_status()
+            hits = first.json().get("@odata.count", len(first.json()["value"]))
+            times = []
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                client.get(base + "Products", params=params).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            p99 = statistics.quantiles(times, n=100)[98]
+            print(f"{label:34} {hits:>8} {statistics.median(times):8.1f} {p99:8.1f}")
+    _concurrent(base, auth, args)
+
+
+def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> None:
+    stop = time.monotonic() + args.seconds
+    done: list[int] = []
+    failed: list[int] = []
+    shapes = list(QUERIES.values())
+
+    def client_loop(offset: int) -> None:
+        count = errors = 0
+        with httpx.Client(auth=auth, timeout=60) as client:
+            while time.monotonic() < stop:
+                response = client.get(base + "Products", params=shapes[(offset + count) % len(shapes)])
+                count += 1
+                errors += response.status_code != 200
+        done.append(count)
+        failed.append(errors)
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    print(f"\n{args.clients} concurrent clients, all five shapes in turn, {elapsed:.1f} s: "
+          f"{sum(done) / elapsed:.0f} requests/s, {sum(failed)} errors")  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Bounding-box overlap between a product footprint and a query box, index-assisted.
+
+PostgreSQL answers it with its built-in ``box`` type and a GiST expression index (no PostGIS
+needed): ``box(point(min_lon, min_lat), point(max_lon, max_lat)) && box(...)``. Other
+databases get the four comparisons, which any engine evaluates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, and_, bindparam
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+from prip_ray.db.tables import products
+
+# Must match the expression of the GiST index created by migration 0003.
+PG_BOX = "box(point(products.min_lon, products.min_lat), point(products.max_lon, products.max_lat))"
+
+
+class BoxOverlap(ColumnElement[bool]):
+    # The bounds are rendered as fresh bound parameters at compile time, so a compiled form
+    # must never be reused for other bounds: opt out of SQLAlchemy's statement cache.
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
+        self.bounds = (min_lon, min_lat, max_lon, max_lat)
+
+
+@compiles(BoxOverlap)
+def _portable(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
+    min_lon, min_lat, max_lon, max_lat = element.bounds
+    c = products.c
+    clause = and_(
+        c.min_lon <= max_lon, c.max_lon >= min_lon, c.min_lat <= max_lat, c.max_lat >= min_lat
+    )
+    return f"({compiler.process(clause, **kw)})"
+
+
+@compiles(BoxOverlap, "postgresql")
+def _postgresql(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
+    values = [compiler.process(bindparam(None, v), **kw) for v in element.bounds]
+    query = f"box(point({values[0]}, {values[1]}), point({values[2]}, {values[3]}))"
+    return f"({PG_BOX} && {query})"
