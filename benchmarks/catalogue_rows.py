@@ -27,15 +27,39 @@ TYPES = [
     ("MSI_L2A_DS", "Level-2A"),
     ("MSI_L1C_TC", "Level-1C"),
 ]
-PRODUCT_COLUMNS = (
-    "id name product_type content_type content_length origin_date publication_date "
-    "eviction_date modification_date content_start content_end online production_type "
-    "object_key checksums md5 footprint min_lon min_lat max_lon max_lat"
-).split()
-ATTRIBUTE_COLUMNS = (
-    "product_id name value_type string_value integer_value double_value boolean_value "
-    "datetime_value"
-).split()
+PRODUCT_COLUMNS = [
+    "id",
+    "name",
+    "product_type",
+    "content_type",
+    "content_length",
+    "origin_date",
+    "publication_date",
+    "eviction_date",
+    "modification_date",
+    "content_start",
+    "content_end",
+    "online",
+    "production_type",
+    "object_key",
+    "checksums",
+    "md5",
+    "footprint",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+]
+ATTRIBUTE_COLUMNS = [
+    "product_id",
+    "name",
+    "value_type",
+    "string_value",
+    "integer_value",
+    "double_value",
+    "boolean_value",
+    "datetime_value",
+]
 _TYPED = {"String": 3, "Integer": 4, "Double": 5, "Boolean": 6, "DateTimeOffset": 7}
 
 
@@ -54,9 +78,20 @@ def footprint(index: int) -> tuple[dict[str, Any], tuple[float, float, float, fl
     if lon > 179.0:  # straddles the antimeridian: stored split, as ingestion does
         east = [[lon, lat], [180.0, lat], [180.0, lat + 1], [lon, lat + 1], [lon, lat]]
         west_end = lon + 1 - 360
-        west = [[-180.0, lat], [west_end, lat], [west_end, lat + 1], [-180.0, lat + 1], [-180.0, lat]]
+        west = [
+            [-180.0, lat],
+            [west_end, lat],
+            [west_end, lat + 1],
+            [-180.0, lat + 1],
+            [-180.0, lat],
+        ]
         # its box stays unwrapped (east edge beyond 180), as ingestion stores it
-        return {"type": "MultiPolygon", "coordinates": [[east], [west]]}, (lon, lat, lon + 1, lat + 1)
+        return {"type": "MultiPolygon", "coordinates": [[east], [west]]}, (
+            lon,
+            lat,
+            lon + 1,
+            lat + 1,
+        )
     ring = [[lon, lat], [lon + 1, lat], [lon + 1, lat + 1], [lon, lat + 1], [lon, lat]]
     return {"type": "Polygon", "coordinates": [ring]}, (lon, lat, lon + 1, lat + 1)
 
@@ -111,7 +146,9 @@ def load(url: str, count: int, batch: int = 50_000) -> Iterator[int]:
                 with cur.copy(f"COPY products ({', '.join(PRODUCT_COLUMNS)}) FROM STDIN") as copy:
                     for product, _ in built:
                         copy.write_row(product)
-                with cur.copy(f"COPY attributes ({', '.join(ATTRIBUTE_COLUMNS)}) FROM STDIN") as copy:
+                with cur.copy(
+                    f"COPY attributes ({', '.join(ATTRIBUTE_COLUMNS)}) FROM STDIN"
+                ) as copy:
                     for _, attributes in built:
                         for row in attributes:
                             copy.write_row(row)

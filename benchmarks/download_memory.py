@@ -48,14 +48,19 @@ def _run(root: Path, size: int) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = load_settings(data_dir=root / "prip", api={"port": port, "min_replicas": 1, "max_replicas": 1})
+    settings = load_settings(
+        data_dir=root / "prip", api={"port": port, "min_replicas": 1, "max_replicas": 1}
+    )
     components = Components(settings)
     components.migrate()
     components.users.add("bench", hash_password("bench-pw"), "download")
     started = time.perf_counter()
     product = make_product(root, "tile", 0, size)
     outcome = components.ingest.ingest(product.path)
-    print(f"ingested {product.size / GIB:.2f} GiB in {time.perf_counter() - started:.1f} s: {outcome.status}")
+    print(
+        f"ingested {product.size / GIB:.2f} GiB in {time.perf_counter() - started:.1f} s: "
+        f"{outcome.status}"
+    )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     url = deploy(settings)
     try:
@@ -80,7 +85,11 @@ def _serve_processes() -> dict[str, psutil.Process]:
 
 
 def _download(
-    url: str, product_id: str, headers: dict[str, str], processes: dict[str, psutil.Process], label: str
+    url: str,
+    product_id: str,
+    headers: dict[str, str],
+    processes: dict[str, psutil.Process],
+    label: str,
 ) -> None:
     before = {name: p.memory_info().rss for name, p in processes.items()}
     peak = dict(before)
@@ -97,7 +106,11 @@ def _download(
     received = 0
     started = time.perf_counter()
     with httpx.stream(
-        "GET", f"{url}Products({product_id})/$value", headers=headers, auth=("bench", "bench-pw"), timeout=600
+        "GET",
+        f"{url}Products({product_id})/$value",
+        headers=headers,
+        auth=("bench", "bench-pw"),
+        timeout=600,
     ) as response:
         for chunk in response.iter_bytes(1 << 20):
             received += len(chunk)
@@ -105,7 +118,10 @@ def _download(
     done.set()
     sampler.join()
     growth = ", ".join(f"{n} RSS +{(peak[n] - before[n]) / (1 << 20):.1f} MiB" for n in processes)
-    print(f"{label:12} {received / GIB:6.2f} GiB in {elapsed:5.1f} s ({received / elapsed / (1 << 20):6.0f} MiB/s); {growth}")
+    print(
+        f"{label:12} {received / GIB:6.2f} GiB in {elapsed:5.1f} s "
+        f"({received / elapsed / (1 << 20):6.0f} MiB/s); {growth}"
+    )
 
 
 if __name__ == "__main__":

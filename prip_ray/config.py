@@ -104,9 +104,7 @@ class RaySettings(BaseModel):
 class Settings(BaseSettings):
     """All of prip-ray's configuration. Build it with :func:`load_settings`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="PRIP_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="PRIP_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = Path("prip-data")
     db: DbSettings = Field(default_factory=DbSettings)

@@ -33,6 +33,7 @@ COLUMNS = {
     "ContentDate/Start": products.c.content_start,
     "ContentDate/End": products.c.content_end,
 }
+WIDE_AREA = 360 * 180 / 10  # square degrees: a tenth of the globe
 _OPERATORS = {
     "eq": lambda c, v: c == v,
     "ne": lambda c, v: c != v,
@@ -90,6 +91,8 @@ def _bbox_overlap(bbox: tuple[float, float, float, float]) -> ColumnElement[bool
     """Footprints across the antimeridian keep an unwrapped box (max_lon beyond 180), so the
     query box is tried as given and shifted by 360°."""
     min_lon, min_lat, max_lon, max_lat = bbox
+    if (max_lon - min_lon) * (max_lat - min_lat) > WIDE_AREA:
+        return true()  # such a box selects most rows: an index scan of it costs more than it saves
     return or_(
         BoxOverlap(min_lon, min_lat, max_lon, max_lat),
         BoxOverlap(min_lon + 360, min_lat, max_lon + 360, max_lat),

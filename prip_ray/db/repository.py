@@ -6,18 +6,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db import tables
-from prip_ray.db.queries import filter_clause, order_by_clauses
+from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
-from prip_ray.domain.products import Attribute, Product
+from prip_ray.domain.products import Attribute, Footprint, Product
 from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
-from prip_ray.odata.ast import Lambda, has_geometry, walk
-from prip_ray.odata.evaluate import matches, sort_products
+from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
+from prip_ray.odata.evaluate import boxes_inside, footprint_matches, matches, sort_products
 from prip_ray.odata.options import QueryOptions
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
@@ -99,19 +100,62 @@ class ProductRepository:
         planner can use that index; the real footprint shapes then decide, and the survivors
         are ordered and paged here exactly as SQL would."""
         assert options.filter is not None
+        parts = conjuncts(options.filter)
+        if has_geometry(options.filter) and all(is_spatial(p) for p in parts if has_geometry(p)):
+            return self._search_footprints(query, options, [p for p in parts if has_geometry(p)])
         with_attributes = "Attributes" in options.expand or any(
             isinstance(n, Lambda) for n in walk(options.filter)
         )
-        candidates = self._load(query.limit(MAX_SHAPE_CANDIDATES + 1), with_attributes)
-        if len(candidates) > MAX_SHAPE_CANDIDATES:
-            raise InvalidQuery(
-                f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
-                "narrow it, or add a time or name condition"
-            )
+        candidates = self._load(_bounded(query), with_attributes)
+        _check_candidates(len(candidates))
         hits = sort_products([p for p in candidates if matches(options.filter, p)], options.orderby)
+        return _page(hits, options)
+
+    def _search_footprints(
+        self, query: Select[tuple[object, ...]], options: QueryOptions, spatial: list[Node]
+    ) -> SearchResult:
+        """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
+        footprints and sort keys are read for the candidates; full rows for one page."""
+        keys = [COLUMNS[name] for name, _ in options.orderby or DEFAULT_ORDER]
+        light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
+        with self._engine.connect() as conn:
+            rows = conn.execute(_bounded(light)).all()
+            _check_candidates(len(rows))
+            hits = self._spatial_hits(conn, rows, spatial)
+        hits.sort(key=lambda r: r.id)
+        for index, (_, descending) in reversed(list(enumerate(options.orderby or DEFAULT_ORDER))):
+            hits.sort(key=lambda r, i=index: r[5 + i], reverse=descending)  # stable sorts
+        ids = [r.id for r in hits[options.skip : options.skip + options.top]]
+        with_attributes = "Attributes" in options.expand
+        loaded = {
+            p.id: p
+            for p in self._load(select(products).where(products.c.id.in_(ids)), with_attributes)
+        }
         end = options.skip + options.top
-        count = len(hits) if options.count else None
-        return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
+        return SearchResult(
+            [loaded[i] for i in ids if i in loaded],
+            len(hits) if options.count else None,
+            more=len(hits) > end,
+        )
+
+    def _spatial_hits(self, conn: Any, rows: Sequence[Any], spatial: list[Node]) -> list[Any]:
+        """Boxes inside the area need no shape; footprints are read only for the others."""
+        boxes = [_box(r) for r in rows]
+        if len(spatial) == 1 and isinstance(spatial[0], Intersects):  # the common case
+            inside = boxes_inside(spatial[0].geometry, boxes)
+        else:
+            inside = [False] * len(rows)
+        unsure = [r.id for r, sure in zip(rows, inside, strict=True) if not sure]
+        shapes: dict[UUID, Any] = {}
+        for chunk in range(0, len(unsure), 1000):
+            ids = unsure[chunk : chunk + 1000]
+            query = select(products.c.id, products.c.footprint).where(products.c.id.in_(ids))
+            shapes.update(conn.execute(query).tuples().all())
+        return [
+            r
+            for r, box, sure in zip(rows, boxes, inside, strict=True)
+            if sure or _shape_matches(spatial, shapes.get(r.id), box)
+        ]
 
     def _count(self, query: Select[tuple[object, ...]]) -> int:
         counted = select(func.count()).select_from(
@@ -138,3 +182,35 @@ class ProductRepository:
         for row in conn.execute(query).mappings():  # type: ignore[attr-defined]
             grouped[row["product_id"]].append(attribute_from_row(row))
         return grouped
+
+
+DEFAULT_ORDER = (("PublicationDate", False),)
+BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)
+
+
+def _bounded(query: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:
+    return query.limit(MAX_SHAPE_CANDIDATES + 1)
+
+
+def _check_candidates(found: int) -> None:
+    if found > MAX_SHAPE_CANDIDATES:
+        raise InvalidQuery(
+            f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
+            "narrow it, or add a time or name condition"
+        )
+
+
+def _page(hits: list[Product], options: QueryOptions) -> SearchResult:
+    end = options.skip + options.top
+    count = len(hits) if options.count else None
+    return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
+
+
+def _box(row: Any) -> tuple[float, float, float, float] | None:
+    box = tuple(row[1:5])  # id, then the BOX_COLUMNS
+    return None if box[0] is None else box  # type: ignore[return-value]
+
+
+def _shape_matches(spatial: list[Node], geojson: Any, box: Any) -> bool:
+    footprint = Footprint(geojson, box) if geojson is not None else None
+    return all(footprint_matches(n, footprint) for n in spatial)

@@ -98,3 +98,21 @@ def walk(node: Node):  # type: ignore[no-untyped-def]
 
 def has_geometry(node: Node | None) -> bool:
     return node is not None and any(isinstance(n, Intersects) for n in walk(node))
+
+
+def conjuncts(node: Node) -> list[Node]:
+    """The parts of a top-level ``and`` chain (the node itself if it is not an ``and``)."""
+    if isinstance(node, And):
+        return conjuncts(node.left) + conjuncts(node.right)
+    return [node]
+
+
+def is_spatial(node: Node) -> bool:
+    """Only Intersects under and/or/not: decidable from the footprint alone."""
+    if isinstance(node, Intersects):
+        return True
+    if isinstance(node, Not):
+        return is_spatial(node.operand)
+    if isinstance(node, (And, Or)):
+        return is_spatial(node.left) and is_spatial(node.right)
+    return False

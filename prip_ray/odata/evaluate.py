@@ -10,8 +10,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import shapely
+
 from prip_ray.domain.footprint import geometry_of
-from prip_ray.domain.products import Product
+from prip_ray.domain.products import Footprint, Product
 from prip_ray.odata import ast
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -99,3 +102,30 @@ def sort_products(products: list[Product], orderby: tuple[tuple[str, bool], ...]
     for name, descending in reversed(orderby or (("PublicationDate", False),)):
         ordered.sort(key=_PRODUCT_VALUES[name], reverse=descending)  # stable: earlier keys win
     return ordered
+
+
+def footprint_matches(node: ast.Node, footprint: Footprint | None) -> bool:
+    """Evaluate a purely spatial node (see ``ast.is_spatial``) on a footprint alone."""
+    if isinstance(node, ast.Intersects):
+        return footprint is not None and geometry_of(footprint).intersects(node.geometry)
+    if isinstance(node, ast.Not):
+        return not footprint_matches(node.operand, footprint)
+    if isinstance(node, ast.And):
+        return footprint_matches(node.left, footprint) and footprint_matches(node.right, footprint)
+    if isinstance(node, ast.Or):
+        return footprint_matches(node.left, footprint) or footprint_matches(node.right, footprint)
+    raise ValueError(f"{type(node).__name__} is not spatial")
+
+
+def boxes_inside(
+    geometry: Any, boxes: list[tuple[float, float, float, float] | None]
+) -> list[bool]:
+    """Which boxes lie inside ``geometry`` (one vectorised test): a footprint whose box is
+    inside the area intersects it whatever its shape, so its shape need not be read."""
+    if not boxes:
+        return []
+    shapely.prepare(geometry)
+    far = (1e9, 1e9, 1e9, 1e9)  # no footprint: a box far away, never inside
+    corners = np.array([b if b is not None else far for b in boxes], dtype=float)
+    squares = shapely.box(corners[:, 0], corners[:, 1], corners[:, 2], corners[:, 3])
+    return shapely.contains_properly(geometry, squares).tolist()  # type: ignore[no-any-return]

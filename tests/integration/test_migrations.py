@@ -10,7 +10,6 @@ from prip_ray.db.migrate import upgrade
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import metadata
 
-
 # Expression indexes only the migrations know (SQLAlchemy metadata cannot say "box(...)").
 EXPRESSION_INDEXES = {"ix_products_bbox"}
 
