@@ -89,6 +89,14 @@ class ApiSettings(BaseModel):
     )
     redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
     max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
+    gateway_port: int | None = Field(
+        default=None, description="download gateway port; unset: API port + 1"
+    )
+    gateway_url: str | None = Field(
+        default=None,
+        description="public base URL of the download gateway ($value redirects there); "
+        "set by `prip-ray up`, or by the operator behind a load balancer",
+    )
 
 
 class RaySettings(BaseModel):
@@ -99,6 +107,43 @@ class RaySettings(BaseModel):
         default=False, description="actors outlive the process that started them (KubeRay)"
     )
     dashboard: bool = False
+
+
+class QuotaSettings(BaseModel):
+    """Default quotas of every user (``prip-ray user set-quota`` overrides them per user)."""
+
+    max_parallel: int = Field(default=4, ge=1, description="downloads at once (CDSE: 4)")
+    volume_gb: float = Field(default=12_000, gt=0, description="GB per window (CDSE: 12 TB)")
+    window_days: int = Field(default=30, ge=1, description="sliding window of the volume quota")
+    requests_per_minute: int = Field(default=2000, ge=1)
+    failed_logins_per_minute: int = Field(
+        default=10, ge=1, description="per user name and per client address, then 429"
+    )
+    download_stale_s: int = Field(
+        default=120, ge=1, description="a download that sends nothing this long frees its slot"
+    )
+    history_cleaner_interval_s: float = Field(default=3600.0, gt=0)
+
+
+class OidcSettings(BaseModel):
+    """An external OpenID Connect provider (Keycloak) whose access tokens are accepted."""
+
+    issuer: str | None = Field(default=None, description="e.g. https://kc/realms/copernicus")
+    jwks_url: str | None = Field(
+        default=None, description="unset: <issuer>/protocol/openid-connect/certs"
+    )
+    audience: str | None = None
+    username_claim: str = "preferred_username"
+
+
+class AuthSettings(BaseModel):
+    signing_key_file: Path | None = Field(
+        default=None, description="PEM private key (EC P-256 or RSA); unset: DATA_DIR/token-key.pem"
+    )
+    issuer: str = "prip-ray"
+    audience: str = "prip-ray"
+    token_ttl_s: int = Field(default=3600, ge=60)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
 
 class Settings(BaseSettings):
@@ -112,6 +157,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @property
     def db_url(self) -> str:
@@ -128,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def store_root(self) -> Path:
         return (self.store.local_root or self.data_dir / "store").resolve()
+
+    @property
+    def token_key_file(self) -> Path:
+        return (self.auth.signing_key_file or self.data_dir / "token-key.pem").resolve()
 
     @property
     def work_dir(self) -> Path:

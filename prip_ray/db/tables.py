@@ -144,7 +144,9 @@ downloads = Table(
     Column("bytes_sent", BigInteger, nullable=False, default=0),
     Column("started_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
-    Column("status", String(16), nullable=False),  # active | completed | aborted
+    # Last time bytes went out: an "active" download that stops progressing frees its slot.
+    Column("progress_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # active | completed | aborted | redirected
     Index(None, "user_name", "status"),
     Index(None, "user_name", "started_at"),
     Index(None, "started_at"),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.tables import users
@@ -50,6 +50,12 @@ class UserRepository:
             done = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled))
         if done.rowcount == 0:
             raise UserNotFound(f"no user {name!r}")
+
+    def longest_window_days(self) -> int | None:
+        """The longest per-user volume window, if any user has one."""
+        with self._engine.connect() as conn:
+            found = conn.execute(select(func.max(users.c.window_days))).scalar()
+        return int(found) if found is not None else None
 
     def set_role(self, name: str, role: str) -> None:
         self._update(name, role=role)

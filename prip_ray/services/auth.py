@@ -1,20 +1,28 @@
-"""Authenticator: checks a user name and password against the user store.
+"""Who is calling, and may they: HTTP Basic and bearer-token logins, failed-login
+throttling, the per-minute request quota, and role checks.
 
-scrypt is deliberately slow, so a successful check is remembered for a short while, keyed by
-a hash of the credentials (never the password itself).
+scrypt is deliberately slow, so a verified password is remembered for a short while, keyed
+by a hash of the credentials (never the password itself). The user row is read on every
+request all the same, so disabling a user or changing their role takes effect at once,
+for tokens already issued too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from prip_ray.db.counters import RequestCounters
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import verify_password
+from prip_ray.domain.quotas import QuotaLimits, check_request
 from prip_ray.domain.users import User
-from prip_ray.errors import AuthenticationFailed, PermissionDenied
+from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded
+from prip_ray.services.tokens import TokenService
 
 
 class Authenticator:
@@ -22,29 +30,88 @@ class Authenticator:
         self,
         users: UserRepository,
         *,
+        counters: RequestCounters | None = None,
+        tokens: TokenService | None = None,
+        failed_logins_per_minute: int = 10,
         cache_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self._users = users
+        self._counters = counters
+        self._tokens = tokens
+        self._failures_allowed = failed_logins_per_minute
         self._cache_seconds = cache_seconds
         self._clock = clock
-        self._cache: dict[bytes, tuple[User, float]] = {}
+        self._now = now
+        self._verified: dict[bytes, tuple[str, float]] = {}  # credentials hash -> password hash
         self._lock = threading.Lock()
 
-    def login(self, name: str, password: str) -> User:
+    def login(self, name: str, password: str, address: str = "") -> User:
+        self._refuse_if_throttled(name, address)
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached and cached[1] > self._clock():
-            return cached[0]
         user = self._users.get(name)
+        if user is not None and self._remembered(key, user.password_hash):
+            return _enabled(user)
         if user is None or not verify_password(password, user.password_hash):
+            self._count_failure(name, address)
             raise AuthenticationFailed("unknown user or wrong password")
-        if user.disabled:
-            raise AuthenticationFailed(f"user {name!r} is disabled")
         with self._lock:
-            self._cache[key] = (user, self._clock() + self._cache_seconds)
-        return user
+            self._verified[key] = (user.password_hash, self._clock() + self._cache_seconds)
+        return _enabled(user)
+
+    def bearer(self, token: str, address: str = "") -> User:
+        if self._tokens is None:
+            raise AuthenticationFailed("bearer tokens are not accepted here")
+        self._refuse_if_throttled("", address)
+        try:
+            name = self._tokens.user_name(token)
+        except AuthenticationFailed:
+            self._count_failure("", address)
+            raise
+        user = self._users.get(name)
+        if user is None:
+            raise AuthenticationFailed(f"token names user {name!r}, who is not known here")
+        return _enabled(user)
+
+    def count_request(self, user: User, limits: QuotaLimits) -> None:
+        if self._counters is not None:
+            check_request(limits, self._counters.hit(f"req:{user.name}", self._now()))
+
+    def _remembered(self, key: bytes, password_hash: str) -> bool:
+        with self._lock:
+            cached = self._verified.get(key)
+        return (
+            cached is not None
+            and cached[1] > self._clock()
+            and hmac.compare_digest(cached[0], password_hash)  # a changed password invalidates
+        )
+
+    def _refuse_if_throttled(self, name: str, address: str) -> None:
+        if self._counters is None:
+            return
+        now = self._now()
+        for subject in _failure_subjects(name, address):
+            if self._counters.count(subject, now) >= self._failures_allowed:
+                raise QuotaExceeded(
+                    "too many failed logins; wait a minute before trying again", retry_after=60
+                )
+
+    def _count_failure(self, name: str, address: str) -> None:
+        if self._counters is not None:
+            for subject in _failure_subjects(name, address):
+                self._counters.hit(subject, self._now())
+
+
+def _failure_subjects(name: str, address: str) -> list[str]:
+    subjects = [f"fail-user:{name}"] if name else []
+    return subjects + ([f"fail-addr:{address}"] if address else [])
+
+
+def _enabled(user: User) -> User:
+    if user.disabled:
+        raise AuthenticationFailed(f"user {user.name!r} is disabled")
+    return user
 
 
 def authorise(user: User, action: str) -> User:

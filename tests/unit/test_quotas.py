@@ -9,7 +9,9 @@ LIMITS = QuotaLimits(max_parallel=2, volume_bytes=10 * GB, requests_per_minute=1
 
 
 def test_downloads_within_limits_pass() -> None:
-    check_download(LIMITS, Usage(active_downloads=1, window_bytes=9 * GB, requests_last_minute=5), GB)
+    check_download(
+        LIMITS, Usage(active_downloads=1, window_bytes=9 * GB, requests_last_minute=5), GB
+    )
     check_request(LIMITS, 100)
 
 

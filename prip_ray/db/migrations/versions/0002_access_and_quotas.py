@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("bytes_sent", sa.BigInteger(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("progress_at", sa.DateTime(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_downloads")),
     )
