@@ -1,8 +1,9 @@
 """Download memory: stream a large product through Ray Serve and watch the replica's RSS.
 
 Ingests one synthetic tile of --gb gigabytes into a local store, serves the API on a local
-Ray, downloads the product over loopback (whole, then a 1 GiB range) while sampling the
-resident memory of the Serve replica and the proxy, and prints how much each grew.
+Ray as `prip-ray up` does (OData on Serve, bytes from the download gateway), downloads the
+product over loopback (whole, then a 1 GiB range) while sampling the resident memory of the
+Serve replica, the Serve proxy and the gateway, and prints how much each grew.
 
     .venv/bin/python -m benchmarks.download_memory --gb 5
 """
@@ -24,6 +25,7 @@ import httpx
 import psutil
 import ray
 
+from prip_ray.actors.factory import start_download_gateway
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
@@ -62,6 +64,7 @@ def _run(root: Path, size: int) -> None:
         f"{outcome.status}"
     )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    _, settings.api.gateway_url = start_download_gateway(settings)  # as `prip-ray up` does
     url = deploy(settings)
     try:
         processes = _serve_processes()
@@ -74,13 +77,16 @@ def _run(root: Path, size: int) -> None:
 
 
 def _serve_processes() -> dict[str, psutil.Process]:
-    from ray.util.state import list_actors
-
+    """Ray names its worker processes after the actor they run (ray::ServeReplica:...)."""
     found = {}
-    for actor in list_actors(filters=[("state", "=", "ALIVE")]):
-        if "ServeReplica" in actor.class_name or "ProxyActor" in actor.class_name:
-            label = "replica" if "ServeReplica" in actor.class_name else "proxy"
-            found[label] = psutil.Process(actor.pid)
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or [])
+        if title.startswith("ray::ServeReplica"):
+            found["replica"] = process
+        elif title.startswith("ray::ProxyActor"):
+            found["proxy"] = process
+        elif title.startswith("ray::DownloadGatewayActor"):
+            found["gateway"] = process
     return found
 
 
@@ -111,6 +117,7 @@ def _download(
         headers=headers,
         auth=("bench", "bench-pw"),
         timeout=600,
+        follow_redirects=True,  # $value answers 307 to the download gateway
     ) as response:
         for chunk in response.iter_bytes(1 << 20):
             received += len(chunk)

@@ -7,11 +7,14 @@ Ray): each process gets its own SQLAlchemy engine and boto3 client.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
 
 from prip_ray.config import Settings
+from prip_ray.db.counters import RequestCounters
+from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
@@ -21,7 +24,12 @@ from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.ports import ObjectStore
+from prip_ray.security.keys import load_or_create_signing_key
+from prip_ray.serve.services import ApiServices
+from prip_ray.services.auth import Authenticator
 from prip_ray.services.ingest import IngestService
+from prip_ray.services.quotas import QuotaService
+from prip_ray.services.tokens import TokenService
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
 
@@ -66,6 +74,45 @@ class Components:
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
             work_dir=self.settings.work_dir,
+        )
+
+    @cached_property
+    def downloads(self) -> DownloadHistory:
+        stale = timedelta(seconds=self.settings.quotas.download_stale_s)
+        return DownloadHistory(self.engine, stale_after=stale)
+
+    @cached_property
+    def counters(self) -> RequestCounters:
+        return RequestCounters(self.engine)
+
+    @cached_property
+    def quotas(self) -> QuotaService:
+        return QuotaService(self.downloads, self.settings.quotas)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        key = load_or_create_signing_key(self.settings.token_key_file)
+        return TokenService(self.settings.auth, key)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(
+            self.users,
+            counters=self.counters,
+            tokens=self.tokens,
+            failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
+            cache_seconds=self.settings.api.auth_cache_s,
+        )
+
+    def api_services(self) -> ApiServices:
+        return ApiServices(
+            products=self.products,
+            store=self.store,
+            authenticator=self.authenticator,
+            settings=self.settings.api,
+            quotas=self.quotas,
+            tokens=self.tokens,
+            users=self.users,
         )
 
     def migrate(self) -> None:

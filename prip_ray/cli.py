@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +16,9 @@ from rich.table import Table
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings, settings_help
+from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import hash_password
-from prip_ray.domain.users import check_role, check_user_name
+from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
 
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
@@ -118,11 +120,82 @@ def user_add(
 def user_list(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List users, their roles and whether they are disabled."""
     components = _components(_settings(data_dir, config))
-    table = Table("name", "role", "disabled", "created")
+    table = Table("name", "role", "disabled", "created", "quota overrides")
     for user in components.users.all():
-        table.add_row(user.name, user.role, str(user.disabled), user.created_at.isoformat())
+        overrides = {k: v for k, v in vars(user.quotas).items() if v is not None}
+        table.add_row(
+            user.name,
+            user.role,
+            str(user.disabled),
+            user.created_at.isoformat(),
+            str(overrides or ""),
+        )
     components.close()
     console.print(table)
+
+
+@users_app.command("disable")
+def user_disable(name: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Refuse every request of this user from now on (issued tokens included)."""
+    _change_user(data_dir, config, lambda users: users.set_disabled(name, True))
+    console.print(f"user {name} disabled")
+
+
+@users_app.command("enable")
+def user_enable(name: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Let a disabled user in again."""
+    _change_user(data_dir, config, lambda users: users.set_disabled(name, False))
+    console.print(f"user {name} enabled")
+
+
+@users_app.command("set-role")
+def user_set_role(
+    name: str,
+    role: Annotated[str, typer.Argument(help="download, catalogue, subscriptions or admin")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Give a user another role (takes effect on their next request)."""
+    try:
+        check_role(role)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    _change_user(data_dir, config, lambda users: users.set_role(name, role))
+    console.print(f"user {name} now has role {role}")
+
+
+@users_app.command("set-quota")
+def user_set_quota(
+    name: str,
+    parallel: Annotated[int | None, typer.Option(help="downloads at once")] = None,
+    volume_gb: Annotated[float | None, typer.Option(help="GB per window")] = None,
+    window_days: Annotated[int | None, typer.Option(help="days of the volume window")] = None,
+    requests_per_minute: Annotated[int | None, typer.Option()] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Override a user's quotas; options left out fall back to the configured defaults."""
+    quotas = QuotaOverrides(
+        max_parallel=parallel,
+        volume_bytes=int(volume_gb * 1000**3) if volume_gb is not None else None,
+        window_days=window_days,
+        requests_per_minute=requests_per_minute,
+    )
+    _change_user(data_dir, config, lambda users: users.set_quotas(name, quotas))
+    console.print(f"quotas of {name}: {quotas}")
+
+
+def _change_user(
+    data_dir: Path | None, config: Path | None, change: Callable[[UserRepository], None]
+) -> None:
+    components = _components(_settings(data_dir, config))
+    try:
+        change(components.users)
+    except PripError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    finally:
+        components.close()
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -9,6 +9,7 @@ from types import FrameType
 from rich.console import Console
 
 from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_actors
+from prip_ray.actors.factory import start_download_gateway
 from prip_ray.config import Settings
 from prip_ray.serve.deployment import deploy, undeploy
 
@@ -25,18 +26,21 @@ def run_until_signal(settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     shards = start_actors(settings)
+    gateway, settings.api.gateway_url = start_download_gateway(settings)
     url = deploy(settings)
     console.print(f"inbox:      {settings.inbox}")
     console.print(f"store:      {_store(settings)}")
     console.print(f"quarantine: {settings.quarantine}")
     console.print(f"database:   {settings.db_url}")
     console.print(f"OData API:  {url}")
+    console.print(f"downloads:  {settings.api.gateway_url} ($value redirects there)")
+    console.print(f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token")
     console.print("PRIP is up; Ctrl-C stops it.")
     try:
         stop.wait()
     finally:
         undeploy()
-        stop_actors(shards)
+        stop_actors([*shards, gateway])
         disconnect()
         console.print("PRIP stopped.")
 

@@ -43,3 +43,40 @@ def start_ingestion(settings: Settings) -> list[Any]:
         ).remote(settings, i, shards)
         for i in range(shards)
     ]
+
+
+HISTORY_CLEANER = "prip-history-cleaner"
+
+
+def start_history_cleaner(settings: Settings) -> Any:
+    """The one History Cleaner of the cluster (found, not duplicated, if already running)."""
+    from prip_ray.actors.history_cleaner import HistoryCleanerActor
+
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(HistoryCleanerActor)
+    lifetime = "detached" if settings.ray.detached else None
+    return actor_cls.options(
+        name=HISTORY_CLEANER,
+        namespace=settings.ray.namespace,
+        get_if_exists=True,
+        lifetime=lifetime,
+    ).remote(settings)
+
+
+DOWNLOAD_GATEWAY = "prip-download-gateway"
+
+
+def start_download_gateway(settings: Settings) -> tuple[Any, str]:
+    """Start the download gateway; returns its handle and the base URL $value redirects to."""
+    from prip_ray.actors.download_gateway import DownloadGatewayActor
+
+    port = settings.api.gateway_port or settings.api.port + 1
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1)(DownloadGatewayActor)
+    lifetime = "detached" if settings.ray.detached else None
+    handle = actor_cls.options(
+        name=DOWNLOAD_GATEWAY,
+        namespace=settings.ray.namespace,
+        get_if_exists=True,
+        lifetime=lifetime,
+    ).remote(settings, port)
+    ray.get(handle.ready.remote())
+    return handle, settings.api.gateway_url or f"http://{settings.api.host}:{port}"

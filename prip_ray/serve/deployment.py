@@ -16,8 +16,7 @@ from ray.serve import Application
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
-from prip_ray.serve.app import ApiServices, create_app
-from prip_ray.services.auth import Authenticator
+from prip_ray.serve.app import create_app
 
 
 class ODataReplica:
@@ -27,16 +26,7 @@ class ODataReplica:
         self._components = Components(settings)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        components = self._components
-        api = components.settings.api
-        return create_app(
-            ApiServices(
-                products=components.products,
-                store=components.store,
-                authenticator=Authenticator(components.users, cache_seconds=api.auth_cache_s),
-                settings=api,
-            )
-        )
+        return create_app(self._components.api_services())
 
 
 def autoscaling_config(settings: Settings) -> dict[str, Any]:

@@ -19,6 +19,7 @@ STATUS: dict[type[errors.PripError], int] = {
     errors.PermissionDenied: 403,
     errors.ProductNotFound: 404,
     errors.RangeNotSatisfiable: 416,
+    errors.QuotaExceeded: 429,
     errors.StorageError: 503,
 }
 
@@ -41,6 +42,8 @@ async def _prip_error(_: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, errors.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Basic realm="PRIP", charset="UTF-8"'
+    if isinstance(exc, errors.QuotaExceeded):
+        headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.length}"
     if status >= 500:

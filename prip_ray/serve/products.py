@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import json
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
@@ -15,14 +15,14 @@ from prip_ray.errors import InvalidQuery
 from prip_ray.odata.options import QueryOptions, parse_query_options
 from prip_ray.odata.serialize import collection_context, entity_context, product_json
 from prip_ray.serve.downloads import download_response
+from prip_ray.serve.security import downloader, searcher
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
 
-def products_router(searcher: Callable[..., User], downloader: Callable[..., User]) -> APIRouter:
+def products_router() -> APIRouter:
     router = APIRouter()
 
-    # Dependencies go in the decorator: a closure's names cannot be resolved from annotations.
     @router.get("/Products", dependencies=[Depends(searcher)])
     def search(request: Request) -> JSONResponse:
         services = request.app.state.services
@@ -55,13 +55,13 @@ def products_router(searcher: Callable[..., User], downloader: Callable[..., Use
         found = services.products.by_names(names)
         return JSONResponse(_collection(options, found, len(found) if options.count else None))
 
-    @router.get("/Products({key})/$value", dependencies=[Depends(downloader)])
-    def download(request: Request, key: str) -> Response:
+    @router.get("/Products({key})/$value")
+    def download(
+        request: Request, key: str, user: Annotated[User, Depends(downloader)]
+    ) -> Response:
         services = request.app.state.services
         product = services.products.get(parse_key(key))
-        return download_response(
-            services.store, product, request.headers.get("range"), services.settings
-        )
+        return download_response(services, user, product, request.headers.get("range"))
 
     return router
 
@@ -86,9 +86,17 @@ def _collection(options: QueryOptions, products: list[Any], count: int | None) -
     return body
 
 
+MAX_BODY = 1 << 20  # a FilterList of 1000 long names is well below this
+
+
 async def _json(request: Request) -> Any:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
     try:
-        return await request.json()
+        return json.loads(body)
     except ValueError as e:
         raise InvalidQuery(f"the request body is not JSON: {e}") from None
 
@@ -100,8 +108,8 @@ def _filter_list_names(body: Any, limit: int) -> list[str]:
     if len(items) > limit:
         raise InvalidQuery(f"FilterList takes at most {limit} names, not {len(items)}")
     names = [item.get("Name") if isinstance(item, dict) else None for item in items]
-    if not all(isinstance(name, str) for name in names):
-        raise InvalidQuery("every FilterProducts item needs a Name string")
+    if not all(isinstance(name, str) and "\x00" not in name for name in names):
+        raise InvalidQuery("every FilterProducts item needs a Name string (without NUL)")
     return list(dict.fromkeys(names))  # type: ignore[arg-type]
 
 

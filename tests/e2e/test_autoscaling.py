@@ -39,7 +39,9 @@ def test_replicas_scale_up_under_load(ray_settings: Settings) -> None:
         count = 0
         with httpx.Client(auth=("load", "load-pw"), timeout=30) as client:
             while not stop.is_set():
-                client.get(url + "Products", params={"$filter": "contains(Name,'x')", "$count": "true"})
+                client.get(
+                    url + "Products", params={"$filter": "contains(Name,'x')", "$count": "true"}
+                )
                 count += 1
         sent.append(count)
 

@@ -32,7 +32,16 @@ def test_up_serves_the_api_and_stops_on_sigterm(tmp_path: Path) -> None:
     components.close()
     log = tmp_path / "up.log"
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PRIP_INGEST__SHARDS": "1"}
-    command = [sys.executable, "-m", "prip_ray", "up", "--data-dir", str(tmp_path), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "prip_ray",
+        "up",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(port),
+    ]
     with log.open("w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
-from prip_ray.serve.app import ApiServices, create_app
-from prip_ray.services.auth import Authenticator
+from prip_ray.serve.app import create_app
 from tests.samples import SAMPLES_DIR
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
@@ -40,11 +39,5 @@ def api(components: Components) -> Iterator[TestClient]:
         assert outcome.status == "published", outcome.reason
     components.users.add("alice", hash_password("alice-pw"), "download")
     components.users.add("carol", hash_password("carol-pw"), "catalogue")
-    services = ApiServices(
-        products=components.products,
-        store=components.store,
-        authenticator=Authenticator(components.users),
-        settings=components.settings.api,
-    )
-    with TestClient(create_app(services)) as client:
+    with TestClient(create_app(components.api_services())) as client:
         yield client

@@ -41,8 +41,18 @@ def test_list_products_as_the_interface_shows_them(api: TestClient) -> None:
     names = {p["Name"] for p in body["value"]}
     assert names == {s.name for s in SAMPLES}
     product = body["value"][0]
-    for key in ("Id", "ContentType", "ContentLength", "OriginDate", "PublicationDate",
-                "EvictionDate", "Checksum", "ContentDate", "Footprint", "ProductionType"):
+    for key in (
+        "Id",
+        "ContentType",
+        "ContentLength",
+        "OriginDate",
+        "PublicationDate",
+        "EvictionDate",
+        "Checksum",
+        "ContentDate",
+        "Footprint",
+        "ProductionType",
+    ):
         assert key in product
     assert product["PublicationDate"].endswith("Z")
     assert product["Footprint"].startswith("geography'SRID=4326;")
@@ -67,9 +77,16 @@ def test_filter_paging_and_next_link(api: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"$filter": "Name eq"}, {"$filter": "Nope eq 'x'"}, {"$top": "-1"}, {"$top": "abc"},
-     {"$top": "100000"}, {"$orderby": "Name sideways"}, {"$filter": "Name eq 'a' or"},
-     {"$filter": "'; DROP TABLE products; --"}],
+    [
+        {"$filter": "Name eq"},
+        {"$filter": "Nope eq 'x'"},
+        {"$top": "-1"},
+        {"$top": "abc"},
+        {"$top": "100000"},
+        {"$orderby": "Name sideways"},
+        {"$filter": "Name eq 'a' or"},
+        {"$filter": "'; DROP TABLE products; --"},
+    ],
 )
 def test_bad_queries_are_400_with_an_odata_error(api: TestClient, params: dict[str, str]) -> None:
     response = api.get("/odata/v1/Products", params=params, headers=ALICE)
@@ -102,7 +119,9 @@ def test_range_requests(api: TestClient) -> None:
     assert part.headers["Content-Range"] == f"bytes 0-1023/{len(data)}"
     tail = api.get(url, headers={**ALICE, "Range": "bytes=-100"})
     assert tail.status_code == 206 and tail.content == data[-100:]
-    quoted = api.get(f"/odata/v1/Products('{product['Id']}')/$value", headers={**ALICE, "Range": "bytes=10-19"})
+    quoted = api.get(
+        f"/odata/v1/Products('{product['Id']}')/$value", headers={**ALICE, "Range": "bytes=10-19"}
+    )
     assert quoted.content == data[10:20]
     beyond = api.get(url, headers={**ALICE, "Range": f"bytes={len(data)}-"})
     assert beyond.status_code == 416

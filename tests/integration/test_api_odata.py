@@ -19,8 +19,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
-from prip_ray.serve.app import ApiServices, basic_header, create_app
-from prip_ray.services.auth import Authenticator
+from prip_ray.serve.app import basic_header, create_app
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 ALICE = basic_header("alice", "alice-pw")
@@ -163,11 +162,7 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
     components.migrate()
     components.users.add("alice", hash_password("alice-pw"), "download")
     assert components.ingest.ingest(drop(sample(TILE), settings.inbox)).status == "published"
-    app = create_app(
-        ApiServices(
-            components.products, components.store, Authenticator(components.users), settings.api
-        )
-    )
+    app = create_app(components.api_services())
     with TestClient(app) as api:
         product = one(api, TILE)
         redirect = api.get(

@@ -18,7 +18,8 @@ runner = CliRunner()
 def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
     data = str(tmp_path)
     added = runner.invoke(
-        app, ["user", "add", "lta", "--role", "download", "--password-stdin", "--data-dir", data],
+        app,
+        ["user", "add", "lta", "--role", "download", "--password-stdin", "--data-dir", data],
         input="s3cret\n",
     )
     assert added.exit_code == 0, added.output
@@ -36,12 +37,14 @@ def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
 def test_user_add_refuses_bad_input(tmp_path: Path) -> None:
     data = str(tmp_path)
     wrong_role = runner.invoke(
-        app, ["user", "add", "x", "--role", "root", "--password-stdin", "--data-dir", data],
+        app,
+        ["user", "add", "x", "--role", "root", "--password-stdin", "--data-dir", data],
         input="pw\n",
     )
     assert wrong_role.exit_code != 0
     empty = runner.invoke(
-        app, ["user", "add", "x", "--role", "download", "--password-stdin", "--data-dir", data],
+        app,
+        ["user", "add", "x", "--role", "download", "--password-stdin", "--data-dir", data],
         input="\n",
     )
     assert empty.exit_code != 0
@@ -49,6 +52,30 @@ def test_user_add_refuses_bad_input(tmp_path: Path) -> None:
     assert runner.invoke(app, twice, input="pw\n").exit_code == 0
     again = runner.invoke(app, twice, input="pw\n")
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_user_disable_enable_set_role_and_set_quota(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    add = ["user", "add", "ops", "--role", "download", "--password-stdin", *data]
+    assert runner.invoke(app, add, input="pw\n").exit_code == 0
+    assert runner.invoke(app, ["user", "disable", "ops", *data]).exit_code == 0
+    assert runner.invoke(app, ["user", "set-role", "ops", "admin", *data]).exit_code == 0
+    quota = ["user", "set-quota", "ops", "--parallel", "8", "--volume-gb", "1.5", *data]
+    assert runner.invoke(app, quota).exit_code == 0
+    components = Components(load_settings(data_dir=tmp_path))
+    user = components.users.get("ops")
+    assert user is not None and user.disabled and user.role == "admin"
+    assert (user.quotas.max_parallel, user.quotas.volume_bytes) == (8, 1_500_000_000)
+    assert user.quotas.window_days is None  # left out: the default applies
+    assert runner.invoke(app, ["user", "enable", "ops", *data]).exit_code == 0
+    assert not components.users.get("ops").disabled  # type: ignore[union-attr]
+    listed = runner.invoke(app, ["user", "list", *data])
+    assert "max_parallel" in listed.output
+    missing = runner.invoke(app, ["user", "disable", "nobody", *data])
+    assert missing.exit_code == 1 and "no user" in missing.output
+    bad_role = runner.invoke(app, ["user", "set-role", "ops", "root", *data])
+    assert bad_role.exit_code != 0
+    components.close()
 
 
 def test_ingest_paths_keeps_the_sources(tmp_path: Path) -> None:

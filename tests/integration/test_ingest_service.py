@@ -128,7 +128,9 @@ def test_crash_after_publishing_before_clearing_the_inbox(components: Components
     product = components.products.by_name(source.name)
     assert product is not None
     # The state a crash between publication and inbox clean-up leaves behind:
-    ingest.journal.begin(source.name, product.object_key, product.checksum("MD5") or "", str(source))
+    ingest.journal.begin(
+        source.name, product.object_key, product.checksum("MD5") or "", str(source)
+    )
     with components.engine.begin() as conn:
         conn.execute(update(ingestions).values(state="published"))
     outcome = ingest.ingest(source)

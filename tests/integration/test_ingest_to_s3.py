@@ -17,7 +17,9 @@ pytestmark = pytest.mark.s3
 
 def _components(tmp_path: Path, s3: S3Settings) -> Components:
     settings = load_settings(
-        data_dir=tmp_path / "prip", store={"kind": "s3", "s3": s3.model_dump()}, ingest={"settle_s": 0}
+        data_dir=tmp_path / "prip",
+        store={"kind": "s3", "s3": s3.model_dump()},
+        ingest={"settle_s": 0},
     )
     components = Components(settings)
     components.migrate()
@@ -42,7 +44,9 @@ def test_an_s3_outage_keeps_the_product_in_the_inbox_until_s3_is_back(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    down = _components(tmp_path, s3_settings.model_copy(update={"endpoint_url": dead, "max_attempts": 1}))
+    down = _components(
+        tmp_path, s3_settings.model_copy(update={"endpoint_url": dead, "max_attempts": 1})
+    )
     source = drop(SAMPLES[0], down.settings.inbox)
     outcome = down.ingest.ingest(source)
     assert outcome.status == "retry" and "cannot" in (outcome.reason or "")

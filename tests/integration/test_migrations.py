@@ -15,7 +15,9 @@ EXPRESSION_INDEXES = {"ix_products_bbox"}
 
 
 def _schema_drift(engine: Engine) -> list[object]:
-    def include(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+    def include(
+        obj: object, name: str | None, kind: str, reflected: bool, compare_to: object
+    ) -> bool:
         return not (kind == "index" and name in EXPRESSION_INDEXES)
 
     with engine.connect() as conn:

@@ -58,20 +58,28 @@ ALL = [product(i) for i in range(8)]
 def catalogue(components: Components) -> Components:
     with components.engine.begin() as conn:
         conn.execute(insert(products), [product_row(p) for p in ALL])
-        conn.execute(insert(attributes), [r for p in ALL for r in attribute_rows(p.id, p.attributes)])
+        conn.execute(
+            insert(attributes), [r for p in ALL for r in attribute_rows(p.id, p.attributes)]
+        )
     return components
 
 
 def names(catalogue: Components, **params: str) -> list[str]:
     options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
-    return [p.name.rsplit("_", 1)[1].removesuffix(".tar") for p in catalogue.products.search(options).products]
+    return [
+        p.name.rsplit("_", 1)[1].removesuffix(".tar")
+        for p in catalogue.products.search(options).products
+    ]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("ContentLength gt 6000", {"P6", "P7"}),
-        ("ContentLength ge 3000 and ContentLength le 4000 or ContentLength eq 8000", {"P2", "P3", "P7"}),
+        (
+            "ContentLength ge 3000 and ContentLength le 4000 or ContentLength eq 8000",
+            {"P2", "P3", "P7"},
+        ),
         ("not (ContentLength lt 7000)", {"P6", "P7"}),
         ("contains(Name,'_P5')", {"P5"}),
         ("endswith(Name,'P1.tar')", {"P1"}),
@@ -80,35 +88,72 @@ def names(catalogue: Components, **params: str) -> list[str]:
         ("Name eq 'x'' or 1=1 --'", set()),
         ("ProductionType eq OData.CSC.ProductionType'on_demand_default'", {"P3"}),
         ("ProductionType ne OData.CSC.ProductionType'systematic_production'", {"P3"}),
-        ("Id in (00000000-0000-0000-0000-000000000002, 00000000-0000-0000-0000-000000000003)", {"P1", "P2"}),
+        (
+            "Id in (00000000-0000-0000-0000-000000000002, 00000000-0000-0000-0000-000000000003)",
+            {"P1", "P2"},
+        ),
         ("ContentDate/Start ge 2025-08-01T12:00:00.000Z", {"P5", "P6", "P7"}),
         ("ContentDate/End lt 2025-08-01T09:10:00+02:00", {"P0"}),
-        ("Attributes/OData.CSC.IntegerAttribute/any(a:a/Name eq 'orbitNumber' and a/OData.CSC.IntegerAttribute/Value ge 43896)", {"P6", "P7"}),
-        ("Attributes/OData.CSC.DoubleAttribute/any(a:a/Name eq 'cloudCover' and a/Value lt 15)", {"P0", "P1"}),
-        ("Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'tileId' and a/Value in ('T3','T4'))", {"P3", "P4"}),
-        ("Attributes/OData.CSC.BooleanAttribute/any(a:a/Name eq 'degraded' and a/Value eq true)", {"P2"}),
-        ("Attributes/OData.CSC.DateTimeOffsetAttribute/any(a:a/Name eq 'beginningDateTime' and a/Value lt 2025-08-01T08:30:00Z)", {"P0", "P1"}),
+        (
+            "Attributes/OData.CSC.IntegerAttribute/any(a:a/Name eq 'orbitNumber' and a/OData.CSC.IntegerAttribute/Value ge 43896)",
+            {"P6", "P7"},
+        ),
+        (
+            "Attributes/OData.CSC.DoubleAttribute/any(a:a/Name eq 'cloudCover' and a/Value lt 15)",
+            {"P0", "P1"},
+        ),
+        (
+            "Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'tileId' and a/Value in ('T3','T4'))",
+            {"P3", "P4"},
+        ),
+        (
+            "Attributes/OData.CSC.BooleanAttribute/any(a:a/Name eq 'degraded' and a/Value eq true)",
+            {"P2"},
+        ),
+        (
+            "Attributes/OData.CSC.DateTimeOffsetAttribute/any(a:a/Name eq 'beginningDateTime' and a/Value lt 2025-08-01T08:30:00Z)",
+            {"P0", "P1"},
+        ),
         ("Attributes/OData.CSC.DoubleAttribute/all(a:a/Value lt 25)", {"P0", "P1", "P2"}),
-        ("Attributes/OData.CSC.IntegerAttribute/any(a:a/Value eq 43891) or Attributes/OData.CSC.StringAttribute/any(a:a/Value eq 'T6')", {"P1", "P6"}),
-        ("Checksum/any(c:c/Algorithm eq 'MD5' and c/Value eq '00000000000000000000000000000004')", {"P4"}),
-        ("OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((10.5 40.5,12 40.5,12 42,10.5 42,10.5 40.5))')", {"P0"}),
+        (
+            "Attributes/OData.CSC.IntegerAttribute/any(a:a/Value eq 43891) or Attributes/OData.CSC.StringAttribute/any(a:a/Value eq 'T6')",
+            {"P1", "P6"},
+        ),
+        (
+            "Checksum/any(c:c/Algorithm eq 'MD5' and c/Value eq '00000000000000000000000000000004')",
+            {"P4"},
+        ),
+        (
+            "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((10.5 40.5,12 40.5,12 42,10.5 42,10.5 40.5))')",
+            {"P0"},
+        ),
         ("OData.CSC.Intersects(area=geography'SRID=4326;POINT(179.5 15)')", {"P1"}),
         ("OData.CSC.Intersects(area=geography'SRID=4326;POINT(-179.5 15)')", {"P1"}),
         ("OData.CSC.Intersects(area=geography'SRID=4326;POINT(0 15)')", set()),  # not the long way
         ("OData.CSC.Intersects(area=geography'SRID=4326;POINT(45 89.5)')", {"P2"}),
         ("OData.CSC.Intersects(area=geography'SRID=4326;LINESTRING(100 85,110 86)')", {"P2"}),
-        ("OData.CSC.Intersects(area=geography'SRID=4326;MULTIPOLYGON(((150.2 -39.8,150.5 -39.8,150.5 -39.5,150.2 -39.8)),((10.2 40.2,10.4 40.2,10.4 40.4,10.2 40.2)))')", {"P0", "P3"}),
-        ("not OData.CSC.Intersects(area=geography'SRID=4326;POINT(179.5 15)') and ContentLength le 4000", {"P0", "P2", "P3"}),
+        (
+            "OData.CSC.Intersects(area=geography'SRID=4326;MULTIPOLYGON(((150.2 -39.8,150.5 -39.8,150.5 -39.5,150.2 -39.8)),((10.2 40.2,10.4 40.2,10.4 40.4,10.2 40.2)))')",
+            {"P0", "P3"},
+        ),
+        (
+            "not OData.CSC.Intersects(area=geography'SRID=4326;POINT(179.5 15)') and ContentLength le 4000",
+            {"P0", "P2", "P3"},
+        ),
     ],
 )
-def test_filters_select_exactly_the_expected_products(catalogue: Components, text: str, expected: set[str]) -> None:
+def test_filters_select_exactly_the_expected_products(
+    catalogue: Components, text: str, expected: set[str]
+) -> None:
     assert set(names(catalogue, **{"$filter": text, "$top": "100"})) == expected
 
 
 def test_ordering_is_total_so_pages_never_repeat_or_skip(catalogue: Components) -> None:
     seen: list[str] = []
     for skip in range(0, 8, 3):
-        seen += names(catalogue, **{"$orderby": "PublicationDate desc", "$top": "3", "$skip": str(skip)})
+        seen += names(
+            catalogue, **{"$orderby": "PublicationDate desc", "$top": "3", "$skip": str(skip)}
+        )
     assert sorted(seen) == sorted(f"P{i}" for i in range(8))
     assert names(catalogue, **{"$orderby": "ContentLength desc", "$top": "2"}) == ["P7", "P6"]
     assert names(catalogue, **{"$orderby": "ContentDate/Start", "$top": "2"}) == ["P0", "P1"]
@@ -116,9 +161,15 @@ def test_ordering_is_total_so_pages_never_repeat_or_skip(catalogue: Components) 
 
 def test_count_and_paging_with_geometry(catalogue: Components) -> None:
     options = parse_query_options(
-        {"$filter": "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))')",
-         "$count": "true", "$top": "2", "$orderby": "Name"},
-        default_top=20, max_top=1000, max_skip=10000,
+        {
+            "$filter": "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))')",
+            "$count": "true",
+            "$top": "2",
+            "$orderby": "Name",
+        },
+        default_top=20,
+        max_top=1000,
+        max_skip=10000,
     )
     result = catalogue.products.search(options)
     assert result.count == 4 and len(result.products) == 2 and result.more

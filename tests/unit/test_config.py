@@ -18,7 +18,9 @@ def test_environment_beats_file_and_overrides_beat_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "prip.yaml"
-    config.write_text("ingest:\n  shards: 3\n  retention: 2d\nstore:\n  s3:\n    bucket: from-file\n")
+    config.write_text(
+        "ingest:\n  shards: 3\n  retention: 2d\nstore:\n  s3:\n    bucket: from-file\n"
+    )
     monkeypatch.setenv("PRIP_STORE__S3__BUCKET", "from-env")
     settings = load_settings(config, data_dir=tmp_path)
     assert settings.ingest.shards == 3

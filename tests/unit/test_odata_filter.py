@@ -25,7 +25,9 @@ def test_precedence_not_and_or() -> None:
     assert isinstance(grouped, ast.And) and isinstance(grouped.left, ast.Or)
 
 
-@pytest.mark.parametrize("text", ["Name in ('a','b')", "Name in ( 'a' , 'b' )", "Name in ('a', 'b')"])
+@pytest.mark.parametrize(
+    "text", ["Name in ('a','b')", "Name in ( 'a' , 'b' )", "Name in ('a', 'b')"]
+)
 def test_in_lists_with_or_without_spaces(text: str) -> None:
     assert parse_filter(text) == ast.In(NAME, ("a", "b"))
 
@@ -74,8 +76,12 @@ def test_guid_and_reversed_operands() -> None:
 
 def test_functions_in_positive_and_negative_forms() -> None:
     assert parse_filter("contains(Name,'L0')") == ast.Function("contains", NAME, "L0")
-    assert parse_filter("not startswith(Name,'S2A')") == ast.Not(ast.Function("startswith", NAME, "S2A"))
-    assert parse_filter("endswith(Name,'.tar') eq false") == ast.Not(ast.Function("endswith", NAME, ".tar"))
+    assert parse_filter("not startswith(Name,'S2A')") == ast.Not(
+        ast.Function("startswith", NAME, "S2A")
+    )
+    assert parse_filter("endswith(Name,'.tar') eq false") == ast.Not(
+        ast.Function("endswith", NAME, ".tar")
+    )
     assert parse_filter("Online") == ast.Compare("eq", ast.Property(("Online",)), True)
 
 
@@ -86,10 +92,17 @@ def test_functions_in_positive_and_negative_forms() -> None:
         ("Integer", "ge", "43890", 43890),
         ("Double", "lt", "12.5", 12.5),
         ("Boolean", "eq", "true", True),
-        ("DateTimeOffset", "le", "2025-08-01T07:06:20.464Z", datetime(2025, 8, 1, 7, 6, 20, 464000, tzinfo=UTC)),
+        (
+            "DateTimeOffset",
+            "le",
+            "2025-08-01T07:06:20.464Z",
+            datetime(2025, 8, 1, 7, 6, 20, 464000, tzinfo=UTC),
+        ),
     ],
 )
-def test_attribute_any_for_every_value_type(cast: str, op: str, value: str, expected: object) -> None:
+def test_attribute_any_for_every_value_type(
+    cast: str, op: str, value: str, expected: object
+) -> None:
     text = (
         f"Attributes/OData.CSC.{cast}Attribute/any(att:att/Name eq 'x' and "
         f"att/OData.CSC.{cast}Attribute/Value {op} {value})"
@@ -153,7 +166,10 @@ def test_intersects_forms(area: str) -> None:
         ("bogus(Name,'x')", None),
         ("contains(ContentLength,'1')", "ContentLength"),
         ("Attributes/OData.CSC.FancyAttribute/any(a:a/Value eq 1)", None),
-        ("Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'x' and a/OData.CSC.IntegerAttribute/Value eq 3)", None),
+        (
+            "Attributes/OData.CSC.StringAttribute/any(a:a/Name eq 'x' and a/OData.CSC.IntegerAttribute/Value eq 3)",
+            None,
+        ),
         ("Attributes/OData.CSC.StringAttribute/any(a:Name eq 'x')", "Name"),
         ("Checksum/any(c:c/Size eq 1)", "Size"),
         ("OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((1 2,3 4')", None),

@@ -11,8 +11,17 @@ from prip_ray.db.queries import filter_clause
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.filter import parse_filter
 
-PROPERTIES = ["Name", "ContentLength", "PublicationDate", "ContentDate/Start", "Online", "Id",
-              "ProductionType", "Foo", "ContentDate/Middle"]
+PROPERTIES = [
+    "Name",
+    "ContentLength",
+    "PublicationDate",
+    "ContentDate/Start",
+    "Online",
+    "Id",
+    "ProductionType",
+    "Foo",
+    "ContentDate/Middle",
+]
 OPERATORS = ["eq", "ne", "lt", "le", "gt", "ge", "in", "has", "like"]
 LITERALS = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12).map(
@@ -20,24 +29,42 @@ LITERALS = st.one_of(
     ),
     st.integers(-(10**12), 10**12).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
-    st.sampled_from(["true", "false", "null", "2020-04-30T12:00:00.000Z", "2020-04-30T12:00:00+02:00",
-                     "3fa85f64-5717-4562-b3fc-2c963f66afa6", "OData.CSC.ProductionType'systematic_production'",
-                     "('a','b')", "('x')", "'; DROP TABLE products; --'", "'x'' or 1=1 --'"]),
+    st.sampled_from(
+        [
+            "true",
+            "false",
+            "null",
+            "2020-04-30T12:00:00.000Z",
+            "2020-04-30T12:00:00+02:00",
+            "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            "OData.CSC.ProductionType'systematic_production'",
+            "('a','b')",
+            "('x')",
+            "'; DROP TABLE products; --'",
+            "'x'' or 1=1 --'",
+        ]
+    ),
 )
 
 
 @st.composite
 def comparisons(draw: st.DrawFn) -> str:
-    return f"{draw(st.sampled_from(PROPERTIES))} {draw(st.sampled_from(OPERATORS))} {draw(LITERALS)}"
+    return (
+        f"{draw(st.sampled_from(PROPERTIES))} {draw(st.sampled_from(OPERATORS))} {draw(LITERALS)}"
+    )
 
 
 @st.composite
 def attribute_filters(draw: st.DrawFn) -> str:
-    cast = draw(st.sampled_from(["String", "Integer", "Double", "Boolean", "DateTimeOffset", "Odd"]))
+    cast = draw(
+        st.sampled_from(["String", "Integer", "Double", "Boolean", "DateTimeOffset", "Odd"])
+    )
     quantifier = draw(st.sampled_from(["any", "all"]))
     op = draw(st.sampled_from(OPERATORS[:6]))
-    return (f"Attributes/OData.CSC.{cast}Attribute/{quantifier}(a:a/Name eq 'x' and "
-            f"a/OData.CSC.{cast}Attribute/Value {op} {draw(LITERALS)})")
+    return (
+        f"Attributes/OData.CSC.{cast}Attribute/{quantifier}(a:a/Name eq 'x' and "
+        f"a/OData.CSC.{cast}Attribute/Value {op} {draw(LITERALS)})"
+    )
 
 
 FUNCTIONS = st.builds(
@@ -46,16 +73,20 @@ FUNCTIONS = st.builds(
     st.sampled_from(PROPERTIES),
     LITERALS,
 )
-SPATIAL = st.sampled_from([
-    "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((1 2,3 4,3 2,1 2))')",
-    "OData.CSC.Intersects(area=geography'SRID=4326;POINT(1 2)')",
-    "OData.CSC.Intersects(area=geography'POLYGON((1 2')",
-])
+SPATIAL = st.sampled_from(
+    [
+        "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((1 2,3 4,3 2,1 2))')",
+        "OData.CSC.Intersects(area=geography'SRID=4326;POINT(1 2)')",
+        "OData.CSC.Intersects(area=geography'POLYGON((1 2')",
+    ]
+)
 ATOMS = st.one_of(comparisons(), attribute_filters(), FUNCTIONS, SPATIAL)
 FILTERS = st.recursive(
     ATOMS,
     lambda inner: st.one_of(
-        st.builds(lambda a, op, b: f"{a} {op} {b}", inner, st.sampled_from(["and", "or", "an", ""]), inner),
+        st.builds(
+            lambda a, op, b: f"{a} {op} {b}", inner, st.sampled_from(["and", "or", "an", ""]), inner
+        ),
         st.builds(lambda a: f"not {a}", inner),
         st.builds(lambda a: f"({a})", inner),
         st.builds(lambda a, cut: a[:cut], inner, st.integers(0, 40)),

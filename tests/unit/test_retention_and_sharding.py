@@ -9,8 +9,14 @@ from prip_ray.domain.sharding import shard_of
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("7d", timedelta(days=7)), ("12h", timedelta(hours=12)), ("90s", timedelta(seconds=90)),
-     ("1.5m", timedelta(seconds=90)), (" 2D ", timedelta(days=2)), ("never", None)],
+    [
+        ("7d", timedelta(days=7)),
+        ("12h", timedelta(hours=12)),
+        ("90s", timedelta(seconds=90)),
+        ("1.5m", timedelta(seconds=90)),
+        (" 2D ", timedelta(days=2)),
+        ("never", None),
+    ],
 )
 def test_parse_duration(text: str, expected: timedelta | None) -> None:
     assert parse_duration(text) == expected

@@ -1,0 +1,28 @@
+"""What the HTTP app needs from the rest of the PRIP, built by ``bootstrap.Components``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prip_ray.config import ApiSettings
+from prip_ray.db.repository import ProductRepository
+from prip_ray.db.users import UserRepository
+from prip_ray.domain.users import User
+from prip_ray.ports import ObjectStore
+from prip_ray.services.auth import Authenticator
+from prip_ray.services.quotas import QuotaService
+from prip_ray.services.tokens import TokenService
+
+
+@dataclass
+class ApiServices:
+    products: ProductRepository
+    store: ObjectStore
+    authenticator: Authenticator
+    settings: ApiSettings
+    quotas: QuotaService | None = None  # None: no quotas (tests of other concerns)
+    tokens: TokenService | None = None  # None: no token endpoint
+    users: UserRepository | None = None
+
+    def users_get(self, name: str) -> User | None:
+        return self.users.get(name) if self.users is not None else None

@@ -1,0 +1,77 @@
+"""Parallel-download slots hold across two Serve replicas (they live in PostgreSQL), and a
+download the client abandons gives its slot back."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import ray
+
+from prip_ray.actors.factory import start_download_gateway
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings
+from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.users import QuotaOverrides
+from prip_ray.serve.deployment import deploy, undeploy
+from prip_ray.synthetic import make_product
+from tests.e2e.test_serve_e2e import _free_port
+from tests.waiting import wait_until
+
+AUTH = ("lta", "lta-pw")
+
+
+@contextlib.contextmanager
+def holding(url: str) -> Iterator[httpx.Response]:
+    """A download that has started (first chunk read) and then waits, unread."""
+    with (
+        httpx.Client(auth=AUTH, timeout=30, follow_redirects=True) as client,
+        client.stream("GET", url) as response,
+    ):
+        if response.status_code == 200:
+            next(response.iter_raw(65536))
+        yield response
+
+
+def test_parallel_limit_across_replicas_and_abandoned_slots(
+    ray_settings: Settings, tmp_path: Path
+) -> None:
+    api = ray_settings.api
+    api.port, api.min_replicas, api.max_replicas, api.replica_cpus = _free_port(), 2, 2, 0.1
+    api.gateway_port = _free_port()
+    ray_settings.quotas.download_stale_s = 5  # an abandoned download frees its slot quickly
+    components = Components(ray_settings)
+    components.migrate()
+    components.users.add("lta", hash_password("lta-pw"), "download")
+    components.users.set_quotas("lta", QuotaOverrides(max_parallel=2))
+    product = make_product(tmp_path, "granule", 0, 64 * 1024 * 1024)  # larger than socket buffers
+    outcome = components.ingest.ingest(product.path, remove=False)
+    assert outcome.status == "published", outcome.reason
+    gateway, api.gateway_url = start_download_gateway(ray_settings.model_copy(update={}))
+    base = deploy(ray_settings)
+    url = f"{base}Products({outcome.product_id})/$value"
+    try:
+        with holding(url) as first, holding(url) as second:
+            assert (first.status_code, second.status_code) == (200, 200)
+            third = httpx.get(url, auth=AUTH, timeout=30, follow_redirects=True)
+            assert third.status_code == 429, third.text
+            assert (
+                "in parallel" in third.json()["error"]["message"] and third.headers["Retry-After"]
+            )
+        # both clients went away mid-download: their slots come back
+        wait_until(
+            lambda: components.quotas.usage(components.users.get("lta")).active_downloads == 0,  # type: ignore[arg-type]
+            60,
+            what="abandoned downloads to free their slots",
+        )
+        assert components.downloads.expire_stale(datetime.now(UTC)) == 2  # what the cleaner does
+        assert [r.status for r in components.downloads.recent("lta")] == ["aborted", "aborted"]
+        whole = httpx.get(url, auth=AUTH, timeout=60, follow_redirects=True)
+        assert whole.status_code == 200 and len(whole.content) == product.size
+    finally:
+        undeploy()
+        ray.kill(gateway)
+        components.close()

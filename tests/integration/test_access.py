@@ -1,0 +1,226 @@
+"""Authentication, roles, tokens, quotas and download history, in-process on both databases."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import AuthSettings
+from prip_ray.domain.users import QuotaOverrides
+from prip_ray.serve.app import basic_header
+from prip_ray.services.history import HistoryCleaner
+from prip_ray.services.tokens import TokenService
+from tests.samples import GRANULE
+
+ALICE = basic_header("alice", "alice-pw")
+
+
+def token_for(api: TestClient, **form: str) -> Any:
+    return api.post("/oauth2/token", data=form)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def product_id(api: TestClient, stem: str) -> str:
+    found = api.get(
+        "/odata/v1/Products", params={"$filter": f"Name eq '{stem}.tar'"}, headers=ALICE
+    )
+    return str(found.json()["value"][0]["Id"])
+
+
+def test_password_grant_gives_a_bearer_token_that_searches(api: TestClient) -> None:
+    answer = token_for(api, grant_type="password", username="alice", password="alice-pw")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    body = answer.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 3600
+    found = api.get("/odata/v1/Products", headers=bearer(body["access_token"]))
+    assert found.status_code == 200 and len(found.json()["value"]) == 3
+
+
+def test_client_credentials_grant_by_form_and_by_basic(api: TestClient) -> None:
+    by_form = token_for(
+        api, grant_type="client_credentials", client_id="alice", client_secret="alice-pw"
+    )
+    assert by_form.status_code == 200
+    by_basic = api.post("/oauth2/token", data={"grant_type": "client_credentials"}, headers=ALICE)
+    assert by_basic.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({"grant_type": "password", "username": "alice", "password": "nope"}, 400, "invalid_grant"),
+        (
+            {"grant_type": "client_credentials", "client_id": "alice", "client_secret": "x"},
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "authorization_code", "code": "x"}, 400, "unsupported_grant_type"),
+        ({"grant_type": "password", "username": "alice"}, 400, "invalid_request"),
+        ({}, 400, "unsupported_grant_type"),
+    ],
+)
+def test_token_endpoint_errors_follow_rfc6749(
+    api: TestClient, form: dict[str, str], status: int, error: str
+) -> None:
+    answer = token_for(api, **form)
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+    assert "access_token" not in answer.text
+
+
+def _tampered(token: str) -> str:
+    head, body, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["sub"] = "carol"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{head}.{forged}.{signature}"
+
+
+def test_expired_tampered_foreign_and_malformed_tokens_get_401(
+    api: TestClient, components: Components
+) -> None:
+    alice = components.users.get("alice")
+    assert alice is not None
+    good = components.tokens.issue(alice).access_token
+    expired = components.tokens.issue(alice, now=time.time() - 7200).access_token
+    other_audience = (
+        TokenService(AuthSettings(audience="someone-else"), _private_key(components))
+        .issue(alice)
+        .access_token
+    )
+    none_alg = (
+        base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+        + "." + good.split(".")[1] + "."
+    )  # fmt: skip
+    for token in (expired, _tampered(good), other_audience, none_alg, "abc", "a.b.c", "x" * 20000):
+        answer = api.get("/odata/v1/Products", headers=bearer(token))
+        assert answer.status_code == 401, (token[:40], answer.text)
+        assert answer.json()["error"]["code"] == "Unauthorized"
+    assert api.get("/odata/v1/Products", headers=bearer(good)).status_code == 200
+
+
+def _private_key(components: Components) -> Any:
+    from prip_ray.security.keys import load_or_create_signing_key
+
+    return load_or_create_signing_key(components.settings.token_key_file)
+
+
+def test_disabling_a_user_takes_effect_at_once_even_for_tokens(
+    api: TestClient, components: Components
+) -> None:
+    token = token_for(api, grant_type="password", username="alice", password="alice-pw").json()[
+        "access_token"
+    ]
+    assert api.get("/odata/v1/Products", headers=ALICE).status_code == 200  # password now cached
+    components.users.set_disabled("alice", True)
+    assert api.get("/odata/v1/Products", headers=ALICE).status_code == 401
+    assert api.get("/odata/v1/Products", headers=bearer(token)).status_code == 401
+    components.users.set_disabled("alice", False)
+    assert api.get("/odata/v1/Products", headers=bearer(token)).status_code == 200
+
+
+def test_role_change_applies_on_the_next_request(api: TestClient, components: Components) -> None:
+    key = product_id(api, GRANULE)
+    assert api.get(f"/odata/v1/Products({key})/$value", headers=ALICE).status_code == 200
+    components.users.set_role("alice", "catalogue")
+    refused = api.get(f"/odata/v1/Products({key})/$value", headers=ALICE)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "Forbidden"
+
+
+def test_failed_logins_are_throttled(api: TestClient, components: Components) -> None:
+    for _ in range(components.settings.quotas.failed_logins_per_minute):
+        assert (
+            api.get("/odata/v1/Products", headers=basic_header("alice", "wrong")).status_code == 401
+        )
+    throttled = api.get("/odata/v1/Products", headers=ALICE)  # even the right password waits
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "60"
+    token = token_for(api, grant_type="password", username="alice", password="alice-pw")
+    assert token.status_code == 429
+
+
+def test_request_rate_quota(api: TestClient, components: Components) -> None:
+    components.users.set_quotas("alice", QuotaOverrides(requests_per_minute=3))
+    statuses = [api.get("/odata/v1/Products", headers=ALICE).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+
+
+def test_volume_quota_counts_the_download_history(api: TestClient, components: Components) -> None:
+    key = product_id(api, GRANULE)
+    size = int(api.get(f"/odata/v1/Products({key})", headers=ALICE).json()["ContentLength"])
+    components.users.set_quotas("alice", QuotaOverrides(volume_bytes=size + size // 2))
+    first = api.get(f"/odata/v1/Products({key})/$value", headers=ALICE)
+    assert first.status_code == 200 and len(first.content) == size
+    second = api.get(f"/odata/v1/Products({key})/$value", headers=ALICE)
+    assert second.status_code == 429 and "volume quota" in second.json()["error"]["message"]
+    assert int(second.headers["Retry-After"]) > 0
+    (record,) = components.downloads.recent("alice")
+    assert (record.status, record.bytes_sent, record.product_name) == (
+        "completed",
+        size,
+        f"{GRANULE}.tar",
+    )
+    quotas = {q["Name"]: q for q in api.get("/odata/v1/Quotas", headers=ALICE).json()["value"]}
+    assert quotas["DownloadVolume"]["Used"] == size
+    assert quotas["ParallelDownloads"] == {"Name": "ParallelDownloads", "Limit": 4, "Used": 0}
+
+
+def test_parallel_slots_are_taken_and_freed(api: TestClient, components: Components) -> None:
+    alice = components.users.get("alice")
+    assert alice is not None
+    components.users.set_quotas("alice", QuotaOverrides(max_parallel=1))
+    alice = components.users.get("alice")
+    assert alice is not None
+    product = components.products.by_name(f"{GRANULE}.tar")
+    assert product is not None
+    first = components.quotas.start(alice, product)
+    key = str(product.id)
+    busy = api.get(f"/odata/v1/Products({key})/$value", headers=ALICE)
+    assert busy.status_code == 429 and "in parallel" in busy.json()["error"]["message"]
+    stream = components.quotas.metered(first, iter([b"x" * 10, b"y" * 10]))
+    next(stream)
+    stream.close()  # the client went away after one chunk
+    assert components.downloads.recent("alice")[0].status == "aborted"
+    assert api.get(f"/odata/v1/Products({key})/$value", headers=ALICE).status_code == 200
+
+
+def test_history_cleaner_forgets_what_no_window_needs(
+    api: TestClient, components: Components
+) -> None:
+    alice = components.users.get("alice")
+    product = components.products.by_name(f"{GRANULE}.tar")
+    assert alice is not None and product is not None
+    now = datetime.now(UTC)
+    for _ in range(3):
+        components.downloads.finish(components.quotas.start(alice, product), 1, True, now)
+    components.counters.hit("req:alice", now)
+    later = now + timedelta(days=31)
+    cleaner = HistoryCleaner(
+        components.downloads, components.counters, components.users, 30, now=lambda: later
+    )
+    run = cleaner.run_once(batch=2)  # several small batches
+    assert (run.downloads_removed, run.counters_removed) == (3, 1)
+    assert components.downloads.recent("alice") == []
+
+
+def test_history_cleaner_keeps_what_a_user_window_still_needs(
+    api: TestClient, components: Components
+) -> None:
+    components.users.set_quotas("alice", QuotaOverrides(window_days=90))
+    alice, product = components.users.get("alice"), components.products.by_name(f"{GRANULE}.tar")
+    assert alice is not None and product is not None
+    components.downloads.finish(components.quotas.start(alice, product), 1, True, datetime.now(UTC))
+    later = datetime.now(UTC) + timedelta(days=31)
+    cleaner = HistoryCleaner(
+        components.downloads, components.counters, components.users, 30, now=lambda: later
+    )
+    assert cleaner.run_once().downloads_removed == 0
