@@ -31,6 +31,8 @@ def parse_filter(text: str) -> Node:
         raise InvalidQuery(f"$filter is longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise InvalidQuery("$filter is empty")
+    if "\x00" in text:  # no product has one, and SQLite would cut the pattern there
+        raise InvalidQuery("$filter contains a NUL character", position=text.index("\x00"))
     tree = _syntax_tree(_rewrite(text), text)
     return Converter().convert(tree)
 
