@@ -1,9 +1,11 @@
 """S3 (AWS, SeaweedFS, MinIO, Ceph...) as object store, through boto3.
 
 The client is built lazily in the process that uses it (an actor, a replica), never shipped
-through Ray. boto3's managed transfer does multipart uploads above the threshold, and S3
-only shows an object once its upload is complete, which is the atomicity the port asks for.
-Every botocore/boto3 failure leaves here as StorageError.
+through Ray, and ``client_factory`` lets tests supply their own. boto3's managed transfer
+does multipart uploads above the threshold, and S3 only shows an object once its upload is
+complete, which is the atomicity the port asks for. Every botocore/boto3 failure leaves
+here as StorageError, so callers (the ingest retry loop, the HTTP error table) need to know
+one error, not boto3's.
 """
 
 from __future__ import annotations
@@ -23,23 +25,27 @@ from prip_ray.errors import StorageError
 
 CHUNK = 1 << 20
 MB = 1 << 20
-_FAILURES = (BotoCoreError, ClientError, Boto3Error)
+CONNECT_TIMEOUT_S = 5  # an unreachable endpoint should fail fast: ingest retries later
+READ_TIMEOUT_S = 60
+# OSError: the local file of an upload, and sockets that break outside botocore's wrappers.
+_FAILURES = (BotoCoreError, ClientError, Boto3Error, OSError)
 
 
 def s3_client(settings: S3Settings) -> Any:
+    """A client of its own Session: Sessions are not thread-safe, clients are."""
     secret = settings.secret_access_key.get_secret_value() if settings.secret_access_key else None
     return boto3.session.Session().client(
         "s3",
         endpoint_url=settings.endpoint_url,
         region_name=settings.region,
-        aws_access_key_id=settings.access_key_id,
+        aws_access_key_id=settings.access_key_id,  # None: boto3's default credential chain
         aws_secret_access_key=secret,
         config=Config(
             retries={"max_attempts": settings.max_attempts, "mode": "standard"},
-            s3={"addressing_style": "path"},
+            s3={"addressing_style": "path"},  # SeaweedFS, MinIO: no per-bucket DNS names
             signature_version="s3v4",  # presigned URLs too; SigV2 is deprecated
-            connect_timeout=5,
-            read_timeout=60,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
         ),
     )
 
@@ -57,7 +63,10 @@ class S3ObjectStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = self._factory()
+            try:
+                self._client = self._factory()
+            except (BotoCoreError, ValueError) as e:  # ValueError: a malformed endpoint_url
+                raise StorageError(f"cannot build the S3 client: {e}") from e
         return self._client
 
     @property
@@ -65,11 +74,12 @@ class S3ObjectStore:
         return self._settings.bucket
 
     def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists; safe to call from many processes at once."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
             return
         except ClientError as e:
-            if _status(e) not in (403, 404):
+            if _status(e) not in (403, 404):  # some servers answer 403 for a missing bucket
                 raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
         except _FAILURES as e:
             raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
@@ -84,32 +94,25 @@ class S3ObjectStore:
     def put_file(self, key: str, path: Path) -> None:
         try:
             self._upload(key, path)
-        except ClientError as e:
-            if _code(e) != "NoSuchBucket":
-                raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
+        except StorageError as e:
+            if not _is_no_such_bucket(e):
+                raise
             self.ensure_bucket()  # a fresh deployment: the first product creates the bucket
-            try:
-                self._upload(key, path)
-            except ClientError as again:
-                raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {again}") from again
+            self._upload(key, path)
 
     def _upload(self, key: str, path: Path) -> None:
         try:
             self.client.upload_file(str(path), self.bucket, self._key(key), Config=self._transfer)
-        except Boto3Error as e:  # S3UploadFailedError wraps the ClientError
-            cause = e.__context__
-            if isinstance(cause, ClientError):
-                raise cause from e
-            raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
-        except (BotoCoreError, OSError) as e:
+        except _FAILURES as e:
             raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        byte_range = f"bytes={start}-{'' if end is None else end}"
+        """Asks for the object now, so an absent one fails before the caller answers."""
+        request = {"Bucket": self.bucket, "Key": self._key(key)}
+        if start or end is not None:  # "bytes=0-" of an empty object would be a 416
+            request["Range"] = f"bytes={start}-{'' if end is None else end}"
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=byte_range)[
-                "Body"
-            ]
+            body = self.client.get_object(**request)["Body"]
         except _FAILURES as e:
             raise StorageError(f"cannot read {key} from s3://{self.bucket}: {e}") from e
         return self._chunks(body, key)
@@ -148,6 +151,7 @@ class S3ObjectStore:
         return url
 
     def delete(self, key: str) -> None:
+        """S3 answers 204 for an absent key too, which makes this idempotent."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except _FAILURES as e:
@@ -175,3 +179,15 @@ def _status(error: ClientError) -> int:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _is_no_such_bucket(error: BaseException) -> bool:
+    """boto3's managed transfer wraps the ClientError (S3UploadFailedError); look through."""
+    cause: BaseException | None = error
+    for _ in range(8):  # a bounded walk down the chain: chains can loop
+        if cause is None:
+            return False
+        if isinstance(cause, ClientError) and _code(cause) == "NoSuchBucket":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
