@@ -32,6 +32,7 @@ from prip_ray.db.queries import filter_clause, order_by_clauses
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.users import QuotaOverrides
 from prip_ray.odata.ast import has_geometry
 from prip_ray.odata.options import parse_query_options
 
@@ -160,6 +161,8 @@ def _ensure_user(engine: Engine) -> None:
     users = UserRepository(engine)
     if users.get("bench") is None:
         users.add("bench", hash_password("bench-pw"), "download")
+    # the load is the point here, not the rate quota (whose default is CDSE's 2000/min)
+    users.set_quotas("bench", QuotaOverrides(requests_per_minute=10_000_000))
 
 
 def _measure(base: str, args: argparse.Namespace) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from prip_ray.db.counters import RequestCounters
+from prip_ray.db.counters import BatchedCounter, RequestCounters
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
@@ -45,6 +45,7 @@ class Authenticator:
         self._clock = clock
         self._now = now
         self._verified: dict[bytes, tuple[str, float]] = {}  # credentials hash -> password hash
+        self._requests = BatchedCounter(counters) if counters is not None else None
         self._lock = threading.Lock()
 
     def login(self, name: str, password: str, address: str = "") -> User:
@@ -75,8 +76,8 @@ class Authenticator:
         return _enabled(user)
 
     def count_request(self, user: User, limits: QuotaLimits) -> None:
-        if self._counters is not None:
-            check_request(limits, self._counters.hit(f"req:{user.name}", self._now()))
+        if self._requests is not None:
+            check_request(limits, self._requests.hit(f"req:{user.name}", self._now()))
 
     def _remembered(self, key: bytes, password_hash: str) -> bool:
         with self._lock:
