@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -19,15 +20,18 @@ from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
+from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.ports import ObjectStore
 from prip_ray.security.keys import load_or_create_signing_key
+from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.ingest import IngestService
+from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
 from prip_ray.storage.factory import build_object_store
@@ -113,6 +117,26 @@ class Components:
             quotas=self.quotas,
             tokens=self.tokens,
             users=self.users,
+            subscriptions=self.subscriptions,
+            secrets=self.secrets,
+            subscription_settings=self.settings.subscriptions,
+        )
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepository:
+        return SubscriptionRepository(self.engine)
+
+    @cached_property
+    def secrets(self) -> SecretBox:
+        return SecretBox(self.settings.subscription_key_file)
+
+    def notifier(self, **overrides: Any) -> Notifier:
+        return Notifier(
+            self.subscriptions,
+            self.products,
+            self.secrets,
+            self.settings.subscriptions,
+            **overrides,
         )
 
     def migrate(self) -> None:

@@ -146,6 +146,28 @@ class AuthSettings(BaseModel):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
 
 
+class SubscriptionSettings(BaseModel):
+    max_running: int = Field(
+        default=1, ge=1, description="running subscriptions per user (CDSE: 1)"
+    )
+    max_total: int = Field(default=10, ge=1, description="subscriptions per user (CDSE: 10)")
+    credentials_key_file: Path | None = Field(
+        default=None,
+        description="Fernet key for endpoint passwords; unset: DATA_DIR/subscription.key",
+    )
+    poll_interval_s: float = Field(default=0.5, gt=0)
+    batch: int = Field(default=500, ge=1, description="outbox events read per round")
+    retry_base_s: float = Field(default=1.0, gt=0, description="first wait after a failed POST")
+    retry_max_s: float = Field(default=300.0, gt=0)
+    fail_after_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="an endpoint failing this long marks the subscription failed",
+    )
+    timeout_s: float = Field(default=10.0, gt=0, description="per notification POST")
+    senders: int = Field(default=8, ge=1, description="notifications in flight at once")
+
+
 class Settings(BaseSettings):
     """All of prip-ray's configuration. Build it with :func:`load_settings`."""
 
@@ -159,6 +181,7 @@ class Settings(BaseSettings):
     ray: RaySettings = Field(default_factory=RaySettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
 
     @property
     def db_url(self) -> str:
@@ -175,6 +198,11 @@ class Settings(BaseSettings):
     @property
     def store_root(self) -> Path:
         return (self.store.local_root or self.data_dir / "store").resolve()
+
+    @property
+    def subscription_key_file(self) -> Path:
+        key = self.subscriptions.credentials_key_file
+        return (key or self.data_dir / "subscription.key").resolve()
 
     @property
     def token_key_file(self) -> Path:

@@ -80,3 +80,17 @@ def start_download_gateway(settings: Settings) -> tuple[Any, str]:
     ).remote(settings, port)
     ray.get(handle.ready.remote())
     return handle, settings.api.gateway_url or f"http://{settings.api.host}:{port}"
+
+
+NOTIFIER = "prip-notifier"
+
+
+def start_notifier(settings: Settings) -> Any:
+    """The Subscription component's delivery actor (one per cluster; restarted on failure)."""
+    from prip_ray.actors.notifier import NotifierActor
+
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(NotifierActor)
+    lifetime = "detached" if settings.ray.detached else None
+    return actor_cls.options(
+        name=NOTIFIER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
+    ).remote(settings)

@@ -56,6 +56,11 @@ class ProductRepository:
                 if claimed.rowcount != 1:
                     raise StorageError(f"{product.name}: ingestion attempt was cancelled")
                 conn.execute(insert(products), [product_row(product)])
+                conn.execute(
+                    insert(tables.outbox).values(
+                        product_id=product.id, event="created", created_at=datetime.now(UTC)
+                    )
+                )
                 rows = attribute_rows(product.id, product.attributes)
                 if rows:
                     conn.execute(insert(attributes), rows)
@@ -71,6 +76,14 @@ class ProductRepository:
     def by_name(self, name: str) -> Product | None:
         found = self._load(select(products).where(products.c.name == name))
         return found[0] if found else None
+
+    def by_ids(self, ids: Sequence[UUID]) -> list[Product]:
+        """Products (with attributes) for these Ids; unknown Ids are left out."""
+        found: list[Product] = []
+        for start in range(0, len(ids), 1000):
+            chunk = list(ids[start : start + 1000])
+            found += self._load(select(products).where(products.c.id.in_(chunk)))
+        return found
 
     def by_names(self, names: Sequence[str]) -> list[Product]:
         """Products with these names, in the order asked; unknown names are left out."""

@@ -174,3 +174,37 @@ ingestions = Table(
     Column("attempts", Integer, nullable=False, default=1),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+
+# Every publication (and eviction) appends here in the same transaction as the product row:
+# the notifier reads it in order, so no event is lost when an actor dies.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("product_id", Uuid, nullable=False),
+    Column("event", String(16), nullable=False),  # created | deleted
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # running | paused | cancelled | failed
+    Column("event", String(16), nullable=False),  # created | deleted
+    Column("filter_param", Text, nullable=False),
+    Column("endpoint", String(2048), nullable=False),
+    Column("endpoint_username", String(256), nullable=True),
+    Column("endpoint_password", Text, nullable=True),  # encrypted (Fernet), never returned
+    Column("submission_date", UtcDateTime, nullable=False),
+    Column("last_notification_date", UtcDateTime, nullable=True),
+    Column("cursor", BigInteger, nullable=False),  # last outbox seq handled
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "owner"),
+    Index(None, "status"),
+)

@@ -17,6 +17,7 @@ from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, searcher
 from prip_ray.serve.services import ApiServices
+from prip_ray.serve.subscriptions import subscriptions_router
 
 __all__ = ["ODATA_ROOT", "ApiServices", "basic_header", "create_app"]
 
@@ -54,5 +55,6 @@ def create_app(services: ApiServices) -> FastAPI:
 
     app.include_router(products_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
+    app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(oauth_router())
     return app

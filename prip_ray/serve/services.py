@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from prip_ray.config import ApiSettings
+from prip_ray.config import ApiSettings, SubscriptionSettings
 from prip_ray.db.repository import ProductRepository
+from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.users import User
 from prip_ray.ports import ObjectStore
+from prip_ray.security.secrets import SecretBox
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
@@ -23,6 +25,9 @@ class ApiServices:
     quotas: QuotaService | None = None  # None: no quotas (tests of other concerns)
     tokens: TokenService | None = None  # None: no token endpoint
     users: UserRepository | None = None
+    subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
+    secrets: SecretBox | None = None  # type: ignore[assignment]
+    subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None

@@ -31,8 +31,9 @@ def holding(url: str) -> Iterator[httpx.Response]:
         httpx.Client(auth=AUTH, timeout=30, follow_redirects=True) as client,
         client.stream("GET", url) as response,
     ):
+        chunks = response.iter_raw(65536)  # kept: dropping it would end the download
         if response.status_code == 200:
-            next(response.iter_raw(65536))
+            next(chunks)
         yield response
 
 
@@ -42,7 +43,7 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     api = ray_settings.api
     api.port, api.min_replicas, api.max_replicas, api.replica_cpus = _free_port(), 2, 2, 0.1
     api.gateway_port = _free_port()
-    ray_settings.quotas.download_stale_s = 5  # an abandoned download frees its slot quickly
+    ray_settings.quotas.download_stale_s = 15  # an abandoned download frees its slot quickly
     components = Components(ray_settings)
     components.migrate()
     components.users.add("lta", hash_password("lta-pw"), "download")
@@ -53,11 +54,14 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     gateway, api.gateway_url = start_download_gateway(ray_settings.model_copy(update={}))
     base = deploy(ray_settings)
     url = f"{base}Products({outcome.product_id})/$value"
+    for _ in range(6):  # warm both replicas up: a cold first request must not outlast the slot
+        httpx.get(f"{base}Products", auth=AUTH, timeout=60).raise_for_status()
     try:
         with holding(url) as first, holding(url) as second:
             assert (first.status_code, second.status_code) == (200, 200)
             third = httpx.get(url, auth=AUTH, timeout=30, follow_redirects=True)
-            assert third.status_code == 429, third.text
+            records = components.downloads.recent("lta")
+            assert third.status_code == 429, [(r.status, r.bytes_sent) for r in records]
             assert (
                 "in parallel" in third.json()["error"]["message"] and third.headers["Retry-After"]
             )

@@ -1,0 +1,155 @@
+"""SubscriptionRepository: subscriptions, their delivery cursors, and the outbox they read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+
+from prip_ray.db.tables import outbox, subscriptions
+from prip_ray.domain.subscriptions import Subscription
+from prip_ray.errors import ProductNotFound
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    seq: int
+    product_id: UUID
+    event: str
+    created_at: datetime
+
+
+class SubscriptionRepository:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def create(
+        self,
+        *,
+        owner: str,
+        event: str,
+        filter_param: str,
+        endpoint: str,
+        username: str | None,
+        sealed_password: str | None,
+        now: datetime,
+    ) -> Subscription:
+        """Stored running, from the newest event on: it hears of products published after."""
+        new_id = uuid.uuid4()
+        with self._engine.begin() as conn:
+            newest = conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0))).scalar_one()
+            conn.execute(
+                insert(subscriptions).values(
+                    id=new_id, owner=owner, status="running", event=event,
+                    filter_param=filter_param, endpoint=endpoint, endpoint_username=username,
+                    endpoint_password=sealed_password, submission_date=now, cursor=int(newest),
+                )
+            )  # fmt: skip
+        return self.get(new_id)
+
+    def counts(self, owner: str) -> tuple[int, int]:
+        """(running, total not cancelled) subscriptions of ``owner``."""
+        live = and_(subscriptions.c.owner == owner, subscriptions.c.status != "cancelled")
+        running = and_(subscriptions.c.owner == owner, subscriptions.c.status == "running")
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).where(live)).scalar_one()
+            active = conn.execute(select(func.count()).where(running)).scalar_one()
+        return int(active), int(total)
+
+    def get(self, subscription_id: UUID) -> Subscription:
+        found = self._select(subscriptions.c.id == subscription_id)
+        if not found:
+            raise ProductNotFound(f"no subscription with Id {subscription_id}")
+        return found[0]
+
+    def list(self, owner: str | None = None) -> list[Subscription]:
+        return self._select(subscriptions.c.owner == owner if owner is not None else None)
+
+    def running(self) -> list[tuple[Subscription, str | None]]:
+        """Running subscriptions with their sealed endpoint passwords (for the notifier)."""
+        query = select(subscriptions).where(subscriptions.c.status == "running")
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(subscriptions.c.id)).mappings().all()
+        return [(_subscription(r), r["endpoint_password"]) for r in rows]
+
+    def set_status(self, subscription_id: UUID, status: str) -> None:
+        self._update(subscription_id, status=status, failing_since=None)
+
+    def delete(self, subscription_id: UUID) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+
+    def advance(self, subscription_id: UUID, cursor: int, notified: datetime | None) -> None:
+        """Persist delivery progress: every event up to ``cursor`` is handled."""
+        values: dict[str, Any] = {"cursor": cursor, "failing_since": None, "last_error": None}
+        if notified is not None:
+            values["last_notification_date"] = notified
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id, subscriptions.c.cursor < cursor)
+                .values(**values)
+            )
+
+    def advance_many(self, progress: list[tuple[UUID, int, datetime | None]]) -> None:
+        """Several subscriptions' progress in one transaction (the end of a delivery round)."""
+        if not progress:
+            return
+        with self._engine.begin() as conn:
+            for subscription_id, cursor, notified in progress:
+                values: dict[str, Any] = {
+                    "cursor": cursor,
+                    "failing_since": None,
+                    "last_error": None,
+                }
+                if notified is not None:
+                    values["last_notification_date"] = notified
+                conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.id == subscription_id, subscriptions.c.cursor < cursor)
+                    .values(**values)
+                )
+
+    def failing(self, subscription_id: UUID, since: datetime, error: str, failed: bool) -> None:
+        values: dict[str, Any] = {"failing_since": since, "last_error": error[:2000]}
+        if failed:
+            values["status"] = "failed"
+        self._update(subscription_id, **values)
+
+    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+        query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [OutboxEvent(r["seq"], r["product_id"], r["event"], r["created_at"]) for r in rows]
+
+    def _update(self, subscription_id: UUID, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(subscriptions).where(subscriptions.c.id == subscription_id).values(**values)
+            )
+        if done.rowcount == 0:
+            raise ProductNotFound(f"no subscription with Id {subscription_id}")
+
+    def _select(self, condition: Any) -> list[Subscription]:
+        query = select(subscriptions).order_by(subscriptions.c.submission_date, subscriptions.c.id)
+        if condition is not None:
+            query = query.where(condition)
+        with self._engine.connect() as conn:
+            return [_subscription(r) for r in conn.execute(query).mappings().all()]
+
+
+def _subscription(row: Mapping[str, Any]) -> Subscription:
+    return Subscription(
+        id=row["id"], owner=row["owner"], status=row["status"], event=row["event"],
+        filter_param=row["filter_param"], endpoint=row["endpoint"],
+        endpoint_username=row["endpoint_username"],
+        has_password=row["endpoint_password"] is not None,
+        submission_date=row["submission_date"],
+        last_notification_date=row["last_notification_date"], cursor=row["cursor"],
+        failing_since=row["failing_since"], last_error=row["last_error"],
+    )  # fmt: skip

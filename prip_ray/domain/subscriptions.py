@@ -1,0 +1,63 @@
+"""Subscriptions (interface digest, "Subscriptions"): who wants to hear of which products, and
+the rules a new one must satisfy before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+from uuid import UUID
+
+STATUSES = ("running", "paused", "cancelled", "failed")
+EVENTS = ("created", "deleted")
+MAX_CREDENTIAL = 256
+MAX_ENDPOINT = 2048
+# What the ICD's actions do to a status; a cancelled subscription stays cancelled.
+ACTIONS = {"Pause": "paused", "Resume": "running", "Cancel": "cancelled"}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: UUID
+    owner: str
+    status: str
+    event: str
+    filter_param: str
+    endpoint: str
+    endpoint_username: str | None
+    has_password: bool
+    submission_date: datetime
+    last_notification_date: datetime | None
+    cursor: int
+    failing_since: datetime | None = None
+    last_error: str | None = None
+
+
+def check_endpoint(url: str) -> str:
+    if len(url) > MAX_ENDPOINT:
+        raise ValueError(f"NotificationEndpoint is longer than {MAX_ENDPOINT} characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("NotificationEndpoint must be an http(s) URL with a host")
+    return url
+
+
+def check_credential(field: str, value: str | None) -> str | None:
+    if value is not None and (len(value) > MAX_CREDENTIAL or "\x00" in value):
+        raise ValueError(f"{field} must be at most {MAX_CREDENTIAL} characters")
+    return value
+
+
+def check_event(event: str) -> str:
+    if event not in EVENTS:
+        raise ValueError(f"SubscriptionEvent must be one of {', '.join(EVENTS)}")
+    return event
+
+
+def next_status(current: str, wanted: str) -> str:
+    """The status after a change request; ValueError if it is not allowed."""
+    if wanted not in ("running", "paused", "cancelled"):
+        raise ValueError(f"Status can be set to running, paused or cancelled, not {wanted!r}")
+    if current == "cancelled" and wanted != "cancelled":
+        raise ValueError("a cancelled subscription cannot be resumed")
+    return wanted

@@ -1,0 +1,178 @@
+"""``/odata/v1/Subscriptions``: create, list, read, change status (PATCH or the ICD's
+Pause/Resume/Cancel actions) and delete. Users see only their own; admin sees all."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from prip_ray.domain.subscriptions import (
+    ACTIONS,
+    Subscription,
+    check_credential,
+    check_endpoint,
+    check_event,
+    next_status,
+)
+from prip_ray.domain.users import User
+from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
+from prip_ray.odata.filter import parse_filter
+from prip_ray.odata.serialize import odata_datetime
+from prip_ray.serve.products import parse_key
+from prip_ray.serve.security import services_of, subscriber
+
+CONTEXT = "$metadata#Subscriptions"
+MAX_BODY = 64 * 1024
+
+
+def subscriptions_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/Subscriptions")
+    async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+        services = services_of(request)
+        body = await _body(request)
+        fields = _validated(body)
+        limits = services.subscription_settings
+        running, total = services.subscriptions.counts(user.name)
+        if user.role != "admin" and (running >= limits.max_running or total >= limits.max_total):
+            raise QuotaExceeded(
+                f"at most {limits.max_running} running and {limits.max_total} "
+                "subscriptions per user",
+                retry_after=3600,
+            )
+        password = fields.pop("password")
+        created = services.subscriptions.create(
+            owner=user.name,
+            sealed_password=services.secrets.seal(password) if password else None,
+            now=datetime.now(UTC),
+            **fields,
+        )
+        answer = {
+            "@odata.context": "$metadata#OData.CSC.Subscription",
+            **subscription_json(created),
+        }
+        return JSONResponse(answer, status_code=201)
+
+    @router.get("/Subscriptions")
+    def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+        owner = None if user.role == "admin" else user.name
+        found = services_of(request).subscriptions.list(owner)
+        return JSONResponse(
+            {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
+        )
+
+    @router.get("/Subscriptions({key})")
+    def one(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+        found = _own(request, key, user)
+        return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
+
+    @router.patch("/Subscriptions({key})")
+    async def change(
+        request: Request, key: str, user: Annotated[User, Depends(subscriber)]
+    ) -> Response:
+        found = _own(request, key, user)
+        body = await _body(request)
+        if set(body) - {"Status"} or not isinstance(body.get("Status"), str):
+            raise InvalidQuery('PATCH takes {"Status": "running" | "paused" | "cancelled"}')
+        _set_status(request, found, body["Status"])
+        return Response(status_code=204)
+
+    @router.post("/Subscriptions({key})/OData.CSC.{action}")
+    def act(
+        request: Request, key: str, action: str, user: Annotated[User, Depends(subscriber)]
+    ) -> Response:
+        if action not in ACTIONS:
+            raise InvalidQuery(
+                f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
+            )
+        _set_status(request, _own(request, key, user), ACTIONS[action])
+        return Response(status_code=204)
+
+    @router.delete("/Subscriptions({key})")
+    def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
+        found = _own(request, key, user)
+        services_of(request).subscriptions.delete(found.id)
+        return Response(status_code=204)
+
+    return router
+
+
+def subscription_json(sub: Subscription) -> dict[str, Any]:
+    return {
+        "Id": str(sub.id),
+        "Status": sub.status,
+        "SubscriptionEvent": sub.event,
+        "FilterParam": sub.filter_param,
+        "SubmissionDate": odata_datetime(sub.submission_date),
+        "LastNotificationDate": _date(sub.last_notification_date),
+        "NotificationEndpoint": sub.endpoint,
+        "NotificationEpUsername": sub.endpoint_username,
+        "Owner": sub.owner,
+        "FailingSince": _date(sub.failing_since),
+        "LastError": sub.last_error,
+    }
+
+
+def _date(value: datetime | None) -> str | None:
+    return odata_datetime(value) if value is not None else None
+
+
+def _validated(body: dict[str, Any]) -> dict[str, Any]:
+    text = body.get("FilterParam")
+    if not isinstance(text, str):
+        raise InvalidQuery("FilterParam (a $filter expression) is required")
+    parse_filter(text)  # the same parser as Products: a wrong filter is refused here
+    try:
+        return {
+            "filter_param": text,
+            "event": check_event(str(body.get("SubscriptionEvent", "created"))),
+            "endpoint": check_endpoint(str(body.get("NotificationEndpoint", ""))),
+            "username": check_credential(
+                "NotificationEpUsername", _optional(body, "NotificationEpUsername")
+            ),
+            "password": check_credential(
+                "NotificationEpPassword", _optional(body, "NotificationEpPassword")
+            ),
+        }
+    except ValueError as e:
+        raise InvalidQuery(str(e)) from None
+
+
+def _optional(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise InvalidQuery(f"{field} must be a string")
+    return value
+
+
+def _own(request: Request, key: str, user: User) -> Subscription:
+    found = services_of(request).subscriptions.get(parse_key(key))
+    if found.owner != user.name and user.role != "admin":
+        raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
+    return found
+
+
+def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
+    try:
+        status = next_status(sub.status, wanted)
+    except ValueError as e:
+        raise InvalidQuery(str(e)) from None
+    services_of(request).subscriptions.set_status(sub.id, status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise InvalidQuery(f"the request body is not JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise InvalidQuery("the request body must be a JSON object")
+    return body

@@ -1,0 +1,106 @@
+"""The Subscriptions entity set: create, list, read, status changes, delete, ownership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from prip_ray.bootstrap import Components
+from prip_ray.db.tables import subscriptions
+from prip_ray.domain.passwords import hash_password
+from prip_ray.serve.app import basic_header
+
+SUB = basic_header("sub", "sub-pw")
+GOOD = {
+    "FilterParam": "startswith(Name,'S2B_OPER_MSI_L0')",
+    "NotificationEndpoint": "https://lta.example.org/notify",
+    "NotificationEpUsername": "lta",
+    "NotificationEpPassword": "ep-secret",
+}
+
+
+@pytest.fixture
+def subscribers(api: TestClient, components: Components) -> TestClient:
+    components.users.add("sub", hash_password("sub-pw"), "subscriptions")
+    components.users.add("other", hash_password("other-pw"), "subscriptions")
+    components.users.add("root", hash_password("root-pw"), "admin")
+    return api
+
+
+def create(api: TestClient, headers: dict[str, str], **changes: Any) -> Any:
+    return api.post("/odata/v1/Subscriptions", json={**GOOD, **changes}, headers=headers)
+
+
+def test_create_read_list_and_the_password_never_comes_back(
+    subscribers: TestClient, components: Components
+) -> None:
+    made = create(subscribers, SUB)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["@odata.context"] == "$metadata#OData.CSC.Subscription"
+    assert body["Status"] == "running" and body["SubscriptionEvent"] == "created"
+    assert "NotificationEpPassword" not in body and "ep-secret" not in made.text
+    one = subscribers.get(f"/odata/v1/Subscriptions({body['Id']})", headers=SUB).json()
+    assert one["FilterParam"] == GOOD["FilterParam"] and "ep-secret" not in str(one)
+    listed = subscribers.get("/odata/v1/Subscriptions", headers=SUB).json()["value"]
+    assert [s["Id"] for s in listed] == [body["Id"]]
+    with components.engine.connect() as conn:
+        stored = conn.execute(subscriptions.select()).mappings().one()
+    assert stored["endpoint_password"] and "ep-secret" not in stored["endpoint_password"]
+    assert components.secrets.open(stored["endpoint_password"]) == "ep-secret"
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"FilterParam": "Name eq"}, "$filter"),
+        ({"FilterParam": "Foo eq 1"}, "unknown property"),
+        ({"FilterParam": None}, "FilterParam"),
+        ({"NotificationEndpoint": "ftp://x/y"}, "http(s)"),
+        ({"NotificationEndpoint": "file:///etc/passwd"}, "http(s)"),
+        ({"NotificationEpPassword": "x" * 300}, "at most 256"),
+        ({"SubscriptionEvent": "modified"}, "SubscriptionEvent"),
+    ],
+)
+def test_invalid_requests_are_400_and_store_nothing(
+    subscribers: TestClient, components: Components, changes: dict[str, Any], complaint: str
+) -> None:
+    answer = create(subscribers, SUB, **changes)
+    assert answer.status_code == 400 and complaint in answer.json()["error"]["message"]
+    assert components.subscriptions.list() == []
+
+
+def test_status_changes_by_patch_and_actions_then_delete(subscribers: TestClient) -> None:
+    key = create(subscribers, SUB).json()["Id"]
+    url = f"/odata/v1/Subscriptions({key})"
+    assert subscribers.post(f"{url}/OData.CSC.Pause", headers=SUB).status_code == 204
+    assert subscribers.get(url, headers=SUB).json()["Status"] == "paused"
+    assert subscribers.patch(url, json={"Status": "running"}, headers=SUB).status_code == 204
+    assert subscribers.post(f"{url}/OData.CSC.Cancel", headers=SUB).status_code == 204
+    resumed = subscribers.post(f"{url}/OData.CSC.Resume", headers=SUB)
+    assert resumed.status_code == 400 and "cancelled" in resumed.json()["error"]["message"]
+    assert subscribers.patch(url, json={"Status": "bogus"}, headers=SUB).status_code == 400
+    assert subscribers.delete(url, headers=SUB).status_code == 204
+    assert subscribers.get(url, headers=SUB).status_code == 404
+
+
+def test_users_see_only_their_own_and_admin_sees_all(subscribers: TestClient) -> None:
+    key = create(subscribers, SUB).json()["Id"]
+    other = basic_header("other", "other-pw")
+    assert subscribers.get(f"/odata/v1/Subscriptions({key})", headers=other).status_code == 404
+    assert subscribers.delete(f"/odata/v1/Subscriptions({key})", headers=other).status_code == 404
+    assert subscribers.get("/odata/v1/Subscriptions", headers=other).json()["value"] == []
+    admin = basic_header("root", "root-pw")
+    assert len(subscribers.get("/odata/v1/Subscriptions", headers=admin).json()["value"]) == 1
+    downloader = subscribers.get(
+        "/odata/v1/Subscriptions", headers=basic_header("alice", "alice-pw")
+    )
+    assert downloader.status_code == 403
+
+
+def test_limits_per_user(subscribers: TestClient) -> None:
+    assert create(subscribers, SUB).status_code == 201
+    second = create(subscribers, SUB)  # default: one running subscription per user
+    assert second.status_code == 429 and "at most 1 running" in second.json()["error"]["message"]
