@@ -7,6 +7,7 @@ resumes from the inbox and the ingestion journal, not from memory.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayActorError, RayTaskError
 
-from prip_ray.actors.factory import qc_worker_class
+from prip_ray.actors.factory import NOTIFIER, qc_worker_class
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
@@ -93,6 +94,7 @@ class IngestShard:
         if not self._in_flight:
             return
         done, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=timeout)
+        published = self._counts["published"]
         for ref in done:
             name, _worker = self._in_flight.pop(ref)
             try:
@@ -105,6 +107,14 @@ class IngestShard:
             except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
                 self._counts["worker_failed"] += 1
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
+        if self._counts["published"] > published:
+            self._wake_notifier()
+
+    def _wake_notifier(self) -> None:
+        """New products: tell the notifier now rather than at its next poll (a hint only;
+        the outbox written with each product is what makes sure nothing is missed)."""
+        with contextlib.suppress(ValueError):  # no notifier running (tests, ingest-only)
+            ray.get_actor(NOTIFIER, namespace=self._settings.ray.namespace).wake.remote()
 
     def _size_pool(self, load: int) -> None:
         ingest = self._settings.ingest
