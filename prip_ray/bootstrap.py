@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from prip_ray.config import Settings
 from prip_ray.db.counters import RequestCounters
 from prip_ray.db.downloads import DownloadHistory
+from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
@@ -33,6 +34,7 @@ from prip_ray.services.auth import Authenticator
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
+from prip_ray.services.roll import Roller
 from prip_ray.services.tokens import TokenService
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
@@ -129,6 +131,18 @@ class Components:
     @cached_property
     def secrets(self) -> SecretBox:
         return SecretBox(self.settings.subscription_key_file)
+
+    def roller(self, **overrides: Any) -> Roller:
+        roller = self.settings.roller
+        watermark = int(roller.watermark_gb * 1000**3) if roller.watermark_gb else None
+        return Roller(
+            EvictionRepository(self.engine),
+            self.store,
+            watermark_bytes=watermark,
+            batch=roller.batch,
+            stale_download_s=self.settings.quotas.download_stale_s,
+            **overrides,
+        )
 
     def notifier(self, **overrides: Any) -> Notifier:
         return Notifier(

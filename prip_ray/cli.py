@@ -88,6 +88,28 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+def roll(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="list what would go, change nothing")
+    ] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Run one round of the rolling archive now (evict what is due or over the watermark)."""
+    components = _components(_settings(data_dir, config))
+    try:
+        report = components.roller().run_once(dry_run=dry_run)
+    finally:
+        components.close()
+    verb = "would evict" if dry_run else "evicted"
+    for name in report.evicted:
+        console.print(f"{verb:11} {name}  ({report.reasons[name]})")
+    for name in report.busy:
+        console.print(f"{'busy':11} {name}  (being downloaded: next round)")
+    console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
+
+
 @users_app.command("add")
 def user_add(
     name: str,

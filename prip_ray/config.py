@@ -168,6 +168,14 @@ class SubscriptionSettings(BaseModel):
     senders: int = Field(default=8, ge=1, description="notifications in flight at once")
 
 
+class RollerSettings(BaseModel):
+    interval: str = Field(default="10m", description="how often the Roller runs (s, m, h, d)")
+    watermark_gb: float | None = Field(
+        default=None, gt=0, description="evict the oldest products while the store holds more"
+    )
+    batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
+
+
 class Settings(BaseSettings):
     """All of prip-ray's configuration. Build it with :func:`load_settings`."""
 
@@ -182,6 +190,7 @@ class Settings(BaseSettings):
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
+    roller: RollerSettings = Field(default_factory=RollerSettings)
 
     @property
     def db_url(self) -> str:

@@ -6,7 +6,12 @@ from typing import Any
 
 import ray
 
-from prip_ray.actors.factory import start_history_cleaner, start_ingestion, start_notifier
+from prip_ray.actors.factory import (
+    start_history_cleaner,
+    start_ingestion,
+    start_notifier,
+    start_roller,
+)
 from prip_ray.config import Settings
 
 
@@ -23,7 +28,8 @@ def connect(settings: Settings) -> None:
 
 
 def start_actors(settings: Settings) -> list[Any]:
-    return [*start_ingestion(settings), start_history_cleaner(settings), start_notifier(settings)]
+    singletons = [start_history_cleaner(settings), start_notifier(settings), start_roller(settings)]
+    return [*start_ingestion(settings), *singletons]
 
 
 def stop_actors(handles: list[Any]) -> None:

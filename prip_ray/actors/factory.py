@@ -94,3 +94,17 @@ def start_notifier(settings: Settings) -> Any:
     return actor_cls.options(
         name=NOTIFIER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
     ).remote(settings)
+
+
+ROLLER = "prip-roller"
+
+
+def start_roller(settings: Settings) -> Any:
+    """The rolling archive's singleton (found, not duplicated, if already running)."""
+    from prip_ray.actors.roller import RollerActor
+
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(RollerActor)
+    lifetime = "detached" if settings.ray.detached else None
+    return actor_cls.options(
+        name=ROLLER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
+    ).remote(settings)

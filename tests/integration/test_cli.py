@@ -88,3 +88,22 @@ def test_ingest_paths_keeps_the_sources(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "1 rejected" in again.output
     assert samples[0].exists()  # a refused hand-ingested source is copied to quarantine, not moved
     assert (tmp_path / "quarantine" / samples[0].name).exists()
+
+
+def test_roll_dry_run_then_for_real(tmp_path: Path) -> None:
+    samples = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
+    data = ["--data-dir", str(tmp_path)]
+    assert runner.invoke(app, ["ingest", *map(str, samples), *data]).exit_code == 0
+    nothing_due = runner.invoke(app, ["roll", "--dry-run", *data])
+    assert nothing_due.exit_code == 0 and "0 would evict" in nothing_due.output
+    settings = ["--config", str(_config(tmp_path, "roller: {watermark_gb: 0.000001}"))]
+    dry = runner.invoke(app, ["roll", "--dry-run", *data, *settings])
+    assert dry.exit_code == 0 and "would evict" in dry.output and "watermark" in dry.output
+    real = runner.invoke(app, ["roll", *data, *settings])
+    assert real.exit_code == 0 and "evicted" in real.output
+
+
+def _config(folder: Path, text: str) -> Path:
+    path = folder / "prip.yaml"
+    path.write_text(text + "\n")
+    return path

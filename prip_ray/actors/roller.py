@@ -1,0 +1,56 @@
+"""RollerActor: the rolling archive's singleton, running the Roller every interval.
+
+Its progress is the catalogue itself (what is still online), so a restart just runs again;
+two rollers meeting (a KubeRay upgrade) cannot evict a product twice, as marking an entry
+offline only succeeds while it is online.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from ray.util.metrics import Counter
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings
+from prip_ray.domain.retention import parse_duration
+
+log = logging.getLogger(__name__)
+
+
+class RollerActor:
+    def __init__(self, settings: Settings):
+        self._roller = Components(settings).roller()
+        interval = parse_duration(settings.roller.interval)
+        self._interval = interval.total_seconds() if interval else 600.0
+        self._evicted = Counter("prip_evictions", "products evicted by the Roller")
+        self._freed = Counter("prip_evicted_bytes", "bytes freed by the Roller")
+        self._last: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        threading.Thread(target=self._loop, name="roller", daemon=True).start()
+
+    def run_now(self, dry_run: bool = False) -> dict[str, Any]:
+        with self._lock:
+            report = self._roller.run_once(dry_run=dry_run)
+            if not dry_run:
+                self._evicted.inc(len(report.evicted))
+                self._freed.inc(report.freed_bytes)
+                self._last = asdict(report)
+            return asdict(report)
+
+    def last_run(self) -> dict[str, Any]:
+        return self._last
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.run_now()
+            except Exception:  # the DB or store may be away: the next round retries
+                log.exception("roller round failed")

@@ -1,0 +1,65 @@
+"""Which products the rolling archive lets go, decided in plain Python.
+
+Two reasons, in this order: the EvictionDate has passed, or the store is above its size
+watermark (then the oldest publications go first until it is below). A product someone is
+downloading right now waits for the next round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: UUID
+    name: str
+    size: int
+    eviction_date: datetime
+    publication_date: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    evict: list[Candidate]
+    busy: list[Candidate]  # due, but being downloaded: next round
+    reason: dict[UUID, str]
+
+
+def choose(
+    due: Iterable[Candidate],
+    oldest: Iterable[Candidate],
+    *,
+    stored_bytes: int,
+    watermark_bytes: int | None,
+    busy_ids: Collection[UUID],
+    limit: int,
+) -> Decision:
+    """``due``: online products past their EvictionDate; ``oldest``: online products by
+    publication, for the watermark. At most ``limit`` evictions per round."""
+    evict: list[Candidate] = []
+    busy: list[Candidate] = []
+    reason: dict[UUID, str] = {}
+    remaining = stored_bytes
+    for candidate in due:
+        if len(evict) >= limit:
+            break
+        if candidate.id in busy_ids:
+            busy.append(candidate)
+            continue
+        evict.append(candidate)
+        reason[candidate.id] = f"EvictionDate {candidate.eviction_date.isoformat()} passed"
+        remaining -= candidate.size
+    if watermark_bytes is not None:
+        for candidate in oldest:
+            if remaining <= watermark_bytes or len(evict) >= limit:
+                break
+            if candidate.id in reason or candidate.id in busy_ids:
+                continue
+            evict.append(candidate)
+            reason[candidate.id] = f"store above its watermark of {watermark_bytes} bytes"
+            remaining -= candidate.size
+    return Decision(evict, busy, reason)

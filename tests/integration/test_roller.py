@@ -1,0 +1,120 @@
+"""The rolling archive on real databases and the real local store and S3: what is due goes,
+bytes after the entry is offline, busy products wait, the watermark, dry runs, crash sweep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import S3Settings, load_settings
+from prip_ray.db.eviction import EvictionRepository
+from prip_ray.db.tables import products
+from prip_ray.serve.app import basic_header
+from tests.receiver import receiver
+from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
+
+LATER = datetime.now(UTC) + timedelta(days=8)  # past the 7-day retention of every sample
+
+
+def test_due_products_are_evicted_and_stay_in_the_catalogue(
+    api: TestClient, components: Components
+) -> None:
+    report = components.roller(now=lambda: LATER).run_once()
+    assert sorted(report.evicted) == sorted(f"{s}.tar" for s in (GRANULE, DATASTRIP, TILE))
+    assert report.freed_bytes == sum(sample(s).stat().st_size for s in (GRANULE, DATASTRIP, TILE))
+    assert list(components.store.keys()) == []
+    headers = basic_header("alice", "alice-pw")
+    offline = api.get(
+        "/odata/v1/Products", params={"$filter": "Online eq false"}, headers=headers
+    ).json()
+    assert len(offline["value"]) == 3
+    key = offline["value"][0]["Id"]
+    assert api.get(f"/odata/v1/Products({key})/$value", headers=headers).status_code == 404
+    assert components.roller(now=lambda: LATER).run_once().evicted == []  # nothing twice
+
+
+def test_dry_run_lists_and_changes_nothing(api: TestClient, components: Components) -> None:
+    report = components.roller(now=lambda: LATER).run_once(dry_run=True)
+    assert report.dry_run and len(report.evicted) == 3
+    assert len(list(components.store.keys())) == 3
+    assert EvictionRepository(components.engine).stored_bytes() > 0
+
+
+def test_a_product_being_downloaded_waits(api: TestClient, components: Components) -> None:
+    alice = components.users.get("alice")
+    busy = components.products.by_name(f"{TILE}.tar")
+    assert alice is not None and busy is not None
+    download = components.quotas.start(alice, busy)
+    with components.engine.begin() as conn:  # due now, while the download is running
+        conn.execute(
+            update(products).values(eviction_date=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    report = components.roller().run_once()
+    assert f"{TILE}.tar" in report.busy and f"{TILE}.tar" not in report.evicted
+    assert components.store.size(busy.object_key) is not None
+    components.downloads.finish(download, 1, True, datetime.now(UTC))
+    assert f"{TILE}.tar" in components.roller().run_once().evicted
+
+
+def test_watermark_evicts_the_oldest_first(api: TestClient, components: Components) -> None:
+    sizes = {p.name: p.content_length for p in components.products.by_ids([
+        p.id for p in (components.products.by_name(f"{s}.tar") for s in (GRANULE, DATASTRIP, TILE)) if p
+    ])}  # fmt: skip
+    total = sum(sizes.values())
+    components.settings.roller.watermark_gb = (total - 1) / 1000**3  # one byte too many
+    report = components.roller().run_once()  # nothing is due yet: only the watermark acts
+    oldest = min(components.products.by_ids([p.id for p in (components.products.by_name(n) for n in sizes) if p]),
+                 key=lambda p: (p.publication_date, p.id))  # fmt: skip
+    assert report.evicted == [oldest.name] and "watermark" in report.reasons[oldest.name]
+
+
+def test_a_crash_between_offline_and_delete_is_swept(
+    api: TestClient, components: Components
+) -> None:
+    evictions = EvictionRepository(components.engine)
+    product = components.products.by_name(f"{GRANULE}.tar")
+    assert product is not None
+    assert (
+        evictions.mark_evicted(product.id, datetime.now(UTC)) == product.object_key
+    )  # then: crash
+    assert components.store.size(product.object_key) is not None
+    report = components.roller().run_once()
+    assert report.orphans_removed == 1 and components.store.size(product.object_key) is None
+
+
+def test_evictions_notify_deleted_subscriptions(api: TestClient, components: Components) -> None:
+    with receiver() as endpoint:
+        components.subscriptions.create(
+            owner="alice", event="deleted", filter_param=f"Name eq '{TILE}.tar'",
+            endpoint=endpoint.url, username=None, sealed_password=None, now=datetime.now(UTC),
+        )  # fmt: skip
+        components.roller(now=lambda: LATER).run_once()
+        notifier = components.notifier()
+        try:
+            notifier.run_once()
+        finally:
+            notifier.close()
+        (note,) = endpoint.received
+        assert note["SubscriptionEvent"] == "deleted" and note["ProductName"] == f"{TILE}.tar"
+        assert note["value"]["Online"] is False
+
+
+@pytest.mark.s3
+def test_eviction_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        store={"kind": "s3", "s3": s3_settings.model_dump()},
+        ingest={"settle_s": 0},
+    )
+    components = Components(settings)
+    components.migrate()
+    assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
+    assert len(list(components.store.keys())) == 1
+    assert components.roller(now=lambda: LATER).run_once().evicted == [f"{GRANULE}.tar"]
+    assert list(components.store.keys()) == []
+    components.close()
