@@ -31,6 +31,7 @@ from prip_ray.security.keys import load_or_create_signing_key
 from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.export import CatalogueExporter
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
@@ -122,7 +123,11 @@ class Components:
             subscriptions=self.subscriptions,
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
+            work_dir=self.settings.work_dir,
         )
+
+    def exporter(self) -> CatalogueExporter:
+        return CatalogueExporter(self.products, self.store, self.settings.work_dir)
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:

@@ -6,6 +6,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,8 @@ from prip_ray.errors import PripError
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
 users_app = typer.Typer(help="Manage the users allowed to search and download.")
 app.add_typer(users_app, name="user")
+catalogue_app = typer.Typer(help="The full catalogue since the start of operations.")
+app.add_typer(catalogue_app, name="catalogue")
 console = Console()
 
 DataDir = Annotated[
@@ -108,6 +111,29 @@ def roll(
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
+
+
+@catalogue_app.command("export")
+def catalogue_export(
+    since: Annotated[
+        str | None, typer.Option(help="incremental: products changed since this ISO date")
+    ] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Export the catalogue (every product ever published) as JSON Lines to the store."""
+    try:
+        start = datetime.fromisoformat(since).astimezone(UTC) if since else None
+    except ValueError as e:
+        raise typer.BadParameter(f"--since {since!r} is not an ISO date") from e
+    components = _components(_settings(data_dir, config))
+    try:
+        record = components.exporter().export(since=start)
+    finally:
+        components.close()
+    console.print(
+        f"{record.kind} export of {record.count} products: {record.key} ({record.size} bytes)"
+    )
 
 
 @users_app.command("add")

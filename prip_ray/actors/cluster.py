@@ -7,6 +7,7 @@ from typing import Any
 import ray
 
 from prip_ray.actors.factory import (
+    start_catalogue_export,
     start_history_cleaner,
     start_ingestion,
     start_notifier,
@@ -28,7 +29,12 @@ def connect(settings: Settings) -> None:
 
 
 def start_actors(settings: Settings) -> list[Any]:
-    singletons = [start_history_cleaner(settings), start_notifier(settings), start_roller(settings)]
+    singletons = [
+        start_history_cleaner(settings),
+        start_notifier(settings),
+        start_roller(settings),
+        start_catalogue_export(settings),
+    ]
     return [*start_ingestion(settings), *singletons]
 
 

@@ -108,3 +108,19 @@ def start_roller(settings: Settings) -> Any:
     return actor_cls.options(
         name=ROLLER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
     ).remote(settings)
+
+
+CATALOGUE_EXPORT = "prip-catalogue-export"
+
+
+def start_catalogue_export(settings: Settings) -> Any:
+    from prip_ray.actors.exporter import CatalogueExportActor
+
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(CatalogueExportActor)
+    lifetime = "detached" if settings.ray.detached else None
+    return actor_cls.options(
+        name=CATALOGUE_EXPORT,
+        namespace=settings.ray.namespace,
+        get_if_exists=True,
+        lifetime=lifetime,
+    ).remote(settings)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, Select, func, insert, select, update
+from sqlalchemy import Engine, Select, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db import tables
@@ -76,6 +76,23 @@ class ProductRepository:
     def by_name(self, name: str) -> Product | None:
         found = self._load(select(products).where(products.c.name == name))
         return found[0] if found else None
+
+    def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[Product]:
+        """Every product (online or not), batch by batch in (ModificationDate, Id) order: a
+        keyset walk, so each batch is an index range and memory holds one batch only."""
+        order = (products.c.modification_date, products.c.id)
+        last: tuple[datetime, UUID] | None = None
+        while True:
+            query = select(products).order_by(*order).limit(batch)
+            if since is not None:
+                query = query.where(products.c.modification_date >= since)
+            if last is not None:
+                query = query.where(tuple_(*order) > tuple_(*last))
+            found = self._load(query)
+            yield from found
+            if len(found) < batch:
+                return
+            last = (found[-1].modification_date, found[-1].id)
 
     def by_ids(self, ids: Sequence[UUID]) -> list[Product]:
         """Products (with attributes) for these Ids; unknown Ids are left out."""

@@ -86,6 +86,7 @@ products = Table(
     Column("max_lon", Float, nullable=True),
     Column("max_lat", Float, nullable=True),
     Index(None, "publication_date", "id"),
+    Index(None, "modification_date", "id"),  # the catalogue export's keyset walk
     # startswith(Name, ...) as an index range scan on PostgreSQL whatever the DB collation.
     Index("ix_products_name_pattern", "name", postgresql_ops={"name": "text_pattern_ops"}),
     Index(None, "content_start"),

@@ -12,6 +12,7 @@ from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.serve.errors import install_error_handlers
+from prip_ray.serve.exports import exports_router
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
@@ -56,5 +57,6 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(products_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
+    app.include_router(exports_router(), prefix=ODATA_ROOT)
     app.include_router(oauth_router())
     return app

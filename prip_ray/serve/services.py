@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prip_ray.config import ApiSettings, SubscriptionSettings
 from prip_ray.db.repository import ProductRepository
@@ -28,6 +30,7 @@ class ApiServices:
     subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
     secrets: SecretBox | None = None  # type: ignore[assignment]
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
