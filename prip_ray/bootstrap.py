@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from prip_ray.config import Settings
 from prip_ray.db.counters import RequestCounters
+from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
@@ -23,12 +24,15 @@ from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
+from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
+from prip_ray.errors import ConfigurationError
 from prip_ray.ports import ObjectStore
 from prip_ray.security.keys import load_or_create_signing_key
 from prip_ray.security.secrets import SecretBox
+from prip_ray.security.signing import TraceSigner
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.export import CatalogueExporter
@@ -37,8 +41,10 @@ from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
 from prip_ray.services.tokens import TokenService
+from prip_ray.services.trace import Tracer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.traceability import TraceabilityClient
 
 
 @dataclass
@@ -80,6 +86,10 @@ class Components:
             registry=default_registry(),
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
+            retention_by_type={
+                product_type: parse_duration(duration)
+                for product_type, duration in ingest.retention_by_type.items()
+            },
             work_dir=self.settings.work_dir,
         )
 
@@ -136,6 +146,28 @@ class Components:
     @cached_property
     def secrets(self) -> SecretBox:
         return SecretBox(self.settings.subscription_key_file)
+
+    def tracer(self, client: TraceabilityClient | None = None, **overrides: Any) -> Tracer:
+        """The Tracer; a ConfigurationError if the signing key or certificate is missing."""
+        trace = self.settings.trace
+        if trace.signing_key is None or trace.signing_cert is None:
+            raise ConfigurationError(
+                "the Tracer signs traces: set PRIP_SIGNING_KEY and PRIP_SIGNING_CERT"
+            )
+        token = trace.token.get_secret_value() if trace.token else None
+        return Tracer(
+            DeliveryQueue(self.engine, "trace"),
+            self.products,
+            self.store,
+            TraceSigner.from_files(trace.signing_key, trace.signing_cert),
+            client or TraceabilityClient(trace.url or "", token, trace.timeout_s),
+            **{
+                "hash_algorithm": trace.hash_algorithm,
+                "batch": trace.batch,
+                "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
+                **overrides,
+            },
+        )
 
     def roller(self, **overrides: Any) -> Roller:
         roller = self.settings.roller

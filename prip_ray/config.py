@@ -1,23 +1,31 @@
 """Typed settings, composed from small parts and built once by the CLI or the app builder.
 
 Sources, highest priority first: explicit overrides (CLI flags), environment variables
-``PRIP_*`` (nested with ``__``, e.g. ``PRIP_DB__URL``, ``PRIP_STORE__S3__BUCKET``), then an
-optional YAML or TOML config file with the same nested keys, then the defaults below (the
-embedded default: SQLite and a local folder store under ``data_dir``).
+``PRIP_*`` (nested with ``__``, e.g. ``PRIP_DB__URL``, ``PRIP_STORE__S3__BUCKET``; the
+operator-facing names of :data:`FLAT_ENV`, e.g. ``PRIP_TRACE_URL``, stand for nested keys),
+then an optional YAML or TOML config file with the same nested keys, then the defaults below
+(the embedded default: SQLite and a local folder store under ``data_dir``).
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
+
+
+def _duration(text: str) -> str:
+    parse_duration(text)  # raises ValueError with the reason, which pydantic reports
+    return text
 
 
 class DbSettings(BaseModel):
@@ -66,7 +74,25 @@ class IngestSettings(BaseModel):
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
     )
-    retention: str = Field(default="7d", description="EvictionDate = publication + this")
+    retention: str = Field(
+        default="7d", description="EvictionDate = publication + this (s, m, h, d; never)"
+    )
+    retention_by_type: dict[str, str] = Field(
+        default_factory=dict,
+        description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
+    )
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        return _duration(value)
+
+    @field_validator("retention_by_type")
+    @classmethod
+    def _check_retention_by_type(cls, value: dict[str, str]) -> dict[str, str]:
+        for duration in value.values():
+            _duration(duration)
+        return value
 
 
 class ApiSettings(BaseModel):
@@ -175,6 +201,70 @@ class RollerSettings(BaseModel):
     )
     batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
 
+    @field_validator("interval")
+    @classmethod
+    def _check_interval(cls, value: str) -> str:
+        if parse_duration(value) is None:
+            raise ValueError("the Roller interval must be a duration, not 'never'")
+        return value
+
+
+class TraceSettings(BaseModel):
+    """The Tracer: signed traces of every publication and eviction, PUT to the Traceability
+    Service."""
+
+    url: str | None = Field(
+        default=None, description="Traceability Service base URL; unset: the Tracer is idle"
+    )
+    token: SecretStr | None = Field(default=None, description="bearer token of the service")
+    signing_key: Path | None = Field(default=None, description="PEM private key (RSA or EC)")
+    signing_cert: Path | None = Field(default=None, description="PEM X.509 certificate of it")
+    hash_algorithm: Literal["BLAKE3", "SHA256", "SHA3"] = "BLAKE3"
+    batch: int = Field(default=100, ge=1, description="traces per round at most")
+    timeout_s: float = Field(default=30.0, gt=0)
+    retry_base_s: float = Field(default=2.0, gt=0, description="first wait while it is down")
+    retry_max_s: float = Field(default=300.0, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+
+
+class FosSettings(BaseModel):
+    """The HKTM forwarder: house-keeping telemetry to the Flight Operations Segment by SFTP."""
+
+    sftp_url: str | None = Field(
+        default=None,
+        description="sftp://user@host:port/remote/dir; unset: the HKTM forwarder is idle",
+    )
+    password: SecretStr | None = None
+    key_file: Path | None = Field(default=None, description="private key for the SFTP login")
+    known_hosts: Path | None = Field(
+        default=None, description="known_hosts file; unset: ~/.ssh/known_hosts"
+    )
+    insecure_no_host_check: bool = Field(
+        default=False, description="accept any host key (tests and labs only)"
+    )
+    layout: str = Field(
+        default="{name}",
+        description="remote path under the directory: {name} {mission} {year} {month} {day} "
+        "{doy} (sensing start)",
+    )
+    product_types: list[str] = Field(default_factory=lambda: ["PRD_HKTM__"])
+    verify_readback: bool = Field(
+        default=True, description="read the uploaded file back and compare its MD5"
+    )
+    timeout_s: float = Field(default=30.0, gt=0)
+    retry_base_s: float = Field(default=2.0, gt=0)
+    retry_max_s: float = Field(default=300.0, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    batch: int = Field(default=100, ge=1)
+
+
+class LeaseSettings(BaseModel):
+    ttl_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="a singleton's lease in the DB; another cluster takes over after this",
+    )
+
 
 class Settings(BaseSettings):
     """All of prip-ray's configuration. Build it with :func:`load_settings`."""
@@ -191,6 +281,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
     roller: RollerSettings = Field(default_factory=RollerSettings)
+    trace: TraceSettings = Field(default_factory=TraceSettings)
+    fos: FosSettings = Field(default_factory=FosSettings)
+    lease: LeaseSettings = Field(default_factory=LeaseSettings)
 
     @property
     def db_url(self) -> str:
@@ -249,9 +342,44 @@ class _FileSource(PydanticBaseSettingsSource):
         return self._data
 
 
+# The names operators set, as the interface documents them, for nested settings.
+FLAT_ENV: dict[str, tuple[str, str]] = {
+    "PRIP_TRACE_URL": ("trace", "url"),
+    "PRIP_TRACE_TOKEN": ("trace", "token"),
+    "PRIP_SIGNING_KEY": ("trace", "signing_key"),
+    "PRIP_SIGNING_CERT": ("trace", "signing_cert"),
+    "PRIP_FOS_SFTP_URL": ("fos", "sftp_url"),
+    "PRIP_FOS_SFTP_PASSWORD": ("fos", "password"),
+    "PRIP_FOS_SFTP_KEY": ("fos", "key_file"),
+    "PRIP_FOS_KNOWN_HOSTS": ("fos", "known_hosts"),
+    "PRIP_RETENTION": ("ingest", "retention"),
+    "PRIP_ROLLER_INTERVAL": ("roller", "interval"),
+}
+
+
+def _flat_environment(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    nested: dict[str, dict[str, str]] = {}
+    for variable, (section, key) in FLAT_ENV.items():
+        if variable in environ:
+            nested.setdefault(section, {})[key] = environ[variable]
+    return nested
+
+
+def _merge(low: dict[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(low)
+    for key, value in high.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from overrides > ``PRIP_*`` environment > config file > defaults."""
     file_data = _read_config_file(config_file) if config_file else {}
+    # The flat names rank with the environment: above the file, below nested PRIP_X__Y.
+    file_data = _merge(file_data, _flat_environment(os.environ))
 
     class _WithFile(Settings):
         @classmethod
@@ -276,6 +404,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 def settings_help() -> str:
     """Every setting as its environment variable, for ``prip-ray up --help``."""
     lines = ["Settings (environment variables; the same nested keys in --config):"]
+    lines += [
+        f"{flat}: same as PRIP_{a.upper()}__{b.upper()}." for flat, (a, b) in FLAT_ENV.items()
+    ]
     lines += _field_lines(Settings, "PRIP_")
     return "\n\n".join(lines)
 

@@ -209,3 +209,48 @@ subscriptions = Table(
     Index(None, "owner"),
     Index(None, "status"),
 )
+
+# Where each outbox reader other than the subscriptions has got to (the Tracer, the HKTM
+# forwarder): advanced in the same transaction that queues its deliveries.
+consumers = Table(
+    "consumers",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("cursor", BigInteger, nullable=False),
+)
+
+# One row per thing to send downstream (a trace to the Traceability Service, an HKTM product
+# to FOS), unique per channel and outbox event so that nothing is queued or sent twice.
+# state: pending -> sending (an attempt may have reached the peer) -> done | refused.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("channel", String(16), nullable=False),  # trace | hktm
+    Column("outbox_seq", BigInteger, nullable=False),
+    Column("product_id", Uuid, nullable=False),
+    Column("product_name", String(255), nullable=False),
+    Column("event", String(16), nullable=False),  # created | deleted
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("detail", JSON, nullable=True),  # the signed trace; the remote path at FOS
+    Index("uq_deliveries_channel_outbox_seq", "channel", "outbox_seq", unique=True),
+    Index(None, "channel", "state", "id"),
+    Index(None, "channel", "product_id"),
+)
+
+# Leases keep two instances of one singleton (two clusters side by side during an upgrade)
+# from working at once: a holder renews before expiry, anyone may take an expired lease.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

@@ -58,6 +58,7 @@ class IngestService:
     policy: QcPolicy
     retention: timedelta | None
     work_dir: Path
+    retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
@@ -164,7 +165,9 @@ class IngestService:
             content_length=metadata.content_length,
             origin_date=metadata.origin_date,
             publication_date=now,
-            eviction_date=eviction_date(now, self.retention),
+            eviction_date=eviction_date(
+                now, self.retention_by_type.get(metadata.product_type, self.retention)
+            ),
             modification_date=now,
             content_date=metadata.content_date,
             object_key=f"{product_id}/{metadata.name}",

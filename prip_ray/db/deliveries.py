@@ -1,0 +1,198 @@
+"""The durable queue of downstream deliveries (traces, HKTM to FOS), fed from the outbox.
+
+``feed`` reads the outbox after the channel's cursor and queues one delivery per wanted
+event in the same transaction that advances the cursor, so an event is queued exactly once
+whatever crashes. A delivery then goes pending -> sending (an attempt may have reached the
+peer; a restart must check the peer before sending again) -> done, or refused with its
+reason when the peer says no for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from prip_ray.db.tables import consumers, deliveries, outbox, products
+
+PENDING, SENDING, DONE, REFUSED = "pending", "sending", "done", "refused"
+
+
+class _Raced(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    channel: str
+    outbox_seq: int
+    product_id: UUID
+    product_name: str
+    event: str
+    state: str
+    attempts: int
+    queued_at: datetime
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class QueuedEvent:
+    """What ``feed`` shows a channel's filter of each outbox event."""
+
+    event: str
+    product_type: str
+    product_name: str
+
+
+class DeliveryQueue:
+    def __init__(self, engine: Engine, channel: str):
+        self._engine = engine
+        self.channel = channel
+
+    def feed(self, wanted: Callable[[QueuedEvent], bool], now: datetime, limit: int) -> int:
+        """Queue the wanted events among the next ``limit`` of the outbox; returns how many."""
+        try:
+            return self._feed(wanted, now, limit)
+        except _Raced:  # another feeder moved the cursor first; its rows stand, ours are gone
+            return 0
+
+    def _feed(self, wanted: Callable[[QueuedEvent], bool], now: datetime, limit: int) -> int:
+        with self._engine.begin() as conn:
+            cursor = conn.execute(
+                select(consumers.c.cursor).where(consumers.c.name == self.channel)
+            ).scalar()
+            if cursor is None:
+                conn.execute(insert(consumers).values(name=self.channel, cursor=0))
+                cursor = 0
+            rows = conn.execute(
+                select(
+                    outbox.c.seq,
+                    outbox.c.event,
+                    outbox.c.product_id,
+                    products.c.name,
+                    products.c.product_type,
+                )
+                .join(products, products.c.id == outbox.c.product_id)
+                .where(outbox.c.seq > cursor)
+                .order_by(outbox.c.seq)
+                .limit(limit)
+            ).all()
+            if not rows:
+                return 0
+            queued = [
+                {
+                    "channel": self.channel, "outbox_seq": seq, "product_id": product_id,
+                    "product_name": name, "event": event, "state": PENDING, "attempts": 0,
+                    "next_attempt_at": now, "queued_at": now,
+                }
+                for seq, event, product_id, name, product_type in rows
+                if wanted(QueuedEvent(event, product_type, name))
+            ]  # fmt: skip
+            if queued:
+                conn.execute(insert(deliveries), queued)
+            advanced = conn.execute(
+                update(consumers)
+                .where(consumers.c.name == self.channel, consumers.c.cursor == cursor)
+                .values(cursor=rows[-1][0])
+            )
+            if advanced.rowcount != 1:
+                raise _Raced  # rolls the inserts back with the transaction
+        return len(queued)
+
+    def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Deliveries to attempt now, oldest event first."""
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.channel == self.channel,
+                deliveries.c.state.in_((PENDING, SENDING)),
+                deliveries.c.next_attempt_at <= now,
+            )
+            .order_by(deliveries.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [_delivery(r) for r in conn.execute(query).mappings()]
+
+    def sending(self, delivery_id: int, detail: Mapping[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {"state": SENDING, "attempts": deliveries.c.attempts + 1}
+        if detail is not None:
+            values["detail"] = dict(detail)
+        self._set(delivery_id, **values)
+
+    def done(self, delivery_id: int, now: datetime, detail: Mapping[str, Any] | None) -> None:
+        values: dict[str, Any] = {"state": DONE, "done_at": now, "last_error": None}
+        if detail is not None:
+            values["detail"] = dict(detail)
+        self._set(delivery_id, **values)
+
+    def retry(self, delivery_id: int, error: str, not_before: datetime) -> None:
+        """Failed for now (the peer is down): stays in the queue, due again at ``not_before``.
+        The state stays ``sending`` if it was: the peer may have it already."""
+        self._set(delivery_id, last_error=error[:2000], next_attempt_at=not_before)
+
+    def refuse(self, delivery_id: int, error: str, now: datetime) -> None:
+        self._set(delivery_id, state=REFUSED, last_error=error[:2000], done_at=now)
+
+    def detail(self, product_id: UUID, event: str) -> dict[str, Any] | None:
+        """The recorded detail of a product's delivery for ``event`` (e.g. its trace)."""
+        query = (
+            select(deliveries.c.detail)
+            .where(
+                deliveries.c.channel == self.channel,
+                deliveries.c.product_id == product_id,
+                deliveries.c.event == event,
+                deliveries.c.detail.is_not(None),
+            )
+            .order_by(deliveries.c.id.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def backlog(self, now: datetime) -> tuple[int, float]:
+        """(deliveries waiting, seconds the oldest of them has waited)."""
+        query = select(func.count(), func.min(deliveries.c.queued_at)).where(
+            deliveries.c.channel == self.channel,
+            deliveries.c.state.in_((PENDING, SENDING)),
+        )
+        with self._engine.connect() as conn:
+            count, oldest = conn.execute(query).one()
+        if oldest is not None and oldest.tzinfo is None:  # min() skips the column's type
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        lag = (now - oldest).total_seconds() if oldest is not None else 0.0
+        return int(count), max(0.0, lag)
+
+    def counts(self) -> dict[str, int]:
+        query = (
+            select(deliveries.c.state, func.count())
+            .where(deliveries.c.channel == self.channel)
+            .group_by(deliveries.c.state)
+        )
+        with self._engine.connect() as conn:
+            return {state: int(n) for state, n in conn.execute(query)}
+
+    def of_products(self, names: Collection[str]) -> list[Delivery]:
+        query = select(deliveries).where(
+            deliveries.c.channel == self.channel, deliveries.c.product_name.in_(list(names))
+        )
+        with self._engine.connect() as conn:
+            return [_delivery(r) for r in conn.execute(query.order_by(deliveries.c.id)).mappings()]
+
+    def _set(self, delivery_id: int, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def _delivery(row: Mapping[str, Any]) -> Delivery:
+    return Delivery(
+        id=row["id"], channel=row["channel"], outbox_seq=row["outbox_seq"],
+        product_id=row["product_id"], product_name=row["product_name"], event=row["event"],
+        state=row["state"], attempts=row["attempts"], queued_at=row["queued_at"],
+        detail=row["detail"],
+    )  # fmt: skip
