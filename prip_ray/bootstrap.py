@@ -36,6 +36,7 @@ from prip_ray.security.signing import TraceSigner
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.export import CatalogueExporter
+from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
@@ -44,6 +45,7 @@ from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
 
 
@@ -167,6 +169,18 @@ class Components:
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
+        )
+
+    def hktm_forwarder(self, **overrides: Any) -> HktmForwarder:
+        """The HKTM forwarder; a ConfigurationError if PRIP_FOS_SFTP_URL is unset or wrong."""
+        fos = self.settings.fos
+        return HktmForwarder(
+            DeliveryQueue(self.engine, "hktm"),
+            self.products,
+            self.store,
+            SftpTarget.from_settings(fos),
+            fos,
+            **overrides,
         )
 
     def roller(self, **overrides: Any) -> Roller:

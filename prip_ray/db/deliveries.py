@@ -37,6 +37,7 @@ class Delivery:
     state: str
     attempts: int
     queued_at: datetime
+    next_attempt_at: datetime
     detail: dict[str, Any] | None
 
 
@@ -104,20 +105,22 @@ class DeliveryQueue:
                 raise _Raced  # rolls the inserts back with the transaction
         return len(queued)
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Deliveries to attempt now, oldest event first."""
-        query = (
-            select(deliveries)
-            .where(
-                deliveries.c.channel == self.channel,
-                deliveries.c.state.in_((PENDING, SENDING)),
-                deliveries.c.next_attempt_at <= now,
-            )
-            .order_by(deliveries.c.id)
-            .limit(limit)
+    def due(self, now: datetime, limit: int, in_order: bool = False) -> list[Delivery]:
+        """Deliveries to attempt now, oldest event first. ``in_order``: none behind one that
+        is waiting (what must arrive in publication order)."""
+        waiting = (
+            deliveries.c.channel == self.channel,
+            deliveries.c.state.in_((PENDING, SENDING)),
         )
+        query = select(deliveries).where(*waiting).order_by(deliveries.c.id).limit(limit)
+        if not in_order:
+            query = query.where(deliveries.c.next_attempt_at <= now)
         with self._engine.connect() as conn:
-            return [_delivery(r) for r in conn.execute(query).mappings()]
+            found = [_delivery(r) for r in conn.execute(query).mappings()]
+        if in_order:
+            late = [i for i, d in enumerate(found) if d.next_attempt_at > now]
+            found = found[: late[0]] if late else found
+        return found
 
     def sending(self, delivery_id: int, detail: Mapping[str, Any] | None = None) -> None:
         values: dict[str, Any] = {"state": SENDING, "attempts": deliveries.c.attempts + 1}
@@ -194,5 +197,5 @@ def _delivery(row: Mapping[str, Any]) -> Delivery:
         id=row["id"], channel=row["channel"], outbox_seq=row["outbox_seq"],
         product_id=row["product_id"], product_name=row["product_name"], event=row["event"],
         state=row["state"], attempts=row["attempts"], queued_at=row["queued_at"],
-        detail=row["detail"],
+        next_attempt_at=row["next_attempt_at"], detail=row["detail"],
     )  # fmt: skip
