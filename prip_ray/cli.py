@@ -27,6 +27,8 @@ users_app = typer.Typer(help="Manage the users allowed to search and download.")
 app.add_typer(users_app, name="user")
 catalogue_app = typer.Typer(help="The full catalogue since the start of operations.")
 app.add_typer(catalogue_app, name="catalogue")
+trace_app = typer.Typer(help="Traces of the products at the Traceability Service.")
+app.add_typer(trace_app, name="trace")
 console = Console()
 
 DataDir = Annotated[
@@ -134,6 +136,34 @@ def catalogue_export(
     console.print(
         f"{record.kind} export of {record.count} products: {record.key} ({record.size} bytes)"
     )
+
+
+@trace_app.command("verify")
+def trace_verify(
+    name: Annotated[str, typer.Argument(help="product name, as published")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Recompute a stored product's hashes and check them and the signature against its
+    signed CREATE trace. Exit status 1 when anything differs."""
+    components = _components(_settings(data_dir, config))
+    try:
+        result = components.tracer().verify(name)
+    except PripError as e:
+        console.print(f"[red]cannot verify:[/red] {e}")
+        raise typer.Exit(2) from e
+    finally:
+        components.close()
+    if result.ok:
+        console.print(
+            f"[green]OK[/green] {name}: bytes and signature match the trace "
+            f"(from the {result.source})"
+        )
+        return
+    console.print(f"[red]MISMATCH[/red] {name} (trace from the {result.source}):")
+    for problem in result.problems:
+        console.print(f"  - {problem}")
+    raise typer.Exit(1)
 
 
 @users_app.command("add")

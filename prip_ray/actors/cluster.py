@@ -9,9 +9,11 @@ import ray
 from prip_ray.actors.factory import (
     start_catalogue_export,
     start_history_cleaner,
+    start_hktm_forwarder,
     start_ingestion,
     start_notifier,
     start_roller,
+    start_tracer,
 )
 from prip_ray.config import Settings
 
@@ -34,8 +36,10 @@ def start_actors(settings: Settings) -> list[Any]:
         start_notifier(settings),
         start_roller(settings),
         start_catalogue_export(settings),
+        start_tracer(settings),
+        start_hktm_forwarder(settings),
     ]
-    return [*start_ingestion(settings), *singletons]
+    return [*start_ingestion(settings), *(s for s in singletons if s is not None)]
 
 
 def stop_actors(handles: list[Any]) -> None:

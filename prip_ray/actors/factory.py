@@ -124,3 +124,28 @@ def start_catalogue_export(settings: Settings) -> Any:
         get_if_exists=True,
         lifetime=lifetime,
     ).remote(settings)
+
+
+def _singleton(settings: Settings, actor: type, name: str) -> Any:
+    """One named actor per cluster, restarted by Ray if it dies, found if already running."""
+    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(actor)
+    lifetime = "detached" if settings.ray.detached else None
+    return actor_cls.options(
+        name=name, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
+    ).remote(settings)
+
+
+def start_tracer(settings: Settings) -> Any:
+    """The Tracer's singleton, or None when no Traceability Service is configured."""
+    from prip_ray.actors.tracer import TRACER, TracerActor
+
+    return _singleton(settings, TracerActor, TRACER) if settings.trace.url else None
+
+
+def start_hktm_forwarder(settings: Settings) -> Any:
+    """The HKTM forwarder's singleton, or None when no FOS SFTP URL is configured."""
+    from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER, HktmForwarderActor
+
+    if not settings.fos.sftp_url:
+        return None
+    return _singleton(settings, HktmForwarderActor, HKTM_FORWARDER)

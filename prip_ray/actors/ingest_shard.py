@@ -19,6 +19,8 @@ import ray
 from ray.exceptions import RayActorError, RayTaskError
 
 from prip_ray.actors.factory import NOTIFIER, qc_worker_class
+from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER
+from prip_ray.actors.tracer import TRACER
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
@@ -108,13 +110,14 @@ class IngestShard:
                 self._counts["worker_failed"] += 1
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
         if self._counts["published"] > published:
-            self._wake_notifier()
+            self._wake_outbox_readers()
 
-    def _wake_notifier(self) -> None:
-        """New products: tell the notifier now rather than at its next poll (a hint only;
+    def _wake_outbox_readers(self) -> None:
+        """New products: tell the outbox readers now rather than at their next poll (a hint only;
         the outbox written with each product is what makes sure nothing is missed)."""
-        with contextlib.suppress(ValueError):  # no notifier running (tests, ingest-only)
-            ray.get_actor(NOTIFIER, namespace=self._settings.ray.namespace).wake.remote()
+        for name in (NOTIFIER, TRACER, HKTM_FORWARDER):
+            with contextlib.suppress(ValueError):  # not running (not configured, ingest-only)
+                ray.get_actor(name, namespace=self._settings.ray.namespace).wake.remote()
 
     def _size_pool(self, load: int) -> None:
         ingest = self._settings.ingest

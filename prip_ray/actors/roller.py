@@ -10,20 +10,28 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ray.util.metrics import Counter
 
+from prip_ray.actors.service_loop import holder_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from prip_ray.db.leases import LeaseRepository
 from prip_ray.domain.retention import parse_duration
 
 log = logging.getLogger(__name__)
+ROLLER_LEASE = "prip-roller"
 
 
 class RollerActor:
     def __init__(self, settings: Settings):
-        self._roller = Components(settings).roller()
+        components = Components(settings)
+        self._roller = components.roller()
+        self._leases = LeaseRepository(components.engine)
+        self._holder = holder_name(ROLLER_LEASE)
+        self._ttl = timedelta(seconds=settings.lease.ttl_s)
         interval = parse_duration(settings.roller.interval)
         self._interval = interval.total_seconds() if interval else 600.0
         self._evicted = Counter("prip_evictions", "products evicted by the Roller")
@@ -35,7 +43,16 @@ class RollerActor:
 
     def run_now(self, dry_run: bool = False) -> dict[str, Any]:
         with self._lock:
-            report = self._roller.run_once(dry_run=dry_run)
+            if not dry_run and not self._leases.acquire(
+                ROLLER_LEASE, self._holder, self._ttl, datetime.now(UTC)
+            ):
+                log.info("roller: another cluster's Roller holds the lease; not rolling")
+                return {"standing_by": True}
+            try:
+                report = self._roller.run_once(dry_run=dry_run)
+            finally:
+                if not dry_run:
+                    self._leases.release(ROLLER_LEASE, self._holder)
             if not dry_run:
                 self._evicted.inc(len(report.evicted))
                 self._freed.inc(report.freed_bytes)

@@ -181,3 +181,36 @@ def test_traces_of_products_in_s3(
     assert tracer.run_once().sent == 3
     assert all(tracer.verify(name).ok for name in NAMES)
     components.close()
+
+
+def test_cli_trace_verify_with_the_operator_env_names(
+    tmp_path: Path, service: TraceService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from prip_ray.cli import app
+
+    key, cert = write_key_and_cert(tmp_path / "pki", "ec")
+    for variable, value in {
+        "PRIP_TRACE_URL": service.url, "PRIP_TRACE_TOKEN": TOKEN,
+        "PRIP_SIGNING_KEY": str(key), "PRIP_SIGNING_CERT": str(cert),
+    }.items():  # fmt: skip
+        monkeypatch.setenv(variable, value)
+    data = tmp_path / "prip"
+    components = Components(load_settings(data_dir=data, ingest={"settle_s": 0}))
+    components.migrate()
+    for source in SAMPLES:
+        assert (
+            components.ingest.ingest(drop(source, components.settings.inbox)).status == "published"
+        )
+    assert fast(components).run_once().sent == 3
+    runner = CliRunner()
+    good = runner.invoke(app, ["trace", "verify", NAMES[1], "--data-dir", str(data)])
+    assert good.exit_code == 0, good.output
+    assert "OK" in good.output
+    product = components.products.by_name(NAMES[1])
+    assert product is not None
+    (components.settings.store_root / product.object_key).write_bytes(b"not the product")
+    bad = runner.invoke(app, ["trace", "verify", NAMES[1], "--data-dir", str(data)])
+    assert bad.exit_code == 1 and "MISMATCH" in bad.output
+    components.close()
