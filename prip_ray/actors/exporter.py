@@ -22,6 +22,7 @@ class CatalogueExportActor:
         self._every = timedelta(days=1)
         self._full_every = timedelta(days=7)
         self._exports = Counter("prip_catalogue_exports", "catalogue exports written", ("kind",))
+        self._failed = Counter("prip_catalogue_exports_failed", "catalogue exports that failed")
         self._stop = threading.Event()
         threading.Thread(target=self._loop, name="catalogue-export", daemon=True).start()
 
@@ -48,4 +49,5 @@ class CatalogueExportActor:
             try:
                 self.run_due()
             except Exception:  # the DB or store may be away: the next check retries
+                self._failed.inc()
                 log.exception("catalogue export failed")

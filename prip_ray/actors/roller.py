@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ray.util.metrics import Counter
+from ray.util.metrics import Counter, Gauge
 
 from prip_ray.actors.service_loop import holder_name
 from prip_ray.bootstrap import Components
@@ -36,6 +36,9 @@ class RollerActor:
         self._interval = interval.total_seconds() if interval else 600.0
         self._evicted = Counter("prip_evictions", "products evicted by the Roller")
         self._freed = Counter("prip_evicted_bytes", "bytes freed by the Roller")
+        self._failed = Counter("prip_roller_failed", "Roller rounds that failed (DB, store)")
+        self._busy = Gauge("prip_roller_busy", "due products waiting for their downloads")
+        self._batch = settings.roller.batch
         self._last: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -56,6 +59,7 @@ class RollerActor:
             if not dry_run:
                 self._evicted.inc(len(report.evicted))
                 self._freed.inc(report.freed_bytes)
+                self._busy.set(len(report.busy))
                 self._last = asdict(report)
             return asdict(report)
 
@@ -66,8 +70,14 @@ class RollerActor:
         self._stop.set()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = self._interval
+        while not self._stop.wait(wait):
+            wait = self._interval
             try:
-                self.run_now()
+                report = self.run_now()
             except Exception:  # the DB or store may be away: the next round retries
+                self._failed.inc()
                 log.exception("roller round failed")
+                continue
+            if len(report.get("evicted", ())) >= self._batch:
+                wait = 0.0  # a full batch: more is due, go on at once
