@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, ProductNotFound
 from prip_ray.serve.security import administrator, services_of
-from prip_ray.services.export import PREFIX, CatalogueExporter, export_summary
+from prip_ray.services.export import MEDIA_TYPES, PREFIX, CatalogueExporter, export_summary
 
-_NAME = re.compile(r"^(full|incremental)-(catalogue-\1-\d{8}T\d{6}\.jsonl\.gz)$")
+_NAME = re.compile(r"^(full|incremental)-(catalogue-\1-\d{8}T\d{6}(\.jsonl\.gz|\.parquet))$")
 
 
 def exports_router() -> APIRouter:
@@ -41,7 +41,8 @@ def exports_router() -> APIRouter:
             "Content-Length": str(size),
             "Content-Disposition": f'attachment; filename="{match.group(2)}"',
         }
-        return StreamingResponse(store.read(key), 200, headers, media_type="application/gzip")
+        media_type = MEDIA_TYPES[match.group(3)]
+        return StreamingResponse(store.read(key), 200, headers, media_type=media_type)
 
     return router
 

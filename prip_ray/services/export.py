@@ -4,6 +4,8 @@ attributes) as gzip'd JSON Lines in the object store, full or incremental.
 It streams: products are read in keyset-ordered batches and written line by line to a
 temporary file, then stored in one atomic put, so memory stays flat however large the
 catalogue. Incremental exports take what changed (published or evicted) since a date.
+When pyarrow is installed, the same pass also writes a Parquet file beside the JSON Lines
+(row groups of one batch each; nested parts as JSON text columns), for analytics tools.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.products import Product
@@ -22,6 +25,21 @@ from prip_ray.odata.serialize import odata_datetime, product_json
 from prip_ray.ports import ObjectStore
 
 PREFIX = "catalogue/"
+JSONL, PARQUET = ".jsonl.gz", ".parquet"
+MEDIA_TYPES = {JSONL: "application/gzip", PARQUET: "application/vnd.apache.parquet"}
+_STRINGS = (
+    "@odata.mediaContentType", "Id", "Name", "ContentType", "OriginDate", "PublicationDate",
+    "EvictionDate", "ModificationDate", "ProductionType", "ObjectKey", "Footprint",
+)  # fmt: skip
+_NESTED = ("ContentDate", "Checksum", "GeoFootprint", "Attributes")
+
+
+def parquet_available() -> bool:
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -57,33 +75,76 @@ class CatalogueExporter:
         """A full export, or (``since`` given) the products changed since then."""
         created = self._now()
         kind = "incremental" if since is not None else "full"
-        key = f"{PREFIX}{kind}/catalogue-{kind}-{created:%Y%m%dT%H%M%S}.jsonl.gz"
+        stem = f"{PREFIX}{kind}/catalogue-{kind}-{created:%Y%m%dT%H%M%S}"
         self._work_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self._work_dir, suffix=".jsonl.gz") as tmp:
-            count = self._write(Path(tmp.name), self._products.stream(since, self._batch))
-            self._store.put_file(key, Path(tmp.name))
-            size = Path(tmp.name).stat().st_size
-        return ExportRecord(key, kind, count, size, created)
+        with tempfile.TemporaryDirectory(dir=self._work_dir) as scratch:
+            jsonl = Path(scratch) / f"export{JSONL}"
+            parquet = Path(scratch) / f"export{PARQUET}" if parquet_available() else None
+            count = self._write(jsonl, parquet, self._products.stream(since, self._batch))
+            if parquet is not None:  # the JSON Lines last: its presence marks the export done
+                self._store.put_file(stem + PARQUET, parquet)
+            self._store.put_file(stem + JSONL, jsonl)
+            size = jsonl.stat().st_size
+        return ExportRecord(stem + JSONL, kind, count, size, created)
 
     def exports(self) -> list[ExportRecord]:
         found = []
         for key in self._store.keys(PREFIX):
             kind = key.removeprefix(PREFIX).split("/", 1)[0]
-            stamp = key.rsplit("-", 1)[-1].removesuffix(".jsonl.gz")
+            stamp = key.rsplit("-", 1)[-1].split(".", 1)[0]
             created = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
             found.append(ExportRecord(key, kind, -1, self._store.size(key) or 0, created))
         return sorted(found, key=lambda r: r.created, reverse=True)
 
-    @staticmethod
-    def _write(path: Path, products: Iterator[Product]) -> int:
+    def _write(self, path: Path, parquet: Path | None, products: Iterator[Product]) -> int:
         count = 0
+        table = _ParquetSink(parquet, self._batch) if parquet is not None else None
         with gzip.open(path, "wt", encoding="utf-8") as out:
             for product in products:
                 line = product_json(product, with_attributes=True)
                 line["ObjectKey"] = product.object_key or None
                 out.write(json.dumps(line, separators=(",", ":")) + "\n")
+                if table is not None:
+                    table.add(line)
                 count += 1
+        if table is not None:
+            table.close()
         return count
+
+
+class _ParquetSink:
+    """Rows to a Parquet file, one row group per ``batch`` rows (memory stays flat)."""
+
+    def __init__(self, path: Path, batch: int):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        fields = [pa.field(name, pa.string()) for name in _STRINGS]
+        fields += [pa.field("ContentLength", pa.int64()), pa.field("Online", pa.bool_())]
+        fields += [pa.field(name, pa.string()) for name in _NESTED]
+        self._pa = pa
+        self._schema = pa.schema(fields)
+        self._writer = pq.ParquetWriter(str(path), self._schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+        self._batch = batch
+
+    def add(self, line: dict[str, Any]) -> None:
+        row = {name: line.get(name) for name in (*_STRINGS, "ContentLength", "Online")}
+        for name in _NESTED:
+            value = line.get(name)
+            row[name] = json.dumps(value, separators=(",", ":")) if value is not None else None
+        self._rows.append(row)
+        if len(self._rows) >= self._batch:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(self._pa.Table.from_pylist(self._rows, self._schema))
+            self._rows = []
 
 
 def export_summary(record: ExportRecord) -> dict[str, object]:

@@ -50,7 +50,9 @@ def test_exports_are_listed_and_downloaded_by_admins_only(
     record = components.exporter().export()
     admin = basic_header("root", "root-pw")
     listed = api.get("/odata/v1/CatalogueExports", headers=admin).json()["value"]
-    assert [e["Name"] for e in listed] == [record.name] and listed[0]["Kind"] == "full"
+    parquet = record.name.removesuffix(".jsonl.gz") + ".parquet"
+    assert sorted(e["Name"] for e in listed) == sorted([record.name, parquet])
+    assert {e["Kind"] for e in listed} == {"full"}
     got = api.get(f"/odata/v1/CatalogueExports('{record.name}')/$value", headers=admin)
     assert got.status_code == 200 and len(gzip.decompress(got.content).splitlines()) == 3
     assert (
@@ -76,3 +78,39 @@ def test_cli_export(api: TestClient, components: Components) -> None:
     assert any(
         GRANULE in json.dumps(e) for e in lines(components, components.exporter().exports()[0].key)
     )
+
+
+def test_parquet_beside_the_json_lines_holds_the_same_products(
+    api: TestClient, components: Components
+) -> None:
+    import io
+
+    import pyarrow.parquet as pq
+
+    exporter = components.exporter()
+    exporter._batch = 2  # several row groups
+    record = exporter.export()
+    parquet_key = record.key.removesuffix(".jsonl.gz") + ".parquet"
+    table = pq.read_table(io.BytesIO(b"".join(components.store.read(parquet_key))))
+    rows = table.to_pylist()
+    exported = lines(components, record.key)
+    assert len(rows) == len(exported) == 3
+    by_id = {row["Id"]: row for row in rows}
+    for line in exported:
+        row = by_id[line["Id"]]
+        assert (row["Name"], row["ContentLength"], row["Online"]) == (
+            line["Name"], line["ContentLength"], line["Online"],
+        )  # fmt: skip
+        assert json.loads(row["Attributes"]) == line["Attributes"]
+        assert json.loads(row["ContentDate"]) == line["ContentDate"]
+    admin = "admin-pq"
+    components.users.add(admin, hash_password("pw"), "admin")
+    listed = api.get("/odata/v1/CatalogueExports", headers=basic_header(admin, "pw")).json()
+    names = {e["Name"] for e in listed["value"]}
+    parquet_name = next(n for n in names if n.endswith(".parquet"))
+    got = api.get(
+        f"/odata/v1/CatalogueExports({parquet_name})/$value", headers=basic_header(admin, "pw")
+    )
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/vnd.apache.parquet"
+    assert got.content[:4] == b"PAR1"
