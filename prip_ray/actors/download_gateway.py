@@ -14,12 +14,15 @@ import uvicorn
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from prip_ray.metrics import RayMetrics
 from prip_ray.serve.gateway import create_gateway_app
 
 
 class DownloadGatewayActor:
     def __init__(self, settings: Settings, port: int):
-        app = create_gateway_app(Components(settings).api_services())
+        services = Components(settings).api_services()
+        services.metrics = RayMetrics()
+        app = create_gateway_app(services)
         config = uvicorn.Config(
             app, host=settings.api.host, port=port, log_level="warning", access_log=False
         )

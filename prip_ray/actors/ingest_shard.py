@@ -24,6 +24,8 @@ from prip_ray.actors.tracer import TRACER
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
+from prip_ray.domain.naming import product_type_of
+from prip_ray.metrics import RayMetrics
 from prip_ray.services.dispatch import ShardPlan, desired_workers
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class IngestShard:
         self._worker_cls = qc_worker_class(settings)
         self._workers: list[Any] = []
         self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
+        self._started: dict[Any, float] = {}  # ObjectRef -> when it was picked up
+        self._metrics = RayMetrics()
         self._counts: Counter[str] = Counter()
         self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
         self._lock = threading.Lock()
@@ -60,6 +64,8 @@ class IngestShard:
             self._size_pool(len(self._in_flight) + len(batch))
             for item in batch:
                 self._submit(str(item.path), item.name)
+            waiting = sum(1 for item in ready if self._plan.owns(item.name)) - len(batch)
+            self._metrics.qc_queue(self._plan.shard, len(self._in_flight), max(0, waiting))
             return self._stats()
 
     def stats(self) -> dict[str, Any]:
@@ -89,7 +95,9 @@ class IngestShard:
 
     def _submit(self, path: str, name: str) -> None:
         worker = min(self._workers, key=self._load_of)
-        self._in_flight[worker.ingest.remote(path)] = (name, worker)
+        ref = worker.ingest.remote(path)
+        self._in_flight[ref] = (name, worker)
+        self._started[ref] = time.monotonic()
         self._counts["submitted"] += 1
 
     def _collect(self, timeout: float) -> None:
@@ -99,15 +107,20 @@ class IngestShard:
         published = self._counts["published"]
         for ref in done:
             name, _worker = self._in_flight.pop(ref)
+            seconds = time.monotonic() - self._started.pop(ref, time.monotonic())
             try:
                 outcome = ray.get(ref)
                 self._counts[outcome["status"]] += 1
+                self._metrics.ingested(
+                    outcome["status"], product_type_of(name), outcome.get("size", 0), seconds
+                )
                 if outcome["status"] == "retry":  # a downstream failed: try again later
                     self._retries.failed(name, time.monotonic())
                 else:
                     self._retries.succeeded(name)
             except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
                 self._counts["worker_failed"] += 1
+                self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
         if self._counts["published"] > published:
             self._wake_outbox_readers()

@@ -189,3 +189,12 @@ def _time(text: str, file_name: str) -> datetime:
         return datetime.strptime(text, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidProductName(f"{file_name}: {text!r} is not a YYYYMMDDTHHMMSS time") from None
+
+
+def product_type_of(file_name: str) -> str:
+    """The file type of a name, or ``unknown`` for a name that does not parse (a metric
+    label: never raises)."""
+    try:
+        return parse_name(file_name).file_type
+    except InvalidProductName:
+        return "unknown"

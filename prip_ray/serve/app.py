@@ -13,6 +13,7 @@ from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
+from prip_ray.serve.measure import install_request_metrics
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
@@ -35,6 +36,8 @@ def create_app(services: ApiServices) -> FastAPI:
         response: Response = await call_next(request)
         response.headers.setdefault("OData-Version", "4.0")
         return response
+
+    install_request_metrics(app, services.metrics)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict[str, str]:

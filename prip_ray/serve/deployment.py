@@ -16,6 +16,7 @@ from ray.serve import Application
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
+from prip_ray.metrics import RayMetrics
 from prip_ray.serve.app import create_app
 
 
@@ -26,7 +27,9 @@ class ODataReplica:
         self._components = Components(settings)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self._components.api_services())
+        services = self._components.api_services()
+        services.metrics = RayMetrics()
+        return create_app(services)
 
 
 def autoscaling_config(settings: Settings) -> dict[str, Any]:

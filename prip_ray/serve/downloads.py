@@ -50,10 +50,22 @@ def download_response(
     if settings.gateway_url and not direct and services.tokens is not None:
         ticket = services.tokens.issue_ticket(user, str(product.id))
         return RedirectResponse(f"{settings.gateway_url.rstrip('/')}/download/{ticket}", 307)
+    count = services.metrics.downloaded
     if quotas is None:
-        return _stream(store, product, selected, lambda chunks: chunks)
+        return _stream(store, product, selected, lambda chunks: _counted(chunks, count))
     download_id = quotas.start(user, product)
-    return _stream(store, product, selected, lambda chunks: quotas.metered(download_id, chunks))
+    return _stream(
+        store,
+        product,
+        selected,
+        lambda chunks: _counted(quotas.metered(download_id, chunks), count),
+    )
+
+
+def _counted(chunks: Chunks, count: Callable[[int], None]) -> Chunks:
+    for chunk in chunks:
+        count(len(chunk))
+        yield chunk
 
 
 def _stream(

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from prip_ray.errors import AuthenticationFailed, InvalidQuery
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.errors import install_error_handlers
+from prip_ray.serve.measure import install_request_metrics
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import authorise
 
@@ -29,6 +30,7 @@ def create_gateway_app(services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    install_request_metrics(app, services.metrics)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -11,6 +11,7 @@ from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.users import User
+from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
 from prip_ray.services.auth import Authenticator
@@ -31,6 +32,7 @@ class ApiServices:
     secrets: SecretBox | None = None  # type: ignore[assignment]
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
