@@ -19,6 +19,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
+from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
@@ -38,6 +39,7 @@ from prip_ray.services.auth import Authenticator
 from prip_ray.services.export import CatalogueExporter
 from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
+from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
@@ -136,7 +138,11 @@ class Components:
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
             work_dir=self.settings.work_dir,
+            kpi=self.kpi(),
         )
+
+    def kpi(self) -> KpiService:
+        return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
 
     def exporter(self) -> CatalogueExporter:
         return CatalogueExporter(self.products, self.store, self.settings.work_dir)

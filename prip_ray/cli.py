@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
+from prip_ray.serve.kpi import parse_when
 
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
 users_app = typer.Typer(help="Manage the users allowed to search and download.")
@@ -135,6 +137,54 @@ def catalogue_export(
         components.close()
     console.print(
         f"{record.kind} export of {record.count} products: {record.key} ({record.size} bytes)"
+    )
+
+
+@app.command()
+def kpi(
+    since: Annotated[str | None, typer.Option(help="ISO date [a day before --until]")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO date [now]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Timeliness, completeness and availability of a window, as the seed measures them."""
+    try:
+        end = parse_when(until, datetime.now(UTC), "--until")
+        start = parse_when(since, end - timedelta(days=1), "--since")
+    except PripError as e:
+        raise typer.BadParameter(str(e)) from e
+    components = _components(_settings(data_dir, config))
+    try:
+        report = components.kpi().report(start, end)
+    finally:
+        components.close()
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    console.print(f"KPIs from {report['since']} to {report['until']}")
+    table = Table("product type", "products", "p50 s", "p95 s", "max s", title="Timeliness")
+    for row in report["timeliness"]:
+        table.add_row(row["product_type"], str(row["count"]), f"{row['p50_s']:.1f}",
+                      f"{row['p95_s']:.1f}", f"{row['max_s']:.1f}")  # fmt: skip
+    console.print(table)
+    table = Table("product type", "published", "rejected", "ratio", title="Completeness")
+    for row in report["completeness"]:
+        table.add_row(row["product_type"], str(row["published"]), str(row["rejected"]),
+                      f"{row['ratio']:.2%}")  # fmt: skip
+    console.print(table)
+    strips = report["datastrips"]
+    console.print(
+        f"L0 datastrips: {strips['datastrips']} with {strips['granules']} granules; "
+        f"{strips['all_detectors']} with all 12 detectors; "
+        f"{len(strips['without_granules'])} without granules; "
+        f"{strips['orphan_granules']} granules without their datastrip"
+    )
+    probes = report["availability"]
+    ratio = "no probes" if probes["ratio"] is None else f"{probes['ratio']:.3%}"
+    console.print(
+        f"Availability: {ratio} of {probes['probes']} probes; "
+        f"longest outage {probes['longest_outage_s']:.0f} s"
     )
 
 

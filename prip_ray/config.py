@@ -118,6 +118,12 @@ class ApiSettings(BaseModel):
     gateway_port: int | None = Field(
         default=None, description="download gateway port; unset: API port + 1"
     )
+    probe_interval_s: float = Field(
+        default=30.0, gt=0, description="health probes of the API (availability KPI)"
+    )
+    probe_url: str | None = Field(
+        default=None, description="what the availability probe GETs; unset: <api>/health"
+    )
     gateway_url: str | None = Field(
         default=None,
         description="public base URL of the download gateway ($value redirects there); "

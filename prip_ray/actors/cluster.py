@@ -8,6 +8,7 @@ import ray
 
 from prip_ray.actors.factory import (
     start_catalogue_export,
+    start_health_probe,
     start_history_cleaner,
     start_hktm_forwarder,
     start_ingestion,
@@ -38,6 +39,7 @@ def start_actors(settings: Settings) -> list[Any]:
         start_catalogue_export(settings),
         start_tracer(settings),
         start_hktm_forwarder(settings),
+        start_health_probe(settings),
     ]
     return [*start_ingestion(settings), *(s for s in singletons if s is not None)]
 

@@ -149,3 +149,10 @@ def start_hktm_forwarder(settings: Settings) -> Any:
     if not settings.fos.sftp_url:
         return None
     return _singleton(settings, HktmForwarderActor, HKTM_FORWARDER)
+
+
+def start_health_probe(settings: Settings) -> Any:
+    """The availability prober (one per PRIP, under a DB lease)."""
+    from prip_ray.actors.health_probe import HEALTH_PROBE, HealthProbeActor
+
+    return _singleton(settings, HealthProbeActor, HEALTH_PROBE)

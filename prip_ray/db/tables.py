@@ -254,3 +254,17 @@ leases = Table(
     Column("holder", String(128), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# Health probes of the API (the availability KPI): one row per probe.
+health_probes = Table(
+    "health_probes",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("detail", Text, nullable=True),
+    Index(None, "at"),
+)

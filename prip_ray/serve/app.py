@@ -13,6 +13,7 @@ from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
+from prip_ray.serve.kpi import kpi_router
 from prip_ray.serve.measure import install_request_metrics
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
@@ -62,4 +63,5 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)
     app.include_router(oauth_router())
+    app.include_router(kpi_router())
     return app

@@ -15,6 +15,7 @@ from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.kpi import KpiService
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
 
@@ -33,6 +34,7 @@ class ApiServices:
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
+    kpi: KpiService | None = None
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None

@@ -1,0 +1,45 @@
+"""``GET /kpi?since=...&until=...``: the KPI report of a window (admins; default: last day)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from prip_ray.domain.users import User
+from prip_ray.errors import InvalidQuery
+from prip_ray.serve.security import administrator, services_of
+
+
+def parse_when(text: str | None, default: datetime, name: str) -> datetime:
+    if text is None:
+        return default
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidQuery(f"{name}={text!r} is not an ISO date", token=text) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def kpi_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/kpi")
+    def kpi(
+        request: Request,
+        _: Annotated[User, Depends(administrator)],
+        since: str | None = None,
+        until: str | None = None,
+    ) -> JSONResponse:
+        service = services_of(request).kpi
+        if service is None:
+            raise InvalidQuery("this PRIP computes no KPIs")
+        end = parse_when(until, datetime.now(UTC), "until")
+        start = parse_when(since, end - timedelta(days=1), "since")
+        if start >= end:
+            raise InvalidQuery("since must be before until", token=since)
+        return JSONResponse(service.report(start, end))
+
+    return router
