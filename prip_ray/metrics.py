@@ -9,10 +9,17 @@ metrics beside their loops; ``grafana/prip-ray.json`` shows them all.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 LATENCY_BOUNDARIES = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600]
 REQUEST_BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+
+def add(counter: Any, value: float, tags: dict[str, str] | None = None) -> None:
+    """Add ``value`` to a Ray counter; Ray raises on an increment of 0, which an idle round
+    of a singleton (nothing delivered, nothing failed) reports all the time."""
+    if value > 0:
+        counter.inc(value, tags=tags)
 
 
 class Metrics(Protocol):
@@ -88,7 +95,7 @@ class RayMetrics:
         tags = {"product_type": product_type}
         self._products.inc(tags={"status": status, **tags})
         if status == "published":
-            self._bytes.inc(size, tags=tags)
+            add(self._bytes, size, tags)
             self._latency.observe(seconds, tags=tags)
 
     def qc_queue(self, shard: int, in_flight: int, waiting: int) -> None:
@@ -100,8 +107,7 @@ class RayMetrics:
         self._request_seconds.observe(seconds, tags={"route": route})
 
     def downloaded(self, size: int) -> None:
-        if size:
-            self._download_bytes.inc(size)
+        add(self._download_bytes, size)
 
     def quota_refused(self, route: str) -> None:
         self._refusals.inc(tags={"route": route})

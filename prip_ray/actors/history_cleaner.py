@@ -15,6 +15,7 @@ from ray.util.metrics import Counter
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from prip_ray.metrics import add
 from prip_ray.services.history import HistoryCleaner
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class HistoryCleanerActor:
         with self._lock:
             run = self._cleaner.run_once()
             self._runs.inc()
-            self._removed.inc(run.downloads_removed)
+            add(self._removed, run.downloads_removed)
             self._last = {**asdict(run), "cutoff": run.cutoff.isoformat()}
             return self._last
 

@@ -13,6 +13,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.leases import LeaseRepository
+from prip_ray.metrics import add
 
 HKTM_FORWARDER = "prip-hktm-forwarder"
 
@@ -52,9 +53,9 @@ class HktmForwarderActor:
 
     def _round(self) -> int:
         result = self._forwarder.run_once()
-        self._delivered.inc(result.delivered + result.already)
-        self._failed.inc(result.failed)
-        self._refused.inc(result.refused)
+        add(self._delivered, result.delivered + result.already)
+        add(self._failed, result.failed)
+        add(self._refused, result.refused)
         backlog, lag = self._queue.backlog(datetime.now(UTC))
         self._backlog.set(backlog)
         self._lag.set(lag)

@@ -13,6 +13,7 @@ from prip_ray.actors.service_loop import ServiceLoop
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.leases import LeaseRepository
+from prip_ray.metrics import add
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,11 @@ class NotifierActor:
         components = Components(settings)
         self._notifier = components.notifier()
         self._delivered = Counter("prip_notifications_delivered", "notifications delivered")
+        self._failed = Counter(
+            "prip_notifications_failed", "notification attempts that failed (retried)"
+        )
         self._total = 0
+        self._failures_seen = 0
         self._loop = ServiceLoop(
             "prip-notifier",
             LeaseRepository(components.engine),
@@ -44,5 +49,8 @@ class NotifierActor:
     def _round(self) -> int:
         count = self._notifier.run_once()
         self._total += count
-        self._delivered.inc(count)
+        add(self._delivered, count)
+        failures = self._notifier.failures
+        add(self._failed, failures - self._failures_seen)
+        self._failures_seen = failures
         return count

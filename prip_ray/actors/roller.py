@@ -20,6 +20,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.leases import LeaseRepository
 from prip_ray.domain.retention import parse_duration
+from prip_ray.metrics import add
 
 log = logging.getLogger(__name__)
 ROLLER_LEASE = "prip-roller"
@@ -57,8 +58,8 @@ class RollerActor:
                 if not dry_run:
                     self._leases.release(ROLLER_LEASE, self._holder)
             if not dry_run:
-                self._evicted.inc(len(report.evicted))
-                self._freed.inc(report.freed_bytes)
+                add(self._evicted, len(report.evicted))
+                add(self._freed, report.freed_bytes)
                 self._busy.set(len(report.busy))
                 self._last = asdict(report)
             return asdict(report)

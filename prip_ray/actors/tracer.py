@@ -17,6 +17,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.leases import LeaseRepository
+from prip_ray.metrics import add
 
 log = logging.getLogger(__name__)
 TRACER = "prip-tracer"
@@ -57,9 +58,9 @@ class TracerActor:
 
     def _round(self) -> int:
         result = self._tracer.run_once()
-        self._sent.inc(result.sent + result.recovered)
-        self._failed.inc(result.failed)
-        self._refused.inc(result.refused)
+        add(self._sent, result.sent + result.recovered)
+        add(self._failed, result.failed)
+        add(self._refused, result.refused)
         backlog, lag = self._queue.backlog(datetime.now(UTC))
         self._backlog.set(backlog)
         self._lag.set(lag)

@@ -12,6 +12,7 @@ turns the subscription "failed", visible through the API and logged.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,13 @@ class Notifier:
         self._schedule = RetrySchedule(Backoff(settings.retry_base_s, settings.retry_max_s))
         self._filters: dict[str, Node] = {}
         self._pool = ThreadPoolExecutor(settings.senders, thread_name_prefix="notify")
+        self._failures = 0
+        self._failures_lock = threading.Lock()
+
+    @property
+    def failures(self) -> int:
+        """Delivery attempts that failed since start (each is retried with backoff)."""
+        return self._failures
 
     def run_once(self) -> int:
         """One round; returns how many notifications were delivered."""
@@ -150,6 +158,8 @@ class Notifier:
             self._subscriptions.advance(sub.id, cursor, notified)
 
     def _failing(self, sub: Subscription, error: str, give_up: bool = False) -> None:
+        with self._failures_lock:  # senders run in parallel threads
+            self._failures += 1
         self._schedule.failed(str(sub.id), self._clock())
         now = self._now()
         since = sub.failing_since or now
