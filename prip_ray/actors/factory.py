@@ -52,14 +52,7 @@ def start_history_cleaner(settings: Settings) -> Any:
     """The one History Cleaner of the cluster (found, not duplicated, if already running)."""
     from prip_ray.actors.history_cleaner import HistoryCleanerActor
 
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(HistoryCleanerActor)
-    lifetime = "detached" if settings.ray.detached else None
-    return actor_cls.options(
-        name=HISTORY_CLEANER,
-        namespace=settings.ray.namespace,
-        get_if_exists=True,
-        lifetime=lifetime,
-    ).remote(settings)
+    return _singleton(settings, HistoryCleanerActor, HISTORY_CLEANER)
 
 
 DOWNLOAD_GATEWAY = "prip-download-gateway"
@@ -70,7 +63,9 @@ def start_download_gateway(settings: Settings) -> tuple[Any, str]:
     from prip_ray.actors.download_gateway import DownloadGatewayActor
 
     port = settings.api.gateway_port or settings.api.port + 1
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1)(DownloadGatewayActor)
+    actor_cls = ray.remote(
+        num_cpus=0, max_restarts=-1, resources=settings.api.gateway_resources or None
+    )(DownloadGatewayActor)
     lifetime = "detached" if settings.ray.detached else None
     handle = actor_cls.options(
         name=DOWNLOAD_GATEWAY,
@@ -89,11 +84,7 @@ def start_notifier(settings: Settings) -> Any:
     """The Subscription component's delivery actor (one per cluster; restarted on failure)."""
     from prip_ray.actors.notifier import NotifierActor
 
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(NotifierActor)
-    lifetime = "detached" if settings.ray.detached else None
-    return actor_cls.options(
-        name=NOTIFIER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
-    ).remote(settings)
+    return _singleton(settings, NotifierActor, NOTIFIER)
 
 
 ROLLER = "prip-roller"
@@ -103,11 +94,7 @@ def start_roller(settings: Settings) -> Any:
     """The rolling archive's singleton (found, not duplicated, if already running)."""
     from prip_ray.actors.roller import RollerActor
 
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(RollerActor)
-    lifetime = "detached" if settings.ray.detached else None
-    return actor_cls.options(
-        name=ROLLER, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
-    ).remote(settings)
+    return _singleton(settings, RollerActor, ROLLER)
 
 
 CATALOGUE_EXPORT = "prip-catalogue-export"
@@ -116,14 +103,7 @@ CATALOGUE_EXPORT = "prip-catalogue-export"
 def start_catalogue_export(settings: Settings) -> Any:
     from prip_ray.actors.exporter import CatalogueExportActor
 
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(CatalogueExportActor)
-    lifetime = "detached" if settings.ray.detached else None
-    return actor_cls.options(
-        name=CATALOGUE_EXPORT,
-        namespace=settings.ray.namespace,
-        get_if_exists=True,
-        lifetime=lifetime,
-    ).remote(settings)
+    return _singleton(settings, CatalogueExportActor, CATALOGUE_EXPORT)
 
 
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
