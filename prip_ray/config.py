@@ -129,6 +129,11 @@ class ApiSettings(BaseModel):
         description="public base URL of the download gateway ($value redirects there); "
         "set by `prip-ray up`, or by the operator behind a load balancer",
     )
+    gateway_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="Ray resources the download gateway asks for, to pin it to the node whose "
+        "port the load balancer reaches (KubeRay: the head, started with such a resource)",
+    )
 
 
 class RaySettings(BaseModel):

@@ -3,6 +3,10 @@
 Works with ``serve run prip_ray.serve.deployment:app_builder`` and with a Serve config file
 (``import_path: prip_ray.serve.deployment:app_builder``, ``args: {config_file: ...}``). Each
 replica builds its own engine and store client from settings, in its own process.
+
+With ``args: {start_actors: true}`` (the RayService of kuberay/) the builder also starts the
+rest of the PRIP on the cluster: ingestion shards, singletons and the download gateway, as
+detached named actors found again, not doubled, when the application is deployed once more.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
+from prip_ray.actors.cluster import start_actors
+from prip_ray.actors.factory import start_download_gateway
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.metrics import RayMetrics
@@ -58,7 +64,17 @@ def odata_application(settings: Settings) -> Application:
 def app_builder(args: dict[str, Any]) -> Application:
     config_file = args.get("config_file")
     settings = load_settings(Path(config_file) if config_file else None)
+    if args.get("start_actors"):
+        start_prip_actors(settings)
     return odata_application(settings)
+
+
+def start_prip_actors(settings: Settings) -> None:
+    """Everything but the API, from inside Serve's build task: the actors must outlive that
+    task, hence detached whatever the settings say; ``$value`` then redirects to the gateway."""
+    settings.ray.detached = True
+    start_actors(settings)
+    _, settings.api.gateway_url = start_download_gateway(settings)
 
 
 def deploy(settings: Settings) -> str:

@@ -33,7 +33,7 @@ def test_ingestion_metrics_are_exported(ray_settings: Settings) -> None:
         def exported() -> bool:
             text = scrape()
             return (
-                'ray_prip_ingest_products_total{' in text
+                "ray_prip_ingest_products_total{" in text
                 and 'product_type="MSI_L2A_TL"' in text
                 and "ray_prip_ingest_latency_seconds_bucket" in text
                 and "ray_prip_qc_in_flight" in text

@@ -1,0 +1,201 @@
+"""Every deployment file checked offline, as the tools that read it would.
+
+kuberay/*.yaml against the KubeRay CRD schemas (unknown keys are errors, see
+tests/manifest_schema.py), the Serve config embedded in the RayService against Ray Serve's own
+schema, cluster/ray-cluster.yaml through the cluster launcher's own validate_config, and the
+settings, variables and Secret keys the manifests name against what prip-ray and the example
+Secrets really have.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+from ray.autoscaler._private.util import validate_config
+from ray.serve.schema import ServeDeploySchema
+
+from prip_ray.config import FLAT_ENV, Settings, load_settings
+from tests.manifest_schema import load_documents, schema_errors
+
+ROOT = Path(__file__).parents[2]
+KUBERAY = sorted((ROOT / "kuberay").glob("*.yaml"))
+LAUNCHER = ROOT / "cluster" / "ray-cluster.yaml"
+SERVE_CONFIG = ROOT / "cluster" / "serve-config.yaml"
+
+
+def _documents() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{path.name}:{doc['kind']}/{doc['metadata']['name']}", doc)
+        for path in KUBERAY
+        for doc in load_documents(path)
+    ]
+
+
+DOCUMENTS = _documents()
+BY_KIND: dict[str, list[dict[str, Any]]] = {}
+for _, _doc in DOCUMENTS:
+    BY_KIND.setdefault(_doc["kind"], []).append(_doc)
+
+
+def _ray_version() -> str:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (pin,) = [d for d in pyproject["project"]["dependencies"] if d.startswith("ray[")]
+    return pin.split("==")[1]
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _cluster_specs(doc: dict[str, Any]) -> dict[str, Any]:
+    spec = doc["spec"]
+    return spec.get("rayClusterConfig") or spec.get("rayClusterSpec") or spec
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    cluster = _cluster_specs(doc)
+    groups = [cluster["headGroupSpec"], *cluster.get("workerGroupSpecs", [])]
+    return [c for group in groups for c in group["template"]["spec"]["containers"]]
+
+
+def test_the_manifests_hold_the_three_kuberay_kinds() -> None:
+    assert {"RayService", "RayCluster", "RayJob", "ConfigMap", "Secret"} <= set(BY_KIND)
+
+
+@pytest.mark.parametrize("doc", [d for _, d in DOCUMENTS], ids=[n for n, _ in DOCUMENTS])
+def test_manifest_matches_its_schema(doc: dict[str, Any]) -> None:
+    assert schema_errors(doc) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("spec", "rayClusterConfig", "enableInTreeAutoscalng"), True),  # misspelt
+        (("spec", "rayClusterConfig", "headGroupSpec", "template", "spec", "restartPolicy"), 3),
+        (("spec", "rayClusterConfig", "autoscalerOptions", "version"), "v3"),
+    ],
+)
+def test_the_schema_check_refuses_what_the_api_server_would_drop_or_refuse(
+    path: tuple[str, ...], value: Any
+) -> None:
+    doc = copy.deepcopy(BY_KIND["RayService"][0])
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    assert schema_errors(doc) != []
+
+
+def test_ray_images_and_versions_are_the_pinned_ray() -> None:
+    version = _ray_version()
+    for kind in ("RayService", "RayCluster", "RayJob"):
+        for doc in BY_KIND[kind]:
+            assert _cluster_specs(doc)["rayVersion"] == version
+            for container in _containers(doc):
+                assert container["image"].startswith(f"rayproject/ray:{version}-"), container
+    launcher = yaml.safe_load(LAUNCHER.read_text())
+    assert launcher["docker"]["image"].startswith(f"rayproject/ray:{version}-")
+
+
+def test_embedded_serve_config_is_valid_and_is_the_shipped_one() -> None:
+    (service,) = BY_KIND["RayService"]
+    embedded = yaml.safe_load(service["spec"]["serveConfigV2"])
+    ServeDeploySchema.model_validate(embedded)
+    assert embedded == yaml.safe_load(SERVE_CONFIG.read_text())
+    (application,) = embedded["applications"]
+    assert application["args"]["start_actors"] is True  # the RayService runs the whole PRIP
+
+
+def test_gcs_fault_tolerance_and_autoscaling_are_on_for_the_service() -> None:
+    (service,) = BY_KIND["RayService"]
+    cluster = service["spec"]["rayClusterConfig"]
+    assert cluster["gcsFaultToleranceOptions"]["redisAddress"]
+    assert cluster["enableInTreeAutoscaling"] is True
+    assert cluster["autoscalerOptions"]["version"] == "v2"
+
+
+def test_every_settings_file_loads_as_prip_settings(tmp_path: Path) -> None:
+    for config_map in BY_KIND["ConfigMap"]:
+        for name, text in config_map["data"].items():
+            path = tmp_path / name
+            path.write_text(text)
+            settings = load_settings(path)
+            assert settings.store.kind == "s3"
+            assert settings.api.gateway_resources  # pinned to the head that exposes 8001
+
+
+def _known_variable(name: str) -> bool:
+    if name in FLAT_ENV:
+        return True
+    if not name.startswith("PRIP_"):
+        return True  # not ours (Ray's, the shell's)
+    model: type[BaseModel] = Settings
+    for part in name.removeprefix("PRIP_").lower().split("__"):
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return True
+
+
+def test_every_prip_variable_in_the_manifests_is_a_setting() -> None:
+    names = {
+        env["name"]
+        for _, doc in DOCUMENTS
+        for node in _walk(doc)
+        for env in node.get("env", [])
+        if isinstance(env, dict)
+    }
+    assert names, "the pods get no PRIP_* settings"
+    assert [n for n in sorted(names) if not _known_variable(n)] == []
+    assert not _known_variable("PRIP_DB__URI")  # the check itself tells a typo
+
+
+def test_every_secret_key_referenced_exists_in_the_example_secrets() -> None:
+    provided = {
+        (secret["metadata"]["name"], key)
+        for secret in BY_KIND["Secret"]
+        for key in {**secret.get("stringData", {}), **secret.get("data", {})}
+    }
+    referenced = {
+        (ref["name"], ref["key"])
+        for _, doc in DOCUMENTS
+        for node in _walk(doc)
+        for ref in [node.get("secretKeyRef")]
+        if isinstance(ref, dict)
+    }
+    assert referenced and referenced <= provided
+    mounted = {
+        node["secret"]["secretName"]
+        for _, doc in DOCUMENTS
+        for node in _walk(doc)
+        if "secret" in node
+    }
+    assert mounted <= {name for name, _ in provided}
+
+
+def test_launcher_config_passes_rays_own_validation() -> None:
+    config = yaml.safe_load(LAUNCHER.read_text())
+    validate_config(config)
+    head = config["available_node_types"][config["head_node_type"]]
+    assert head["resources"]["CPU"] == 0
+    assert re.search(r"prip_gateway", " ".join(config["head_start_ray_commands"]))
+    config["available_node_types"]["qc"]["max_wokers"] = 3  # misspelt: refused, not dropped
+    with pytest.raises(Exception, match="max_wokers"):
+        validate_config(config)
