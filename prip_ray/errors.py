@@ -13,7 +13,9 @@ PripError
 ├── PermissionDenied        authenticated, but the role does not allow it
 ├── QuotaExceeded           a download or request quota is used up (retry_after says when)
 ├── UserExists / UserNotFound
-├── StorageError            the object store failed (adapters raise it ``from`` the cause)
+├── Unavailable             a part the PRIP needs is away for now: retry later, lose nothing
+│   ├── StorageError        the object store failed (adapters raise it ``from`` the cause)
+│   └── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
 └── ConfigurationError      settings that cannot work together
 
 Adapters translate library errors where they catch them (``raise StorageError(...) from e``);
@@ -98,8 +100,20 @@ class UserNotFound(PripError):
     code = "UserNotFound"
 
 
-class StorageError(PripError):
+class Unavailable(PripError):
+    """Temporary: the work is retried (ingestion keeps the product in the inbox), an API
+    request is answered 503 with Retry-After."""
+
+    code = "ServiceUnavailable"
+    retry_after = 5
+
+
+class StorageError(Unavailable):
     code = "StorageError"
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "DatabaseUnavailable"
 
 
 class ConfigurationError(PripError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import ExceptionContext, make_url
 
-from prip_ray.errors import ConfigurationError
+from prip_ray.errors import ConfigurationError, DatabaseUnavailable
 
 
 def normalise_url(url: str) -> str:
@@ -25,10 +25,23 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Eng
     if backend == "sqlite":
         return _sqlite_engine(url, echo)
     if backend == "postgresql":
-        return create_engine(
+        engine = create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
         )
+        event.listen(engine, "handle_error", _translate_outage)
+        return engine
     raise ConfigurationError(f"unsupported database {backend!r}: use PostgreSQL or SQLite")
+
+
+def _translate_outage(context: ExceptionContext) -> None:
+    """PostgreSQL away (refused, restarting, connection dropped; also psycopg's transient
+    OperationalErrors: serialization failure, deadlock, cancelled statement) becomes
+    DatabaseUnavailable: callers retry, the API answers 503. Other errors pass unchanged."""
+    if context.is_pre_ping:
+        return  # the pool's liveness check: SQLAlchemy replaces the dead connection itself
+    error = context.sqlalchemy_exception
+    if context.is_disconnect or isinstance(error, exc.OperationalError):
+        raise DatabaseUnavailable(f"PRIP DB unavailable: {context.original_exception}") from error
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:

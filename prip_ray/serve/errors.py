@@ -20,7 +20,7 @@ STATUS: dict[type[errors.PripError], int] = {
     errors.ProductNotFound: 404,
     errors.RangeNotSatisfiable: 416,
     errors.QuotaExceeded: 429,
-    errors.StorageError: 503,
+    errors.Unavailable: 503,
 }
 
 
@@ -43,6 +43,8 @@ async def _prip_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, errors.AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Basic realm="PRIP", charset="UTF-8"'
     if isinstance(exc, errors.QuotaExceeded):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.length}"

@@ -29,7 +29,7 @@ from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, PripError, StorageError
+from prip_ray.errors import DuplicateProduct, PripError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
 from prip_ray.services.inspect import inspect_package
@@ -80,8 +80,8 @@ class IngestService:
                 )
                 timer.lap("inspect")
                 return self._publish(source, package, inspection.metadata, remove, timer)
-            except StorageError as e:
-                log.warning("ingest %s: object store failed, will retry: %s", source.name, e)
+            except Unavailable as e:  # the store or the DB: the product waits in the inbox
+                log.warning("ingest %s: %s, will retry", source.name, e)
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
             except PripError as e:
                 return self._reject(source, name, e, remove, timer)
