@@ -2,7 +2,8 @@
 throttling, the per-minute request quota, and role checks.
 
 scrypt is deliberately slow, so a verified password is remembered for a short while, keyed
-by a hash of the credentials (never the password itself). The user row is read on every
+by a hash of the credentials (never the password itself); throttling applies to the logins
+that must be verified, which every guess is. The user row is read on every
 request all the same, so disabling a user or changing their role takes effect at once,
 for tokens already issued too.
 """
@@ -49,11 +50,14 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def login(self, name: str, password: str, address: str = "") -> User:
-        self._refuse_if_throttled(name, address)
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
         user = self._users.get(name)
         if user is not None and self._remembered(key, user.password_hash):
+            # Verified moments ago: a guesser's attempts never get here (wrong passwords are
+            # never remembered), so throttling need not cost this request two DB reads, and
+            # an attack on a user's name does not lock out the user already logged in.
             return _enabled(user)
+        self._refuse_if_throttled(name, address)
         if user is None or not verify_password(password, user.password_hash):
             self._count_failure(name, address)
             raise AuthenticationFailed("unknown user or wrong password")
