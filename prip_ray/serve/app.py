@@ -3,7 +3,7 @@ ASGI transport); ``prip_ray.serve.deployment`` wraps it in a Ray Serve deploymen
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,7 +14,7 @@ from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_docume
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
-from prip_ray.serve.measure import install_request_metrics
+from prip_ray.serve.measure import ODataVersionHeader, install_request_metrics
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
@@ -32,12 +32,7 @@ def create_app(services: ApiServices) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _odata_version(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("OData-Version", "4.0")
-        return response
-
+    app.add_middleware(ODataVersionHeader)
     install_request_metrics(app, services.metrics)
 
     @app.get("/health", include_in_schema=False)

@@ -1,29 +1,74 @@
-"""Request metrics of an HTTP app (the OData API, the download gateway): count and duration
-by route template and status, and quota refusals."""
+"""ASGI middleware of the HTTP apps (the OData API, the download gateway): request metrics by
+route template and status, quota refusals, and the OData-Version header.
+
+Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``: that one runs every request
+through a task group and memory streams, which cost more CPU than a small search itself.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prip_ray.metrics import Metrics
 
 
-def route_of(request: Request) -> str:
-    """The matched route's template (``/odata/v1/Products({key})``): a bounded label."""
-    route = request.scope.get("route")
+def route_of(scope: Scope) -> str:
+    """The matched route's template (``/odata/v1/Products({key})``): a bounded label. The
+    router records the route in the request's scope, which the middleware shares."""
+    route: Any = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
 
 
-def install_request_metrics(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def _measured(request: Request, call_next: Any) -> Response:
+class RequestMetrics:
+    def __init__(self, app: ASGIApp, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = route_of(request)
-        metrics.request(route, response.status_code, time.perf_counter() - started)
-        if response.status_code == 429:
-            metrics.quota_refused(route)
-        return response
+        status = 500  # what the client sees if the app fails before it answers
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            route = route_of(scope)
+            self.metrics.request(route, status, time.perf_counter() - started)
+            if status == 429:
+                self.metrics.quota_refused(route)
+
+
+class ODataVersionHeader:
+    """``OData-Version: 4.0`` on every answer that does not set its own."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("OData-Version", "4.0")
+            await send(message)
+
+        await self.app(scope, receive, with_version)
+
+
+def install_request_metrics(app: FastAPI, metrics: Metrics) -> None:
+    app.add_middleware(RequestMetrics, metrics=metrics)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -61,11 +61,11 @@ def parse_basic(value: str) -> tuple[str, str]:
     return name, password
 
 
-def requires(action: str) -> Callable[..., User]:
+def requires(action: str) -> Callable[..., Awaitable[User]]:
     """A dependency that lets through users whose role allows ``action``."""
 
-    def dependency(user: Annotated[User, Depends(authenticated)]) -> User:
-        return authorise(user, action)
+    async def dependency(user: Annotated[User, Depends(authenticated)]) -> User:
+        return authorise(user, action)  # no I/O: async spares it a hop to the thread pool
 
     dependency.__name__ = f"requires_{action}"
     dependency.required_action = action  # type: ignore[attr-defined]  # read by the route audit
