@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,17 +14,12 @@ import httpx
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
+from tests.e2e.running import free_port
 from tests.waiting import wait_until
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_up_serves_the_api_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     components = Components(load_settings(data_dir=tmp_path))
     components.migrate()
     components.users.add("ops", hash_password("ops-pw"), "admin")

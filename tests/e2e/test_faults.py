@@ -14,37 +14,26 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psutil
-import ray
 
-from prip_ray.actors.factory import start_ingestion
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
-from prip_ray.serve.deployment import deploy, undeploy
 from prip_ray.synthetic import make_product
+from tests.e2e.running import PASSWORD, USER, running_prip
 from tests.fixtures.postgres import PrivatePostgres
 from tests.fixtures.s3 import OwnS3
 from tests.samples import drop
 from tests.waiting import wait_until
 
-AUTH = basic_header("lta", "lta-password")
+AUTH = basic_header(USER, PASSWORD)
 QUERY = {"$filter": "startswith(Name,'S2B_OPER_MSI_L0__GR')", "$top": "5", "$count": "true"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _make_products(directory: Path, first: int, count: int, payload: int) -> dict[Path, str]:
@@ -101,23 +90,6 @@ class ApiClients:
             if status != 200 and not (window and window[0] <= when <= window[1]):
                 bad.append(status)
         return bad
-
-
-@contextlib.contextmanager
-def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
-    settings.api.port = _free_port()
-    components = Components(settings)
-    components.migrate()
-    components.users.add("lta", hash_password("lta-password"), "download")
-    shards = start_ingestion(settings)
-    url = deploy(settings)
-    try:
-        yield url, components
-    finally:
-        undeploy()
-        for shard in shards:
-            ray.kill(shard)
-        components.close()
 
 
 def _published(components: Components, expected: dict[Path, str]) -> int:

@@ -18,7 +18,7 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.deployment import deploy, undeploy
 from prip_ray.synthetic import make_product
-from tests.e2e.test_serve_e2e import _free_port
+from tests.e2e.running import free_port
 from tests.waiting import wait_until
 
 AUTH = ("lta", "lta-pw")
@@ -41,8 +41,8 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     ray_settings: Settings, tmp_path: Path
 ) -> None:
     api = ray_settings.api
-    api.port, api.min_replicas, api.max_replicas, api.replica_cpus = _free_port(), 2, 2, 0.1
-    api.gateway_port = _free_port()
+    api.port, api.min_replicas, api.max_replicas, api.replica_cpus = free_port(), 2, 2, 0.1
+    api.gateway_port = free_port()
     ray_settings.quotas.download_stale_s = 15  # an abandoned download frees its slot quickly
     components = Components(ray_settings)
     components.migrate()

@@ -5,7 +5,6 @@ must outlive the build task, and a second deployment must find them, not start a
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,18 +30,13 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
+from tests.e2e.running import free_port
 from tests.samples import SAMPLES_DIR, drop
 from tests.waiting import wait_until
 
 SERVE_CONFIG = Path(__file__).parents[2] / "cluster" / "serve-config.yaml"
 SAMPLE = sorted(SAMPLES_DIR.glob("S2B_*.tar"))[0]
 AUTH = basic_header("lta", "lta-password")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _config_for(settings: Settings, config_file: Path) -> ServeDeploySchema:
@@ -73,8 +67,8 @@ def _actor_ids(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def deployed(ray_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    ray_settings.api.port = _free_port()
-    ray_settings.api.gateway_port = _free_port()
+    ray_settings.api.port = free_port()
+    ray_settings.api.gateway_port = free_port()
     config_file = tmp_path / "prip.yaml"
     config_file.write_text(yaml.safe_dump(ray_settings.model_dump(mode="json")))
     components = Components(ray_settings)

@@ -3,46 +3,26 @@ through Ray Serve over HTTP on 127.0.0.1, byte for byte."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import ray
 
-from prip_ray.actors.factory import start_ingestion
-from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
-from prip_ray.serve.deployment import deploy, undeploy
+from tests.e2e.running import PASSWORD, USER, running_prip
 from tests.samples import SAMPLES_DIR, drop
 from tests.waiting import wait_until
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
-AUTH = basic_header("lta", "lta-password")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+AUTH = basic_header(USER, PASSWORD)
 
 
 @pytest.fixture
 def prip(ray_settings: Settings) -> Iterator[str]:
-    ray_settings.api.port = _free_port()
-    components = Components(ray_settings)
-    components.migrate()
-    components.users.add("lta", hash_password("lta-password"), "download")
-    shards = start_ingestion(ray_settings)
-    url = deploy(ray_settings)
-    yield url
-    undeploy()
-    for shard in shards:
-        ray.kill(shard)
-    components.close()
+    with running_prip(ray_settings) as (url, _):
+        yield url
 
 
 def test_inbox_to_download_through_serve(prip: str, ray_settings: Settings) -> None:

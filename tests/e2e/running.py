@@ -1,0 +1,42 @@
+"""The PRIP running on the shared test Ray: ingestion shards plus the API on Serve, on a free
+loopback port, torn down after the test."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import ray
+
+from prip_ray.actors.factory import start_ingestion
+from prip_ray.bootstrap import Components
+from prip_ray.config import Settings
+from prip_ray.domain.passwords import hash_password
+from prip_ray.serve.deployment import deploy, undeploy
+
+USER, PASSWORD = "lta", "lta-password"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
+    """Yields the OData base URL and the test's own components (a user ``lta`` exists)."""
+    settings.api.port = free_port()
+    components = Components(settings)
+    components.migrate()
+    components.users.add(USER, hash_password(PASSWORD), "download")
+    shards = start_ingestion(settings)
+    url = deploy(settings)
+    try:
+        yield url, components
+    finally:
+        undeploy()
+        for shard in shards:
+            ray.kill(shard)
+        components.close()
