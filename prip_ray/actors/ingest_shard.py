@@ -26,11 +26,12 @@ from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import ShardPlan, desired_workers
+from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan
 
 log = logging.getLogger(__name__)
 
 STALE_ATTEMPT = timedelta(minutes=30)  # an upload this old without progress was abandoned
+WAKE_EVERY_S = 0.25
 
 
 class IngestShard:
@@ -40,6 +41,10 @@ class IngestShard:
         self._plan = ShardPlan(shard, shards, settings.ingest.max_in_flight)
         self._worker_cls = qc_worker_class(settings)
         self._workers: list[Any] = []
+        self._ready_workers: set[Any] = set()  # started: a product sent to them is worked on
+        self._starting: dict[Any, Any] = {}  # ping ObjectRef -> worker still being placed
+        self._sizer = PoolSizer(settings.ingest.qc_workers_min, settings.ingest.qc_workers_max)
+        self._woken_at = float("-inf")
         self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
         self._started: dict[Any, float] = {}  # ObjectRef -> when it was picked up
         self._metrics = RayMetrics()
@@ -48,6 +53,9 @@ class IngestShard:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._recovered = False
+        self._ready = ReadyList(
+            self._components.inbox.ready, self._plan.owns, settings.ingest.poll_interval_s
+        )
         self._thread = threading.Thread(target=self._run, name=f"shard-{shard}", daemon=True)
         self._thread.start()
 
@@ -57,14 +65,15 @@ class IngestShard:
             if not self._recovered:
                 self._recover()
             self._collect(timeout=0)
-            ready = self._components.inbox.ready()
+            self._note_started_workers()
+            candidates = self._ready.candidates()
             names = {name for name, _ in self._in_flight.values()}
             now = time.monotonic()
-            batch = self._plan.select(ready, names, due=lambda n: self._retries.due(n, now))
+            batch = self._plan.select(candidates, names, due=lambda n: self._retries.due(n, now))
             self._size_pool(len(self._in_flight) + len(batch))
             for item in batch:
                 self._submit(str(item.path), item.name)
-            waiting = sum(1 for item in ready if self._plan.owns(item.name)) - len(batch)
+            waiting = len(candidates) - len(batch)
             self._metrics.qc_queue(self._plan.shard, len(self._in_flight), max(0, waiting))
             return self._stats()
 
@@ -81,7 +90,18 @@ class IngestShard:
                 self.poll_once()
             except Exception:  # keep polling: a DB or store outage must not end the shard
                 log.exception("ingest shard %d: poll failed", self._plan.shard)
-            self._stop.wait(self._settings.ingest.poll_interval_s)
+            self._wait_for_work()
+
+    def _wait_for_work(self) -> None:
+        """Until a product in QC finishes or a new QC worker is up (either can take the next
+        product at once) or the poll interval ends (new products in the inbox)."""
+        interval = self._settings.ingest.poll_interval_s
+        with self._lock:
+            in_flight = [*self._in_flight, *self._starting]
+        if in_flight:
+            ray.wait(in_flight, num_returns=1, timeout=interval)
+        else:
+            self._stop.wait(interval)
 
     def _recover(self) -> None:
         inbox = self._components.inbox
@@ -94,7 +114,10 @@ class IngestShard:
         self._recovered = True
 
     def _submit(self, path: str, name: str) -> None:
-        worker = min(self._workers, key=self._load_of)
+        # A worker Ray has not placed yet (no CPU free for it) would sit on its products for
+        # as long as that takes: send to started ones, all of them only while none is.
+        pool = [w for w in self._workers if w in self._ready_workers] or self._workers
+        worker = min(pool, key=self._load_of)
         ref = worker.ingest.remote(path)
         self._in_flight[ref] = (name, worker)
         self._started[ref] = time.monotonic()
@@ -111,6 +134,8 @@ class IngestShard:
             try:
                 outcome = ray.get(ref)
                 self._counts[outcome["status"]] += 1
+                if outcome["status"] != "retry":  # published, rejected or completed: moved
+                    self._ready.gone(name)
                 self._metrics.ingested(
                     outcome["status"], product_type_of(name), outcome.get("size", 0), seconds
                 )
@@ -128,20 +153,36 @@ class IngestShard:
     def _wake_outbox_readers(self) -> None:
         """New products: tell the outbox readers now rather than at their next poll (a hint only;
         the outbox written with each product is what makes sure nothing is missed)."""
+        if time.monotonic() - self._woken_at < WAKE_EVERY_S:
+            return  # they are awake already; each look-up is a round trip to the GCS
+        self._woken_at = time.monotonic()
         for name in (NOTIFIER, TRACER, HKTM_FORWARDER):
             with contextlib.suppress(ValueError):  # not running (not configured, ingest-only)
                 ray.get_actor(name, namespace=self._settings.ray.namespace).wake.remote()
 
     def _size_pool(self, load: int) -> None:
-        ingest = self._settings.ingest
-        wanted = desired_workers(load, ingest.qc_workers_min, ingest.qc_workers_max)
-        while len(self._workers) < wanted:
-            self._workers.append(self._worker_cls.remote(self._settings))
+        change = self._sizer.change(len(self._workers), load)
+        for _ in range(change):
+            worker = self._worker_cls.remote(self._settings)
+            self._workers.append(worker)
+            self._starting[worker.ping.remote()] = worker
         idle = [w for w in self._workers if self._load_of(w) == 0]
-        while len(self._workers) > wanted and idle:
-            worker = idle.pop()
+        idle.sort(key=lambda w: w in self._ready_workers)  # stop unplaced ones first
+        for worker in idle[: max(0, -change)]:
             self._workers.remove(worker)
+            self._ready_workers.discard(worker)
             ray.kill(worker)
+
+    def _note_started_workers(self) -> None:
+        if not self._starting:
+            return
+        done, _ = ray.wait(list(self._starting), num_returns=len(self._starting), timeout=0)
+        for ref in done:
+            worker = self._starting.pop(ref)
+            with contextlib.suppress(RayActorError):  # died starting: Ray restarts it
+                ray.get(ref)
+            if worker in self._workers:
+                self._ready_workers.add(worker)
 
     def _load_of(self, worker: Any) -> int:
         return sum(1 for _, w in self._in_flight.values() if w == worker)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prip_ray.domain.sharding import shard_of
 from prip_ray.storage.inbox import InboxItem
@@ -29,14 +30,69 @@ class ShardPlan:
         room = self.max_in_flight - len(in_flight)
         if room <= 0:
             return []  # backpressure: finish what is in flight first
-        mine = [
-            i
-            for i in ready
-            if self.owns(i.published_name) and i.name not in in_flight and due(i.name)
-        ]
-        return mine[:room]
+        chosen: list[InboxItem] = []
+        for item in ready:  # stops at ``room``: a backlog is thousands long, room a few
+            if item.name not in in_flight and self.owns(item.published_name) and due(item.name):
+                chosen.append(item)
+                if len(chosen) == room:
+                    break
+        return chosen
 
 
 def desired_workers(load: int, minimum: int, maximum: int) -> int:
     """One QC worker per product in flight, between the configured bounds."""
     return max(minimum, min(maximum, load))
+
+
+@dataclass
+class PoolSizer:
+    """Grows the QC pool at once, shrinks it only after the load has stayed low for
+    ``shrink_after_s``: the load dips between a completion and the next pick-up, and a Ray
+    worker killed there costs seconds of CPU to start again a moment later."""
+
+    minimum: int
+    maximum: int
+    shrink_after_s: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    _low_since: float | None = None
+
+    def change(self, size: int, load: int) -> int:
+        """Workers to start (> 0) or to stop (< 0) now."""
+        wanted = desired_workers(load, self.minimum, self.maximum)
+        if wanted >= size:
+            self._low_since = None
+            return wanted - size
+        now = self.clock()
+        if self._low_since is None:
+            self._low_since = now
+        return wanted - size if now - self._low_since >= self.shrink_after_s else 0
+
+
+@dataclass
+class ReadyList:
+    """A shard's ready products, from an inbox listing at most ``max_age_s`` old, less those
+    finished since. Listing a busy inbox costs a stat or two per file: done on every
+    completion it would cost more than the QC itself; done only once a poll interval, it
+    would leave QC workers idle for the rest of the interval."""
+
+    list_ready: Callable[[Callable[[str], bool]], list[InboxItem]]  # LocalInbox.ready
+    owns: Callable[[str], bool]
+    max_age_s: float
+    clock: Callable[[], float] = time.monotonic
+    _items: list[InboxItem] = field(default_factory=list)
+    _listed_at: float = float("-inf")
+    _gone: set[str] = field(default_factory=set)
+
+    def candidates(self) -> list[InboxItem]:
+        """Oldest first (the inbox lists by modification time): under a backlog every
+        product type waits alike, rather than in the order of their names."""
+        left = [item for item in self._items if item.name not in self._gone]
+        if not left or self.clock() - self._listed_at >= self.max_age_s:
+            self._items = self.list_ready(self.owns)
+            self._listed_at, self._gone = self.clock(), set()
+            left = self._items
+        return left
+
+    def gone(self, name: str) -> None:
+        """``name`` left the inbox (published, quarantined): never offer it again."""
+        self._gone.add(name)

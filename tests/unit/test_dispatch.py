@@ -1,8 +1,9 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from prip_ray.domain.sharding import shard_of
-from prip_ray.services.dispatch import ShardPlan, desired_workers
+from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan, desired_workers
 from prip_ray.storage.inbox import InboxItem
 
 NOW = datetime(2025, 8, 1, tzinfo=UTC)
@@ -43,3 +44,61 @@ def test_products_backing_off_are_not_selected() -> None:
     items = _items(3)
     chosen = plan.select(items, set(), due=lambda name: name != "P001.tar")
     assert [i.name for i in chosen] == ["P000.tar", "P002.tar"]
+
+
+class FakeInbox:
+    def __init__(self, items: list[InboxItem]):
+        self.items = items
+        self.listings = 0
+
+    def ready(self, wanted: Callable[[str], bool]) -> list[InboxItem]:
+        self.listings += 1
+        return [item for item in self.items if wanted(item.published_name)]
+
+
+def test_ready_list_serves_completions_from_one_listing() -> None:
+    now = [0.0]
+    inbox = FakeInbox(_items(6))
+    plan = ShardPlan(0, 1, max_in_flight=2)
+    ready = ReadyList(inbox.ready, plan.owns, max_age_s=1.0, clock=lambda: now[0])
+    assert len(ready.candidates()) == 6 and inbox.listings == 1
+    for item in inbox.items[:4]:  # finished one by one within the interval
+        ready.gone(item.name)
+        assert item.name not in {i.name for i in ready.candidates()}
+    assert inbox.listings == 1
+
+
+def test_ready_list_lists_again_when_old_or_used_up() -> None:
+    now = [0.0]
+    inbox = FakeInbox(_items(2))
+    ready = ReadyList(inbox.ready, lambda name: True, max_age_s=1.0, clock=lambda: now[0])
+    ready.candidates()
+    inbox.items.append(_items(3)[2])  # a new delivery
+    now[0] = 1.5
+    assert len(ready.candidates()) == 3 and inbox.listings == 2
+    for item in list(inbox.items):
+        ready.gone(item.name)
+    inbox.items.clear()
+    assert ready.candidates() == [] and inbox.listings == 3  # used up: look again at once
+
+
+def test_ready_list_keeps_only_this_shards_products() -> None:
+    items = _items(50)
+    plan = ShardPlan(1, 3, max_in_flight=10)
+    ready = ReadyList(FakeInbox(items).ready, plan.owns, max_age_s=1.0)
+    assert {i.name for i in ready.candidates()} == {i.name for i in items if plan.owns(i.name)}
+
+
+def test_pool_grows_at_once_and_shrinks_only_after_a_quiet_spell() -> None:
+    now = [0.0]
+    sizer = PoolSizer(minimum=1, maximum=4, shrink_after_s=30, clock=lambda: now[0])
+    assert sizer.change(size=1, load=3) == 2
+    assert sizer.change(size=3, load=0) == 0  # a dip between completion and pick-up
+    now[0] = 10
+    assert sizer.change(size=3, load=3) == 0  # busy again: the dip is forgotten
+    assert sizer.change(size=3, load=0) == 0
+    now[0] = 39
+    assert sizer.change(size=3, load=0) == 0
+    now[0] = 41
+    assert sizer.change(size=3, load=0) == -2  # quiet for 31 s: down to the minimum
+    assert sizer.change(size=1, load=9) == 3  # never above the maximum
