@@ -12,7 +12,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.deployment import deploy, undeploy
-from tests.e2e.test_serve_e2e import _free_port
+from tests.e2e.running import free_port
 from tests.waiting import wait_until
 
 CLIENTS = 8
@@ -26,7 +26,7 @@ def _running_replicas() -> int:
 
 def test_replicas_scale_up_under_load(ray_settings: Settings) -> None:
     api = ray_settings.api
-    api.port, api.min_replicas, api.max_replicas = _free_port(), 1, 2
+    api.port, api.min_replicas, api.max_replicas = free_port(), 1, 2
     api.target_ongoing_requests, api.upscale_delay_s, api.replica_cpus = 1, 0, 0.1
     components = Components(ray_settings)
     components.migrate()
