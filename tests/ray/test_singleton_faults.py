@@ -1,6 +1,7 @@
-"""The Tracer and HKTM forwarder singletons on Ray, killed mid-batch while their downstream
-goes away and comes back: afterwards every event is traced once and every HKTM product is at
-FOS once, whole and in order."""
+"""The Tracer, HKTM forwarder and Roller singletons on Ray, killed mid-batch while their
+downstream goes away and comes back: afterwards every event is traced once, every HKTM
+product is at FOS once, whole and in order, and every due product is evicted once, bytes
+and all."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import time
 from pathlib import Path
 
 import ray
+from sqlalchemy import func, select
 
-from prip_ray.actors.factory import start_hktm_forwarder, start_tracer
+from prip_ray.actors.factory import start_hktm_forwarder, start_roller, start_tracer
 from prip_ray.bootstrap import Components
 from prip_ray.config import FosSettings, Settings, TraceSettings
+from prip_ray.db.subscriptions import OutboxEvent
+from prip_ray.db.tables import products
+from prip_ray.synthetic import make_product
+from tests.fixtures.s3 import OwnS3
 from tests.integration.test_hktm_forwarder import publish_hktm
 from tests.pki import write_key_and_cert
 from tests.sftp_server import PASSWORD, fos_server
@@ -91,3 +97,50 @@ def test_hktm_forwarder_killed_mid_batch_with_fos_away_and_back(
         assert delivered[f"hktm/{name}"] == b"".join(components.store.read(product.object_key))
     assert stats["backlog"] == 0
     components.close()
+
+
+def test_roller_killed_mid_batch_with_the_store_away(
+    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
+) -> None:
+    settings = ray_settings.model_copy(deep=True)
+    settings.store.kind = "s3"
+    settings.store.s3 = own_s3.server.settings("prip-roller", max_attempts=1)
+    settings.ingest.retention = "1s"  # due a second after publication
+    settings.roller.interval = "1s"
+    settings.roller.batch = 5
+    components = Components(settings)
+    components.migrate()
+    components.store.ensure_bucket()  # type: ignore[attr-defined]
+    made = tmp_path / "made"
+    made.mkdir()
+    for index in range(PRODUCTS // 2):
+        source = make_product(made, "granule", index, 20_000).path
+        assert components.ingest.ingest(source, remove=False).status == "published"
+    ids = {p.id for p in components.products.by_names([p.name for p in made.glob("*.tar")])}
+    time.sleep(1.5)
+    own_s3.stop()  # entries can go offline, their bytes cannot go yet
+    roller = start_roller(settings)
+    try:
+        wait_until(lambda: _offline(components) >= 5, 60, "the first evictions")
+        ray.kill(roller, no_restart=False)  # a crash in the middle of the backlog
+        own_s3.start()
+        wait_until(lambda: _offline(components) == len(ids), 90, "every product offline")
+        wait_until(lambda: list(components.store.keys()) == [], 60, "the bytes swept")
+    finally:
+        ray.kill(roller)
+    deleted = [e.product_id for e in _events(components) if e.event == "deleted"]
+    assert sorted(map(str, deleted)) == sorted(map(str, ids))  # one DELETE event each
+    components.close()
+
+
+def _offline(components: Components) -> int:
+    with components.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(products).where(products.c.online.is_(False))
+            ).scalar_one()
+        )
+
+
+def _events(components: Components) -> list[OutboxEvent]:
+    return components.subscriptions.events_after(0, 10_000)
