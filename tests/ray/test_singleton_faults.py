@@ -1,17 +1,25 @@
-"""The Tracer, HKTM forwarder and Roller singletons on Ray, killed mid-batch while their
-downstream goes away and comes back: afterwards every event is traced once, every HKTM
-product is at FOS once, whole and in order, and every due product is evicted once, bytes
-and all."""
+"""The Tracer, HKTM forwarder, Roller and Catalogue Export singletons on Ray, killed
+mid-batch while their downstream goes away and comes back: afterwards every event is traced
+once, every HKTM product is at FOS once, whole and in order, every due product is evicted
+once, bytes and all, and each due export is written once."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from pathlib import Path
 
+import pytest
 import ray
+from ray.exceptions import RayTaskError
 from sqlalchemy import func, select
 
-from prip_ray.actors.factory import start_hktm_forwarder, start_roller, start_tracer
+from prip_ray.actors.factory import (
+    start_catalogue_export,
+    start_hktm_forwarder,
+    start_roller,
+    start_tracer,
+)
 from prip_ray.bootstrap import Components
 from prip_ray.config import FosSettings, Settings, TraceSettings
 from prip_ray.db.subscriptions import OutboxEvent
@@ -144,3 +152,37 @@ def _offline(components: Components) -> int:
 
 def _events(components: Components) -> list[OutboxEvent]:
     return components.subscriptions.events_after(0, 10_000)
+
+
+def test_catalogue_export_with_the_store_away_then_killed(
+    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
+) -> None:
+    settings = ray_settings.model_copy(deep=True)
+    settings.store.kind = "s3"
+    settings.store.s3 = own_s3.server.settings("prip-export", max_attempts=1)
+    components = Components(settings)
+    components.migrate()
+    components.store.ensure_bucket()  # type: ignore[attr-defined]
+    made = tmp_path / "made"
+    made.mkdir()
+    for index in range(10):
+        source = make_product(made, "granule", index, 20_000).path
+        assert components.ingest.ingest(source, remove=False).status == "published"
+    exporter = start_catalogue_export(settings)
+    try:
+        own_s3.stop()
+        with pytest.raises(RayTaskError):
+            ray.get(exporter.run_due.remote())  # the store is away: nothing is written
+        own_s3.start()
+        assert components.exporter().exports() == []
+        key = ray.get(exporter.run_due.remote())  # the full export was still due
+        ray.kill(exporter, no_restart=False)  # a crash after it
+        assert ray.get(exporter.run_due.remote()) is None  # restarted: not written twice
+    finally:
+        ray.kill(exporter)
+    records = components.exporter().exports()  # JSON Lines, and Parquet beside it
+    assert [r.key for r in records if r.key.endswith(".jsonl.gz")] == [key]
+    assert {r.kind for r in records} == {"full"}
+    lines = gzip.decompress(b"".join(components.store.read(key))).splitlines()
+    assert len(lines) == 10
+    components.close()
