@@ -180,7 +180,7 @@ class ProductRepository:
         for chunk in range(0, len(unsure), 1000):
             ids = unsure[chunk : chunk + 1000]
             query = select(products.c.id, products.c.footprint).where(products.c.id.in_(ids))
-            shapes.update(conn.execute(query).tuples().all())
+            shapes.update((row.id, row.footprint) for row in conn.execute(query))
         return [
             r
             for r, box, sure in zip(rows, boxes, inside, strict=True)
