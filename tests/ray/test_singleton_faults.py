@@ -24,6 +24,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import FosSettings, Settings, TraceSettings
 from prip_ray.db.subscriptions import OutboxEvent
 from prip_ray.db.tables import products
+from prip_ray.domain.products import Product
 from prip_ray.synthetic import make_product
 from tests.fixtures.s3 import OwnS3
 from tests.integration.test_hktm_forwarder import publish_hktm
@@ -110,21 +111,12 @@ def test_hktm_forwarder_killed_mid_batch_with_fos_away_and_back(
 def test_roller_killed_mid_batch_with_the_store_away(
     ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
 ) -> None:
-    settings = ray_settings.model_copy(deep=True)
-    settings.store.kind = "s3"
-    settings.store.s3 = own_s3.server.settings("prip-roller", max_attempts=1)
+    settings = _on_own_s3(ray_settings, own_s3)
     settings.ingest.retention = "1s"  # due a second after publication
     settings.roller.interval = "1s"
     settings.roller.batch = 5
     components = Components(settings)
-    components.migrate()
-    components.store.ensure_bucket()  # type: ignore[attr-defined]
-    made = tmp_path / "made"
-    made.mkdir()
-    for index in range(PRODUCTS // 2):
-        source = make_product(made, "granule", index, 20_000).path
-        assert components.ingest.ingest(source, remove=False).status == "published"
-    ids = {p.id for p in components.products.by_names([p.name for p in made.glob("*.tar")])}
+    ids = {p.id for p in _published_granules(components, tmp_path, PRODUCTS // 2)}
     time.sleep(1.5)
     own_s3.stop()  # entries can go offline, their bytes cannot go yet
     roller = start_roller(settings)
@@ -157,17 +149,9 @@ def _events(components: Components) -> list[OutboxEvent]:
 def test_catalogue_export_with_the_store_away_then_killed(
     ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
 ) -> None:
-    settings = ray_settings.model_copy(deep=True)
-    settings.store.kind = "s3"
-    settings.store.s3 = own_s3.server.settings("prip-export", max_attempts=1)
+    settings = _on_own_s3(ray_settings, own_s3)
     components = Components(settings)
-    components.migrate()
-    components.store.ensure_bucket()  # type: ignore[attr-defined]
-    made = tmp_path / "made"
-    made.mkdir()
-    for index in range(10):
-        source = make_product(made, "granule", index, 20_000).path
-        assert components.ingest.ingest(source, remove=False).status == "published"
+    _published_granules(components, tmp_path, 10)
     exporter = start_catalogue_export(settings)
     try:
         own_s3.stop()
@@ -186,3 +170,23 @@ def test_catalogue_export_with_the_store_away_then_killed(
     lines = gzip.decompress(b"".join(components.store.read(key))).splitlines()
     assert len(lines) == 10
     components.close()
+
+
+def _on_own_s3(ray_settings: Settings, own_s3: OwnS3) -> Settings:
+    """The test's settings with the store on a server of the test's own, one try per call
+    (an outage shows at once instead of after boto3's retries)."""
+    settings = ray_settings.model_copy(deep=True)
+    settings.store.kind = "s3"
+    settings.store.s3 = own_s3.server.settings("prip-faults", max_attempts=1)
+    return settings
+
+
+def _published_granules(components: Components, tmp_path: Path, count: int) -> list[Product]:
+    components.migrate()
+    components.store.ensure_bucket()  # type: ignore[attr-defined]
+    made = tmp_path / "made"
+    made.mkdir()
+    for index in range(count):
+        source = make_product(made, "granule", index, 20_000).path
+        assert components.ingest.ingest(source, remove=False).status == "published"
+    return components.products.by_names([p.name for p in made.glob("*.tar")])
