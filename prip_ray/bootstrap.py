@@ -139,6 +139,7 @@ class Components:
             subscription_settings=self.settings.subscriptions,
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
+            sync_threads=self.settings.db.pool_size,
         )
 
     def kpi(self) -> KpiService:

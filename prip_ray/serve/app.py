@@ -3,8 +3,11 @@ ASGI transport); ``prip_ray.serve.deployment`` wraps it in a Ray Serve deploymen
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -28,7 +31,13 @@ ODATA_ROOT = "/odata/v1"
 
 
 def create_app(services: ApiServices) -> FastAPI:
-    app = FastAPI(title="prip-ray OData API", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="prip-ray OData API",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_limit_threads(services.sync_threads),
+    )
     app.state.services = services
     install_error_handlers(app)
 
@@ -60,3 +69,16 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(oauth_router())
     app.include_router(kpi_router())
     return app
+
+
+def _limit_threads(count: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Sync routes and dependencies share anyio's thread limiter of the serving event loop
+    (40 threads by default); sized to the DB pool, a burst of requests queues for a thread
+    instead of opening, and at once closing again, overflow connections beyond the pool."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = max(1, count)
+        yield
+
+    return lifespan

@@ -35,6 +35,9 @@ class ApiServices:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
+    # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
+    # many as the DB pool keeps open, so a burst never opens and closes extra connections.
+    sync_threads: int = 40
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
