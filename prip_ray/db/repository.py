@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from prip_ray.db import tables
 from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
+from prip_ray.db.session import reader
 from prip_ray.domain.products import Attribute, Footprint, Product
 from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
@@ -35,6 +36,7 @@ class SearchResult:
 class ProductRepository:
     def __init__(self, engine: Engine):
         self._engine = engine
+        self._reader = reader(engine)
 
     def publish(self, product: Product) -> None:
         """Make ``product`` visible, and mark its ingestion published, in one transaction.
@@ -148,7 +150,7 @@ class ProductRepository:
         footprints and sort keys are read for the candidates; full rows for one page."""
         keys = [COLUMNS[name] for name, _ in options.orderby or DEFAULT_ORDER]
         light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(_bounded(light)).all()
             _check_candidates(len(rows))
             hits = self._spatial_hits(conn, rows, spatial)
@@ -191,13 +193,13 @@ class ProductRepository:
         counted = select(func.count()).select_from(
             query.with_only_columns(products.c.id).subquery()
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return int(conn.execute(counted).scalar_one())
 
     def _load(
         self, query: Select[tuple[object, ...]], with_attributes: bool = True
     ) -> list[Product]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(query).mappings().all()
             found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}
         return [product_from_row(r, found.get(r["id"], ())) for r in rows]

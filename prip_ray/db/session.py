@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +27,53 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Eng
     if backend == "sqlite":
         return _sqlite_engine(url, echo)
     if backend == "postgresql":
-        engine = create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
-        )
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
         event.listen(engine, "handle_error", _translate_outage)
+        event.listen(engine.pool, "checkout", _ping_if_idle)
+        event.listen(engine.pool, "checkin", _note_checkin)
+        event.listen(engine.pool, "connect", _note_checkin)
         return engine
     raise ConfigurationError(f"unsupported database {backend!r}: use PostgreSQL or SQLite")
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool for statements that only read: in autocommit, so a read
+    costs one round trip, without the BEGIN before it and the ROLLBACK after. Each
+    statement still sees one consistent snapshot (READ COMMITTED gives no more inside a
+    transaction); writes must keep ``engine.begin()``."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+PING_AFTER_IDLE_S = 2.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pessimistic disconnect handling, but only for connections that sat idle: one that
+    was in use a moment ago is alive, and a ping on every checkout would cost busy
+    replicas a round trip per statement. A dead connection is replaced by the pool (it
+    retries the checkout on DisconnectionError); one that dies in use is caught by
+    ``_translate_outage``, and SQLAlchemy then drops every older connection of the pool."""
+    if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_S:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SELECT 1")
+    except Exception as e:
+        raise exc.DisconnectionError(f"stale PRIP DB connection: {e}") from e
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection is discarded anyway
+            dbapi_connection.autocommit = autocommit
 
 
 def _translate_outage(context: ExceptionContext) -> None:
     """PostgreSQL away (refused, restarting, connection dropped; also psycopg's transient
     OperationalErrors: serialization failure, deadlock, cancelled statement) becomes
     DatabaseUnavailable: callers retry, the API answers 503. Other errors pass unchanged."""
-    if context.is_pre_ping:
-        return  # the pool's liveness check: SQLAlchemy replaces the dead connection itself
     error = context.sqlalchemy_exception
     if context.is_disconnect or isinstance(error, exc.OperationalError):
         raise DatabaseUnavailable(f"PRIP DB unavailable: {context.original_exception}") from error

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from prip_ray.db.session import reader
 from prip_ray.db.tables import users
 from prip_ray.domain.users import QuotaOverrides, User
 from prip_ray.errors import UserExists, UserNotFound
@@ -17,6 +18,7 @@ from prip_ray.errors import UserExists, UserNotFound
 class UserRepository:
     def __init__(self, engine: Engine):
         self._engine = engine
+        self._reader = reader(engine)
 
     def add(self, name: str, password_hash: str, role: str) -> User:
         user = User(name, role, False, datetime.now(UTC), password_hash)
@@ -36,7 +38,7 @@ class UserRepository:
         return user
 
     def get(self, name: str) -> User | None:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         return _user(row) if row else None
 
