@@ -9,6 +9,10 @@ five query shapes prints the PostgreSQL plan (does it use an index?), single-cli
 
 The concurrent phase uses wrk when it is installed (``apt-get install wrk``), Python threads
 otherwise (``--load python``).
+
+``--ingress haproxy`` (the default) sends the requests through HAProxy to the replicas'
+direct-ingress ports, the topology of Serve's HAProxy mode (benchmarks/ingress.py);
+``--ingress proxy`` through Serve's Python proxy actor.
 """
 
 from __future__ import annotations
@@ -90,12 +94,21 @@ def main() -> None:
     _ensure_user(engine)
     import ray
 
+    from benchmarks.ingress import DIRECT_INGRESS_ENV, loopback_haproxy, replica_ports
     from prip_ray.serve.deployment import deploy, undeploy
 
+    if args.ingress == "haproxy":
+        os.environ.update(DIRECT_INGRESS_ENV)  # read by the Serve controller and replicas
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
     try:
-        _measure(base, args)
+        if args.ingress == "haproxy":
+            with loopback_haproxy(settings.api.host, replica_ports("prip")) as front:
+                print(f"\ningress: HAProxy {front} -> replicas' direct ingress")
+                _measure(front + "odata/v1/", args)
+        else:
+            print(f"\ningress: Serve proxy {base}")
+            _measure(base, args)
     finally:
         undeploy()
         ray.shutdown()
@@ -114,6 +127,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument(
         "--load", choices=["wrk", "python"], default="wrk", help="concurrent load generator"
+    )
+    parser.add_argument(
+        "--ingress",
+        choices=["haproxy", "proxy"],
+        default="haproxy",
+        help="HAProxy to the replicas' direct ingress, or Serve's Python proxy",
     )
     return parser.parse_args()
 
