@@ -29,10 +29,10 @@ PRODUCT_PROPERTIES = (
 
 def odata_datetime(value: datetime) -> str:
     """``2025-08-01T07:42:12.646Z``; microseconds kept when they are not whole milliseconds."""
-    value = value.astimezone(UTC)
-    fraction = f"{value.microsecond:06d}"
-    fraction = fraction[:3] if fraction.endswith("000") else fraction
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    text = value.replace(tzinfo=None).isoformat(timespec="microseconds")  # ...T07:42:12.646000
+    return (text[:-3] if text.endswith("000") else text) + "Z"
 
 
 def product_json(

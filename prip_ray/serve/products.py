@@ -8,13 +8,14 @@ from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.options import QueryOptions, parse_query_options
 from prip_ray.odata.serialize import collection_context, entity_context, product_json
 from prip_ray.serve.downloads import download_response
+from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import downloader, searcher
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
@@ -24,7 +25,7 @@ def products_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/Products", dependencies=[Depends(searcher)])
-    def search(request: Request) -> JSONResponse:
+    def search(request: Request) -> FastJSONResponse:
         services = request.app.state.services
         params = dict(request.query_params)
         options = _options(request, params)
@@ -32,10 +33,10 @@ def products_router() -> APIRouter:
         body = _collection(options, result.products, result.count)
         if result.more:
             body["@odata.nextLink"] = _next_link(request, params, options.skip + options.top)
-        return JSONResponse(body)
+        return FastJSONResponse(body)
 
     @router.get("/Products({key})", dependencies=[Depends(searcher)])
-    def entity(request: Request, key: str) -> JSONResponse:
+    def entity(request: Request, key: str) -> FastJSONResponse:
         params = dict(request.query_params)
         for name in params:
             if name.startswith("$") and name not in ENTITY_OPTIONS:
@@ -45,15 +46,15 @@ def products_router() -> APIRouter:
         expand = sorted(options.expand)
         body = {"@odata.context": entity_context("Products", expand=expand, select=options.select)}
         body.update(product_json(product, select=options.select, expand=options.expand))
-        return JSONResponse(body)
+        return FastJSONResponse(body)
 
     @router.post("/Products/OData.CSC.FilterList", dependencies=[Depends(searcher)])
-    async def filter_list(request: Request) -> JSONResponse:
+    async def filter_list(request: Request) -> FastJSONResponse:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))
         found = services.products.by_names(names)
-        return JSONResponse(_collection(options, found, len(found) if options.count else None))
+        return FastJSONResponse(_collection(options, found, len(found) if options.count else None))
 
     @router.get("/Products({key})/$value")
     def download(
