@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, and_, bindparam
+from sqlalchemy import Boolean, Float, and_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from prip_ray.db.tables import products
 
@@ -20,13 +21,16 @@ PG_BOX = "box(point(products.min_lon, products.min_lat), point(products.max_lon,
 
 
 class BoxOverlap(ColumnElement[bool]):
-    # The bounds are rendered as fresh bound parameters at compile time, so a compiled form
-    # must never be reused for other bounds: opt out of SQLAlchemy's statement cache.
-    inherit_cache = False
+    # The bounds are bound parameters that take part in the cache key, so SQLAlchemy
+    # compiles a search shape once and reuses it for any bounds.
+    inherit_cache = True
     type = Boolean()
+    _traverse_internals = [("bounds", InternalTraversal.dp_clauseelement_list)]
 
     def __init__(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
-        self.bounds = (min_lon, min_lat, max_lon, max_lat)
+        self.bounds = [
+            bindparam(None, v, type_=Float()) for v in (min_lon, min_lat, max_lon, max_lat)
+        ]
 
 
 @compiles(BoxOverlap)
@@ -41,6 +45,6 @@ def _portable(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
 
 @compiles(BoxOverlap, "postgresql")
 def _postgresql(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
-    values = [compiler.process(bindparam(None, v), **kw) for v in element.bounds]
+    values = [compiler.process(bound, **kw) for bound in element.bounds]
     query = f"box(point({values[0]}, {values[1]}), point({values[2]}, {values[3]}))"
     return f"({PG_BOX} && {query})"

@@ -9,17 +9,36 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, Select, func, insert, select, tuple_, update
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Select,
+    Text,
+    cast,
+    func,
+    insert,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db import tables
 from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.db.session import reader
+from prip_ray.db.tables import UtcDateTime
 from prip_ray.domain.products import Attribute, Footprint, Product
 from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
-from prip_ray.odata.evaluate import boxes_inside, footprint_matches, matches, sort_products
+from prip_ray.odata.evaluate import (
+    boxes_inside,
+    footprint_matches,
+    matches,
+    shapes_intersect,
+    sort_products,
+)
 from prip_ray.odata.options import QueryOptions
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
@@ -148,7 +167,7 @@ class ProductRepository:
     ) -> SearchResult:
         """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
         footprints and sort keys are read for the candidates; full rows for one page."""
-        keys = [COLUMNS[name] for name, _ in options.orderby or DEFAULT_ORDER]
+        keys = [_sort_key(COLUMNS[name]) for name, _ in options.orderby or DEFAULT_ORDER]
         light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
         with self._reader.connect() as conn:
             rows = conn.execute(_bounded(light)).all()
@@ -178,6 +197,9 @@ class ProductRepository:
         else:
             inside = [False] * len(rows)
         unsure = [r.id for r, sure in zip(rows, inside, strict=True) if not sure]
+        if len(spatial) == 1 and isinstance(spatial[0], Intersects):
+            passed = self._intersecting(conn, unsure, spatial[0].geometry)
+            return [r for r, sure in zip(rows, inside, strict=True) if sure or r.id in passed]
         shapes: dict[UUID, Any] = {}
         for chunk in range(0, len(unsure), 1000):
             ids = unsure[chunk : chunk + 1000]
@@ -188,6 +210,18 @@ class ProductRepository:
             for r, box, sure in zip(rows, boxes, inside, strict=True)
             if sure or _shape_matches(spatial, shapes.get(r.id), box)
         ]
+
+    @staticmethod
+    def _intersecting(conn: Any, ids: list[UUID], geometry: Any) -> set[UUID]:
+        """Those of ``ids`` whose footprint intersects ``geometry``, read as GeoJSON text."""
+        passed: set[UUID] = set()
+        text = cast(products.c.footprint, Text)
+        for chunk in range(0, len(ids), 1000):
+            query = select(products.c.id, text).where(products.c.id.in_(ids[chunk : chunk + 1000]))
+            found = conn.execute(query).all()
+            hits = shapes_intersect(geometry, [row[1] for row in found])
+            passed.update(row[0] for row, hit in zip(found, hits, strict=True) if hit)
+        return passed
 
     def _count(self, query: Select[tuple[object, ...]]) -> int:
         counted = select(func.count()).select_from(
@@ -236,6 +270,14 @@ def _page(hits: list[Product], options: QueryOptions) -> SearchResult:
     end = options.skip + options.top
     count = len(hits) if options.count else None
     return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
+
+
+def _sort_key(column: Any) -> Any:
+    """A column read only to sort candidates: timestamps stay naive UTC, as stored, rather
+    than each of thousands becoming an aware datetime that is never shown."""
+    if isinstance(column.type, UtcDateTime):
+        return type_coerce(column, DateTime()).label(column.name)
+    return column
 
 
 def _box(row: Any) -> tuple[float, float, float, float] | None:

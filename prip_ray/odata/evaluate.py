@@ -117,6 +117,16 @@ def footprint_matches(node: ast.Node, footprint: Footprint | None) -> bool:
     raise ValueError(f"{type(node).__name__} is not spatial")
 
 
+def shapes_intersect(geometry: Any, geojson_texts: list[str | None]) -> list[bool]:
+    """Which footprints, given as GeoJSON text, intersect ``geometry``: parsed and tested
+    in one vectorised GEOS call each, instead of a shapely object per footprint."""
+    if not geojson_texts:
+        return []
+    shapely.prepare(geometry)
+    shapes = shapely.from_geojson(np.array(geojson_texts, dtype=object), on_invalid="ignore")
+    return [bool(hit) for hit in shapely.intersects(geometry, shapes)]  # None: no footprint
+
+
 def boxes_inside(
     geometry: Any, boxes: list[tuple[float, float, float, float] | None]
 ) -> list[bool]:
