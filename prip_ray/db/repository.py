@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    DateTime,
     Engine,
     Select,
     Text,
@@ -19,16 +18,15 @@ from sqlalchemy import (
     insert,
     select,
     tuple_,
-    type_coerce,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db import tables
 from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
+from prip_ray.db.rectangles import plain_key, rectangle_candidates, rectangle_of, sort_rows
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.db.session import reader
-from prip_ray.db.tables import UtcDateTime
 from prip_ray.domain.products import Attribute, Footprint, Product
 from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
@@ -167,26 +165,54 @@ class ProductRepository:
     ) -> SearchResult:
         """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
         footprints and sort keys are read for the candidates; full rows for one page."""
-        keys = [_sort_key(COLUMNS[name]) for name, _ in options.orderby or DEFAULT_ORDER]
+        if len(spatial) == 1 and isinstance(spatial[0], Intersects):
+            bounds = rectangle_of(spatial[0].geometry)
+            if bounds is not None:
+                return self._search_rectangle(query, options, spatial[0].geometry, bounds)
+        keys = [plain_key(COLUMNS[name]) for name, _ in options.orderby or DEFAULT_ORDER]
         light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
         with self._reader.connect() as conn:
             rows = conn.execute(_bounded(light)).all()
             _check_candidates(len(rows))
             hits = self._spatial_hits(conn, rows, spatial)
-        hits.sort(key=lambda r: r.id)
-        for index, (_, descending) in reversed(list(enumerate(options.orderby or DEFAULT_ORDER))):
-            hits.sort(key=lambda r, i=index: r[5 + i], reverse=descending)  # stable sorts
-        ids = [r.id for r in hits[options.skip : options.skip + options.top]]
+        sort_rows(hits, options.orderby, first_key=1 + len(BOX_COLUMNS))
+        return self._page_of(hits, len(hits), options)
+
+    def _search_rectangle(
+        self,
+        query: Select[tuple[object, ...]],
+        options: QueryOptions,
+        area: Any,
+        bounds: tuple[float, float, float, float],
+    ) -> SearchResult:
+        """A rectangular area: SQL orders and counts the boxes inside it (rectangles.py)."""
+        wanted = options.skip + options.top + 1
+        candidates = rectangle_candidates(
+            query, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
+        )
+        with self._reader.connect() as conn:
+            rows = list(conn.execute(candidates))
+        unsure = [r for r in rows if not r.sure]
+        _check_candidates(len(unsure))
+        passed = shapes_intersect(area, [r.shape for r in unsure])
+        hits = [r for r in rows if r.sure] + [
+            r for r, hit in zip(unsure, passed, strict=True) if hit
+        ]
+        sort_rows(hits, options.orderby, first_key=4)
+        sure_count = int(rows[0].sure_count or 0) if rows else 0
+        return self._page_of(hits, sure_count + sum(passed), options)
+
+    def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchResult:
+        """The page ``hits[skip:skip+top]`` (rows whose first column is the Id, in order)
+        as products, from one more query."""
+        ids = [r[0] for r in hits[options.skip : options.skip + options.top]]
         with_attributes = "Attributes" in options.expand
-        loaded = {
-            p.id: p
-            for p in self._load(select(products).where(products.c.id.in_(ids)), with_attributes)
-        }
-        end = options.skip + options.top
+        query = select(products).where(products.c.id.in_(ids))
+        loaded = {p.id: p for p in self._load(query, with_attributes)}
         return SearchResult(
             [loaded[i] for i in ids if i in loaded],
-            len(hits) if options.count else None,
-            more=len(hits) > end,
+            total if options.count else None,
+            more=total > options.skip + options.top,
         )
 
     def _spatial_hits(self, conn: Any, rows: Sequence[Any], spatial: list[Node]) -> list[Any]:
@@ -270,14 +296,6 @@ def _page(hits: list[Product], options: QueryOptions) -> SearchResult:
     end = options.skip + options.top
     count = len(hits) if options.count else None
     return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
-
-
-def _sort_key(column: Any) -> Any:
-    """A column read only to sort candidates: timestamps stay naive UTC, as stored, rather
-    than each of thousands becoming an aware datetime that is never shown."""
-    if isinstance(column.type, UtcDateTime):
-        return type_coerce(column, DateTime()).label(column.name)
-    return column
 
 
 def _box(row: Any) -> tuple[float, float, float, float] | None:

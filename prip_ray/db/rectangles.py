@@ -1,0 +1,85 @@
+"""Spatial search for a rectangular area, mostly in SQL.
+
+A footprint whose bounding box lies inside a rectangle intersects it, whatever its shape:
+for those rows SQL decides alone, and it also orders them and counts them, in the same scan
+that applies the rest of the filter (window functions). Only the rows SQL cannot decide
+(boxes across the rectangle's edge or the antimeridian) come back with their footprint, for
+the exact test. A wide search area over a large catalogue so returns one page of keys and a
+handful of shapes instead of every candidate's box and sort keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from sqlalchemy import DateTime, Select, Text, and_, case, cast, func, or_, select, type_coerce
+
+from prip_ray.db.queries import COLUMNS, order_by_clauses
+from prip_ray.db.tables import UtcDateTime, products
+
+DEFAULT_ORDER = (("PublicationDate", False),)
+
+
+def rectangle_of(geometry: Any) -> tuple[float, float, float, float] | None:
+    """The bounds of ``geometry`` if it is an axis-aligned rectangle, else None."""
+    if geometry.geom_type != "Polygon" or len(geometry.interiors):
+        return None
+    bounds = geometry.bounds
+    return bounds if geometry.equals(shapely.box(*bounds)) else None  # type: ignore[no-any-return]
+
+
+def rectangle_candidates(
+    query: Select[tuple[object, ...]],
+    orderby: tuple[tuple[str, bool], ...],
+    bounds: tuple[float, float, float, float],
+    wanted: int,
+    max_unsure: int,
+) -> Select[tuple[object, ...]]:
+    """Rows ``(id, sure, sure_count, shape, *sort keys)``: the first ``wanted`` of the rows
+    whose box is inside ``bounds`` (``sure`` 1), in the requested order, with their total
+    in ``sure_count``; and up to ``max_unsure`` other candidates with their footprint as
+    GeoJSON text in ``shape`` (``sure`` 0)."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    c = products.c
+    inside = and_(
+        c.min_lon >= min_lon, c.max_lon <= max_lon, c.min_lat >= min_lat, c.max_lat <= max_lat
+    )
+    sure = case((inside, 1), else_=0)  # a missing box (NULL) is not inside
+    keys = [
+        plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(_order(orderby))
+    ]
+    ranked = query.with_only_columns(
+        c.id,
+        sure.label("sure"),
+        func.sum(sure).over().label("sure_count"),
+        func.row_number().over(partition_by=sure, order_by=order_by_clauses(orderby)).label("rank"),
+        case((inside, None), else_=cast(c.footprint, Text)).label("shape"),
+        *keys,
+    ).subquery()
+    return (
+        select(ranked.c.id, ranked.c.sure, ranked.c.sure_count, ranked.c.shape)
+        .add_columns(*[ranked.c[key.name] for key in keys])
+        .where(or_(ranked.c.sure == 0, ranked.c.rank <= wanted))
+        .limit(wanted + max_unsure + 1)
+    )
+
+
+def sort_rows(rows: list[Any], orderby: tuple[tuple[str, bool], ...], first_key: int) -> None:
+    """Order rows whose sort keys start at column ``first_key`` as SQL orders them: the
+    keys asked for, then Id ascending (stable sorts, least significant first)."""
+    rows.sort(key=lambda r: r[0])
+    for index, (_, descending) in reversed(list(enumerate(_order(orderby)))):
+        rows.sort(key=lambda r, i=first_key + index: r[i], reverse=descending)
+
+
+def _order(orderby: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:
+    return orderby or DEFAULT_ORDER
+
+
+def plain_key(column: Any) -> Any:
+    """Timestamps read only to be compared stay naive UTC, as stored: thousands of them
+    turned into aware datetimes cost more than the query."""
+    if isinstance(column.type, UtcDateTime):
+        return type_coerce(column, DateTime())
+    return column
