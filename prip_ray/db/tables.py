@@ -88,9 +88,16 @@ products = Table(
     Index(None, "publication_date", "id"),
     Index(None, "modification_date", "id"),  # the catalogue export's keyset walk
     # startswith(Name, ...) as an index range scan on PostgreSQL whatever the DB collation.
-    Index("ix_products_name_pattern", "name", postgresql_ops={"name": "text_pattern_ops"}),
-    Index(None, "content_start"),
-    Index(None, "content_end"),
+    # The name and ContentDate indexes carry the default sort keys (PostgreSQL's INCLUDE),
+    # so a search picks its page from the index alone (migration 0008).
+    Index(
+        "ix_products_name_pattern",
+        "name",
+        postgresql_ops={"name": "text_pattern_ops"},
+        postgresql_include=["publication_date", "id"],
+    ),
+    Index(None, "content_start", postgresql_include=["content_end", "publication_date", "id"]),
+    Index(None, "content_end", postgresql_include=["content_start", "publication_date", "id"]),
     Index(None, "product_type"),
     Index(None, "eviction_date"),
 )
