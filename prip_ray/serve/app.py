@@ -3,11 +3,8 @@ ASGI transport); ``prip_ray.serve.deployment`` wraps it in a Ray Serve deploymen
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -17,7 +14,7 @@ from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_docume
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
-from prip_ray.serve.measure import ODataVersionHeader, install_request_metrics
+from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
@@ -31,17 +28,12 @@ ODATA_ROOT = "/odata/v1"
 
 
 def create_app(services: ApiServices) -> FastAPI:
-    app = FastAPI(
-        title="prip-ray OData API",
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-        lifespan=_limit_threads(services.sync_threads),
-    )
+    app = FastAPI(title="prip-ray OData API", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
     install_error_handlers(app)
 
     app.add_middleware(ODataVersionHeader)
+    app.add_middleware(ThreadLimit, threads=services.sync_threads)
     install_request_metrics(app, services.metrics)
 
     @app.get("/health", include_in_schema=False)
@@ -69,16 +61,3 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(oauth_router())
     app.include_router(kpi_router())
     return app
-
-
-def _limit_threads(count: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Sync routes and dependencies share anyio's thread limiter of the serving event loop
-    (40 threads by default); sized to the DB pool, a burst of requests queues for a thread
-    instead of opening, and at once closing again, overflow connections beyond the pool."""
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        to_thread.current_default_thread_limiter().total_tokens = max(1, count)
-        yield
-
-    return lifespan

@@ -1,5 +1,5 @@
 """ASGI middleware of the HTTP apps (the OData API, the download gateway): request metrics by
-route template and status, quota refusals, and the OData-Version header.
+route template and status, quota refusals, the OData-Version header, and the thread limit.
 
 Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``: that one runs every request
 through a task group and memory streams, which cost more CPU than a small search itself.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,6 +69,25 @@ class ODataVersionHeader:
             await send(message)
 
         await self.app(scope, receive, with_version)
+
+
+class ThreadLimit:
+    """Sync routes and dependencies share anyio's thread limiter of the event loop serving
+    the request (40 threads by default). Sized to the DB pool, a burst of requests queues
+    for a thread instead of opening, and at once closing again, overflow connections beyond
+    the pool. Set per request because the loop is Serve's choice: its proxy path and its
+    direct ingress serve from different loops, and neither runs the app's lifespan there."""
+
+    def __init__(self, app: ASGIApp, threads: int):
+        self.app = app
+        self.threads = max(1, threads)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            limiter = to_thread.current_default_thread_limiter()
+            if limiter.total_tokens != self.threads:
+                limiter.total_tokens = self.threads
+        await self.app(scope, receive, send)
 
 
 def install_request_metrics(app: FastAPI, metrics: Metrics) -> None:
