@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import ExceptionContext, make_url
 
@@ -33,6 +34,7 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Eng
             max_overflow=pool_size,
             echo=echo,
             connect_args={"options": SESSION_OPTIONS},
+            json_deserializer=orjson.loads,  # footprints and checksums of every result row
         )
         event.listen(engine, "handle_error", _translate_outage)
         event.listen(engine.pool, "checkout", _ping_if_idle)
@@ -94,7 +96,9 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_engine(
+        url, echo=echo, connect_args={"timeout": 30}, json_deserializer=orjson.loads
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
