@@ -152,4 +152,6 @@ def schema_errors(document: Mapping[str, Any]) -> list[str]:
     if schema is None:
         return [f"$.kind: no schema for {document.get('kind')!r}"]
     validator = Draft7Validator(schema, format_checker=FORMATS)
-    return sorted(f"{error.json_path}: {error.message}" for error in validator.iter_errors(document))
+    return sorted(
+        f"{error.json_path}: {error.message}" for error in validator.iter_errors(document)
+    )

@@ -165,8 +165,7 @@ def test_a_user_logged_in_keeps_working_while_guessers_are_throttled(
     assert api.get("/odata/v1/Products", headers=ALICE).status_code == 200  # verified now
     for _ in range(components.settings.quotas.failed_logins_per_minute):
         assert (
-            api.get("/odata/v1/Products", headers=basic_header("alice", "guess")).status_code
-            == 401
+            api.get("/odata/v1/Products", headers=basic_header("alice", "guess")).status_code == 401
         )
     assert api.get("/odata/v1/Products", headers=basic_header("alice", "guess")).status_code == 429
     assert api.get("/odata/v1/Products", headers=ALICE).status_code == 200  # no lock-out

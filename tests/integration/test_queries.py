@@ -6,14 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
 from prip_ray.bootstrap import Components
-from prip_ray.db.rows import attribute_rows, product_row
-from prip_ray.db.tables import attributes, products
 from prip_ray.domain.footprint import footprint_from_points
 from prip_ray.domain.products import NEVER, Attribute, Checksum, Product, TimeRange
 from prip_ray.odata.options import parse_query_options
+from tests.catalogue import insert_products
 
 T0 = datetime(2025, 8, 1, 7, 0, tzinfo=UTC)
 FOOTPRINTS = {
@@ -56,11 +54,7 @@ ALL = [product(i) for i in range(8)]
 
 @pytest.fixture
 def catalogue(components: Components) -> Components:
-    with components.engine.begin() as conn:
-        conn.execute(insert(products), [product_row(p) for p in ALL])
-        conn.execute(
-            insert(attributes), [r for p in ALL for r in attribute_rows(p.id, p.attributes)]
-        )
+    insert_products(components.engine, ALL)
     return components
 
 

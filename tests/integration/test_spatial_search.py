@@ -11,16 +11,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import insert
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.rectangles import rectangle_of
-from prip_ray.db.rows import attribute_rows, product_row
-from prip_ray.db.tables import attributes, products
 from prip_ray.domain.footprint import footprint_from_points
 from prip_ray.domain.products import NEVER, Attribute, Product, TimeRange
 from prip_ray.odata.geography import parse_geography
 from prip_ray.odata.options import parse_query_options
+from tests.catalogue import insert_products
 
 T0 = datetime(2025, 8, 1, tzinfo=UTC)
 AREAS = [
@@ -66,11 +64,7 @@ ALL = _catalogue()
 
 @pytest.fixture
 def catalogue(components: Components) -> Components:
-    with components.engine.begin() as conn:
-        conn.execute(insert(products), [product_row(p) for p in ALL])
-        conn.execute(
-            insert(attributes), [r for p in ALL for r in attribute_rows(p.id, p.attributes)]
-        )
+    insert_products(components.engine, ALL)
     return components
 
 
