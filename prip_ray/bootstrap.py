@@ -25,6 +25,7 @@ from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
+from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
@@ -140,6 +141,7 @@ class Components:
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
             sync_threads=self.settings.db.pool_size,
+            proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 
@@ -134,6 +135,18 @@ class ApiSettings(BaseModel):
         description="Ray resources the download gateway asks for, to pin it to the node whose "
         "port the load balancer reaches (KubeRay: the head, started with such a resource)",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (CIDR) of the proxies in front of the API whose "
+        "X-Forwarded-For is believed, e.g. the ingress controller and Serve's HAProxy; "
+        "the failed-login throttle by address then counts real clients",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        TrustedProxies(value)  # ValueError names the entry that is not an address or network
+        return value
 
 
 class RaySettings(BaseModel):

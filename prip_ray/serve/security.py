@@ -28,7 +28,9 @@ def services_of(request: Request) -> ApiServices:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address: the TCP peer, or what trusted proxies say it forwarded."""
+    peer = request.client.host if request.client else ""
+    return services_of(request).proxies.client(peer, request.headers.get("x-forwarded-for"))
 
 
 def authenticated(request: Request) -> User:

@@ -10,6 +10,7 @@ from prip_ray.config import ApiSettings, SubscriptionSettings
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
+from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.ports import ObjectStore
@@ -38,6 +39,7 @@ class ApiServices:
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40
+    proxies: TrustedProxies = field(default_factory=TrustedProxies)  # X-Forwarded-For
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.config import AuthSettings
 from prip_ray.domain.users import QuotaOverrides
-from prip_ray.serve.app import basic_header
+from prip_ray.serve.app import basic_header, create_app
 from prip_ray.services.history import HistoryCleaner
 from prip_ray.services.tokens import TokenService
 from tests.samples import GRANULE
@@ -250,3 +250,23 @@ def test_history_cleaner_keeps_what_a_user_window_still_needs(
         components.downloads, components.counters, components.users, 30, now=lambda: later
     )
     assert cleaner.run_once().downloads_removed == 0
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_each_forwarded_client(
+    api: TestClient, components: Components
+) -> None:
+    _clear_of_a_minute_boundary()
+    components.settings.api.trusted_proxies = ["10.0.0.0/8"]
+    services = components.api_services()
+    with TestClient(create_app(services), client=("10.1.2.3", 40000)) as proxied:
+
+        def login(name: str, client: str) -> int:
+            forwarded = {"X-Forwarded-For": f"{client}, 10.4.5.6"}  # ingress, then HAProxy
+            headers = basic_header(name, "guess") | forwarded
+            return proxied.get("/odata/v1/Products", headers=headers).status_code
+
+        allowed = components.settings.quotas.failed_logins_per_minute
+        # one guesser tries many names: the throttle by name never fires, the one by address does
+        assert [login(f"guess{i}", "198.51.100.7") for i in range(allowed)] == [401] * allowed
+        assert login("another", "198.51.100.7") == 429
+        assert login("another", "203.0.113.20") == 401  # another client behind the same proxy
