@@ -23,6 +23,7 @@ from pathlib import Path
 import ray
 
 DIRECT_INGRESS_ENV = {"RAY_SERVE_ENABLE_DIRECT_INGRESS": "1"}
+RAY_HAPROXY_ENV = {"RAY_SERVE_ENABLE_HA_PROXY": "1"}  # what kuberay/ray-service.yaml sets
 
 CONFIG = """\
 global
@@ -42,6 +43,18 @@ backend replicas
     balance leastconn
 {servers}
 """
+
+
+def require_own_network_namespace() -> None:
+    """Serve's HAProxy mode binds its stats and metrics ports to every interface: allowed
+    here only where loopback is the only interface (``unshare -n``)."""
+    interfaces = {name for _, name in socket.if_nameindex()}
+    if interfaces != {"lo"}:
+        raise SystemExit(
+            "--ingress ray-haproxy binds ports on every interface: run it in a network "
+            "namespace of its own (see the docstring of benchmarks/odata.py); "
+            f"interfaces here: {sorted(interfaces)}"
+        )
 
 
 def haproxy_binary() -> str:

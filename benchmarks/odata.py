@@ -12,6 +12,13 @@ otherwise (``--load python``).
 
 ``--ingress haproxy`` (the default) sends the requests through HAProxy to the replicas'
 direct-ingress ports, the topology of Serve's HAProxy mode (benchmarks/ingress.py);
+``--ingress ray-haproxy`` through Serve's HAProxy mode itself, which binds ports on every
+interface and so runs only in a network namespace of its own, reaching PostgreSQL by its
+socket:
+
+    unshare -n bash -c 'ip link set lo up; .venv/bin/python -m benchmarks.odata --skip-load \
+        --ingress ray-haproxy --pg "postgresql://postgres@/?host=/var/run/postgresql"'
+
 ``--ingress proxy`` through Serve's Python proxy actor.
 """
 
@@ -38,8 +45,10 @@ import httpx
 import psycopg
 from psycopg import sql
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from benchmarks.catalogue_rows import load
+from benchmarks.ingress import require_own_network_namespace
 from prip_ray.config import load_settings
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.queries import filter_clause, order_by_clauses
@@ -79,8 +88,10 @@ QUERIES = {
 
 def main() -> None:
     args = _arguments()
-    url = f"{SERVER}/{args.database}"
-    _create_database(args.database)
+    if args.ingress == "ray-haproxy":
+        require_own_network_namespace()
+    url = _database_url(args.pg, args.database)
+    _create_database(args.pg, args.database)
     engine = create_db_engine(url)
     upgrade(engine)
     if not args.skip_load:
@@ -95,11 +106,18 @@ def main() -> None:
     _ensure_user(engine)
     import ray
 
-    from benchmarks.ingress import DIRECT_INGRESS_ENV, loopback_haproxy, replica_ports
+    from benchmarks.ingress import (
+        DIRECT_INGRESS_ENV,
+        RAY_HAPROXY_ENV,
+        loopback_haproxy,
+        replica_ports,
+    )
     from prip_ray.serve.deployment import deploy, undeploy
 
     if args.ingress == "haproxy":
         os.environ.update(DIRECT_INGRESS_ENV)  # read by the Serve controller and replicas
+    elif args.ingress == "ray-haproxy":
+        os.environ.update(RAY_HAPROXY_ENV)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
     try:
@@ -108,7 +126,8 @@ def main() -> None:
                 print(f"\ningress: HAProxy {front} -> replicas' direct ingress")
                 _measure(front + "odata/v1/", args)
         else:
-            print(f"\ningress: Serve proxy {base}")
+            kind = "Serve's HAProxy mode" if args.ingress == "ray-haproxy" else "Serve's proxy"
+            print(f"\ningress: {kind} {base}")
             _measure(base, args)
     finally:
         undeploy()
@@ -121,6 +140,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--database", default="prip_bench_odata")
+    parser.add_argument(
+        "--pg",
+        default=SERVER,
+        help="PostgreSQL server URL without a database (a socket: postgresql://postgres@/"
+        "?host=/var/run/postgresql)",
+    )
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
     parser.add_argument("--requests", type=int, default=200, help="per query, one client")
     parser.add_argument("--clients", type=int, default=16)
@@ -131,15 +156,20 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--ingress",
-        choices=["haproxy", "proxy"],
+        choices=["haproxy", "ray-haproxy", "proxy"],
         default="haproxy",
-        help="HAProxy to the replicas' direct ingress, or Serve's Python proxy",
+        help="HAProxy to the replicas' direct ingress; Serve's own HAProxy mode (in a "
+        "network namespace of its own); or Serve's Python proxy",
     )
     return parser.parse_args()
 
 
-def _create_database(name: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+def _database_url(server: str, name: str) -> str:
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(server: str, name: str) -> None:
+    with psycopg.connect(_database_url(server, "postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 

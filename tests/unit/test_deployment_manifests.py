@@ -128,6 +128,17 @@ def test_gcs_fault_tolerance_and_autoscaling_are_on_for_the_service() -> None:
     assert cluster["autoscalerOptions"]["version"] == "v2"
 
 
+def test_every_pod_of_the_service_runs_serves_haproxy_ingress() -> None:
+    """The controller and every replica must agree, or replicas get no direct-ingress port."""
+    (service,) = BY_KIND["RayService"]
+    for container in _containers(service):
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env.get("RAY_SERVE_ENABLE_HA_PROXY") == "1", container["name"]
+    (config_map,) = BY_KIND["ConfigMap"]
+    settings = yaml.safe_load(config_map["data"]["prip.yaml"])
+    assert settings["api"]["trusted_proxies"]  # HAProxy hides the client's address otherwise
+
+
 def test_every_settings_file_loads_as_prip_settings(tmp_path: Path) -> None:
     for config_map in BY_KIND["ConfigMap"]:
         for name, text in config_map["data"].items():
