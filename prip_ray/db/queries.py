@@ -18,6 +18,7 @@ from prip_ray.db.rows import value_column
 from prip_ray.db.tables import attributes, products
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
+from prip_ray.odata.options import sort_keys
 
 COLUMNS = {
     "Id": products.c.id,
@@ -167,7 +168,7 @@ def _checksum_clause(node: ast.Node) -> ColumnElement[bool]:
 
 def order_by_clauses(orderby: tuple[tuple[str, bool], ...]) -> list[Any]:
     """The requested keys, then Id: a total order, so paging never repeats or skips."""
-    keys = orderby or (("PublicationDate", False),)
+    keys = sort_keys(orderby)
     clauses = [
         COLUMNS[name].desc() if descending else COLUMNS[name].asc() for name, descending in keys
     ]

@@ -17,8 +17,7 @@ from sqlalchemy import DateTime, Select, Text, and_, case, cast, func, or_, sele
 
 from prip_ray.db.queries import COLUMNS, order_by_clauses
 from prip_ray.db.tables import UtcDateTime, products
-
-DEFAULT_ORDER = (("PublicationDate", False),)
+from prip_ray.odata.options import sort_keys
 
 
 def rectangle_of(geometry: Any) -> tuple[float, float, float, float] | None:
@@ -47,7 +46,7 @@ def rectangle_candidates(
     )
     sure = case((inside, 1), else_=0)  # a missing box (NULL) is not inside
     keys = [
-        plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(_order(orderby))
+        plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(sort_keys(orderby))
     ]
     ranked = query.with_only_columns(
         c.id,
@@ -69,12 +68,8 @@ def sort_rows(rows: list[Any], orderby: tuple[tuple[str, bool], ...], first_key:
     """Order rows whose sort keys start at column ``first_key`` as SQL orders them: the
     keys asked for, then Id ascending (stable sorts, least significant first)."""
     rows.sort(key=lambda r: r[0])
-    for index, (_, descending) in reversed(list(enumerate(_order(orderby)))):
+    for index, (_, descending) in reversed(list(enumerate(sort_keys(orderby)))):
         rows.sort(key=lambda r, i=first_key + index: r[i], reverse=descending)
-
-
-def _order(orderby: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:
-    return orderby or DEFAULT_ORDER
 
 
 def plain_key(column: Any) -> Any:

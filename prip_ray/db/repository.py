@@ -37,7 +37,7 @@ from prip_ray.odata.evaluate import (
     shapes_intersect,
     sort_products,
 )
-from prip_ray.odata.options import QueryOptions
+from prip_ray.odata.options import QueryOptions, sort_keys
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
 MAX_SHAPE_CANDIDATES = 50_000  # footprints tested in Python for one spatial query
@@ -169,11 +169,11 @@ class ProductRepository:
     ) -> SearchResult:
         """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
         footprints and sort keys are read for the candidates; full rows for one page."""
-        if len(spatial) == 1 and isinstance(spatial[0], Intersects):
-            bounds = rectangle_of(spatial[0].geometry)
-            if bounds is not None:
-                return self._search_rectangle(query, options, spatial[0].geometry, bounds)
-        keys = [plain_key(COLUMNS[name]) for name, _ in options.orderby or DEFAULT_ORDER]
+        area = _single_area(spatial)
+        bounds = rectangle_of(area) if area is not None else None
+        if bounds is not None:
+            return self._search_rectangle(query, options, area, bounds)
+        keys = [plain_key(COLUMNS[name]) for name, _ in sort_keys(options.orderby)]
         light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
         with self._reader.connect() as conn:
             rows = conn.execute(_bounded(light)).all()
@@ -222,13 +222,11 @@ class ProductRepository:
     def _spatial_hits(self, conn: Any, rows: Sequence[Any], spatial: list[Node]) -> list[Any]:
         """Boxes inside the area need no shape; footprints are read only for the others."""
         boxes = [_box(r) for r in rows]
-        if len(spatial) == 1 and isinstance(spatial[0], Intersects):  # the common case
-            inside = boxes_inside(spatial[0].geometry, boxes)
-        else:
-            inside = [False] * len(rows)
+        area = _single_area(spatial)
+        inside = boxes_inside(area, boxes) if area is not None else [False] * len(rows)
         unsure = [r.id for r, sure in zip(rows, inside, strict=True) if not sure]
-        if len(spatial) == 1 and isinstance(spatial[0], Intersects):
-            passed = self._intersecting(conn, unsure, spatial[0].geometry)
+        if area is not None:  # the common case: one area, footprints tested in one call
+            passed = self._intersecting(conn, unsure, area)
             return [r for r, sure in zip(rows, inside, strict=True) if sure or r.id in passed]
         shapes: dict[UUID, Any] = {}
         for chunk in range(0, len(unsure), 1000):
@@ -280,12 +278,18 @@ class ProductRepository:
         return grouped
 
 
-DEFAULT_ORDER = (("PublicationDate", False),)
 BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)
 
 
 def _bounded(query: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:
     return query.limit(MAX_SHAPE_CANDIDATES + 1)
+
+
+def _single_area(spatial: list[Node]) -> Any:
+    """The geometry when the spatial part is one Intersects, else None."""
+    if len(spatial) == 1 and isinstance(spatial[0], Intersects):
+        return spatial[0].geometry
+    return None
 
 
 def _check_candidates(found: int) -> None:

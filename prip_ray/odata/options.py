@@ -16,6 +16,13 @@ from prip_ray.odata.filter import parse_filter
 KNOWN = {"$filter", "$orderby", "$top", "$skip", "$count", "$expand", "$select", "$format"}
 FORMATS = {"json", "application/json"}
 
+DEFAULT_ORDER = (("PublicationDate", False),)  # without $orderby; Id always breaks ties
+
+
+def sort_keys(orderby: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:
+    """The keys a search sorts by: those of $orderby, or the default order."""
+    return orderby or DEFAULT_ORDER
+
 
 @dataclass(frozen=True)
 class QueryOptions:
