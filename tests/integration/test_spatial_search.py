@@ -76,16 +76,20 @@ def _oracle(area: BaseGeometry, orderby: str, tile: str | None) -> list[Product]
         and shape(p.footprint.geojson).intersects(area)
         and (tile is None or p.attributes[0].value == tile)
     ]
+    return _sorted(hits, orderby)
+
+
+def _sorted(items: list[Product], orderby: str) -> list[Product]:
     keys = [k.split() for k in orderby.split(",")] if orderby else [["PublicationDate", "asc"]]
     value = {
         "PublicationDate": "publication_date",
         "Name": "name",
         "ContentLength": "content_length",
     }
-    hits.sort(key=lambda p: p.id)
+    ordered = sorted(items, key=lambda p: p.id)
     for name, direction in reversed(keys):
-        hits.sort(key=lambda p, n=name: getattr(p, value[n]), reverse=direction == "desc")
-    return hits
+        ordered.sort(key=lambda p, n=name: getattr(p, value[n]), reverse=direction == "desc")
+    return ordered
 
 
 @pytest.mark.parametrize("wkt", AREAS)
@@ -118,3 +122,25 @@ def test_rectangles_are_recognised_and_other_shapes_are_not() -> None:
     assert rectangle_of(parse_geography(f"SRID=4326;{AREAS[4]}")[0]) is None
     point, _ = parse_geography("SRID=4326;POINT(10 40)")
     assert rectangle_of(point) is None
+
+
+def test_an_area_or_another_condition_matches_the_oracle(catalogue: Components) -> None:
+    """Spatial under ``or``: SQL cannot narrow by box, every candidate is tested in Python."""
+    wkt = AREAS[1]
+    area, _ = parse_geography(f"SRID=4326;{wkt}")
+    text = f"OData.CSC.Intersects(area=geography'SRID=4326;{wkt}') or ContentLength eq 3000"
+    for orderby in ORDERS:
+        expected = [
+            p
+            for p in ALL
+            if p.content_length == 3000
+            or (p.footprint is not None and shape(p.footprint.geojson).intersects(area))
+        ]
+        ranked = _sorted(expected, orderby)
+        params = {"$filter": text, "$count": "true", "$top": "25", "$skip": "3"}
+        if orderby:
+            params["$orderby"] = orderby
+        options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
+        found = catalogue.products.search(options)
+        assert found.count == len(ranked)
+        assert [p.name for p in found.products] == [p.name for p in ranked[3:28]], orderby
