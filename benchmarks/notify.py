@@ -22,8 +22,8 @@ from sqlalchemy import insert
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.db.rows import product_row
-from prip_ray.db.tables import outbox, products
+from prip_ray.db.rows import attribute_rows, product_row
+from prip_ray.db.tables import attributes, outbox, products
 from prip_ray.domain.products import NEVER, Checksum, Product, TimeRange
 
 
@@ -92,6 +92,7 @@ def _publish(components: Components, k: int) -> None:
     )  # fmt: skip
     with components.engine.begin() as conn:
         conn.execute(insert(products), [product_row(product)])
+        conn.execute(insert(attributes), attribute_rows(product))
         conn.execute(insert(outbox).values(product_id=product.id, event="created", created_at=now))
 
 

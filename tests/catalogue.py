@@ -13,6 +13,4 @@ def insert_products(engine: Engine, items: list[Product]) -> None:
     """Product rows and their attributes, in one transaction."""
     with engine.begin() as conn:
         conn.execute(insert(products), [product_row(p) for p in items])
-        rows = [r for p in items for r in attribute_rows(p.id, p.attributes)]
-        if rows:
-            conn.execute(insert(attributes), rows)
+        conn.execute(insert(attributes), [r for p in items for r in attribute_rows(p)])

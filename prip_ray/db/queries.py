@@ -8,6 +8,7 @@ there the clause is ``false`` (whose negation is again a superset) and Python de
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -92,7 +93,7 @@ def _bbox_overlap(bbox: tuple[float, float, float, float]) -> ColumnElement[bool
     """Footprints across the antimeridian keep an unwrapped box (max_lon beyond 180), so the
     query box is tried as given and shifted by 360°."""
     min_lon, min_lat, max_lon, max_lat = bbox
-    if (max_lon - min_lon) * (max_lat - min_lat) > WIDE_AREA:
+    if is_wide(bbox):
         return true()  # such a box selects most rows: an index scan of it costs more than it saves
     return or_(
         BoxOverlap(min_lon, min_lat, max_lon, max_lat),
@@ -100,9 +101,18 @@ def _bbox_overlap(bbox: tuple[float, float, float, float]) -> ColumnElement[bool
     )
 
 
+def is_wide(bbox: tuple[float, float, float, float]) -> bool:
+    """An area so large that its box is no use to an index."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return (max_lon - min_lon) * (max_lat - min_lat) > WIDE_AREA
+
+
 def _lambda(node: ast.Lambda) -> ColumnElement[bool]:
     if node.collection == "Checksum":
         return _checksum(node)
+    on_column = _product_type(node)
+    if on_column is not None:
+        return on_column
     item = select(attributes.c.product_id).where(attributes.c.product_id == products.c.id)
     if node.value_type is not None:
         item = item.where(attributes.c.value_type == node.value_type)
@@ -112,14 +122,54 @@ def _lambda(node: ast.Lambda) -> ColumnElement[bool]:
     return not_(exists(item.where(not_(condition))))
 
 
-def _item_clause(node: ast.Node, value_type: str | None) -> ColumnElement[bool]:
-    if isinstance(node, ast.And):
-        return and_(_item_clause(node.left, value_type), _item_clause(node.right, value_type))
-    if isinstance(node, ast.Or):
-        return or_(_item_clause(node.left, value_type), _item_clause(node.right, value_type))
+def _product_type(node: ast.Lambda) -> ColumnElement[bool] | None:
+    """``any(att: att/Name eq 'productType' and <test of att/Value>)`` on the product_type
+    column, without the attribute probe per candidate: every product has exactly one
+    productType attribute, a String equal to that column (rows.py writes both). Other shapes
+    (``all``, a second name, another attribute) return None and go through ``attributes``."""
+    if node.quantifier != "any" or node.value_type not in (None, "String"):
+        return None
+    parts = ast.conjuncts(node.condition)
+    names = [p for p in parts if p == PRODUCT_TYPE_NAME]
+    tests = [p for p in parts if p != PRODUCT_TYPE_NAME]
+    if len(names) != 1 or not tests or not all(_on_string_value(t) for t in tests):
+        return None
+    column = products.c.product_type
+    return and_(*(_leaf_tree(t, lambda leaf: _leaf(leaf, lambda _: column)) for t in tests))
+
+
+PRODUCT_TYPE_NAME = ast.Compare("eq", ast.Property(("Name",)), "productType")
+
+
+def _on_string_value(node: ast.Node) -> bool:
+    """Only ``att/Value`` compared with strings, under and/or/not."""
+    if isinstance(node, (ast.And, ast.Or)):
+        return _on_string_value(node.left) and _on_string_value(node.right)
     if isinstance(node, ast.Not):
-        return not_(_item_clause(node.operand, value_type))
-    return _leaf(node, lambda name: _item_column(name, node, value_type))
+        return _on_string_value(node.operand)
+    if isinstance(node, (ast.Compare, ast.In, ast.Function)) and node.prop.path == ("Value",):
+        values = node.values if isinstance(node, ast.In) else (node.value,)
+        return all(isinstance(v, str) for v in values)
+    return False
+
+
+def _leaf_tree(
+    node: ast.Node, leaf: Callable[[ast.Node], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """and/or/not as SQL, each leaf translated by ``leaf``."""
+    if isinstance(node, ast.And):
+        return and_(_leaf_tree(node.left, leaf), _leaf_tree(node.right, leaf))
+    if isinstance(node, ast.Or):
+        return or_(_leaf_tree(node.left, leaf), _leaf_tree(node.right, leaf))
+    if isinstance(node, ast.Not):
+        return not_(_leaf_tree(node.operand, leaf))
+    return leaf(node)
+
+
+def _item_clause(node: ast.Node, value_type: str | None) -> ColumnElement[bool]:
+    return _leaf_tree(
+        node, lambda leaf: _leaf(leaf, lambda name: _item_column(name, leaf, value_type))
+    )
 
 
 def _item_column(name: str, node: ast.Node, value_type: str | None) -> Any:
@@ -144,16 +194,10 @@ def _type_of(node: ast.Node) -> str:
 
 def _checksum(node: ast.Lambda) -> ColumnElement[bool]:
     """Checksums are matched on the indexed MD5 column; other algorithms are not filterable."""
-    return _checksum_clause(node.condition)  # one MD5 per product: any and all agree
+    return _leaf_tree(node.condition, _checksum_leaf)  # one MD5 per product: any and all agree
 
 
-def _checksum_clause(node: ast.Node) -> ColumnElement[bool]:
-    if isinstance(node, ast.And):
-        return and_(_checksum_clause(node.left), _checksum_clause(node.right))
-    if isinstance(node, ast.Or):
-        return or_(_checksum_clause(node.left), _checksum_clause(node.right))
-    if isinstance(node, ast.Not):
-        return not_(_checksum_clause(node.operand))
+def _checksum_leaf(node: ast.Node) -> ColumnElement[bool]:
     name = getattr(node, "prop", ast.Property(("",))).name
     if name == "Algorithm" and isinstance(node, ast.Compare) and node.op in ("eq", "ne"):
         is_md5 = str(node.value).upper() == "MD5"

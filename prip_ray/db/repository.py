@@ -80,9 +80,7 @@ class ProductRepository:
                         product_id=product.id, event="created", created_at=datetime.now(UTC)
                     )
                 )
-                rows = attribute_rows(product.id, product.attributes)
-                if rows:
-                    conn.execute(insert(attributes), rows)
+                conn.execute(insert(attributes), attribute_rows(product))
         except IntegrityError as e:
             raise DuplicateProduct(f"{product.name} is already published") from e
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
+PRODUCT_TYPE = "productType"
 _VALUE_COLUMN = {
     "String": "string_value",
     "Integer": "integer_value",
@@ -51,11 +51,20 @@ def product_row(product: Product) -> dict[str, Any]:
     }
 
 
-def attribute_rows(product_id: UUID, attributes: Iterable[Attribute]) -> list[dict[str, Any]]:
+def attribute_rows(product: Product) -> list[dict[str, Any]]:
+    """The product's attributes as rows, productType always among them and always equal to
+    the product_type column: search answers productType filters from that column."""
+    given = {a.name: a for a in product.attributes}
+    product_type = Attribute(PRODUCT_TYPE, "String", product.product_type)
+    if given.setdefault(PRODUCT_TYPE, product_type) != product_type:
+        raise ValueError(
+            f"{product.name}: productType attribute {given[PRODUCT_TYPE].value!r} "
+            f"is not its product type {product.product_type!r}"
+        )
     rows = []
-    for attribute in attributes:
+    for attribute in given.values():
         row: dict[str, Any] = dict.fromkeys(_VALUE_COLUMN.values())
-        row.update(product_id=product_id, name=attribute.name, value_type=attribute.value_type)
+        row.update(product_id=product.id, name=attribute.name, value_type=attribute.value_type)
         row[value_column(attribute.value_type)] = attribute.value
         rows.append(row)
     return rows

@@ -99,6 +99,22 @@ products = Table(
     Index(None, "content_start", postgresql_include=["content_end", "publication_date", "id"]),
     Index(None, "content_end", postgresql_include=["content_start", "publication_date", "id"]),
     Index(None, "product_type"),
+    # productType with ContentDate, answered from the index alone (migration 0009)
+    Index(
+        None,
+        "product_type",
+        "content_start",
+        postgresql_include=[
+            "content_end",
+            "publication_date",
+            "id",
+            "name",
+            "min_lon",
+            "min_lat",
+            "max_lon",
+            "max_lat",
+        ],
+    ),
     Index(None, "eviction_date"),
 )
 

@@ -41,9 +41,7 @@ def publish(components: Components, items: list[Product]) -> None:
     """Rows and outbox events as ingestion writes them (one transaction)."""
     with components.engine.begin() as conn:
         conn.execute(insert(products), [product_row(p) for p in items])
-        rows = [r for p in items for r in attribute_rows(p.id, p.attributes)]
-        if rows:
-            conn.execute(insert(attributes), rows)
+        conn.execute(insert(attributes), [r for p in items for r in attribute_rows(p)])
         conn.execute(
             insert(outbox),
             [{"product_id": p.id, "event": "created", "created_at": T0} for p in items],
