@@ -16,7 +16,7 @@ from prip_ray.odata.options import QueryOptions, parse_query_options
 from prip_ray.odata.serialize import collection_context, entity_context, product_json
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import downloader, searcher
+from prip_ray.serve.security import downloader, guarded, searcher
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
@@ -24,7 +24,8 @@ ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 def products_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/Products", dependencies=[Depends(searcher)])
+    @router.get("/Products")
+    @guarded("search")
     def search(request: Request) -> FastJSONResponse:
         services = request.app.state.services
         params = dict(request.query_params)
@@ -35,7 +36,8 @@ def products_router() -> APIRouter:
             body["@odata.nextLink"] = _next_link(request, params, options.skip + options.top)
         return FastJSONResponse(body)
 
-    @router.get("/Products({key})", dependencies=[Depends(searcher)])
+    @router.get("/Products({key})")
+    @guarded("search")
     def entity(request: Request, key: str) -> FastJSONResponse:
         params = dict(request.query_params)
         for name in params:

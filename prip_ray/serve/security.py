@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -20,6 +21,7 @@ from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import authorise
 
 MAX_AUTHORIZATION = 16_384
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def services_of(request: Request) -> ApiServices:
@@ -72,6 +74,26 @@ def requires(action: str) -> Callable[..., Awaitable[User]]:
     dependency.__name__ = f"requires_{action}"
     dependency.required_action = action  # type: ignore[attr-defined]  # read by the route audit
     return dependency
+
+
+def guarded(action: str) -> Callable[[Handler], Handler]:
+    """``requires(action)`` for a sync route, checked in the route's own worker thread.
+
+    FastAPI runs each sync dependency in a thread hop of its own; on a busy replica that
+    hop cost 0.5-1.4 ms of CPU per request (a tenth of a product search). The route must
+    take ``request: Request``; the route audit reads ``required_action`` as it does on the
+    dependencies."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            authorise(authenticated(kwargs["request"]), action)
+            return handler(*args, **kwargs)
+
+        checked.required_action = action  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 
 searcher = requires("search")
