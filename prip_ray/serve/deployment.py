@@ -11,6 +11,7 @@ detached named actors found again, not doubled, when the application is deployed
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,12 @@ class ODataReplica:
     def __serve_build_asgi_app__(self) -> FastAPI:
         services = self._components.api_services()
         services.metrics = RayMetrics()
-        return create_app(services)
+        app = create_app(services)
+        # Everything built so far lives as long as the replica: frozen, the cyclic garbage
+        # collector stops walking it, which took ~100 ms per full collection here.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def autoscaling_config(settings: Settings) -> dict[str, Any]:
