@@ -193,7 +193,7 @@ class ProductRepository:
             query, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
         )
         with self._reader.connect() as conn:
-            rows = list(conn.execute(candidates))
+            rows = conn.execute(candidates).all()
         unsure = [r for r in rows if not r.sure]
         _check_candidates(len(unsure))
         passed = shapes_intersect(area, [r.shape for r in unsure])

@@ -31,8 +31,8 @@ def odata_datetime(value: datetime) -> str:
     """``2025-08-01T07:42:12.646Z``; microseconds kept when they are not whole milliseconds."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    text = value.replace(tzinfo=None).isoformat(timespec="microseconds")  # ...T07:42:12.646000
-    return (text[:-3] if text.endswith("000") else text) + "Z"
+    precision = "microseconds" if value.microsecond % 1000 else "milliseconds"
+    return value.isoformat(timespec=precision)[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def product_json(
