@@ -35,7 +35,7 @@ class RequestCounters:
                         with conn.begin_nested():
                             conn.execute(
                                 insert(request_counts).values(
-                                    subject=subject, minute=minute, count=1
+                                    subject=subject, minute=minute, count=amount
                                 )
                             )
                     except IntegrityError:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +15,12 @@ from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import AuthSettings
+from prip_ray.db.counters import RequestCounters
+from prip_ray.domain.passwords import hash_password, verify_password
 from prip_ray.domain.users import QuotaOverrides
+from prip_ray.errors import AuthenticationFailed
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.services.auth import Authenticator
 from prip_ray.services.history import HistoryCleaner
 from prip_ray.services.tokens import TokenService
 from tests.samples import GRANULE
@@ -270,3 +276,43 @@ def test_behind_a_trusted_proxy_the_throttle_counts_each_forwarded_client(
         assert [login(f"guess{i}", "198.51.100.7") for i in range(allowed)] == [401] * allowed
         assert login("another", "198.51.100.7") == 429
         assert login("another", "203.0.113.20") == 401  # another client behind the same proxy
+
+
+def test_logins_at_once_with_the_same_credentials_verify_the_password_once(
+    components: Components,
+) -> None:
+    """When a remembered login expires under load, one request runs scrypt and the others
+    wait for it; a wrong password is still checked (and refused) every time."""
+    components.users.add("dave", hash_password("dave-pw"), "download")
+    verified: list[str] = []
+
+    def verify(password: str, stored: str) -> bool:
+        verified.append(password)
+        return verify_password(password, stored)
+
+    now = [0.0]
+    auth = Authenticator(components.users, clock=lambda: now[0], verify=verify)
+    for expired_at in (0.0, 31.0):  # first logins, then all at once after the cache expired
+        now[0] = expired_at
+        start = threading.Barrier(8)
+
+        def login(start: threading.Barrier = start) -> str:
+            start.wait()
+            return auth.login("dave", "dave-pw").name
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(lambda _: login(), range(8))) == ["dave"] * 8
+    assert verified == ["dave-pw", "dave-pw"]
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            auth.login("dave", "wrong")
+    assert verified.count("wrong") == 2
+
+
+def test_request_counters_add_what_they_are_given(components: Components) -> None:
+    """The first count of a minute inserts the row with the amount given, later ones add."""
+    counters = RequestCounters(components.engine)
+    now = datetime(2026, 11, 26, 12, 0, 30, tzinfo=UTC)
+    assert counters.hit("req:erin", now, 5) == 5
+    assert counters.hit("req:erin", now, 3) == 8
+    assert counters.count("req:erin", now + timedelta(minutes=1)) == 0
