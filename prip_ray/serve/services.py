@@ -15,6 +15,7 @@ from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
+from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.quotas import QuotaService
@@ -40,6 +41,10 @@ class ApiServices:
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40
     proxies: TrustedProxies = field(default_factory=TrustedProxies)  # X-Forwarded-For
+    blocking: BlockingPool = field(init=False)  # the routes' own threads (serve/blocking.py)
+
+    def __post_init__(self) -> None:
+        self.blocking = BlockingPool(self.sync_threads)
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
