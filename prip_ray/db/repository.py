@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db import tables
+from prip_ray.db.id_lists import id_in
 from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
 from prip_ray.db.rectangles import plain_key, rectangle_candidates, rectangle_of, sort_rows
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
@@ -116,7 +117,7 @@ class ProductRepository:
         found: list[Product] = []
         for start in range(0, len(ids), 1000):
             chunk = list(ids[start : start + 1000])
-            found += self._load(select(products).where(products.c.id.in_(chunk)))
+            found += self._load(select(products).where(self._id_in(products.c.id, chunk)))
         return found
 
     def by_names(self, names: Sequence[str]) -> list[Product]:
@@ -209,7 +210,7 @@ class ProductRepository:
         as products, from one more query."""
         ids = [r[0] for r in hits[options.skip : options.skip + options.top]]
         with_attributes = "Attributes" in options.expand
-        query = select(products).where(products.c.id.in_(ids))
+        query = select(products).where(self._id_in(products.c.id, ids))
         loaded = {p.id: p for p in self._load(query, with_attributes)}
         return SearchResult(
             [loaded[i] for i in ids if i in loaded],
@@ -229,7 +230,9 @@ class ProductRepository:
         shapes: dict[UUID, Any] = {}
         for chunk in range(0, len(unsure), 1000):
             ids = unsure[chunk : chunk + 1000]
-            query = select(products.c.id, products.c.footprint).where(products.c.id.in_(ids))
+            query = select(products.c.id, products.c.footprint).where(
+                self._id_in(products.c.id, ids)
+            )
             shapes.update((row.id, row.footprint) for row in conn.execute(query))
         return [
             r
@@ -237,17 +240,20 @@ class ProductRepository:
             if sure or _shape_matches(spatial, shapes.get(r.id), box)
         ]
 
-    @staticmethod
-    def _intersecting(conn: Any, ids: list[UUID], geometry: Any) -> set[UUID]:
+    def _intersecting(self, conn: Any, ids: list[UUID], geometry: Any) -> set[UUID]:
         """Those of ``ids`` whose footprint intersects ``geometry``, read as GeoJSON text."""
         passed: set[UUID] = set()
         text = cast(products.c.footprint, Text)
         for chunk in range(0, len(ids), 1000):
-            query = select(products.c.id, text).where(products.c.id.in_(ids[chunk : chunk + 1000]))
+            chosen = ids[chunk : chunk + 1000]
+            query = select(products.c.id, text).where(self._id_in(products.c.id, chosen))
             found = conn.execute(query).all()
             hits = shapes_intersect(geometry, [row[1] for row in found])
             passed.update(row[0] for row, hit in zip(found, hits, strict=True) if hit)
         return passed
+
+    def _id_in(self, column: Any, ids: Sequence[UUID]) -> Any:
+        return id_in(column, ids, self._engine.dialect.name)
 
     def _count(self, query: Select[tuple[object, ...]]) -> int:
         counted = select(func.count()).select_from(
@@ -264,12 +270,11 @@ class ProductRepository:
             found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}
         return [product_from_row(r, found.get(r["id"], ())) for r in rows]
 
-    @staticmethod
-    def _attributes(conn: object, ids: Sequence[UUID]) -> dict[UUID, list[Attribute]]:
+    def _attributes(self, conn: object, ids: Sequence[UUID]) -> dict[UUID, list[Attribute]]:
         grouped: dict[UUID, list[Attribute]] = defaultdict(list)
         if not ids:
             return grouped
-        query = select(attributes).where(attributes.c.product_id.in_(ids))
+        query = select(attributes).where(self._id_in(attributes.c.product_id, ids))
         query = query.order_by(attributes.c.product_id, attributes.c.name)
         for row in conn.execute(query).mappings():  # type: ignore[attr-defined]
             grouped[row["product_id"]].append(attribute_from_row(row))
