@@ -294,7 +294,7 @@ def _rate_wrk(
                    "-H", header, "-s", script.name, base]  # fmt: skip
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     print(
         f"  {label:34} {float(rate.group(1)) if rate else 0:7.0f} requests/s  "
