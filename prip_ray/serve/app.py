@@ -3,12 +3,9 @@ ASGI transport); ``prip_ray.serve.deployment`` wraps it in a Ray Serve deploymen
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.serve.errors import install_error_handlers
@@ -18,7 +15,7 @@ from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_requ
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
 from prip_ray.serve.quotas import quotas_router
-from prip_ray.serve.security import basic_header, searcher
+from prip_ray.serve.security import basic_header, guarded
 from prip_ray.serve.services import ApiServices
 from prip_ray.serve.subscriptions import subscriptions_router
 
@@ -42,11 +39,13 @@ def create_app(services: ApiServices) -> FastAPI:
 
     @app.get(ODATA_ROOT)
     @app.get(ODATA_ROOT + "/")
-    def root(_: Annotated[User, Depends(searcher)]) -> JSONResponse:
+    @guarded("search")
+    def root(request: Request) -> JSONResponse:
         return JSONResponse(service_document())
 
     @app.get(ODATA_ROOT + "/$metadata")
-    def metadata(request: Request, _: Annotated[User, Depends(searcher)]) -> Response:
+    @guarded("search")
+    def metadata(request: Request) -> Response:
         wanted = request.query_params.get("$format", "")
         if wanted.lower() in ("json", "application/json"):
             return Response(metadata_json_text(), media_type="application/json")
