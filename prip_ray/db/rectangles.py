@@ -10,6 +10,7 @@ handful of shapes instead of every candidate's box and sort keys.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import shapely
@@ -17,7 +18,7 @@ from sqlalchemy import DateTime, Select, Text, and_, case, cast, func, or_, sele
 
 from prip_ray.db.queries import COLUMNS, is_wide, order_by_clauses
 from prip_ray.db.tables import UtcDateTime, products
-from prip_ray.odata.options import sort_keys
+from prip_ray.odata.options import sort_as_sql, sort_keys
 
 SHAPES = products.alias("shapes")  # built once: an alias copies every column of the table
 
@@ -50,16 +51,16 @@ def rectangle_candidates(
     keys = [
         plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(sort_keys(orderby))
     ]
-    shape_inline = case((inside, None), else_=cast(c.footprint, Text)).label("shape")
+    wide = is_wide(bounds)
     ranked = query.with_only_columns(
         c.id,
         sure.label("sure"),
         func.sum(sure).over().label("sure_count"),
         func.row_number().over(partition_by=sure, order_by=order_by_clauses(orderby)).label("rank"),
-        *([] if is_wide(bounds) else [shape_inline]),
+        *([] if wide else [case((inside, None), else_=cast(c.footprint, Text)).label("shape")]),
         *keys,
     ).subquery()
-    if is_wide(bounds):
+    if wide:
         # No box index narrows a wide area: the scan can be index-only (migration 0009)
         # unless the footprint is read, so it is read after ranking, by Id, for the few
         # rows that need it. 4,145 hits on 1M products: 15 -> 5.6 ms.
@@ -78,9 +79,11 @@ def rectangle_candidates(
 def sort_rows(rows: list[Any], orderby: tuple[tuple[str, bool], ...], first_key: int) -> None:
     """Order rows whose sort keys start at column ``first_key`` as SQL orders them: the
     keys asked for, then Id ascending (stable sorts, least significant first)."""
-    rows.sort(key=lambda r: r[0])
-    for index, (_, descending) in reversed(list(enumerate(sort_keys(orderby)))):
-        rows.sort(key=lambda r, i=first_key + index: r[i], reverse=descending)
+    keys = [
+        (itemgetter(first_key + index), descending)
+        for index, (_, descending) in enumerate(sort_keys(orderby))
+    ]
+    sort_as_sql(rows, itemgetter(0), keys)
 
 
 def plain_key(column: Any) -> Any:

@@ -115,8 +115,7 @@ class ProductRepository:
     def by_ids(self, ids: Sequence[UUID]) -> list[Product]:
         """Products (with attributes) for these Ids; unknown Ids are left out."""
         found: list[Product] = []
-        for start in range(0, len(ids), 1000):
-            chunk = list(ids[start : start + 1000])
+        for chunk in _chunks(ids):
             found += self._load(select(products).where(self._id_in(products.c.id, chunk)))
         return found
 
@@ -228,10 +227,9 @@ class ProductRepository:
             passed = self._intersecting(conn, unsure, area)
             return [r for r, sure in zip(rows, inside, strict=True) if sure or r.id in passed]
         shapes: dict[UUID, Any] = {}
-        for chunk in range(0, len(unsure), 1000):
-            ids = unsure[chunk : chunk + 1000]
+        for chunk in _chunks(unsure):
             query = select(products.c.id, products.c.footprint).where(
-                self._id_in(products.c.id, ids)
+                self._id_in(products.c.id, chunk)
             )
             shapes.update((row.id, row.footprint) for row in conn.execute(query))
         return [
@@ -244,9 +242,8 @@ class ProductRepository:
         """Those of ``ids`` whose footprint intersects ``geometry``, read as GeoJSON text."""
         passed: set[UUID] = set()
         text = cast(products.c.footprint, Text)
-        for chunk in range(0, len(ids), 1000):
-            chosen = ids[chunk : chunk + 1000]
-            query = select(products.c.id, text).where(self._id_in(products.c.id, chosen))
+        for chunk in _chunks(ids):
+            query = select(products.c.id, text).where(self._id_in(products.c.id, chunk))
             found = conn.execute(query).all()
             hits = shapes_intersect(geometry, [row[1] for row in found])
             passed.update(row[0] for row, hit in zip(found, hits, strict=True) if hit)
@@ -282,6 +279,12 @@ class ProductRepository:
 
 
 BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)
+
+
+def _chunks(ids: Sequence[UUID], size: int = 1000) -> Iterator[list[UUID]]:
+    """Id lists a statement at a time (SQLite limits the parameters of one statement)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
 
 
 def _bounded(query: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:

@@ -16,7 +16,7 @@ import shapely
 from prip_ray.domain.footprint import geometry_of
 from prip_ray.domain.products import Footprint, Product
 from prip_ray.odata import ast
-from prip_ray.odata.options import sort_keys
+from prip_ray.odata.options import sort_as_sql, sort_keys
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -99,9 +99,9 @@ def _lambda(node: ast.Lambda, product: Product) -> bool:
 
 def sort_products(products: list[Product], orderby: tuple[tuple[str, bool], ...]) -> list[Product]:
     """The order SQL gives: the keys asked (PublicationDate by default), then Id ascending."""
-    ordered = sorted(products, key=lambda p: p.id)
-    for name, descending in reversed(sort_keys(orderby)):
-        ordered.sort(key=_PRODUCT_VALUES[name], reverse=descending)  # stable: earlier keys win
+    ordered = list(products)
+    keys = [(_PRODUCT_VALUES[name], descending) for name, descending in sort_keys(orderby)]
+    sort_as_sql(ordered, lambda p: p.id, keys)
     return ordered
 
 

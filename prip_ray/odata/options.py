@@ -5,8 +5,9 @@ clients add: ignored, as the interface asks. An unknown ``$`` option is an error
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.ast import Node
@@ -16,12 +17,23 @@ from prip_ray.odata.filter import parse_filter
 KNOWN = {"$filter", "$orderby", "$top", "$skip", "$count", "$expand", "$select", "$format"}
 FORMATS = {"json", "application/json"}
 
+T = TypeVar("T")
 DEFAULT_ORDER = (("PublicationDate", False),)  # without $orderby; Id always breaks ties
 
 
 def sort_keys(orderby: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:
     """The keys a search sorts by: those of $orderby, or the default order."""
     return orderby or DEFAULT_ORDER
+
+
+def sort_as_sql(
+    items: list[T], id_of: Callable[[T], Any], keys: Sequence[tuple[Callable[[T], Any], bool]]
+) -> None:
+    """Sort ``items`` in place as SQL orders a search: by ``keys`` (value getter, descending),
+    then Id ascending. Stable sorts, least significant first."""
+    items.sort(key=id_of)
+    for value_of, descending in reversed(keys):
+        items.sort(key=value_of, reverse=descending)
 
 
 @dataclass(frozen=True)
