@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
 from prip_ray.db.boxes import BoxOverlap
-from prip_ray.db.rows import value_column
+from prip_ray.db.rows import PRODUCT_TYPE, value_column
 from prip_ray.db.tables import attributes, products
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
@@ -138,7 +138,7 @@ def _product_type(node: ast.Lambda) -> ColumnElement[bool] | None:
     return and_(*(_leaf_tree(t, lambda leaf: _leaf(leaf, lambda _: column)) for t in tests))
 
 
-PRODUCT_TYPE_NAME = ast.Compare("eq", ast.Property(("Name",)), "productType")
+PRODUCT_TYPE_NAME = ast.Compare("eq", ast.Property(("Name",)), PRODUCT_TYPE)
 
 
 def _on_string_value(node: ast.Node) -> bool:
