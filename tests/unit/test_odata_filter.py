@@ -187,3 +187,14 @@ def test_malformed_filters_are_invalid_queries(text: str, token: str | None) -> 
     if token is not None:
         assert caught.value.token == token
     assert str(caught.value)
+
+
+def test_a_repeated_filter_is_parsed_once_and_a_wrong_one_fails_every_time() -> None:
+    text = "startswith(Name,'S2B_OPER_MSI_L1C_TL') and ContentLength gt 7"
+    before = parse_filter.cache_info().hits
+    first, again = parse_filter(text), parse_filter(text)
+    assert again is first
+    assert parse_filter.cache_info().hits == before + 1
+    for _ in range(2):
+        with pytest.raises(InvalidQuery, match="position"):
+            parse_filter("Name eq 'a' and")
