@@ -189,10 +189,13 @@ def _load(engine: Engine, url: str, count: int) -> None:
             end="",
             flush=True,
         )
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE products"))
-        conn.execute(text("ANALYZE attributes"))
-    print(f"\nload + analyze: {time.perf_counter() - started:.1f} s")
+    # VACUUM as autovacuum would (migration 0010): without the visibility map it writes, the
+    # covering indexes' index-only scans read the table after all (16 instead of 6 ms for
+    # the four-part search).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) products"))
+        conn.execute(text("VACUUM (ANALYZE) attributes"))
+    print(f"\nload + vacuum: {time.perf_counter() - started:.1f} s")
 
 
 def _explain(engine: Engine) -> None:

@@ -36,3 +36,16 @@ def test_sqlite_schema_matches_the_tables(tmp_path: Path) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= {"products", "attributes", "users"}
     assert _schema_drift(engine) == []
+
+
+def test_postgres_vacuums_products_after_5000_new_rows(pg_engine: Engine) -> None:
+    """Index-only searches need the visibility map of the newest products (migration 0010)."""
+    upgrade(pg_engine)
+    with pg_engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'products'"
+        ).scalar_one()
+    assert set(options) >= {
+        "autovacuum_vacuum_insert_threshold=5000",
+        "autovacuum_vacuum_insert_scale_factor=0",
+    }
