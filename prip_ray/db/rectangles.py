@@ -1,8 +1,8 @@
 """Spatial search for a rectangular area, mostly in SQL.
 
 A footprint whose bounding box lies inside a rectangle intersects it, whatever its shape:
-for those rows SQL decides alone, and it also orders them and counts them, in the same scan
-that applies the rest of the filter (window functions). Only the rows SQL cannot decide
+for those rows SQL decides alone, and it also orders them and counts them, from the one scan
+that applies the rest of the filter. Only the rows SQL cannot decide
 (boxes across the rectangle's edge or the antimeridian) come back with their footprint, for
 the exact test. A wide search area over a large catalogue so returns one page of keys and a
 handful of shapes instead of every candidate's box and sort keys.
@@ -14,9 +14,20 @@ from operator import itemgetter
 from typing import Any
 
 import shapely
-from sqlalchemy import DateTime, Select, Text, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import (
+    DateTime,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    select,
+    type_coerce,
+    union_all,
+)
 
-from prip_ray.db.queries import COLUMNS, is_wide, order_by_clauses
+from prip_ray.db.queries import COLUMNS, is_wide
 from prip_ray.db.tables import UtcDateTime, products
 from prip_ray.odata.options import sort_as_sql, sort_keys
 
@@ -40,39 +51,50 @@ def rectangle_candidates(
 ) -> Select[tuple[object, ...]]:
     """Rows ``(id, sure, sure_count, shape, *sort keys)``: the first ``wanted`` of the rows
     whose box is inside ``bounds`` (``sure`` 1), in the requested order, with their total
-    in ``sure_count``; and up to ``max_unsure`` other candidates with their footprint as
-    GeoJSON text in ``shape`` (``sure`` 0)."""
+    in ``sure_count``; and up to ``max_unsure + 1`` other candidates with their footprint as
+    GeoJSON text in ``shape`` (``sure`` 0).
+
+    The filtered rows are scanned once into a CTE, which three readers share: a count, a
+    top-N sort for the page (a heap of ``wanted`` rows, not a sort of every hit) and the
+    unsure rows. 4,145 hits on 1M products: 4.0 -> 2.3 ms, against two window functions
+    over a full sort."""
     min_lon, min_lat, max_lon, max_lat = bounds
     c = products.c
     inside = and_(
         c.min_lon >= min_lon, c.max_lon <= max_lon, c.min_lat >= min_lat, c.max_lat <= max_lat
     )
-    sure = case((inside, 1), else_=0)  # a missing box (NULL) is not inside
     keys = [
         plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(sort_keys(orderby))
     ]
     wide = is_wide(bounds)
-    ranked = query.with_only_columns(
+    found = query.with_only_columns(
         c.id,
-        sure.label("sure"),
-        func.sum(sure).over().label("sure_count"),
-        func.row_number().over(partition_by=sure, order_by=order_by_clauses(orderby)).label("rank"),
+        case((inside, 1), else_=0).label("sure"),  # a missing box (NULL) is not inside
         *([] if wide else [case((inside, None), else_=cast(c.footprint, Text)).label("shape")]),
         *keys,
-    ).subquery()
+    ).cte("found")
+    order = [
+        found.c[key.name].desc() if descending else found.c[key.name].asc()
+        for key, (_, descending) in zip(keys, sort_keys(orderby), strict=True)
+    ] + [found.c.id.asc()]
+    page = select(found).where(found.c.sure == 1).order_by(*order).limit(wanted).subquery()
+    unsure = select(found).where(found.c.sure == 0).limit(max_unsure + 1).subquery()
+    both = union_all(select(page), select(unsure)).subquery()
+    sure_count = select(func.count()).select_from(found).where(found.c.sure == 1)
     if wide:
         # No box index narrows a wide area: the scan can be index-only (migration 0009)
         # unless the footprint is read, so it is read after ranking, by Id, for the few
         # rows that need it. 4,145 hits on 1M products: 15 -> 5.6 ms.
-        lookup = select(cast(SHAPES.c.footprint, Text)).where(SHAPES.c.id == ranked.c.id)
-        shape = case((ranked.c.sure == 0, lookup.scalar_subquery()), else_=None).label("shape")
+        lookup = select(cast(SHAPES.c.footprint, Text)).where(SHAPES.c.id == both.c.id)
+        shape = case((both.c.sure == 0, lookup.scalar_subquery()), else_=None).label("shape")
     else:  # the box index drives the scan, which reads the table rows anyway
-        shape = ranked.c.shape
-    return (
-        select(ranked.c.id, ranked.c.sure, ranked.c.sure_count, shape)
-        .add_columns(*[ranked.c[key.name] for key in keys])
-        .where(or_(ranked.c.sure == 0, ranked.c.rank <= wanted))
-        .limit(wanted + max_unsure + 1)
+        shape = both.c.shape
+    return select(
+        both.c.id,
+        both.c.sure,
+        sure_count.scalar_subquery().label("sure_count"),
+        shape,
+        *[both.c[key.name] for key in keys],
     )
 
 
