@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     Text,
     cast,
-    func,
     insert,
     select,
     tuple_,
@@ -22,10 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
-from prip_ray.db.queries import COLUMNS, filter_clause, order_by_clauses
-from prip_ray.db.rectangles import plain_key, rectangle_candidates, rectangle_of, sort_rows
+from prip_ray.db.queries import COLUMNS
+from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.db.session import reader
 from prip_ray.domain.products import Attribute, Footprint, Product
@@ -127,19 +127,12 @@ class ProductRepository:
         return [found[name] for name in names if name in found]
 
     def search(self, options: QueryOptions) -> SearchResult:
-        query = select(products)
-        if options.filter is not None:
-            query = query.where(filter_clause(options.filter))
+        query = statements.matching(options.filter)
         if has_geometry(options.filter):
             return self._search_shapes(query, options)
-        order = order_by_clauses(options.orderby)
-        count = self._count(query) if options.count else None
+        count = self._scalar(statements.count_of(options.filter)) if options.count else None
         # One row more than asked tells whether a next page exists, without a second query.
-        # The page's Ids first, full rows for those only (a deferred join): with the sort
-        # keys in an index the choice needs no table reads (migration 0008).
-        chosen = query.with_only_columns(products.c.id).order_by(*order)
-        chosen = chosen.offset(options.skip).limit(options.top + 1)
-        page = select(products).where(products.c.id.in_(chosen)).order_by(*order)
+        page = statements.page_of(options.filter, options.orderby, options.skip, options.top + 1)
         with_attributes = "Attributes" in options.expand
         found = self._load(page, with_attributes=with_attributes)
         return SearchResult(found[: options.top], count, more=len(found) > options.top)
@@ -188,9 +181,10 @@ class ProductRepository:
         bounds: tuple[float, float, float, float],
     ) -> SearchResult:
         """A rectangular area: SQL orders and counts the boxes inside it (rectangles.py)."""
+        assert options.filter is not None
         wanted = options.skip + options.top + 1
-        candidates = rectangle_candidates(
-            query, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
+        candidates = statements.rectangle_page(
+            options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
         )
         with self._reader.connect() as conn:
             rows = conn.execute(candidates).all()
@@ -252,12 +246,9 @@ class ProductRepository:
     def _id_in(self, column: Any, ids: Sequence[UUID]) -> Any:
         return id_in(column, ids, self._engine.dialect.name)
 
-    def _count(self, query: Select[tuple[object, ...]]) -> int:
-        counted = select(func.count()).select_from(
-            query.with_only_columns(products.c.id).subquery()
-        )
+    def _scalar(self, query: Select[tuple[int]]) -> int:
         with self._reader.connect() as conn:
-            return int(conn.execute(counted).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def _load(
         self, query: Select[tuple[object, ...]], with_attributes: bool = True

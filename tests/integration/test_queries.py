@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from prip_ray.bootstrap import Components
+from prip_ray.db import search_statements as statements
 from prip_ray.domain.footprint import footprint_from_points
 from prip_ray.domain.products import NEVER, Attribute, Checksum, Product, TimeRange
 from prip_ray.odata.options import parse_query_options
@@ -167,3 +168,31 @@ def test_count_and_paging_with_geometry(catalogue: Components) -> None:
     )
     result = catalogue.products.search(options)
     assert result.count == 4 and len(result.products) == 2 and result.more
+
+
+AREA = "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((9 39,12 39,12 42,9 42,9 39))')"
+
+
+def test_kept_statements_answer_each_query_with_its_own_values(catalogue: Components) -> None:
+    """A repeated query reuses its built statement; queries of the same shape with other
+    values, met in between, neither reuse it nor change its answer."""
+    first = parse_query_options(
+        {"$filter": "ContentLength gt 6000", "$count": "true"},
+        default_top=20, max_top=1000, max_skip=10000,
+    )  # fmt: skip
+    again = parse_query_options(
+        {"$filter": "ContentLength gt 6000", "$count": "true"},
+        default_top=20, max_top=1000, max_skip=10000,
+    )  # fmt: skip
+    assert statements.page_of(first.filter, (), 0, 21) is statements.page_of(
+        again.filter, (), 0, 21
+    )
+    for _ in range(2):
+        assert set(names(catalogue, **{"$filter": "ContentLength gt 6000"})) == {"P6", "P7"}
+        assert set(names(catalogue, **{"$filter": "ContentLength gt 1000"})) == {
+            f"P{i}" for i in range(1, 8)
+        }
+        assert names(catalogue, **{"$filter": AREA}) == ["P0"]
+        assert names(catalogue, **{"$filter": AREA.replace("9 39", "9 39.5")}) == ["P0"]
+        assert names(catalogue, **{"$filter": AREA.replace("9 ", "100 ")}) == []
+    assert catalogue.products.search(first).count == 2
