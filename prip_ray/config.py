@@ -116,6 +116,11 @@ class ApiSettings(BaseModel):
     )
     redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
     max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
+    entity_cache_entries: int = Field(
+        default=10_000,
+        ge=0,
+        description="encoded products each API replica keeps (about 1 KB each; 0: none)",
+    )
     gateway_port: int | None = Field(
         default=None, description="download gateway port; unset: API port + 1"
     )

@@ -28,7 +28,7 @@ from prip_ray.db.queries import COLUMNS
 from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
 from prip_ray.db.session import reader
-from prip_ray.domain.products import Attribute, Footprint, Product
+from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion
 from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
 from prip_ray.odata.evaluate import (
@@ -42,6 +42,15 @@ from prip_ray.odata.options import QueryOptions, sort_keys
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
 MAX_SHAPE_CANDIDATES = 50_000  # footprints tested in Python for one spatial query
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search, as the products' versions in order."""
+
+    versions: list[ProductVersion]
+    count: int | None  # set when $count=true was asked
+    more: bool = False  # more products follow this page
 
 
 @dataclass(frozen=True)
@@ -112,11 +121,12 @@ class ProductRepository:
                 return
             last = (found[-1].modification_date, found[-1].id)
 
-    def by_ids(self, ids: Sequence[UUID]) -> list[Product]:
-        """Products (with attributes) for these Ids; unknown Ids are left out."""
+    def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
+        """Products for these Ids, in no order; unknown Ids are left out."""
         found: list[Product] = []
         for chunk in _chunks(ids):
-            found += self._load(select(products).where(self._id_in(products.c.id, chunk)))
+            query = select(products).where(self._id_in(products.c.id, chunk))
+            found += self._load(query, with_attributes)
         return found
 
     def by_names(self, names: Sequence[str]) -> list[Product]:
@@ -127,19 +137,28 @@ class ProductRepository:
         return [found[name] for name in names if name in found]
 
     def search(self, options: QueryOptions) -> SearchResult:
+        """One page of products, with their attributes if ``$expand=Attributes``."""
+        page = self.search_page(options)
+        ids = [v.id for v in page.versions]
+        found = {p.id: p for p in self.by_ids(ids, "Attributes" in options.expand)}
+        return SearchResult([found[i] for i in ids if i in found], page.count, page.more)
+
+    def search_page(self, options: QueryOptions) -> SearchPage:
+        """One page of a search as product versions: what a caller that keeps encoded
+        products (serve/products.py) needs to tell which it must read in full."""
         query = statements.matching(options.filter)
         if has_geometry(options.filter):
             return self._search_shapes(query, options)
         count = self._scalar(statements.count_of(options.filter)) if options.count else None
         # One row more than asked tells whether a next page exists, without a second query.
         page = statements.page_of(options.filter, options.orderby, options.skip, options.top + 1)
-        with_attributes = "Attributes" in options.expand
-        found = self._load(page, with_attributes=with_attributes)
-        return SearchResult(found[: options.top], count, more=len(found) > options.top)
+        with self._reader.connect() as conn:
+            found = [ProductVersion(*row) for row in conn.execute(page)]
+        return SearchPage(found[: options.top], count, more=len(found) > options.top)
 
     def _search_shapes(
         self, query: Select[tuple[object, ...]], options: QueryOptions
-    ) -> SearchResult:
+    ) -> SearchPage:
         """SQL gives a superset (bounding boxes, GiST-indexed on PostgreSQL), unordered so the
         planner can use that index; the real footprint shapes then decide, and the survivors
         are ordered and paged here exactly as SQL would."""
@@ -147,23 +166,26 @@ class ProductRepository:
         parts = conjuncts(options.filter)
         if has_geometry(options.filter) and all(is_spatial(p) for p in parts if has_geometry(p)):
             return self._search_footprints(query, options, [p for p in parts if has_geometry(p)])
-        with_attributes = "Attributes" in options.expand or any(
-            isinstance(n, Lambda) for n in walk(options.filter)
-        )
+        with_attributes = any(isinstance(n, Lambda) for n in walk(options.filter))
         candidates = self._load(_bounded(query), with_attributes)
         _check_candidates(len(candidates))
         hits = sort_products([p for p in candidates if matches(options.filter, p)], options.orderby)
-        return _page(hits, options)
+        end = options.skip + options.top
+        return SearchPage(
+            [p.version for p in hits[options.skip : end]],
+            len(hits) if options.count else None,
+            more=len(hits) > end,
+        )
 
     def _search_footprints(
         self, query: Select[tuple[object, ...]], options: QueryOptions, spatial: list[Node]
-    ) -> SearchResult:
+    ) -> SearchPage:
         """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
-        footprints and sort keys are read for the candidates; full rows for one page."""
+        footprints and sort keys are read for the candidates."""
         area = _single_area(spatial)
         bounds = rectangle_of(area) if area is not None else None
         if bounds is not None:
-            return self._search_rectangle(query, options, area, bounds)
+            return self._search_rectangle(options, area, bounds)
         keys = [plain_key(COLUMNS[name]) for name, _ in sort_keys(options.orderby)]
         light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
         with self._reader.connect() as conn:
@@ -174,12 +196,8 @@ class ProductRepository:
         return self._page_of(hits, len(hits), options)
 
     def _search_rectangle(
-        self,
-        query: Select[tuple[object, ...]],
-        options: QueryOptions,
-        area: Any,
-        bounds: tuple[float, float, float, float],
-    ) -> SearchResult:
+        self, options: QueryOptions, area: Any, bounds: tuple[float, float, float, float]
+    ) -> SearchPage:
         """A rectangular area: SQL orders and counts the boxes inside it (rectangles.py)."""
         assert options.filter is not None
         wanted = options.skip + options.top + 1
@@ -198,15 +216,15 @@ class ProductRepository:
         sure_count = int(rows[0].sure_count or 0) if rows else 0
         return self._page_of(hits, sure_count + sum(passed), options)
 
-    def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchResult:
+    def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchPage:
         """The page ``hits[skip:skip+top]`` (rows whose first column is the Id, in order)
-        as products, from one more query."""
+        as versions, from one more query."""
         ids = [r[0] for r in hits[options.skip : options.skip + options.top]]
-        with_attributes = "Attributes" in options.expand
-        query = select(products).where(self._id_in(products.c.id, ids))
-        loaded = {p.id: p for p in self._load(query, with_attributes)}
-        return SearchResult(
-            [loaded[i] for i in ids if i in loaded],
+        with self._reader.connect() as conn:
+            rows = conn.execute(statements.VERSIONS.where(self._id_in(products.c.id, ids)))
+            found = {row[0]: ProductVersion(*row) for row in rows}
+        return SearchPage(
+            [found[i] for i in ids if i in found],
             total if options.count else None,
             more=total > options.skip + options.top,
         )
@@ -295,12 +313,6 @@ def _check_candidates(found: int) -> None:
             f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
             "narrow it, or add a time or name condition"
         )
-
-
-def _page(hits: list[Product], options: QueryOptions) -> SearchResult:
-    end = options.skip + options.top
-    count = len(hits) if options.count else None
-    return SearchResult(hits[options.skip : end], count, more=len(hits) > end)
 
 
 def _box(row: Any) -> tuple[float, float, float, float] | None:

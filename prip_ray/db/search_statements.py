@@ -22,6 +22,9 @@ from prip_ray.db.tables import products
 from prip_ray.odata.ast import Node
 
 KEPT = 256  # distinct queries per statement kind and replica
+# What names the state of a product (repository.ProductVersion), in that order.
+VERSION_COLUMNS = (products.c.id, products.c.modification_date, products.c.online)
+VERSIONS = select(*VERSION_COLUMNS)
 
 
 @lru_cache(maxsize=KEPT)
@@ -42,13 +45,13 @@ def count_of(node: Node | None) -> Select[tuple[int]]:
 def page_of(
     node: Node | None, orderby: tuple[tuple[str, bool], ...], skip: int, limit: int
 ) -> Select[tuple[object, ...]]:
-    """Full rows of products ``skip`` to ``skip + limit`` in order, as a deferred join:
-    the page's Ids first (from a covering index where one fits, migration 0008), then full
-    rows for those only."""
+    """The versions of products ``skip`` to ``skip + limit`` in order, as a deferred join:
+    the page's Ids first (from a covering index where one fits, migration 0008), then the
+    rows of those only."""
     order = order_by_clauses(orderby)
     chosen = matching(node).with_only_columns(products.c.id).order_by(*order)
     chosen = chosen.offset(skip).limit(limit)
-    return select(products).where(products.c.id.in_(chosen)).order_by(*order)
+    return VERSIONS.where(products.c.id.in_(chosen)).order_by(*order)
 
 
 @lru_cache(maxsize=KEPT)

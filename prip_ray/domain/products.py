@@ -61,6 +61,17 @@ class ProductMetadata:
     checksums: tuple[Checksum, ...] = ()
 
 
+@dataclass(frozen=True)
+class ProductVersion:
+    """One state of a product. What clients are served of it changes only with its
+    ModificationDate (eviction sets it, and Online false; attributes never change after
+    publication), so these three name it."""
+
+    id: UUID
+    modification_date: datetime
+    online: bool
+
+
 @dataclass
 class Product:
     """A published product: the catalogue row plus where its bytes live."""
@@ -81,6 +92,10 @@ class Product:
     footprint: Footprint | None = None
     checksums: tuple[Checksum, ...] = ()
     attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+
+    @property
+    def version(self) -> ProductVersion:
+        return ProductVersion(self.id, self.modification_date, self.online)
 
     def checksum(self, algorithm: str) -> str | None:
         for checksum in self.checksums:

@@ -6,6 +6,8 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from prip_ray.domain.footprint import to_ewkt
 from prip_ray.domain.products import Attribute, Product
 
@@ -96,6 +98,20 @@ def collection_context(
     """``$metadata#Products``, ``...#Products(Attributes())``, ``...#Products(Id,Name)``."""
     parts = list(select or ()) + [f"{e}()" for e in expand]
     return f"$metadata#{entity_set}" + (f"({','.join(parts)})" if parts else "")
+
+
+def collection_body(
+    context: str, count: int | None, entities: Sequence[bytes], next_link: str | None
+) -> bytes:
+    """A collection's JSON from its products' JSON, already encoded (odata/entity_cache.py):
+    ``{"@odata.context", ["@odata.count",] "value", ["@odata.nextLink"]}``."""
+    head: dict[str, Any] = {"@odata.context": context}
+    if count is not None:
+        head["@odata.count"] = count
+    body = orjson.dumps(head)[:-1] + b',"value":[' + b",".join(entities) + b"]"
+    if next_link is not None:
+        body += b',"@odata.nextLink":' + orjson.dumps(next_link)
+    return body + b"}"
 
 
 def entity_context(

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prip_ray.domain.products import Product, ProductVersion
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.options import QueryOptions, parse_query_options
-from prip_ray.odata.serialize import collection_context, entity_context, product_json
+from prip_ray.odata.serialize import (
+    collection_body,
+    collection_context,
+    entity_context,
+    product_json,
+)
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import downloader, guarded, searcher
+from prip_ray.serve.services import ApiServices
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
@@ -26,15 +36,14 @@ def products_router() -> APIRouter:
 
     @router.get("/Products")
     @guarded("search")
-    def search(request: Request) -> FastJSONResponse:
+    def search(request: Request) -> Response:
         services = request.app.state.services
         params = dict(request.query_params)
         options = _options(request, params)
-        result = services.products.search(options)
-        body = _collection(options, result.products, result.count)
-        if result.more:
-            body["@odata.nextLink"] = _next_link(request, params, options.skip + options.top)
-        return FastJSONResponse(body)
+        page = services.products.search_page(options)
+        link = _next_link(request, params, options.skip + options.top) if page.more else None
+        load = partial(services.products.by_ids, with_attributes="Attributes" in options.expand)
+        return _collection(services, options, page.versions, load, page.count, link)
 
     @router.get("/Products({key})")
     @guarded("search")
@@ -55,8 +64,10 @@ def products_router() -> APIRouter:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))
-        found = services.products.by_names(names)
-        return FastJSONResponse(_collection(options, found, len(found) if options.count else None))
+        found = {p.id: p for p in services.products.by_names(names)}
+        versions = [p.version for p in found.values()]
+        count = len(found) if options.count else None
+        return _collection(services, options, versions, lambda ids: [found[i] for i in ids], count)
 
     @router.get("/Products({key})/$value")
     def download(
@@ -76,17 +87,27 @@ def _options(request: Request, params: dict[str, str]) -> QueryOptions:
     )
 
 
-def _collection(options: QueryOptions, products: list[Any], count: int | None) -> dict[str, Any]:
+def _collection(
+    services: ApiServices,
+    options: QueryOptions,
+    versions: list[ProductVersion],
+    load: Callable[[list[UUID]], Iterable[Product]],
+    count: int | None,
+    next_link: str | None = None,
+) -> Response:
+    """Products in the form the options ask for, taken encoded from the replica's entity
+    cache where it holds their version and read with ``load`` where it does not."""
     expand = sorted(options.expand)
-    body: dict[str, Any] = {
-        "@odata.context": collection_context("Products", expand=expand, select=options.select)
-    }
-    if count is not None:
-        body["@odata.count"] = count
-    body["value"] = [
-        product_json(p, select=options.select, expand=options.expand) for p in products
-    ]
-    return body
+    form = (options.select, tuple(expand))
+    entities = services.entities.encoded(
+        versions,
+        form,
+        load,
+        lambda p: orjson.dumps(product_json(p, select=options.select, expand=options.expand)),
+    )
+    context = collection_context("Products", expand=expand, select=options.select)
+    body = collection_body(context, count, entities, next_link)
+    return Response(body, media_type="application/json")
 
 
 MAX_BODY = 1 << 20  # a FilterList of 1000 long names is well below this

@@ -13,6 +13,7 @@ from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
+from prip_ray.odata.entity_cache import EntityCache
 from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
@@ -42,9 +43,11 @@ class ApiServices:
     sync_threads: int = 40
     proxies: TrustedProxies = field(default_factory=TrustedProxies)  # X-Forwarded-For
     blocking: BlockingPool = field(init=False)  # the routes' own threads (serve/blocking.py)
+    entities: EntityCache = field(init=False)  # encoded products (odata/entity_cache.py)
 
     def __post_init__(self) -> None:
         self.blocking = BlockingPool(self.sync_threads)
+        self.entities = EntityCache(self.settings.entity_cache_entries)
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None

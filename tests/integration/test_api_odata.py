@@ -7,8 +7,10 @@ import base64
 import hashlib
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy import update
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
+from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header, create_app
@@ -146,6 +149,28 @@ def test_evicted_product_stays_in_the_catalogue_but_has_no_bytes(
     assert gone.status_code == 404 and "evicted" in gone.json()["error"]["message"]
     offline = get(api, "Products", **{"$filter": "Online eq false"}).json()["value"]
     assert [p["Name"] for p in offline] == [f"{GRANULE}.tar"]
+
+
+def test_a_product_evicted_after_it_was_served_is_never_served_stale(
+    api: TestClient, components: Components
+) -> None:
+    """The replica keeps encoded products (odata/entity_cache.py) by version: eviction
+    makes a new one, so every form of a search shows the product offline at once."""
+    forms = [{}, {"$select": "Name,Online"}, {"$expand": "Attributes"}]
+    name = {"$filter": f"Name eq '{GRANULE}.tar'"}
+    before = [get(api, "Products", **name, **form).json()["value"][0] for form in forms]
+    assert all(p["Online"] is True for p in before)
+    evicted_at = datetime(2030, 1, 1, tzinfo=UTC)
+    assert EvictionRepository(components.engine).mark_evicted(UUID(before[0]["Id"]), evicted_at)
+    after = [get(api, "Products", **name, **form).json()["value"][0] for form in forms]
+    assert all(p["Online"] is False for p in after)
+    assert after[0]["ModificationDate"] == "2030-01-01T00:00:00.000Z"
+    listed = api.post(
+        "/odata/v1/Products/OData.CSC.FilterList",
+        json={"FilterProducts": [{"Name": f"{GRANULE}.tar"}]},
+        headers=ALICE,
+    ).json()["value"]
+    assert listed == [after[0]]
 
 
 @pytest.mark.s3
