@@ -212,9 +212,14 @@ class ProductRepository:
         hits = [r for r in rows if r.sure] + [
             r for r, hit in zip(unsure, passed, strict=True) if hit
         ]
-        sort_rows(hits, options.orderby, first_key=4)
-        sure_count = int(rows[0].sure_count or 0) if rows else 0
-        return self._page_of(hits, sure_count + sum(passed), options)
+        sort_rows(hits, options.orderby, first_key=6)
+        total = (int(rows[0].sure_count or 0) if rows else 0) + sum(passed)
+        end = options.skip + options.top
+        return SearchPage(
+            [ProductVersion(r.id, r.modification_date, r.online) for r in hits[options.skip : end]],
+            total if options.count else None,
+            more=total > end,
+        )
 
     def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchPage:
         """The page ``hits[skip:skip+top]`` (rows whose first column is the Id, in order)

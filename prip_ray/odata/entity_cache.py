@@ -22,13 +22,20 @@ from uuid import UUID
 
 from prip_ray.domain.products import Product, ProductVersion
 
+Key = tuple[int, object, bool, Hashable]
+
+
+def _key(version: ProductVersion, form: Hashable) -> Key:
+    """A plain tuple: hashing the dataclass and its UUID in Python took a third of a page."""
+    return (version.id.int, version.modification_date, version.online, form)
+
 
 class EntityCache:
     """A thread-safe LRU of ``entries`` encoded products; 0 keeps none."""
 
     def __init__(self, entries: int):
         self._entries = entries
-        self._kept: OrderedDict[tuple[ProductVersion, Hashable], bytes] = OrderedDict()
+        self._kept: OrderedDict[Key, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -46,27 +53,27 @@ class EntityCache:
         return (deleted since the search) is left out; what it returns in a newer version
         than the search saw is served and kept as that newer version."""
         with self._lock:
-            found = [self._take((v, form)) for v in versions]
+            found = [self._take(_key(v, form)) for v in versions]
         missing = [v.id for v, body in zip(versions, found, strict=True) if body is None]
         if not missing:
             return found  # type: ignore[return-value]
         fresh = {p.id: (p.version, encode(p)) for p in load(missing)}
         with self._lock:
             for version, body in fresh.values():
-                self._keep((version, form), body)
+                self._keep(_key(version, form), body)
         return [
             body if body is not None else fresh[v.id][1]
             for v, body in zip(versions, found, strict=True)
             if body is not None or v.id in fresh
         ]
 
-    def _take(self, key: tuple[ProductVersion, Hashable]) -> bytes | None:
+    def _take(self, key: Key) -> bytes | None:
         body = self._kept.get(key)
         if body is not None:
             self._kept.move_to_end(key)
         return body
 
-    def _keep(self, key: tuple[ProductVersion, Hashable], body: bytes) -> None:
+    def _keep(self, key: Key, body: bytes) -> None:
         if self._entries <= 0:
             return
         self._kept[key] = body
