@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
 from prip_ray.db.boxes import BoxOverlap
+from prip_ray.db.likes import Like
 from prip_ray.db.rows import PRODUCT_TYPE, value_column
 from prip_ray.db.tables import attributes, products
 from prip_ray.errors import InvalidQuery
@@ -43,11 +44,6 @@ _OPERATORS = {
     "le": lambda c, v: c <= v,
     "gt": lambda c, v: c > v,
     "ge": lambda c, v: c >= v,
-}
-_FUNCTIONS = {
-    "contains": lambda c, v: c.contains(v, autoescape=True),
-    "startswith": lambda c, v: c.startswith(v, autoescape=True),
-    "endswith": lambda c, v: c.endswith(v, autoescape=True),
 }
 
 
@@ -85,7 +81,7 @@ def _leaf(node: ast.Node, column: Any) -> ColumnElement[bool]:
     if isinstance(node, ast.In):
         return column(node.prop.name).in_(node.values)
     if isinstance(node, ast.Function):
-        return _FUNCTIONS[node.name](column(node.prop.name), node.value)
+        return Like(column(node.prop.name), node.name, node.value)
     raise InvalidQuery(f"{type(node).__name__} is not allowed here")
 
 

@@ -79,6 +79,10 @@ def names(catalogue: Components, **params: str) -> list[str]:
         ("contains(Name,'_P5')", {"P5"}),
         ("endswith(Name,'P1.tar')", {"P1"}),
         ("contains(Name,'%')", set()),
+        ("contains(Name,'\\')", set()),  # a backslash is matched literally too
+        ("contains(Name,'N05.11_P3')", {"P3"}),
+        ("startswith(Name,'S2B_OPER_MSI_L0__GR_2BPS_2025080')", {f"P{i}" for i in range(8)}),
+        ("startswith(Name,'S2B%')", set()),
         ("contains(Name,'_p5')", set()),  # case-sensitive on both databases
         ("Name eq 'x'' or 1=1 --'", set()),
         ("ProductionType eq OData.CSC.ProductionType'on_demand_default'", {"P3"}),
