@@ -6,13 +6,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.session import reader
 from prip_ray.db.tables import users
 from prip_ray.domain.users import QuotaOverrides, User
 from prip_ray.errors import UserExists, UserNotFound
+
+# Read on every authenticated request: built once (building it took a third of the 0.33 ms
+# of replica CPU the read cost).
+BY_NAME = select(users).where(users.c.name == bindparam("name"))
 
 
 class UserRepository:
@@ -39,7 +43,7 @@ class UserRepository:
 
     def get(self, name: str) -> User | None:
         with self._reader.connect() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
+            row = conn.execute(BY_NAME, {"name": name}).mappings().first()
         return _user(row) if row else None
 
     def all(self) -> list[User]:
