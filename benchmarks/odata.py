@@ -20,6 +20,10 @@ socket:
         --ingress ray-haproxy --pg "postgresql://postgres@/?host=/var/run/postgresql"'
 
 ``--ingress proxy`` through Serve's Python proxy actor.
+
+Every request of a phase asks for the same page, so the replicas' entity cache
+(odata/entity_cache.py) holds its products after the first; ``--entity-cache 0`` measures
+pages of products no client has read before.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
-from prip_ray.config import load_settings
+from prip_ray.config import ApiSettings, load_settings
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.queries import filter_clause, order_by_clauses
 from prip_ray.db.rectangles import rectangle_candidates, rectangle_of
@@ -101,7 +105,7 @@ def main() -> None:
         data_dir=Path("/tmp/prip-bench-odata"),
         db={"url": url, "pool_size": 8},
         api={"port": _free_port(), "min_replicas": args.replicas, "max_replicas": args.replicas,
-             "replica_cpus": 0.5},
+             "replica_cpus": 0.5, "entity_cache_entries": args.entity_cache},
     )  # fmt: skip
     _ensure_user(engine)
     import ray
@@ -120,6 +124,7 @@ def main() -> None:
         os.environ.update(RAY_HAPROXY_ENV)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
+    print(f"\n{args.replicas} replicas, entity cache: {args.entity_cache} products each")
     try:
         if args.ingress == "haproxy":
             with loopback_haproxy(settings.api.host, replica_ports("prip")) as front:
@@ -160,6 +165,13 @@ def _arguments() -> argparse.Namespace:
         default="haproxy",
         help="HAProxy to the replicas' direct ingress; Serve's own HAProxy mode (in a "
         "network namespace of its own); or Serve's Python proxy",
+    )
+    parser.add_argument(
+        "--entity-cache",
+        type=int,
+        default=ApiSettings().entity_cache_entries,
+        help="encoded products each replica keeps (api.entity_cache_entries); 0: every "
+        "page's products are read and encoded afresh, as for products no client read before",
     )
     return parser.parse_args()
 
