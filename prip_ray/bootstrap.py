@@ -24,6 +24,7 @@ from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
+from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
@@ -117,9 +118,18 @@ class Components:
         return TokenService(self.settings.auth, key)
 
     @cached_property
+    def user_source(self) -> UserRepository | UserCache:
+        """Where authentication reads users: kept in memory on PostgreSQL, which says when
+        one changes (db/user_cache.py); read every time on SQLite, which cannot."""
+        if self.engine.dialect.name != "postgresql":
+            return self.users
+        url = self.engine.url.set(drivername="postgresql")
+        return UserCache(self.users, url.render_as_string(hide_password=False))
+
+    @cached_property
     def authenticator(self) -> Authenticator:
         return Authenticator(
-            self.users,
+            self.user_source,
             counters=self.counters,
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
@@ -217,5 +227,8 @@ class Components:
         upgrade(self.engine)
 
     def close(self) -> None:
+        source = self.__dict__.get("user_source")
+        if isinstance(source, UserCache):
+            source.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

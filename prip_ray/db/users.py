@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,12 @@ class UserRepository:
     def __init__(self, engine: Engine):
         self._engine = engine
         self._reader = reader(engine)
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(name)`` after each change this repository commits (a user cache
+        of this process forgets the user at once; others hear it from PostgreSQL)."""
+        self._listeners.append(listener)
 
     def add(self, name: str, password_hash: str, role: str) -> User:
         user = User(name, role, False, datetime.now(UTC), password_hash)
@@ -39,6 +45,7 @@ class UserRepository:
                 )
         except IntegrityError as e:
             raise UserExists(f"user {name!r} exists already") from e
+        self._changed(name)
         return user
 
     def get(self, name: str) -> User | None:
@@ -52,10 +59,7 @@ class UserRepository:
         return [_user(row) for row in rows]
 
     def set_disabled(self, name: str, disabled: bool) -> None:
-        with self._engine.begin() as conn:
-            done = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled))
-        if done.rowcount == 0:
-            raise UserNotFound(f"no user {name!r}")
+        self._update(name, disabled=disabled)
 
     def longest_window_days(self) -> int | None:
         """The longest per-user volume window, if any user has one."""
@@ -75,6 +79,11 @@ class UserRepository:
             done = conn.execute(update(users).where(users.c.name == name).values(**values))
         if done.rowcount == 0:
             raise UserNotFound(f"no user {name!r}")
+        self._changed(name)
+
+    def _changed(self, name: str) -> None:
+        for listener in self._listeners:
+            listener(name)
 
 
 QUOTA_FIELDS = ("max_parallel", "volume_bytes", "window_days", "requests_per_minute")

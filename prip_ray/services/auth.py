@@ -3,9 +3,10 @@ throttling, the per-minute request quota, and role checks.
 
 scrypt is deliberately slow, so a verified password is remembered for a short while, keyed
 by a hash of the credentials (never the password itself); throttling applies to the logins
-that must be verified, which every guess is. The user row is read on every
-request all the same, so disabling a user or changing their role takes effect at once,
-for tokens already issued too.
+that must be verified, which every guess is. The user is looked up on every request all
+the same (from the replica's user cache on PostgreSQL, which drops a user the moment their
+row changes: db/user_cache.py), so disabling a user or changing their role takes effect at
+once, for tokens already issued too.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from prip_ray.db.counters import BatchedCounter, RequestCounters
-from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
 from prip_ray.domain.users import User
@@ -26,10 +27,14 @@ from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceede
 from prip_ray.services.tokens import TokenService
 
 
+class UserSource(Protocol):
+    def get(self, name: str) -> User | None: ...
+
+
 class Authenticator:
     def __init__(
         self,
-        users: UserRepository,
+        users: UserSource,
         *,
         counters: RequestCounters | None = None,
         tokens: TokenService | None = None,
