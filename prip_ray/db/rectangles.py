@@ -62,9 +62,11 @@ def rectangle_candidates(
     over a full sort."""
     min_lon, min_lat, max_lon, max_lat = bounds
     c = products.c
-    inside = and_(
-        c.min_lon >= min_lon, c.max_lon <= max_lon, c.min_lat >= min_lat, c.max_lat <= max_lat
-    )
+    inside = and_(c.min_lat >= min_lat, c.max_lat <= max_lat)
+    if min_lon > -180 or max_lon < 180:
+        inside = and_(inside, c.min_lon >= min_lon, c.max_lon <= max_lon)
+    # else a band round the Earth: footprints lie within -180..180 (cut at the antimeridian,
+    # though the box of one that crosses it runs past 180), so latitudes alone decide.
     keys = [
         plain_key(COLUMNS[name]).label(f"key{i}") for i, (name, _) in enumerate(sort_keys(orderby))
     ]

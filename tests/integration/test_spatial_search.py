@@ -27,6 +27,7 @@ AREAS = [
     "POLYGON((170 -30,180 -30,180 30,170 30,170 -30))",  # along the antimeridian
     "POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))",  # the whole Earth
     "POLYGON((0 0,20 0,10 20,0 0))",  # a triangle: not a rectangle
+    "POLYGON((-180 -20,180 -20,180 30,-180 30,-180 -20))",  # a band round the Earth
 ]
 ORDERS = ["PublicationDate desc", "Name asc", "ContentLength desc,PublicationDate asc", ""]
 
