@@ -54,9 +54,10 @@ from sqlalchemy.engine import make_url
 from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
 from prip_ray.config import ApiSettings, load_settings
+from prip_ray.db import search_statements as statements
 from prip_ray.db.migrate import upgrade
-from prip_ray.db.queries import filter_clause, order_by_clauses
-from prip_ray.db.rectangles import rectangle_candidates, rectangle_of
+from prip_ray.db.rectangles import rectangle_of
+from prip_ray.db.repository import MAX_SHAPE_CANDIDATES
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
@@ -214,15 +215,17 @@ def _explain(engine: Engine) -> None:
     """The plan of the statement that chooses each page, as the repository builds it."""
     for label, params in QUERIES.items():
         options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
-        query = select(products).where(filter_clause(options.filter))
         area = next((n for n in walk(options.filter) if isinstance(n, Intersects)), None)
         bounds = rectangle_of(area.geometry) if area is not None else None
-        if bounds is not None:  # a rectangle: ranked and counted in SQL (db/rectangles.py)
+        if bounds is not None:  # a rectangle: counted and paged in SQL (db/rectangles.py)
             wanted = options.skip + options.top + 1
-            query = rectangle_candidates(query, options.orderby, bounds, wanted, 50_000)
-        else:  # the page's Ids, before the deferred join reads their rows
-            query = query.with_only_columns(products.c.id)
-            query = query.order_by(*order_by_clauses(options.orderby)).limit(options.top + 1)
+            query = statements.rectangle_page(
+                options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
+            )
+        else:  # the page's Ids, then their versions (a deferred join)
+            query = statements.page_of(
+                options.filter, options.orderby, options.skip, options.top + 1
+            )
         compiled = query.compile(dialect=engine.dialect)
         with engine.connect() as conn:
             plan = [r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
