@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -41,6 +41,7 @@ from prip_ray.odata.evaluate import (
 from prip_ray.odata.options import QueryOptions, sort_keys
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
+T = TypeVar("T")
 MAX_SHAPE_CANDIDATES = 50_000  # footprints tested in Python for one spatial query
 
 
@@ -170,12 +171,7 @@ class ProductRepository:
         candidates = self._load(_bounded(query), with_attributes)
         _check_candidates(len(candidates))
         hits = sort_products([p for p in candidates if matches(options.filter, p)], options.orderby)
-        end = options.skip + options.top
-        return SearchPage(
-            [p.version for p in hits[options.skip : end]],
-            len(hits) if options.count else None,
-            more=len(hits) > end,
-        )
+        return _page([p.version for p in _window(hits, options)], len(hits), options)
 
     def _search_footprints(
         self, query: Select[tuple[object, ...]], options: QueryOptions, spatial: list[Node]
@@ -214,25 +210,17 @@ class ProductRepository:
         ]
         sort_rows(hits, options.orderby, first_key=6)
         total = (int(rows[0].sure_count or 0) if rows else 0) + sum(passed)
-        end = options.skip + options.top
-        return SearchPage(
-            [ProductVersion(r.id, r.modification_date, r.online) for r in hits[options.skip : end]],
-            total if options.count else None,
-            more=total > end,
-        )
+        page = [ProductVersion(r.id, r.modification_date, r.online) for r in _window(hits, options)]
+        return _page(page, total, options)
 
     def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchPage:
         """The page ``hits[skip:skip+top]`` (rows whose first column is the Id, in order)
         as versions, from one more query."""
-        ids = [r[0] for r in hits[options.skip : options.skip + options.top]]
+        ids = [r[0] for r in _window(hits, options)]
         with self._reader.connect() as conn:
             rows = conn.execute(statements.VERSIONS.where(self._id_in(products.c.id, ids)))
             found = {row[0]: ProductVersion(*row) for row in rows}
-        return SearchPage(
-            [found[i] for i in ids if i in found],
-            total if options.count else None,
-            more=total > options.skip + options.top,
-        )
+        return _page([found[i] for i in ids if i in found], total, options)
 
     def _spatial_hits(self, conn: Any, rows: Sequence[Any], spatial: list[Node]) -> list[Any]:
         """Boxes inside the area need no shape; footprints are read only for the others."""
@@ -318,6 +306,17 @@ def _check_candidates(found: int) -> None:
             f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
             "narrow it, or add a time or name condition"
         )
+
+
+def _window(hits: Sequence[T], options: QueryOptions) -> Sequence[T]:
+    """The hits of the requested page, from all hits in order."""
+    return hits[options.skip : options.skip + options.top]
+
+
+def _page(versions: list[ProductVersion], total: int, options: QueryOptions) -> SearchPage:
+    """A page of a search whose hits number ``total``."""
+    more = total > options.skip + options.top
+    return SearchPage(versions, total if options.count else None, more=more)
 
 
 def _box(row: Any) -> tuple[float, float, float, float] | None:

@@ -22,9 +22,8 @@ from prip_ray.db.tables import products
 from prip_ray.odata.ast import Node
 
 KEPT = 256  # distinct queries per statement kind and replica
-# What names the state of a product (repository.ProductVersion), in that order.
-VERSION_COLUMNS = (products.c.id, products.c.modification_date, products.c.online)
-VERSIONS = select(*VERSION_COLUMNS)
+# What names the state of a product (domain ProductVersion), in that order.
+VERSIONS = select(products.c.id, products.c.modification_date, products.c.online)
 
 
 @lru_cache(maxsize=KEPT)
