@@ -42,8 +42,8 @@ def products_router() -> APIRouter:
         options = _options(request, params)
         page = services.products.search_page(options)
         link = _next_link(request, params, options.skip + options.top) if page.more else None
-        load = partial(services.products.by_ids, with_attributes="Attributes" in options.expand)
-        return _collection(services, options, page.versions, load, page.count, link)
+        loader = _loader(services, options)
+        return _collection(services, options, page.versions, loader, page.count, link)
 
     @router.get("/Products({key})")
     @guarded("search")
@@ -64,10 +64,9 @@ def products_router() -> APIRouter:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))
-        found = {p.id: p for p in services.products.by_names(names)}
-        versions = [p.version for p in found.values()]
-        count = len(found) if options.count else None
-        return _collection(services, options, versions, lambda ids: [found[i] for i in ids], count)
+        versions = services.products.versions_by_names(names)
+        count = len(versions) if options.count else None
+        return _collection(services, options, versions, _loader(services, options), count)
 
     @router.get("/Products({key})/$value")
     def download(
@@ -85,6 +84,13 @@ def _options(request: Request, params: dict[str, str]) -> QueryOptions:
     return parse_query_options(
         params, default_top=api.default_top, max_top=api.max_top, max_skip=api.max_skip
     )
+
+
+def _loader(
+    services: ApiServices, options: QueryOptions
+) -> Callable[[list[UUID]], Iterable[Product]]:
+    """Reads products in full, with attributes if they are to be expanded."""
+    return partial(services.products.by_ids, with_attributes="Attributes" in options.expand)
 
 
 def _collection(
