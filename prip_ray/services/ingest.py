@@ -3,6 +3,8 @@
 The order is what makes publication atomic and crash-safe:
 
 1. inspect (read, QC, checksums): a refusal moves the source to quarantine with its reason;
+   so does any failure that is not an outage of the DB or the store (``Unavailable``): a
+   product that breaks the code in a way nobody foresaw must not be retried forever;
 2. journal "storing" with a fresh object key (``<Id>/<name>``, never reused);
 3. put the bytes in the object store (complete or absent);
 4. one transaction: journal "published" (only if still ours) + product row + attributes;
@@ -29,7 +31,7 @@ from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, PripError, Unavailable
+from prip_ray.errors import DuplicateProduct, IngestFailed, PripError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
 from prip_ray.services.inspect import inspect_package
@@ -85,6 +87,10 @@ class IngestService:
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
             except PripError as e:
                 return self._reject(source, name, e, remove, timer)
+            except Exception as e:  # a poison product: quarantined with what went wrong
+                log.exception("ingest %s: unexpected failure", source.name)
+                failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
+                return self._reject(source, name, failed, remove, timer)
 
     def recover(
         self,
@@ -127,8 +133,11 @@ class IngestService:
         timer.lap("store")
         try:
             self.repository.publish(product)
-        except DuplicateProduct:
-            self.store.delete(product.object_key)  # another ingestor won the race
+        except Unavailable:
+            raise  # the journal row lets a retry (or recovery) deal with the stored bytes
+        except Exception:  # another ingestor won the race, or the catalogue refused a value
+            self.store.delete(product.object_key)
+            self.journal.cancel(product.name, product.object_key)
             raise
         timer.lap("publish")
         self._clear(source, product.name, remove)

@@ -1,0 +1,104 @@
+"""Products the production chain should never have sent: each ends in quarantine with its
+reason (issue #15), on SQLite and on PostgreSQL, and leaves nothing behind in the store, the
+catalogue or the ingestion journal. Only an outage of the DB or the store is retried."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from prip_ray.bootstrap import Components
+from tests.samples import GRANULE, TILE, extract_sample, retar
+
+
+def _assert_quarantined(components: Components, source: Path, code: str, reason: str) -> None:
+    outcome = components.ingest.ingest(source)
+    assert outcome.status == "rejected", outcome
+    [record] = components.ingest.quarantine.reasons()
+    assert record["code"] == code, record
+    assert reason in record["reason"], record
+    assert not source.exists() and not source.is_symlink()
+    assert list(components.store.keys()) == []
+    assert components.products.by_name(source.name) is None
+    assert components.ingest.journal.entries() == []
+
+
+def _inbox(components: Components) -> Path:
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    return inbox
+
+
+def _with_inventory(components: Components, tmp_path: Path, old: str, new: str) -> Path:
+    """The granule sample with one Inventory_Metadata.xml field changed, in the inbox."""
+    folder = extract_sample(GRANULE, tmp_path / "edit")
+    inventory = folder / "Inventory_Metadata.xml"
+    text = inventory.read_text(encoding="latin-1")
+    assert old in text
+    inventory.write_text(text.replace(old, new, 1), encoding="latin-1")
+    return retar(folder, _inbox(components) / f"{GRANULE}.tar", gzip=True)
+
+
+def test_a_value_beyond_the_integer_column_is_quarantined(
+    components: Components, tmp_path: Path
+) -> None:
+    """orbitNumber 10**20 fits Python's int but no BIGINT: PostgreSQL answers with a
+    DataError, SQLite with an OverflowError. Neither is an outage."""
+    source = _with_inventory(
+        components,
+        tmp_path,
+        "<Start_Orbit_Number>043890<",
+        "<Start_Orbit_Number>100000000000000000000<",
+    )
+    _assert_quarantined(components, source, "InvalidMetadata", "cannot be stored")
+
+
+def test_a_date_in_year_10000_is_quarantined(components: Components, tmp_path: Path) -> None:
+    source = _with_inventory(
+        components,
+        tmp_path,
+        "<Validity_Stop>UTC=2025-08-01T07:06:20.464<",
+        "<Validity_Stop>UTC=10000-08-01T07:06:20.464<",
+    )
+    _assert_quarantined(components, source, "InvalidMetadata", "Validity_Stop")
+
+
+def test_a_dot_slash_member_is_quarantined(components: Components, tmp_path: Path) -> None:
+    """What ``tar -C PDI -cf x.tar .`` writes: a ``./`` directory member first."""
+    folder = extract_sample(GRANULE, tmp_path / "edit")
+    source = _inbox(components) / f"{GRANULE}.tar"
+    with tarfile.open(source, "w") as archive:
+        archive.add(folder, arcname=".")
+    outcome = components.ingest.ingest(source)
+    # The PDI's files sit at the top: read, checked and published like any other layout,
+    # or refused with a reason; never an exception that leaves it in the inbox forever.
+    assert outcome.status in ("published", "rejected"), outcome
+    assert not source.exists()
+
+
+def test_an_exception_nobody_expected_is_quarantined(components: Components) -> None:
+    """A zip whose member uses a compression method Python cannot read raises
+    NotImplementedError deep inside zipfile: not an outage, so not retried."""
+    source = _inbox(components) / f"{TILE}.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{TILE}/MTD_TL.xml", b"<x/>")
+    data = bytearray(buffer.getvalue())
+    for offset in (8, data.rindex(b"PK\x01\x02") + 10):  # local and central method fields
+        data[offset : offset + 2] = (99).to_bytes(2, "little")
+    source.write_bytes(bytes(data))
+    _assert_quarantined(components, source, "IngestFailed", "NotImplementedError")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_number_that_is_not_finite_is_quarantined(
+    components: Components, tmp_path: Path, value: str
+) -> None:
+    source = _with_inventory(
+        components, tmp_path, "<CloudPercentage>0<", f"<CloudPercentage>{value}<"
+    )
+    _assert_quarantined(components, source, "InvalidMetadata", "CloudPercentage")
