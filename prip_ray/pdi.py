@@ -104,7 +104,7 @@ def _scan_tar(
     documents: dict[str, bytes] = {}
     with tarfile.open(fileobj=reader, mode=mode) as archive:  # type: ignore[call-overload]
         for member in archive:
-            path = _safe_path(member.name)
+            path = _safe_path(member.name, member.isdir())
             if member.isdir():
                 continue
             if not member.isfile():
@@ -122,7 +122,7 @@ def _scan_zip(path: Path) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
     documents: dict[str, bytes] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            name = _safe_path(info.filename)
+            name = _safe_path(info.filename, info.is_dir())
             if info.is_dir():
                 continue
             if (info.external_attr >> 28) == 0o12:  # a symlink stored in the zip
@@ -158,8 +158,12 @@ def _hash_member(stream: IO[bytes], path: str) -> tuple[FileEntry, bytes | None]
     return FileEntry(size, sha3.hexdigest()), bytes(kept) if keep else None
 
 
-def _safe_path(name: str) -> str:
+def _safe_path(name: str, is_dir: bool) -> str:
     path = PurePosixPath(name)
+    if not path.parts:  # "." or "./": the archive's own top folder (``tar -C PDI -cf x .``)
+        if is_dir:
+            return "."
+        raise InvalidPackage(f"member {name!r} is a file without a name")
     if path.is_absolute() or ".." in path.parts or name.startswith("\\") or ":" in path.parts[0]:
         raise InvalidPackage(f"member {name!r} would be written outside the product folder")
     return str(path)
