@@ -97,6 +97,7 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            accept_hardlinks=ingest.accept_hardlinks,
         )
 
     @cached_property

@@ -72,6 +72,11 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    accept_hardlinks: bool = Field(
+        default=False,
+        description="take inbox files that have other names too (hard links); by default "
+        "they are quarantined, as a link could publish any file of the PRIP's disk",
+    )
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
     )

@@ -192,14 +192,18 @@ def _top_documents(documents: dict[str, bytes], root: str) -> dict[str, bytes]:
     }
 
 
-def write_folder_as_tar(folder: Path, destination: Path) -> Path:
-    """Write ``folder`` as a plain tar holding the folder itself, files sorted (reproducible)."""
+def write_folder_as_tar(folder: Path, destination: Path, *, accept_hardlinks: bool = False) -> Path:
+    """Write ``folder`` as a plain tar holding the folder itself, files sorted (reproducible).
+    Links are refused, hard links too unless accepted: either could put a file from outside
+    the product (a key of the PRIP) into it."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as archive:
         archive.add(folder, arcname=folder.name, recursive=False)
         for path in _walk(folder):
             if path.is_symlink():
                 raise InvalidPackage(f"{path} is a link: PDI folders hold plain files only")
+            if not accept_hardlinks and path.is_file() and path.stat().st_nlink > 1:
+                raise InvalidPackage(f"{path} is a hard link: PDI folders hold their own files")
             archive.add(
                 path,
                 arcname=f"{folder.name}/{path.relative_to(folder).as_posix()}",

@@ -35,7 +35,7 @@ from prip_ray.errors import DuplicateProduct, IngestFailed, PripError, Unavailab
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
 from prip_ray.services.inspect import inspect_package
-from prip_ray.storage.inbox import LocalQuarantine, published_name, remove_source
+from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class IngestService:
     retention: timedelta | None
     work_dir: Path
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
+    accept_hardlinks: bool = False
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
@@ -70,6 +71,7 @@ class IngestService:
         name = published_name(source)
         with tempfile.TemporaryDirectory(dir=self._scratch()) as scratch:
             try:
+                refuse_links(source, accept_hardlinks=self.accept_hardlinks)
                 package = self._package(source, Path(scratch), name)
                 origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
                 inspection = inspect_package(
@@ -216,7 +218,9 @@ class IngestService:
     def _package(self, source: Path, scratch: Path, published_name: str) -> Path:
         if not source.is_dir():
             return source
-        return write_folder_as_tar(source, scratch / published_name)
+        return write_folder_as_tar(
+            source, scratch / published_name, accept_hardlinks=self.accept_hardlinks
+        )
 
     def _scratch(self) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)

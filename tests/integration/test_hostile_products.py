@@ -102,3 +102,83 @@ def test_a_number_that_is_not_finite_is_quarantined(
         components, tmp_path, "<CloudPercentage>0<", f"<CloudPercentage>{value}<"
     )
     _assert_quarantined(components, source, "InvalidMetadata", "CloudPercentage")
+
+
+def _key_file(components: Components) -> Path:
+    """A secret the PRIP keeps beside its inbox (DATA_DIR/token-key.pem by default)."""
+    key = components.settings.token_key_file
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n")
+    return key
+
+
+# A plain-file product type: whatever bytes the link points to would be its content.
+PLAIN = "S2B_OPER_MSI_L1C_TC_2BPS_20231015T123456_A043890_T39UWP_N02.08.jp2"
+
+
+@pytest.mark.parametrize("remove", [True, False])
+def test_a_symlink_in_the_inbox_is_quarantined_not_followed(
+    components: Components, remove: bool
+) -> None:
+    key = _key_file(components)
+    link = _inbox(components) / PLAIN
+    link.symlink_to(key)
+    [item] = components.inbox.ready()
+    assert item.path == link
+    outcome = components.ingest.ingest(link, remove=remove)
+    assert outcome.status == "rejected", outcome
+    assert "link" in (outcome.reason or "")
+    [record] = components.ingest.quarantine.reasons()
+    assert record["code"] == "InvalidPackage"
+    kept = components.settings.quarantine / PLAIN
+    assert kept.is_symlink()  # the link itself, never a copy of what it points to
+    assert link.is_symlink() != remove
+    assert key.read_text().startswith("-----BEGIN")
+    assert list(components.store.keys()) == []
+
+
+def test_a_symlink_to_a_folder_or_nowhere_is_quarantined(
+    components: Components, tmp_path: Path
+) -> None:
+    folder = extract_sample(GRANULE, tmp_path / "elsewhere")
+    inbox = _inbox(components)
+    (inbox / GRANULE).symlink_to(folder, target_is_directory=True)
+    (inbox / PLAIN).symlink_to(tmp_path / "gone")  # dangling: listed all the same
+    ready = components.inbox.ready()
+    assert sorted(item.published_name for item in ready) == sorted([GRANULE, PLAIN])
+    for item in ready:
+        outcome = components.ingest.ingest(item.path)
+        assert outcome.status == "rejected" and "link" in (outcome.reason or ""), outcome
+    assert folder.is_dir() and (folder / "Inventory_Metadata.xml").exists()
+    assert list(inbox.iterdir()) == []
+    assert list(components.store.keys()) == []
+
+
+def test_a_hardlinked_file_in_the_inbox_is_quarantined(components: Components) -> None:
+    key = _key_file(components)
+    link = _inbox(components) / PLAIN
+    link.hardlink_to(key)
+    _assert_quarantined(components, link, "InvalidPackage", "hard link")
+    assert key.read_text().startswith("-----BEGIN")
+
+
+def test_a_hardlink_inside_a_pdi_folder_is_quarantined(
+    components: Components, tmp_path: Path
+) -> None:
+    key = _key_file(components)
+    folder = extract_sample(GRANULE, _inbox(components))
+    (folder / "key.pem").hardlink_to(key)
+    outcome = components.ingest.ingest(folder)
+    assert outcome.status == "rejected" and "hard link" in (outcome.reason or ""), outcome
+    assert list(components.store.keys()) == []
+
+
+def test_hardlinks_are_accepted_when_the_operator_says_so(
+    components: Components, tmp_path: Path
+) -> None:
+    components.ingest.accept_hardlinks = True
+    original = tmp_path / f"{GRANULE}.tar"
+    retar(extract_sample(GRANULE, tmp_path / "x"), original, gzip=True)
+    link = _inbox(components) / original.name
+    link.hardlink_to(original)
+    assert components.ingest.ingest(link).status == "published"
