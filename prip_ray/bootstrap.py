@@ -28,6 +28,7 @@ from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -98,6 +99,9 @@ class Components:
             },
             work_dir=self.settings.work_dir,
             accept_hardlinks=ingest.accept_hardlinks,
+            scan_limits=ScanLimits(
+                max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
+            ),
         )
 
     @cached_property

@@ -72,6 +72,18 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    qc_timeout_s: float | None = Field(
+        default=600.0,
+        gt=0,
+        description="reading and hashing one product may take this long, then it is "
+        "quarantined (QcTimeout); unset: no bound",
+    )
+    max_expansion: float = Field(
+        default=10.0,
+        gt=0,
+        description="an archive may unpack to this many times its size (or its Data_Size, "
+        "or 64 MB); more is an archive bomb, quarantined",
+    )
     accept_hardlinks: bool = Field(
         default=False,
         description="take inbox files that have other names too (hard links); by default "

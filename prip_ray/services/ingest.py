@@ -27,6 +27,7 @@ from pathlib import Path
 
 from prip_ray.db.journal import IngestionJournal, JournalEntry
 from prip_ray.db.repository import ProductRepository
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
@@ -62,6 +63,7 @@ class IngestService:
     work_dir: Path
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
     accept_hardlinks: bool = False
+    scan_limits: ScanLimits = field(default_factory=ScanLimits)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
@@ -81,6 +83,7 @@ class IngestService:
                     policy=self.policy,
                     origin_date=origin,
                     now=self.clock(),
+                    limits=self.scan_limits,
                 )
                 timer.lap("inspect")
                 return self._publish(source, package, inspection.metadata, remove, timer)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from prip_ray.bootstrap import Components
+from tests.bombs import gzip_tar_bomb
 from tests.samples import GRANULE, TILE, extract_sample, retar
 
 
@@ -182,3 +183,40 @@ def test_hardlinks_are_accepted_when_the_operator_says_so(
     link = _inbox(components) / original.name
     link.hardlink_to(original)
     assert components.ingest.ingest(link).status == "published"
+
+
+def test_a_gzip_bomb_is_quarantined(components: Components, tmp_path: Path) -> None:
+    folder = extract_sample(GRANULE, tmp_path / "bomb")
+    files = {
+        f"{GRANULE}/{p.relative_to(folder).as_posix()}": p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    source = gzip_tar_bomb(_inbox(components) / f"{GRANULE}.tar", 1 << 30, files)
+    _assert_quarantined(components, source, "InvalidPackage", "archive bomb")
+
+
+def test_a_product_over_the_qc_timeout_is_quarantined(
+    components: Components, tmp_path: Path
+) -> None:
+    """Data_Size admits the 1 GiB member; ingest.qc_timeout_s stops reading it."""
+    settings = components.settings.model_copy(
+        update={"ingest": components.settings.ingest.model_copy(update={"qc_timeout_s": 0.3})}
+    )
+    ingest = Components(settings).ingest
+    assert ingest.scan_limits.timeout_s == 0.3
+    folder = extract_sample(GRANULE, tmp_path / "slow")
+    inventory = folder / "Inventory_Metadata.xml"
+    text = inventory.read_text(encoding="latin-1")
+    inventory.write_text(text.replace(">18374111<", f">{2 << 30}<"), encoding="latin-1")
+    files = {f"{GRANULE}/Inventory_Metadata.xml": inventory.read_bytes()}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            files.setdefault(f"{GRANULE}/{p.relative_to(folder).as_posix()}", p.read_bytes())
+    source = gzip_tar_bomb(_inbox(components) / f"{GRANULE}.tar", 1 << 30, files)
+    outcome = ingest.ingest(source)
+    assert outcome.status == "rejected", outcome
+    [record] = ingest.quarantine.reasons()
+    assert record["code"] == "QcTimeout"
+    assert "ingest.qc_timeout_s" in record["reason"]
+    assert list(components.store.keys()) == []
