@@ -216,6 +216,7 @@ class Components:
             watermark_bytes=watermark,
             batch=roller.batch,
             stale_download_s=self.settings.quotas.download_stale_s,
+            fos_types=self.settings.fos.product_types if self.settings.fos.sftp_url else (),
             **overrides,
         )
 

@@ -114,6 +114,8 @@ def roll(
         console.print(f"{verb:11} {name}  ({report.reasons[name]})")
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
+    for name in report.held:
+        console.print(f"{'held':11} {name}  (FOS does not have it yet)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
 
 
