@@ -265,6 +265,8 @@ def write_folder_as_tar(folder: Path, destination: Path, *, accept_hardlinks: bo
         for path in _walk(folder):
             if path.is_symlink():
                 raise InvalidPackage(f"{path} is a link: PDI folders hold plain files only")
+            if not (path.is_file() or path.is_dir()):
+                raise InvalidPackage(f"{path} is not a regular file: PDI folders hold files")
             if not accept_hardlinks and path.is_file() and path.stat().st_nlink > 1:
                 raise InvalidPackage(f"{path} is a hard link: PDI folders hold their own files")
             archive.add(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,12 +48,18 @@ def _is_folder(path: Path) -> bool:
 
 def refuse_links(source: Path, *, accept_hardlinks: bool = False) -> None:
     """Raise InvalidPackage if ``source`` is a symbolic link or (unless accepted) a file
-    with other names: publishing it would publish whatever it points to."""
+    with other names: publishing it would publish whatever it points to; or if it is no
+    file at all (a FIFO, a device, a socket)."""
     if source.is_symlink():
         raise InvalidPackage(
             f"{source.name} is a symbolic link (to {os.readlink(source)}): links in the "
             "inbox are not followed"
         )
+    mode = source.lstat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A FIFO blocks the reader until someone writes (a QC worker would hang for good),
+        # a device reads the machine's own memory or disks.
+        raise InvalidPackage(f"{source.name} is not a regular file or folder (mode {mode:o})")
     if not accept_hardlinks and not source.is_dir() and source.lstat().st_nlink > 1:
         raise InvalidPackage(
             f"{source.name} is a hard link ({source.lstat().st_nlink} names for one file): "
@@ -138,12 +145,12 @@ class LocalQuarantine:
     def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
         target = self._free_target(source.name)
         if move:
-            shutil.move(str(source), target)  # a link is moved as a link
+            self._move(source, target)
         elif source.is_symlink():
             shutil.copy2(source, target, follow_symlinks=False)  # the link, not its target
         elif source.is_dir():
             shutil.copytree(source, target)
-        elif source.exists():
+        elif source.is_file():  # a FIFO or a device holds nothing to keep
             shutil.copy2(source, target)
         record = {
             "name": source.name,
@@ -154,6 +161,15 @@ class LocalQuarantine:
         }
         Path(f"{target}.reason.json").write_text(json.dumps(record, indent=2) + "\n")
         return target
+
+    @staticmethod
+    def _move(source: Path, target: Path) -> None:
+        """A link is moved as a link. A FIFO cannot be copied to another file system (nor
+        read: it would block), and holds no data: it is removed, its reason kept."""
+        try:
+            shutil.move(str(source), target)
+        except shutil.SpecialFileError:
+            source.unlink()
 
     def reasons(self) -> list[dict[str, str]]:
         return [json.loads(p.read_text()) for p in sorted(self.root.glob("*.reason.json"))]

@@ -5,7 +5,9 @@ catalogue or the ingestion journal. Only an outage of the DB or the store is ret
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -220,3 +222,27 @@ def test_a_product_over_the_qc_timeout_is_quarantined(
     assert record["code"] == "QcTimeout"
     assert "ingest.qc_timeout_s" in record["reason"]
     assert list(components.store.keys()) == []
+
+
+def test_a_fifo_in_the_inbox_is_quarantined_not_read(components: Components) -> None:
+    """Opening a FIFO blocks until someone writes to it: a QC worker would hang for good.
+    (Should it be read, the writer below ends the wait after a few seconds.)"""
+    fifo = _inbox(components) / PLAIN
+    os.mkfifo(fifo)
+    writer = threading.Timer(5, lambda: Path(fifo).write_bytes(b"\x00" * 10))
+    writer.daemon = True
+    writer.start()
+    try:
+        outcome = components.ingest.ingest(fifo)
+    finally:
+        writer.cancel()
+    assert outcome.status == "rejected" and "not a regular file" in (outcome.reason or "")
+    assert list(components.store.keys()) == []
+    assert (components.settings.quarantine / PLAIN).exists()
+
+
+def test_a_fifo_inside_a_pdi_folder_is_quarantined(components: Components, tmp_path: Path) -> None:
+    folder = extract_sample(GRANULE, _inbox(components))
+    os.mkfifo(folder / "pipe")
+    outcome = components.ingest.ingest(folder)
+    assert outcome.status == "rejected" and "not a regular file" in (outcome.reason or ""), outcome
