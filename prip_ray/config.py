@@ -72,6 +72,11 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    max_worker_deaths: int = Field(
+        default=3,
+        ge=1,
+        description="a product whose QC worker dies this many times is quarantined",
+    )
     qc_timeout_s: float | None = Field(
         default=600.0,
         gt=0,

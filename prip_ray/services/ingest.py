@@ -97,6 +97,11 @@ class IngestService:
                 failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
                 return self._reject(source, name, failed, remove, timer)
 
+    def quarantine_unread(self, source: Path, error: PripError) -> IngestOutcome:
+        """Quarantine ``source`` with ``error`` without reading it: a product whose QC
+        workers keep dying on it."""
+        return self._reject(source, published_name(source), error, True, _Timer())
+
     def recover(
         self,
         owns: Callable[[str], bool],

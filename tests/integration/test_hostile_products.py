@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from prip_ray.bootstrap import Components
+from prip_ray.errors import IngestFailed
 from tests.bombs import gzip_tar_bomb
 from tests.samples import GRANULE, TILE, extract_sample, retar
 
@@ -246,3 +247,19 @@ def test_a_fifo_inside_a_pdi_folder_is_quarantined(components: Components, tmp_p
     os.mkfifo(folder / "pipe")
     outcome = components.ingest.ingest(folder)
     assert outcome.status == "rejected" and "not a regular file" in (outcome.reason or ""), outcome
+
+
+def test_a_product_that_kills_its_workers_is_quarantined_unread(
+    components: Components,
+) -> None:
+    """What the shard does once a product's QC workers died ingest.max_worker_deaths times."""
+    source = _inbox(components) / PLAIN
+    source.write_bytes(b"whatever kills the worker")
+    outcome = components.ingest.quarantine_unread(
+        source, IngestFailed(f"{PLAIN}: its QC worker failed 3 times on it")
+    )
+    assert outcome.status == "rejected" and "failed 3 times" in (outcome.reason or "")
+    [record] = components.ingest.quarantine.reasons()
+    assert record["code"] == "IngestFailed"
+    assert (components.settings.quarantine / PLAIN).read_bytes() == b"whatever kills the worker"
+    assert not source.exists()
