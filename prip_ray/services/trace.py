@@ -2,8 +2,9 @@
 Traceability Service, each sent once.
 
 Events come from the outbox through the durable ``trace`` delivery queue. A trace is built
-(the stored bytes hashed in one pass, per-file hashes included), signed and recorded on its
-delivery row *before* the PUT; so a restart after an attempt that may have reached the
+from the digests ingestion stored with the product (products published before those were
+stored have their bytes hashed once), signed and recorded on its delivery row *before* the
+PUT; so a restart after an attempt that may have reached the
 service asks the service whether it holds that trace before sending the same one again.
 A service that is down or answers 5xx pauses the queue with exponential backoff; a 4xx is
 the service refusing that trace: recorded with its reason, logged as an alert, not retried.
@@ -158,15 +159,23 @@ class Tracer:
     def _build(self, delivery: Delivery) -> dict[str, Any]:
         event = EVENTS[delivery.event]
         product = self._products.get(delivery.product_id)
+        stored = self._products.trace_digests(product.id, self._algorithm)
         if event == "DELETE":
             created = self._queue.detail(product.id, "created")
-            body = created["product"] if created else self._from_checksums(product)
-        else:
+            body = created["product"] if created else self._from_record(product, stored)
+        elif stored is not None:  # what ingestion hashed: the bytes are not read again
+            body = trace_product(product.name, stored)
+        else:  # published before digests were stored (or with another algorithm)
             try:
                 body = trace_product(product.name, self._hash(product, self._algorithm))
             except _BytesGone:  # evicted before the Tracer got to it
                 body = self._from_checksums(product)
         return build_trace(body, event, self._algorithm, self._signer.sign)
+
+    def _from_record(self, product: Product, stored: ProductHashes | None) -> dict[str, Any]:
+        if stored is not None:
+            return trace_product(product.name, stored)
+        return self._from_checksums(product)
 
     def _hash(self, product: Product, algorithm: str) -> ProductHashes:
         if not product.online or self._store.size(product.object_key) is None:

@@ -12,11 +12,15 @@ from typing import Any
 import blake3
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, Settings, TraceSettings, load_settings
 from prip_ray.db.deliveries import DeliveryQueue
+from prip_ray.db.tables import trace_digests
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.hashing import hash_product
+from prip_ray.domain.traces import trace_product
 from prip_ray.services.trace import Tracer
 from prip_ray.storage.traceability import TraceabilityClient
 from tests.pki import write_key_and_cert
@@ -140,6 +144,50 @@ def test_eviction_is_traced_as_delete_with_the_create_hash(
     assert all(events[(name, "DELETE")] == 1 for name in NAMES)
     by_event = {(t["product"]["name"], t["event"]): t["product"]["hash"] for t in service.traces}
     assert all(by_event[(n, "CREATE")] == by_event[(n, "DELETE")] for n in NAMES)
+
+
+def test_traces_certify_the_ingest_digests_without_reading_the_bytes(
+    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+) -> None:
+    """Ingestion hashed the bytes for the trace: with every stored object deleted after
+    publication, each product still gets its full trace, per-file hashes included."""
+    for name in NAMES:
+        product = components.products.by_name(name)
+        assert product is not None
+        components.store.delete(product.object_key)
+        assert components.store.size(product.object_key) is None
+    tracer = fast(traced(components, service, tmp_path))
+    assert tracer.run_once().sent == 3
+    assert service.bad_signatures == 0
+    for trace in service.traces:
+        assert trace["product"] == _expected(trace["product"]["name"], "BLAKE3")
+
+
+def test_products_published_without_digests_are_hashed_from_their_bytes(
+    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+) -> None:
+    """Products published before migration 0012 have no stored digests: their trace comes
+    from their stored bytes, as before; an evicted one falls back to its checksums."""
+    with components.engine.begin() as conn:
+        conn.execute(delete(trace_digests))
+    evicted = components.products.by_name(NAMES[2])
+    assert evicted is not None
+    components.store.delete(evicted.object_key)
+    tracer = fast(traced(components, service, tmp_path))
+    assert tracer.run_once().sent == 3
+    by_name = {t["product"]["name"]: t["product"] for t in service.traces}
+    for name in NAMES[:2]:
+        assert by_name[name] == _expected(name, "BLAKE3")
+    assert by_name[NAMES[2]]["hash"] == _expected(NAMES[2], "BLAKE3")["hash"]
+    assert by_name[NAMES[2]]["contents"] == []  # the checksums hold no per-file hashes
+
+
+def _expected(name: str, algorithm: str) -> dict[str, Any]:
+    """The trace's product fields computed here from the sample file itself."""
+    with (SAMPLES_DIR / name).open("rb") as f:
+        hashes = hash_product(iter(lambda: f.read(1 << 16), b""), algorithm)
+    assert hashes.contents  # the samples are tars: per-file hashes are part of the trace
+    return trace_product(name, hashes)
 
 
 def test_verify_finds_changed_bytes(
