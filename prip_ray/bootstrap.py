@@ -186,6 +186,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
