@@ -119,7 +119,7 @@ def smoke_odata(needs: Needs) -> None:
     try:
         out = _run(
             "odata", "--pg", needs.pg_server(), "--database", database, "--products", "300",
-            "--requests", "5", "--clients", "2", "--seconds", "1", "--replicas", "1",
+            "--requests", "3", "--clients", "2", "--seconds", "0.5", "--replicas", "1",
             "--load", "python", "--ingress", "proxy",
         )  # fmt: skip
     finally:
@@ -136,7 +136,7 @@ def smoke_odata(needs: Needs) -> None:
 
 def smoke_soak(needs: Needs) -> None:
     out = _run(
-        "soak", "--minutes", "0.1", "--rate-factor", "1", "--clients", "1", "--shards", "1",
+        "soak", "--minutes", "0.05", "--rate-factor", "1", "--clients", "1", "--shards", "1",
         "--qc-workers-max", "1", "--cpus", "2", "--settle", "0", "--poll-interval", "0.2",
         "--drain-timeout", "60", "--db-url", needs.pg_server(),
     )  # fmt: skip
