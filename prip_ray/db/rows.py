@@ -107,7 +107,7 @@ def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
     }
 
 
-def digests_from_row(row: Mapping[str, Any]) -> ProductHashes:
+def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping too
     return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
 
 
