@@ -97,6 +97,7 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            trace_algorithm=self.settings.trace.hash_algorithm,
         )
 
     @cached_property
@@ -185,6 +186,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },

@@ -255,6 +255,7 @@ class TraceSettings(BaseModel):
     signing_cert: Path | None = Field(default=None, description="PEM X.509 certificate of it")
     hash_algorithm: Literal["BLAKE3", "SHA256", "SHA3"] = "BLAKE3"
     batch: int = Field(default=100, ge=1, description="traces per round at most")
+    concurrency: int = Field(default=8, ge=1, description="traces sent at once at most")
     timeout_s: float = Field(default=30.0, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0, description="first wait while it is down")
     retry_max_s: float = Field(default=300.0, gt=0)

@@ -5,6 +5,10 @@ checksums) while the archive is unpacked on the fly to hash each member with SHA
 manifest.safe declares). The format comes from the content, not the extension: real S2 PDIs
 named ``.tar`` are gzip'd. Members that would escape the folder (absolute paths, ``..``,
 links, devices) make the package invalid rather than being skipped silently.
+
+Given a trace algorithm, the same pass also computes what a trace certifies (the object's
+hash and each tar member's, exactly as ``hash_product`` gets them from the stored bytes), so
+the Tracer never has to read the product back.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 import blake3
 
+from prip_ray.domain.hashing import ProductHashes, hasher
 from prip_ray.domain.package import (
     FILE,
     INVENTORY_FILE,
@@ -39,16 +44,19 @@ MAX_DOCUMENT = 16 << 20  # Inventory_Metadata.xml / manifest.safe larger than th
 class _HashingReader:
     """A file object that hashes every byte it hands out (MD5 + BLAKE3)."""
 
-    def __init__(self, raw: IO[bytes]):
+    def __init__(self, raw: IO[bytes], extra: Any = None):
         self._raw = raw
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.blake3 = blake3.blake3()
+        self.extra = extra  # the trace algorithm's digest, when that is not BLAKE3
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
         self.md5.update(data)
         self.blake3.update(data)
+        if self.extra is not None:
+            self.extra.update(data)
         self.size += len(data)
         return data
 
@@ -57,14 +65,17 @@ class _HashingReader:
             pass
 
 
-def scan_package(path: Path) -> PackageScan:
-    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read."""
+def scan_package(path: Path, trace_algorithm: str | None = None) -> PackageScan:
+    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read.
+    ``trace_algorithm`` (BLAKE3, SHA256, SHA3): also compute the trace digests."""
+    contents: list[dict[str, str]] | None = [] if trace_algorithm else None
     try:
         kind = sniff_format(path)
         with path.open("rb") as raw:
-            reader = _HashingReader(raw)
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "BLAKE3") else None
+            reader = _HashingReader(raw, extra)
             if kind in (TAR, TAR_GZ):
-                files, documents, root = _scan_tar(reader, kind)
+                files, documents, root = _scan_tar(reader, kind, trace_algorithm, contents)
             elif kind == ZIP:
                 files, documents, root = _scan_zip(path)
             else:
@@ -72,6 +83,10 @@ def scan_package(path: Path) -> PackageScan:
             reader.drain()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
         raise InvalidPackage(f"{path.name}: unreadable package: {e}") from e
+    trace = None
+    if trace_algorithm is not None and contents is not None:
+        whole = reader.extra.hexdigest() if reader.extra else reader.blake3.hexdigest()
+        trace = ProductHashes(trace_algorithm, reader.size, whole, contents)
     return PackageScan(
         format=kind,
         size=reader.size,
@@ -81,6 +96,7 @@ def scan_package(path: Path) -> PackageScan:
         files=files,
         inventory=documents.get(INVENTORY_FILE),
         manifest=documents.get(MANIFEST_FILE),
+        trace=trace,
     )
 
 
@@ -97,8 +113,12 @@ def sniff_format(path: Path) -> str:
 
 
 def _scan_tar(
-    reader: _HashingReader, kind: str
+    reader: _HashingReader,
+    kind: str,
+    trace_algorithm: str | None = None,
+    contents: list[dict[str, str]] | None = None,
 ) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    """``contents`` gets each member's trace hash, named as in the tar (as the trace has it)."""
     mode = "r|gz" if kind == TAR_GZ else "r|"
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
@@ -111,7 +131,12 @@ def _scan_tar(
                 raise InvalidPackage(f"member {member.name} is a link or device, not a file")
             stream = archive.extractfile(member)
             assert stream is not None  # a regular file always has a stream
-            members[path], document = _hash_member(stream, path)
+            # SHA3 is the member hash manifest.safe needs anyway: no second digest for it
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "SHA3") else None
+            members[path], document = _hash_member(stream, path, extra)
+            if contents is not None:
+                digest = extra.hexdigest() if extra else members[path].sha3_256
+                contents.append({"path": member.name, "hash": digest})
             if document is not None:
                 documents[path] = document
     return _rooted(members, documents)
@@ -143,13 +168,15 @@ def _scan_plain(path: Path, reader: _HashingReader) -> dict[str, FileEntry]:
     return {path.name: FileEntry(size, sha3.hexdigest())}
 
 
-def _hash_member(stream: IO[bytes], path: str) -> tuple[FileEntry, bytes | None]:
+def _hash_member(stream: IO[bytes], path: str, extra: Any = None) -> tuple[FileEntry, bytes | None]:
     keep = PurePosixPath(path).name in (INVENTORY_FILE, MANIFEST_FILE)
     sha3 = hashlib.sha3_256()
     kept = bytearray()
     size = 0
     while chunk := stream.read(CHUNK):
         sha3.update(chunk)
+        if extra is not None:
+            extra.update(chunk)
         size += len(chunk)
         if keep and len(kept) <= MAX_DOCUMENT:
             kept += chunk

@@ -32,7 +32,7 @@ from prip_ray.domain.retention import eviction_date
 from prip_ray.errors import DuplicateProduct, PripError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
-from prip_ray.services.inspect import inspect_package
+from prip_ray.services.inspect import Inspection, inspect_package
 from prip_ray.storage.inbox import LocalQuarantine, published_name, remove_source
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class IngestService:
     retention: timedelta | None
     work_dir: Path
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
+    trace_algorithm: str | None = None  # hash what traces certify while inspecting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
@@ -77,9 +78,10 @@ class IngestService:
                     policy=self.policy,
                     origin_date=origin,
                     now=self.clock(),
+                    trace_algorithm=self.trace_algorithm,
                 )
                 timer.lap("inspect")
-                return self._publish(source, package, inspection.metadata, remove, timer)
+                return self._publish(source, package, inspection, remove, timer)
             except Unavailable as e:  # the store or the DB: the product waits in the inbox
                 log.warning("ingest %s: %s, will retry", source.name, e)
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
@@ -110,10 +112,11 @@ class IngestService:
         self,
         source: Path,
         package: Path,
-        metadata: ProductMetadata,
+        inspection: Inspection,
         remove: bool,
         timer: _Timer,
     ) -> IngestOutcome:
+        metadata = inspection.metadata
         existing = self.repository.by_name(metadata.name)
         md5 = _md5_of(metadata)
         if existing is not None:
@@ -126,7 +129,7 @@ class IngestService:
         self.store.put_file(product.object_key, package)
         timer.lap("store")
         try:
-            self.repository.publish(product)
+            self.repository.publish(product, inspection.digests)
         except DuplicateProduct:
             self.store.delete(product.object_key)  # another ingestor won the race
             raise
