@@ -102,6 +102,7 @@ class Components:
             scan_limits=ScanLimits(
                 max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
             ),
+            trace_algorithm=self.settings.trace.hash_algorithm,
         )
 
     @cached_property
@@ -190,6 +191,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ ConfigFile = Annotated[
 ]
 
 
-def _settings(data_dir: Path | None, config: Path | None, **extra: object) -> Settings:
+def _settings(data_dir: Path | None, config: Path | None, **extra: Any) -> Settings:
     try:
         return load_settings(config, data_dir=data_dir, **extra)
     except PripError as e:

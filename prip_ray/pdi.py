@@ -6,6 +6,10 @@ manifest.safe declares). The format comes from the content, not the extension: r
 named ``.tar`` are gzip'd. Members that would escape the folder (absolute paths, ``..``,
 links, devices) make the package invalid rather than being skipped silently.
 
+Given a trace algorithm, the same pass also computes what a trace certifies (the object's
+hash and each tar member's, exactly as ``hash_product`` gets them from the stored bytes), so
+the Tracer never has to read the product back.
+
 Reading is bounded (:class:`ScanLimits`): sparse members are refused, and so is an archive
 whose members declare or unpack to more than its budget (a gzip or zip bomb), as soon as
 they do, not after decompressing everything; past ``timeout_s`` the scan stops with
@@ -22,10 +26,11 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 import blake3
 
+from prip_ray.domain.hashing import ProductHashes, hasher
 from prip_ray.domain.inventory import parse_inventory
 from prip_ray.domain.package import (
     FILE,
@@ -91,11 +96,12 @@ class _Budget:
 class _HashingReader:
     """A file object that hashes every byte it hands out (MD5 + BLAKE3)."""
 
-    def __init__(self, raw: IO[bytes], budget: _Budget):
+    def __init__(self, raw: IO[bytes], budget: _Budget, extra: Any = None):
         self._raw = raw
         self._budget = budget
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.blake3 = blake3.blake3()
+        self.extra = extra  # the trace algorithm's digest, when that is not BLAKE3
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
@@ -103,6 +109,8 @@ class _HashingReader:
         data = self._raw.read(n)
         self.md5.update(data)
         self.blake3.update(data)
+        if self.extra is not None:
+            self.extra.update(data)
         self.size += len(data)
         return data
 
@@ -111,16 +119,21 @@ class _HashingReader:
             pass
 
 
-def scan_package(path: Path, limits: ScanLimits | None = None) -> PackageScan:
+def scan_package(
+    path: Path, trace_algorithm: str | None = None, *, limits: ScanLimits | None = None
+) -> PackageScan:
     """Scan the product file at ``path``; raise InvalidPackage if it cannot be read or is
-    out of proportion, QcTimeout if reading it takes too long."""
+    out of proportion, QcTimeout if reading it takes too long. ``trace_algorithm`` (BLAKE3,
+    SHA256, SHA3): also compute the trace digests."""
+    contents: list[dict[str, str]] | None = [] if trace_algorithm else None
     try:
         kind = sniff_format(path)
         with path.open("rb") as raw:
             budget = _Budget(path.name, limits or ScanLimits(), os.fstat(raw.fileno()).st_size)
-            reader = _HashingReader(raw, budget)
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "BLAKE3") else None
+            reader = _HashingReader(raw, budget, extra)
             if kind in (TAR, TAR_GZ):
-                files, documents, root = _scan_tar(reader, kind, budget)
+                files, documents, root = _scan_tar(reader, kind, budget, trace_algorithm, contents)
             elif kind == ZIP:
                 files, documents, root = _scan_zip(path, budget)
             else:
@@ -128,6 +141,10 @@ def scan_package(path: Path, limits: ScanLimits | None = None) -> PackageScan:
             reader.drain()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
         raise InvalidPackage(f"{path.name}: unreadable package: {e}") from e
+    trace = None
+    if trace_algorithm is not None and contents is not None:
+        whole = reader.extra.hexdigest() if reader.extra else reader.blake3.hexdigest()
+        trace = ProductHashes(trace_algorithm, reader.size, whole, contents)
     return PackageScan(
         format=kind,
         size=reader.size,
@@ -137,6 +154,7 @@ def scan_package(path: Path, limits: ScanLimits | None = None) -> PackageScan:
         files=files,
         inventory=documents.get(INVENTORY_FILE),
         manifest=documents.get(MANIFEST_FILE),
+        trace=trace,
     )
 
 
@@ -153,8 +171,13 @@ def sniff_format(path: Path) -> str:
 
 
 def _scan_tar(
-    reader: _HashingReader, kind: str, budget: _Budget
+    reader: _HashingReader,
+    kind: str,
+    budget: _Budget,
+    trace_algorithm: str | None = None,
+    contents: list[dict[str, str]] | None = None,
 ) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    """``contents`` gets each member's trace hash, named as in the tar (as the trace has it)."""
     mode = "r|gz" if kind == TAR_GZ else "r|"
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
@@ -170,7 +193,12 @@ def _scan_tar(
             budget.admit(member.name, member.size)
             stream = archive.extractfile(member)
             assert stream is not None  # a regular file always has a stream
-            members[path], document = _hash_member(stream, path, budget)
+            # SHA3 is the member hash manifest.safe needs anyway: no second digest for it
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "SHA3") else None
+            members[path], document = _hash_member(stream, path, budget, extra)
+            if contents is not None:
+                digest = extra.hexdigest() if extra else members[path].sha3_256
+                contents.append({"path": member.name, "hash": digest})
             if document is not None:
                 documents[path] = document
     return _rooted(members, documents)
@@ -203,7 +231,9 @@ def _scan_plain(path: Path, reader: _HashingReader) -> dict[str, FileEntry]:
     return {path.name: FileEntry(size, sha3.hexdigest())}
 
 
-def _hash_member(stream: IO[bytes], path: str, budget: _Budget) -> tuple[FileEntry, bytes | None]:
+def _hash_member(
+    stream: IO[bytes], path: str, budget: _Budget, extra: Any = None
+) -> tuple[FileEntry, bytes | None]:
     keep = PurePosixPath(path).name in (INVENTORY_FILE, MANIFEST_FILE)
     sha3 = hashlib.sha3_256()
     kept = bytearray()
@@ -211,6 +241,8 @@ def _hash_member(stream: IO[bytes], path: str, budget: _Budget) -> tuple[FileEnt
     while chunk := stream.read(CHUNK):
         budget.spend(path, len(chunk))
         sha3.update(chunk)
+        if extra is not None:
+            extra.update(chunk)
         size += len(chunk)
         if keep and len(kept) <= MAX_DOCUMENT:
             kept += chunk

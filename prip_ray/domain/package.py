@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from prip_ray.domain.hashing import ProductHashes
+
 INVENTORY_FILE = "Inventory_Metadata.xml"
 MANIFEST_FILE = "manifest.safe"
 
@@ -53,6 +55,7 @@ class PackageScan:
     files: dict[str, FileEntry] = field(default_factory=dict)
     inventory: bytes | None = None
     manifest: bytes | None = None
+    trace: ProductHashes | None = None  # the digests a trace certifies, when asked for
 
     @property
     def content_bytes(self) -> int:

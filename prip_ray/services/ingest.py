@@ -35,7 +35,7 @@ from prip_ray.domain.retention import eviction_date
 from prip_ray.errors import DuplicateProduct, IngestFailed, PripError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
-from prip_ray.services.inspect import inspect_package
+from prip_ray.services.inspect import Inspection, inspect_package
 from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class IngestService:
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
     accept_hardlinks: bool = False
     scan_limits: ScanLimits = field(default_factory=ScanLimits)
+    trace_algorithm: str | None = None  # hash what traces certify while inspecting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
@@ -84,9 +85,10 @@ class IngestService:
                     origin_date=origin,
                     now=self.clock(),
                     limits=self.scan_limits,
+                    trace_algorithm=self.trace_algorithm,
                 )
                 timer.lap("inspect")
-                return self._publish(source, package, inspection.metadata, remove, timer)
+                return self._publish(source, package, inspection, remove, timer)
             except Unavailable as e:  # the store or the DB: the product waits in the inbox
                 log.warning("ingest %s: %s, will retry", source.name, e)
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
@@ -126,10 +128,11 @@ class IngestService:
         self,
         source: Path,
         package: Path,
-        metadata: ProductMetadata,
+        inspection: Inspection,
         remove: bool,
         timer: _Timer,
     ) -> IngestOutcome:
+        metadata = inspection.metadata
         existing = self.repository.by_name(metadata.name)
         md5 = _md5_of(metadata)
         if existing is not None:
@@ -142,7 +145,7 @@ class IngestService:
         self.store.put_file(product.object_key, package)
         timer.lap("store")
         try:
-            self.repository.publish(product)
+            self.repository.publish(product, inspection.digests)
         except Unavailable:
             raise  # the journal row lets a retry (or recovery) deal with the stored bytes
         except Exception:  # another ingestor won the race, or the catalogue refused a value

@@ -58,7 +58,7 @@ def test_many_members_that_together_exceed_the_budget_are_stopped(tmp_path: Path
     bomb = gzip_tar_bomb(tmp_path / f"{GRANULE}.tar", MIB, files)
     limits = ScanLimits(max_expansion=10, min_budget_bytes=4 * MIB)
     with pytest.raises(InvalidPackage, match=r"archive bomb: member .*fill\d+.bin declares"):
-        scan_package(bomb, limits)
+        scan_package(bomb, limits=limits)
 
 
 def test_data_size_widens_the_budget_and_the_timeout_bounds_it(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_data_size_widens_the_budget_and_the_timeout_bounds_it(tmp_path: Path) -
     bomb = gzip_tar_bomb(tmp_path / f"{GRANULE}.tar", GIB, files)
     started = time.monotonic()
     with pytest.raises(QcTimeout, match=r"longer than 0.3 s \(ingest.qc_timeout_s\)"):
-        scan_package(bomb, ScanLimits(timeout_s=0.3))
+        scan_package(bomb, limits=ScanLimits(timeout_s=0.3))
     assert time.monotonic() - started < 2
 
 
@@ -91,4 +91,4 @@ def test_real_samples_fit_their_budget() -> None:
     from tests.samples import SAMPLES_DIR
 
     for sample in sorted(SAMPLES_DIR.glob("*.tar")):
-        scan_package(sample, ScanLimits(timeout_s=60))
+        scan_package(sample, limits=ScanLimits(timeout_s=60))
