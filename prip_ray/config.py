@@ -77,6 +77,28 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    max_worker_deaths: int = Field(
+        default=3,
+        ge=1,
+        description="a product whose QC worker dies this many times is quarantined",
+    )
+    qc_timeout_s: float | None = Field(
+        default=600.0,
+        gt=0,
+        description="reading and hashing one product may take this long, then it is "
+        "quarantined (QcTimeout); unset: no bound",
+    )
+    max_expansion: float = Field(
+        default=10.0,
+        gt=0,
+        description="an archive may unpack to this many times its size (or its Data_Size, "
+        "or 64 MB); more is an archive bomb, quarantined",
+    )
+    accept_hardlinks: bool = Field(
+        default=False,
+        description="take inbox files that have other names too (hard links); by default "
+        "they are quarantined, as a link could publish any file of the PRIP's disk",
+    )
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
     )

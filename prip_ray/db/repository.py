@@ -19,7 +19,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
@@ -37,7 +37,13 @@ from prip_ray.db.rows import (
 from prip_ray.db.session import reader
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion
-from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
+from prip_ray.errors import (
+    DuplicateProduct,
+    InvalidMetadata,
+    InvalidQuery,
+    ProductNotFound,
+    StorageError,
+)
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
 from prip_ray.odata.evaluate import (
     boxes_inside,
@@ -80,6 +86,9 @@ class ProductRepository:
 
         Only while the journal still holds this attempt: if recovery cancelled it (and deleted
         its bytes) nothing is published and StorageError says the attempt must be retried.
+        A value no column can hold (an integer beyond BIGINT: PostgreSQL's DataError, the
+        OverflowError of SQLite's driver) is the product's fault, not an outage: it raises
+        InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
         try:
             with self._engine.begin() as conn:
@@ -106,6 +115,11 @@ class ProductRepository:
                     conn.execute(insert(tables.trace_digests), [row])
         except IntegrityError as e:
             raise DuplicateProduct(f"{product.name} is already published") from e
+        except (DataError, OverflowError) as e:
+            cause = getattr(e, "orig", None) or e
+            raise InvalidMetadata(
+                f"{product.name}: a metadata value cannot be stored in the catalogue: {cause}"
+            ) from e
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))

@@ -17,6 +17,27 @@ FILE = "file"  # one plain file: a jp2, an OLQC report, raw telemetry
 
 
 @dataclass(frozen=True)
+class ScanLimits:
+    """How far reading one package may go before it is refused.
+
+    An archive may unpack to ``max_expansion`` times its own size, or to the Data_Size its
+    Inventory_Metadata.xml declares when that is read first, and always to
+    ``min_budget_bytes`` (small XML-heavy products compress well). Beyond that it is a bomb:
+    refused at the first member that declares, or reaches, more. ``timeout_s`` bounds the
+    time spent reading and hashing it (None: no bound).
+    """
+
+    max_expansion: float = 10.0
+    min_budget_bytes: int = 64 << 20
+    timeout_s: float | None = None
+
+    def budget(self, package_size: int, declared_size: int | None = None) -> int:
+        return max(
+            self.min_budget_bytes, int(package_size * self.max_expansion), declared_size or 0
+        )
+
+
+@dataclass(frozen=True)
 class FileEntry:
     size: int
     sha3_256: str  # lower-case hex, as manifest.safe checksums are compared

@@ -15,6 +15,7 @@ from prip_ray.domain.inventory import parse_inventory
 from prip_ray.domain.manifest import parse_manifest
 from prip_ray.domain.metadata import build_metadata
 from prip_ray.domain.naming import parse_name
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import ProductMetadata
 from prip_ray.domain.qc import QcPolicy, QcReport, quality_check
@@ -37,13 +38,14 @@ def inspect_package(
     origin_date: datetime,
     now: datetime,
     trace_algorithm: str | None = None,
+    limits: ScanLimits | None = None,
 ) -> Inspection:
     """Raise a QC error (InvalidProductName, InvalidPackage, InvalidMetadata,
-    QualityCheckFailed) if the product must not be published. ``trace_algorithm``: also
-    hash what a trace certifies, in the same read."""
+    QualityCheckFailed, QcTimeout) if the product must not be published.
+    ``trace_algorithm``: also hash what a trace certifies, in the same read."""
     name = parse_name(published_name)
     rule = registry.match(name)
-    scan = scan_package(package, trace_algorithm)
+    scan = scan_package(package, trace_algorithm, limits=limits)
     inventory = parse_inventory(scan.inventory) if scan.inventory is not None else None
     manifest = parse_manifest(scan.manifest) if scan.manifest is not None else None
     report = quality_check(name, rule, scan, inventory, manifest, policy)

@@ -1,4 +1,5 @@
 import hashlib
+import tarfile
 import zipfile
 
 import blake3
@@ -75,6 +76,27 @@ def test_truncated_archive_is_unreadable(tmp_path, keep: float) -> None:
     target.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(InvalidPackage, match="unreadable"):
         scan_package(target)
+
+
+def test_a_dot_slash_top_folder_is_read_and_a_nameless_file_refused(tmp_path) -> None:
+    folder = extract_sample(TILE, tmp_path / "x")
+    target = tmp_path / "dot.tar"
+    with tarfile.open(target, "w") as archive:
+        archive.add(folder, arcname=".")  # "./" first, then "./MTD_TL.xml", ...
+    assert scan_package(target).files == scan_package(sample(TILE)).files
+    with pytest.raises(InvalidPackage, match="without a name"):
+        scan_package(tar_with(tmp_path / "p.tar", {"PDI/ok": b"1", "./": b"2"}))
+
+
+def test_hardlink_and_symlink_members_pointing_outside_are_refused(tmp_path) -> None:
+    for kind in (tarfile.LNKTYPE, tarfile.SYMTYPE):
+        target = tmp_path / f"{kind!r}.tar"
+        with tarfile.open(target, "w") as archive:
+            info = tarfile.TarInfo("PDI/key.pem")
+            info.type, info.linkname = kind, "/data/prip/token-key.pem"
+            archive.addfile(info)
+        with pytest.raises(InvalidPackage, match="link"):
+            scan_package(target)
 
 
 def _packages(tmp_path) -> list:
