@@ -140,6 +140,7 @@ class Components:
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
+            passwords=self.users,
         )
 
     def api_services(self) -> ApiServices:

@@ -316,3 +316,20 @@ def test_request_counters_add_what_they_are_given(components: Components) -> Non
     assert counters.hit("req:erin", now, 5) == 5
     assert counters.hit("req:erin", now, 3) == 8
     assert counters.count("req:erin", now + timedelta(minutes=1)) == 0
+
+
+def test_a_login_upgrades_a_hash_made_at_a_lower_scrypt_cost(
+    api: TestClient, components: Components
+) -> None:
+    old = hash_password("old-pw", n=2**14)  # what earlier releases stored
+    components.users.add("olduser", old, "download")
+    headers = basic_header("olduser", "old-pw")
+    assert api.get("/odata/v1/Products", headers=headers).status_code == 200
+    user = components.users.get("olduser")
+    assert user is not None and user.password_hash != old
+    assert int(user.password_hash.split("$")[1]) >= 2**17
+    assert verify_password("old-pw", user.password_hash)
+    assert api.get("/odata/v1/Products", headers=headers).status_code == 200
+    wrong = basic_header("olduser", "guess")
+    assert api.get("/odata/v1/Products", headers=wrong).status_code == 401
+    assert components.users.get("olduser").password_hash == user.password_hash  # type: ignore[union-attr]
