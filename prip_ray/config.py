@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -214,8 +214,22 @@ class OidcSettings(BaseModel):
     jwks_url: str | None = Field(
         default=None, description="unset: <issuer>/protocol/openid-connect/certs"
     )
-    audience: str | None = None
+    audience: str | None = Field(
+        default=None,
+        description="the aud its tokens must carry for the PRIP (required with issuer): "
+        "without it, a token the realm issued to any other client would be accepted",
+    )
     username_claim: str = "preferred_username"
+
+    @model_validator(mode="after")
+    def _audience_with_issuer(self) -> OidcSettings:
+        if self.issuer and not self.audience:
+            raise ValueError(
+                "auth.oidc.audience (PRIP_AUTH__OIDC__AUDIENCE) is required when "
+                "auth.oidc.issuer is set: the client id the provider puts in the aud of "
+                "tokens meant for the PRIP"
+            )
+        return self
 
 
 class AuthSettings(BaseModel):

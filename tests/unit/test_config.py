@@ -70,3 +70,11 @@ def test_help_lists_every_setting_as_an_environment_variable() -> None:
     text = settings_help()
     for name in ("PRIP_DATA_DIR", "PRIP_DB__URL", "PRIP_STORE__S3__ENDPOINT_URL", "PRIP_API__PORT"):
         assert name in text
+
+
+def test_oidc_issuer_without_audience_is_refused(tmp_path: Path) -> None:
+    environ = {"PRIP_AUTH__OIDC__ISSUER": "https://kc.example.org/realms/copernicus"}
+    with pytest.raises(ConfigurationError, match=r"auth\.oidc\.audience .* is required"):
+        load_settings(environ=environ, data_dir=tmp_path)
+    environ["PRIP_AUTH__OIDC__AUDIENCE"] = "prip"
+    assert load_settings(environ=environ, data_dir=tmp_path).auth.oidc.audience == "prip"
