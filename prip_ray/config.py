@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from prip_ray.domain.addresses import TrustedProxies
+from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 
@@ -260,8 +261,22 @@ class SubscriptionSettings(BaseModel):
         gt=0,
         description="an endpoint failing this long marks the subscription failed",
     )
-    timeout_s: float = Field(default=10.0, gt=0, description="per notification POST")
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="per notification POST, connecting to the last byte"
+    )
     senders: int = Field(default=8, ge=1, description="notifications in flight at once")
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR) endpoints may reach besides public addresses, e.g. "
+        '["10.20.0.0/16"] for an on-site subscriber; loopback, private, link-local (cloud '
+        "metadata), multicast and reserved addresses are refused otherwise",
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        EndpointPolicy(value)  # ValueError names the entry that is not a network
+        return value
 
 
 class RollerSettings(BaseModel):

@@ -78,3 +78,13 @@ def test_oidc_issuer_without_audience_is_refused(tmp_path: Path) -> None:
         load_settings(environ=environ, data_dir=tmp_path)
     environ["PRIP_AUTH__OIDC__AUDIENCE"] = "prip"
     assert load_settings(environ=environ, data_dir=tmp_path).auth.oidc.audience == "prip"
+
+
+def test_allowed_networks_from_the_environment_and_a_bad_one_named(tmp_path: Path) -> None:
+    assert load_settings(environ={}, data_dir=tmp_path).subscriptions.allowed_networks == []
+    environ = {"PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS": '["127.0.0.0/8", "fd00::/8"]'}
+    allowed = load_settings(environ=environ, data_dir=tmp_path).subscriptions.allowed_networks
+    assert allowed == ["127.0.0.0/8", "fd00::/8"]
+    environ["PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS"] = '["intranet"]'
+    with pytest.raises(ConfigurationError, match="'intranet' is not an IP network"):
+        load_settings(environ=environ, data_dir=tmp_path)
