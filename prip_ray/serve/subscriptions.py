@@ -16,10 +16,9 @@ from prip_ray.domain.subscriptions import (
     check_credential,
     check_endpoint,
     check_event,
-    next_status,
 )
 from prip_ray.domain.users import User
-from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
+from prip_ray.errors import InvalidQuery, ProductNotFound
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve.products import parse_key
@@ -35,22 +34,11 @@ def subscriptions_router() -> APIRouter:
     @router.post("/Subscriptions")
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
-        body = await _body(request)
-        fields = _validated(body)
-        limits = services.subscription_settings
-        running, total = services.subscriptions.counts(user.name)
-        if user.role != "admin" and (running >= limits.max_running or total >= limits.max_total):
-            raise QuotaExceeded(
-                f"at most {limits.max_running} running and {limits.max_total} "
-                "subscriptions per user",
-                retry_after=3600,
-            )
-        password = fields.pop("password")
-        created = services.subscriptions.create(
-            owner=user.name,
-            sealed_password=services.secrets.seal(password) if password else None,
-            now=datetime.now(UTC),
-            **fields,
+        fields = _validated(await _body(request))
+        rules = services.subscription_service
+        # Off the event loop: it resolves the endpoint's name and reads the DB.
+        created = await services.blocking.run(
+            lambda: rules.create(user, now=datetime.now(UTC), **fields)
         )
         answer = {
             "@odata.context": "$metadata#OData.CSC.Subscription",
@@ -79,7 +67,7 @@ def subscriptions_router() -> APIRouter:
         body = await _body(request)
         if set(body) - {"Status"} or not isinstance(body.get("Status"), str):
             raise InvalidQuery('PATCH takes {"Status": "running" | "paused" | "cancelled"}')
-        _set_status(request, found, body["Status"])
+        _set_status(request, user, found, body["Status"])
         return Response(status_code=204)
 
     @router.post("/Subscriptions({key})/OData.CSC.{action}")
@@ -90,7 +78,7 @@ def subscriptions_router() -> APIRouter:
             raise InvalidQuery(
                 f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
             )
-        _set_status(request, _own(request, key, user), ACTIONS[action])
+        _set_status(request, user, _own(request, key, user), ACTIONS[action])
         return Response(status_code=204)
 
     @router.delete("/Subscriptions({key})")
@@ -157,12 +145,8 @@ def _own(request: Request, key: str, user: User) -> Subscription:
     return found
 
 
-def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
-    try:
-        status = next_status(sub.status, wanted)
-    except ValueError as e:
-        raise InvalidQuery(str(e)) from None
-    services_of(request).subscriptions.set_status(sub.id, status)
+def _set_status(request: Request, user: User, sub: Subscription, wanted: str) -> None:
+    services_of(request).subscription_service.set_status(user, sub, wanted)
 
 
 async def _body(request: Request) -> dict[str, Any]:
