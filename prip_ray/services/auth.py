@@ -5,7 +5,9 @@ scrypt is deliberately slow, so a verified password is remembered for a short wh
 by a hash of the credentials (never the password itself); throttling applies to the logins
 that must be verified, which every guess is. A login that proves a password stored with
 less than today's scrypt cost stores it again at today's cost (the only moment the
-cleartext is at hand). The user is looked up on every request all
+cleartext is at hand). scrypt takes 128 MiB while it runs, so only a few run at once in a
+process (``SCRYPT_AT_ONCE``): a burst of logins for many names waits its turn instead of
+taking a replica's memory. The user is looked up on every request all
 the same (from the replica's user cache on PostgreSQL, which drops a user the moment their
 row changes: db/user_cache.py), so disabling a user or changing their role takes effect at
 once, for tokens already issued too.
@@ -27,6 +29,8 @@ from prip_ray.domain.quotas import QuotaLimits, check_request
 from prip_ray.domain.users import User
 from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded
 from prip_ray.services.tokens import TokenService
+
+SCRYPT_AT_ONCE = 2  # x 128 MiB per process at most
 
 
 class UserSource(Protocol):
@@ -63,6 +67,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._verify = verify
         self._passwords = passwords
+        self._scrypt = threading.BoundedSemaphore(SCRYPT_AT_ONCE)
         self._verifying = [threading.Lock() for _ in range(64)]  # striped by credentials hash
 
     def login(self, name: str, password: str, address: str = "") -> User:
@@ -80,7 +85,7 @@ class Authenticator:
             if user is not None and self._remembered(key, user.password_hash):
                 return _enabled(user)
             self._refuse_if_throttled(name, address)
-            if user is None or not self._verify(password, user.password_hash):
+            if user is None or not self._verified_now(password, user.password_hash):
                 self._count_failure(name, address)
                 raise AuthenticationFailed("unknown user or wrong password")
             stored = self._upgraded(user, password)
@@ -106,11 +111,16 @@ class Authenticator:
         if self._requests is not None:
             check_request(limits, self._requests.hit(f"req:{user.name}", self._now()))
 
+    def _verified_now(self, password: str, password_hash: str) -> bool:
+        with self._scrypt:
+            return self._verify(password, password_hash)
+
     def _upgraded(self, user: User, password: str) -> str:
         """The password hash stored for ``user`` now, at today's cost if it was lower."""
         if self._passwords is None or not needs_rehash(user.password_hash):
             return user.password_hash
-        new = hash_password(password)
+        with self._scrypt:
+            new = hash_password(password)
         if self._passwords.replace_password_hash(user.name, user.password_hash, new):
             return new
         return user.password_hash  # changed meanwhile: the next login sees the new one
