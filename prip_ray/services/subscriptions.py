@@ -3,8 +3,10 @@ the per-user limits (``subscriptions.max_running`` / ``max_total``; admin is not
 
 The limits are counted whenever a subscription would start to count: at creation, and when
 a paused or failed one is set running again (pause, create, resume must not give two
-running). The NotificationEndpoint is checked against the EndpointPolicy at creation; the
-notifier checks it again at every POST, since DNS can change in between.
+running), in the transaction that writes the change (db/subscriptions.py), so requests at
+once cannot each find room for one. The NotificationEndpoint is checked against the
+EndpointPolicy at creation; the notifier checks it again at every POST, since DNS can
+change in between.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from prip_ray.config import SubscriptionSettings
-from prip_ray.db.subscriptions import SubscriptionRepository
+from prip_ray.db.subscriptions import Limits, SubscriptionRepository
 from prip_ray.domain.subscriptions import Subscription, limit_reached, next_status
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, QuotaExceeded
@@ -51,11 +53,10 @@ class SubscriptionService:
     ) -> Subscription:
         """A running subscription of ``user``'s (fields already checked for form)."""
         self._endpoints.check(endpoint)
-        self._within_limits(user, user.name, new=True)
         return self._subscriptions.create(
             owner=user.name, event=event, filter_param=filter_param, endpoint=endpoint,
             username=username, sealed_password=self._secrets.seal(password) if password else None,
-            now=now,
+            now=now, within=self._limits(user, new=True),
         )  # fmt: skip
 
     def set_status(self, user: User, sub: Subscription, wanted: str) -> None:
@@ -64,17 +65,22 @@ class SubscriptionService:
             status = next_status(sub.status, wanted)
         except ValueError as e:
             raise InvalidQuery(str(e)) from None
-        if status == "running" and sub.status != "running":
-            self._within_limits(user, sub.owner, new=False)
-        self._subscriptions.set_status(sub.id, status)
+        starts = status == "running" and sub.status != "running"
+        within = self._limits(user, new=False) if starts else None
+        self._subscriptions.set_status(sub.id, status, owner=sub.owner, within=within)
 
-    def _within_limits(self, user: User, owner: str, *, new: bool) -> None:
+    def _limits(self, user: User, *, new: bool) -> Limits | None:
+        """The check of the owner's counts (the others') that the write runs; admin has none."""
         if user.role == "admin":
-            return
-        running, total = self._subscriptions.counts(owner)
+            return None
         limits = self._settings
-        reason = limit_reached(
-            running, total, max_running=limits.max_running, max_total=limits.max_total, new=new
-        )
-        if reason is not None:
-            raise QuotaExceeded(reason, retry_after=3600)
+
+        def within(running: int, total: int) -> None:
+            reason = limit_reached(
+                running, total, max_running=limits.max_running, max_total=limits.max_total,
+                new=new,
+            )  # fmt: skip
+            if reason is not None:
+                raise QuotaExceeded(reason, retry_after=3600)
+
+        return within

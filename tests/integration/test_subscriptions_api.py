@@ -3,6 +3,9 @@ limits, and endpoints that may not be reached."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +14,9 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.db.tables import subscriptions
 from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.subscriptions import Subscription
+from prip_ray.domain.users import User
+from prip_ray.errors import QuotaExceeded
 from prip_ray.serve.app import basic_header, create_app
 from tests.integration.conftest import CHEAP_N
 from tests.receiver import LOOPBACK
@@ -164,3 +170,49 @@ def test_networks_the_operator_allows_may_be_reached(
         assert made.status_code == 201, made.text
         refused = create(api, SUB, NotificationEndpoint="http://10.0.0.5/notify")
         assert refused.status_code == 400  # only what is listed
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_limits_hold_for_requests_at_once(components: Components, attempt: int) -> None:
+    """Counting and writing were separate steps: requests at once all saw room for one."""
+    user = User("racer", "subscriptions", False, datetime.now(UTC), "-")
+    service = components.subscription_service()
+    fields = {"event": "created", "filter_param": GOOD["FilterParam"], "username": None,
+              "password": None, "endpoint": GOOD["NotificationEndpoint"]}  # fmt: skip
+    start = threading.Barrier(6)
+
+    def create_one(_: int) -> str:
+        start.wait()
+        try:
+            service.create(user, now=datetime.now(UTC), **fields)
+        except QuotaExceeded:
+            return "refused"
+        return "created"
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(create_one, range(6)))
+    assert sorted(outcomes) == ["created"] + ["refused"] * 5
+    made = components.subscriptions.list("racer")
+    for sub in made:
+        service.set_status(user, sub, "paused")
+    more = []
+    for _ in range(4):  # five paused, none running
+        more.append(service.create(user, now=datetime.now(UTC), **fields))
+        service.set_status(user, more[-1], "paused")
+
+    def resume(sub: Subscription) -> str:
+        start.wait()
+        try:
+            service.set_status(user, sub, "running")
+        except QuotaExceeded:
+            return "refused"
+        return "resumed"
+
+    paused = components.subscriptions.list("racer")  # as the route reads them: paused
+    assert [s.status for s in paused] == ["paused"] * 5
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(resume, [*paused, paused[0]]))
+    assert outcomes.count("resumed") == 1 or (
+        outcomes.count("resumed") == 2 and outcomes[0] == outcomes[-1] == "resumed"
+    )  # the same one resumed twice is still one running
+    assert components.subscriptions.counts("racer")[0] == 1
