@@ -36,7 +36,7 @@ class ApiServices:
     subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
     secrets: SecretBox | None = None  # type: ignore[assignment]
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
-    subscription_service: SubscriptionService | None = None  # type: ignore[assignment]
+    subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None

@@ -18,11 +18,12 @@ from prip_ray.domain.subscriptions import (
     check_event,
 )
 from prip_ray.domain.users import User
-from prip_ray.errors import InvalidQuery, ProductNotFound
+from prip_ray.errors import ConfigurationError, InvalidQuery, ProductNotFound
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
+from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"
 MAX_BODY = 64 * 1024
@@ -35,7 +36,7 @@ def subscriptions_router() -> APIRouter:
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
         fields = _validated(await _body(request))
-        rules = services.subscription_service
+        rules = _rules(request)
         # Off the event loop: it resolves the endpoint's name and reads the DB.
         created = await services.blocking.run(
             lambda: rules.create(user, now=datetime.now(UTC), **fields)
@@ -146,7 +147,14 @@ def _own(request: Request, key: str, user: User) -> Subscription:
 
 
 def _set_status(request: Request, user: User, sub: Subscription, wanted: str) -> None:
-    services_of(request).subscription_service.set_status(user, sub, wanted)
+    _rules(request).set_status(user, sub, wanted)
+
+
+def _rules(request: Request) -> SubscriptionService:
+    rules = services_of(request).subscription_service
+    if rules is None:
+        raise ConfigurationError("this app was built without the subscription service")
+    return rules
 
 
 async def _body(request: Request) -> dict[str, Any]:
