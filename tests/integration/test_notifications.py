@@ -4,6 +4,7 @@ reached, and hostile ones that must not hold up the others."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ from prip_ray.db.tables import attributes, outbox, products
 from prip_ray.domain.products import NEVER, Attribute, Checksum, Product, TimeRange
 from prip_ray.security.secrets import SecretBox
 from prip_ray.services.notify import UNREADABLE_PASSWORD
+from tests.pki import write_key_and_cert
 from tests.receiver import LOOPBACK, basic, raw_endpoint, receiver
 
 T0 = datetime(2025, 8, 1, tzinfo=UTC)
@@ -242,6 +244,41 @@ def test_last_error_says_the_status_class_and_no_address(components: Components)
         publish(components, [product(1)])
         drain(components, rounds=1)
         assert components.subscriptions.get(key).last_error == "HTTP 5xx"
+
+
+def test_tls_endpoints_are_verified_though_reached_by_a_checked_address(
+    components: Components, tmp_path: Path
+) -> None:
+    """The connection goes to the address resolved and checked beforehand, and TLS is still
+    verified on it (here a self-signed certificate: refused, and said so)."""
+    key, cert = write_key_and_cert(tmp_path / "tls")
+    reached: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            reached.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://localhost:{server.server_address[1]}/notify"
+        key_id = subscribe(components, url, "contains(Name,'MSI')")
+        publish(components, [product(1)])
+        drain(components, rounds=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reached == []
+    assert components.subscriptions.get(key_id).last_error == "TLS certificate not trusted"
 
 
 GARBAGE_STATUS = b"SMTP ready\r\n\r\n"
