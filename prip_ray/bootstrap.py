@@ -28,6 +28,7 @@ from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
@@ -46,12 +47,14 @@ from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
+from prip_ray.storage.webhook import Webhook
 
 
 @dataclass
@@ -140,6 +143,7 @@ class Components:
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
+            passwords=self.users,
         )
 
     def api_services(self) -> ApiServices:
@@ -154,6 +158,7 @@ class Components:
             subscriptions=self.subscriptions,
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
+            subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
             sync_threads=self.settings.db.pool_size,
@@ -169,6 +174,15 @@ class Components:
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.engine)
+
+    def webhook(self) -> Webhook:
+        subscriptions = self.settings.subscriptions
+        return Webhook(EndpointPolicy(subscriptions.allowed_networks), subscriptions.timeout_s)
+
+    def subscription_service(self) -> SubscriptionService:
+        return SubscriptionService(
+            self.subscriptions, self.secrets, self.settings.subscriptions, self.webhook()
+        )
 
     @cached_property
     def secrets(self) -> SecretBox:

@@ -11,6 +11,7 @@ PripError
 │                           nobody thought of): quarantined like any refusal, never retried
 ├── ProductNotFound         no product with that Id (or it is no longer online)
 ├── InvalidQuery            a malformed or unsupported OData query ($filter, $top, ...)
+│   └── EndpointNotAllowed  a NotificationEndpoint that reaches inside (domain/endpoints.py)
 ├── RangeNotSatisfiable     a Range header that does not fit the product
 ├── AuthenticationFailed    missing or wrong credentials
 ├── PermissionDenied        authenticated, but the role does not allow it
@@ -75,6 +76,10 @@ class InvalidQuery(PripError):
         super().__init__(message)
         self.token = token
         self.position = position
+
+
+class EndpointNotAllowed(InvalidQuery):
+    code = "EndpointNotAllowed"
 
 
 class QuotaExceeded(PripError):

@@ -16,7 +16,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.serve.app import basic_header
-from tests.receiver import receiver
+from tests.receiver import LOOPBACK, receiver
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 LATER = datetime.now(UTC) + timedelta(days=8)  # past the 7-day retention of every sample
@@ -89,6 +89,7 @@ def test_a_crash_between_offline_and_delete_is_swept(
 
 
 def test_evictions_notify_deleted_subscriptions(api: TestClient, components: Components) -> None:
+    components.settings.subscriptions.allowed_networks = LOOPBACK  # the receiver's address
     with receiver() as endpoint:
         components.subscriptions.create(
             owner="alice", event="deleted", filter_param=f"Name eq '{TILE}.tar'",
