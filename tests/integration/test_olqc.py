@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import outbox
 from prip_ray.domain.products import Product
 from prip_ray.serve.app import basic_header
-from prip_ray.synthetic import write_olqc_report
+from prip_ray.services.ingest import IngestOutcome
+from prip_ray.synthetic import make_product, write_olqc_report
 from tests.samples import DATASTRIP, GRANULE, TILE, sample
 
 ALICE = basic_header("alice", "alice-pw")
@@ -123,6 +126,31 @@ def test_failed_wins_and_a_status_that_does_not_change_leaves_the_product_be(
     reports.ingest(GRANULE, "ERROR")
     assert _product(components, GRANULE).modification_date == failed.modification_date
     assert _quality(_product(components, GRANULE)) == "FAILED"
+
+
+def test_a_report_and_its_product_published_at_once_still_meet(
+    components: Components, tmp_path: Path
+) -> None:
+    """Two shards, one publishing the product and one its report, at the same instant."""
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    stems = []
+    for index in range(6):
+        product = make_product(inbox, "granule", index, 1000).path
+        stem = product.name.removesuffix(".tar")
+        created = FIRST_REPORT + timedelta(seconds=index)
+        report = write_olqc_report(inbox, stem, "FAILED", created=created)
+        start = threading.Barrier(2)
+
+        def ingest(path: Path, start: threading.Barrier = start) -> IngestOutcome:
+            start.wait()
+            return components.ingest.ingest(path)
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(ingest, [product, report]))
+        assert [o.status for o in outcomes] == ["published"] * 2, outcomes
+        stems.append(stem)
+    assert [_quality(_product(components, stem)) for stem in stems] == ["FAILED"] * 6
 
 
 def test_a_malformed_report_is_quarantined_with_its_reason(components: Components) -> None:
