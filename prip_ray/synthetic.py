@@ -107,10 +107,7 @@ def olqc_report(
     without package extension, as reports give it): ``checks`` checks, all PASSED, or the
     last one FAILED / ERROR, so that the report's globalStatus is ``status``."""
     created = created or datetime(2025, 8, 1, 7, 40, tzinfo=UTC)
-    stem = (
-        f"{mission}_OPER_REP_OLQCPA_{_SITE}_{created:%Y%m%dT%H%M%S}"
-        f"_V{created:%Y%m%dT%H%M%S}_99991231T235959"
-    )
+    stem = olqc_report_name(created, mission).removesuffix(".xml")
     statuses = ["PASSED"] * (max(checks, 1) - 1) + [status]
     document = _OLQC.format(
         stem=stem,
@@ -125,6 +122,15 @@ def olqc_report(
         ),
     )
     return f"{stem}.xml", document.encode()
+
+
+def olqc_report_name(created: datetime, mission: str = "S2B") -> str:
+    """A report's file name: created at ``created``, valid from then on (as the XSD's
+    Validity_Start / Validity_Stop say), so two reports differ by their creation time."""
+    return (
+        f"{mission}_OPER_REP_OLQCPA_{_SITE}_{created:%Y%m%dT%H%M%S}"
+        f"_V{created:%Y%m%dT%H%M%S}_99991231T235959.xml"
+    )
 
 
 def write_olqc_report(

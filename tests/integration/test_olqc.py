@@ -14,10 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from benchmarks.day_mix import MIX, drop, olqc_status
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import outbox
+from prip_ray.domain.olqc import Tally
 from prip_ray.domain.products import Product
 from prip_ray.serve.app import basic_header
 from prip_ray.services.ingest import IngestOutcome
@@ -233,3 +235,35 @@ def test_the_api_finds_failed_products_and_the_reports_on_a_product(
         f"{_attribute_is('inspectedProduct', GRANULE)} and {_attribute_is('globalStatus', 'FAILED')}",
     )
     assert [p["Name"] for p in failing] == [second]
+
+
+def test_the_soaks_day_mix_reports_are_accepted_and_rate_the_granules(
+    components: Components,
+) -> None:
+    """Four reports per granule, some before and some after it. Granule 7's report 31 is
+    drawn FAILED, granule 94's report 378 ERROR, granule 0's four PASSED."""
+    kinds = {kind.label: kind for kind in MIX}
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    granules = (0, 7, 94)
+    reports = [4 * granule + k for granule in granules for k in range(4)]
+    dropped = [drop(inbox, kinds["olqc"], index, 5000, 1.0) for index in reports[::2]]
+    names = [drop(inbox, kinds["granule"], g, 18_000_000, 0.0001).name for g in granules]
+    dropped += [drop(inbox, kinds["olqc"], index, 5000, 1.0) for index in reports[1::2]]
+    for name in [d.name for d in dropped[:6]] + names + [d.name for d in dropped[6:]]:
+        outcome = components.ingest.ingest(inbox / name)
+        assert outcome.status == "published", outcome.reason
+    expected = []
+    for granule in granules:
+        tally = Tally()
+        for index in range(4 * granule, 4 * granule + 4):
+            tally = tally.add(olqc_status(index))
+        expected.append(tally.status)
+    assert expected == ["PASSED", "FAILED", "ERROR"]
+    assert [_quality(_product_named(components, name)) for name in names] == expected
+
+
+def _product_named(components: Components, name: str) -> Product:
+    product = components.products.by_name(name)
+    assert product is not None
+    return product
