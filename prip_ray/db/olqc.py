@@ -44,6 +44,8 @@ _TICK = timedelta(microseconds=1)  # a new ModificationDate is always later than
 
 
 class OlqcLinks:
+    """The OLQC part of every publication; ``on_failed`` is the setting olqc.on_failed."""
+
     def __init__(self, on_failed: str = FLAG):
         if on_failed not in ON_FAILED:
             raise ConfigurationError(f"olqc.on_failed {on_failed!r}: one of {ON_FAILED}")

@@ -37,6 +37,7 @@ from prip_ray.errors import InvalidMetadata
 FILE_TYPE = "REP_OLQCPA"
 PASSED, FAILED, ERROR = "PASSED", "FAILED", "ERROR"
 STATUSES = (PASSED, FAILED, ERROR)
+MAX_NAME = 255  # a product name, as the catalogue holds it
 
 # Attribute names: the inspected product's status, and what a report says it inspected.
 QUALITY_STATUS = "qualityStatus"
@@ -155,8 +156,11 @@ def check_report_matches_name(name: ProductName, report: OlqcReport) -> None:
                 f"{name.file_name}: OLQC report <{field}> is {declared!r} "
                 f"but the name says {named!r}"
             )
-    if not inspected_key(report.inspected):
-        raise InvalidMetadata(f"{name.file_name}: OLQC checkList/item names no product")
+    inspected = inspected_key(report.inspected)
+    if not inspected or len(inspected) > MAX_NAME:
+        raise InvalidMetadata(
+            f"{name.file_name}: OLQC checkList/item names no product ({inspected[:80]!r})"
+        )
 
 
 def report_attributes(report: OlqcReport) -> tuple[Attribute, ...]:

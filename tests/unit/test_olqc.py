@@ -112,6 +112,17 @@ def test_a_report_whose_header_contradicts_its_file_name_is_refused() -> None:
         check_report_matches_name(parse_name(other), parse_report(document, other))
 
 
+@pytest.mark.parametrize(
+    ("inspected", "reason"),
+    [("", "<item> lacks @name"), ("S2B_" * 70, "checkList/item names no product")],
+)
+def test_a_report_that_names_no_product_is_refused(inspected: str, reason: str) -> None:
+    name, document = olqc_report(GRANULE, PASSED, created=CREATED)
+    document = document.replace(f'name="{GRANULE}"'.encode(), f'name="{inspected}"'.encode())
+    with pytest.raises(InvalidMetadata, match=reason):
+        check_report_matches_name(parse_name(name), parse_report(document, name))
+
+
 def test_failed_wins_over_error_which_wins_over_passed() -> None:
     assert Tally().status is None
     assert Tally().add(PASSED).add(PASSED).status == PASSED
