@@ -21,6 +21,7 @@ from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
+from prip_ray.db.olqc import OlqcLinks
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
@@ -75,7 +76,7 @@ class Components:
 
     @cached_property
     def products(self) -> ProductRepository:
-        return ProductRepository(self.engine)
+        return ProductRepository(self.engine, OlqcLinks(self.settings.olqc.on_failed))
 
     @cached_property
     def users(self) -> UserRepository:

@@ -344,6 +344,16 @@ class FosSettings(BaseModel):
     batch: int = Field(default=100, ge=1)
 
 
+class OlqcSettings(BaseModel):
+    """What OLQC reports do to the products they inspect (domain/olqc.py, db/olqc.py)."""
+
+    on_failed: Literal["flag", "offline"] = Field(
+        default="flag",
+        description="a product whose OLQC failed: flag (qualityStatus FAILED only) or offline "
+        "(also withdrawn: Online false, a deleted event, its bytes removed by the Roller)",
+    )
+
+
 class LeaseSettings(BaseModel):
     ttl_s: float = Field(
         default=30.0,
@@ -370,6 +380,7 @@ class Settings(BaseSettings):
     trace: TraceSettings = Field(default_factory=TraceSettings)
     fos: FosSettings = Field(default_factory=FosSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    olqc: OlqcSettings = Field(default_factory=OlqcSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
+from prip_ray.db.olqc import OlqcLinks
 from prip_ray.db.queries import COLUMNS
 from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import (
@@ -76,13 +77,15 @@ class SearchResult:
 
 
 class ProductRepository:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, olqc: OlqcLinks | None = None):
         self._engine = engine
         self._reader = reader(engine)
+        self._olqc = olqc or OlqcLinks()
 
     def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
         """Make ``product`` visible, and mark its ingestion published, in one transaction;
-        with the ``digests`` its traces certify, when ingestion computed them.
+        with the ``digests`` its traces certify, when ingestion computed them, and linked to
+        its OLQC reports (or, for a report, to the product it inspects: db/olqc.py).
 
         Only while the journal still holds this attempt: if recovery cancelled it (and deleted
         its bytes) nothing is published and StorageError says the attempt must be retried.
@@ -113,6 +116,7 @@ class ProductRepository:
                 if digests is not None:
                     row = digests_row(product.id, digests)
                     conn.execute(insert(tables.trace_digests), [row])
+                self._olqc.on_publish(conn, product)  # a report and its product meet here
         except IntegrityError as e:
             raise DuplicateProduct(f"{product.name} is already published") from e
         except (DataError, OverflowError) as e:

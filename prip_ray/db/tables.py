@@ -160,6 +160,20 @@ trace_digests = Table(
     Column("contents", JSON, nullable=False),  # [{"path", "hash"}], tar members in order
 )
 
+# What the OLQC reports said about each product they inspected, by that product's name
+# without package extension (domain/olqc.py: inspected_key), whether or not the product is
+# published yet: its qualityStatus follows from these counts at publication, or when a
+# report arrives after it (db/olqc.py, in the publication's transaction).
+olqc_outcomes = Table(
+    "olqc_outcomes",
+    metadata,
+    Column("inspected", String(255), primary_key=True),
+    Column("passed", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 users = Table(
     "users",
     metadata,

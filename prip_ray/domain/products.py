@@ -64,8 +64,8 @@ class ProductMetadata:
 @dataclass(frozen=True)
 class ProductVersion:
     """One state of a product. What clients are served of it changes only with its
-    ModificationDate (eviction sets it, and Online false; attributes never change after
-    publication), so these three name it."""
+    ModificationDate (eviction sets it, and Online false; an OLQC report that changes the
+    qualityStatus attribute sets it too), so these three name it."""
 
     id: UUID
     modification_date: datetime

@@ -15,11 +15,13 @@ from prip_ray.domain.inventory import parse_inventory
 from prip_ray.domain.manifest import parse_manifest
 from prip_ray.domain.metadata import build_metadata
 from prip_ray.domain.naming import parse_name
+from prip_ray.domain.olqc import is_report
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import ProductMetadata
 from prip_ray.domain.qc import QcPolicy, QcReport, quality_check
 from prip_ray.pdi import scan_package
+from prip_ray.services.olqc import with_report
 
 
 @dataclass(frozen=True)
@@ -58,4 +60,6 @@ def inspect_package(
         origin_date=origin_date,
         checksum_date=now,
     )
+    if is_report(name.file_type):
+        metadata = with_report(metadata, package, name, scan)
     return Inspection(metadata, report, scan.trace)
