@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from prip_ray.config import Settings
 from prip_ray.db.counters import RequestCounters
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
@@ -150,6 +151,7 @@ class Components:
             subscription_settings=self.settings.subscriptions,
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
+            deleted=DeletedProductRepository(self.engine),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )

@@ -8,9 +8,11 @@ downloading right now waits for the next round.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
+
+from prip_ray.domain.products import RETENTION_EXPIRED, STORAGE_WATERMARK
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Decision:
     evict: list[Candidate]
     busy: list[Candidate]  # due, but being downloaded: next round
     reason: dict[UUID, str]
+    cause: dict[UUID, str] = field(default_factory=dict)  # DeletedProducts' DeletionCause
 
 
 def choose(
@@ -43,6 +46,7 @@ def choose(
     evict: list[Candidate] = []
     busy: list[Candidate] = []
     reason: dict[UUID, str] = {}
+    cause: dict[UUID, str] = {}
     remaining = stored_bytes
     for candidate in due:
         if len(evict) >= limit:
@@ -52,6 +56,7 @@ def choose(
             continue
         evict.append(candidate)
         reason[candidate.id] = f"EvictionDate {candidate.eviction_date.isoformat()} passed"
+        cause[candidate.id] = RETENTION_EXPIRED
         remaining -= candidate.size
     if watermark_bytes is not None:
         for candidate in oldest:
@@ -61,5 +66,6 @@ def choose(
                 continue
             evict.append(candidate)
             reason[candidate.id] = f"store above its watermark of {watermark_bytes} bytes"
+            cause[candidate.id] = STORAGE_WATERMARK
             remaining -= candidate.size
-    return Decision(evict, busy, reason)
+    return Decision(evict, busy, reason, cause)

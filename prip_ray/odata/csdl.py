@@ -59,6 +59,12 @@ MODEL: dict[str, dict[str, Any]] = {
             ("Assets", "Collection(OData.CSC.Asset)"),
         ],
     },
+    # CDSE's DeletedProducts: a product evicted or withdrawn, with when and why.
+    "DeletedProduct": {
+        "kind": "EntityType",
+        "BaseType": "OData.CSC.Product",
+        "properties": [("DeletionDate", _DT), ("DeletionCause", {"Type": "Edm.String"})],
+    },
     "Attribute": {
         "kind": "EntityType",
         "key": "Name",
@@ -143,7 +149,11 @@ OPERATIONS: list[dict[str, Any]] = [
     },
 ]
 
-ENTITY_SETS = {"Products": "Product", "Subscriptions": "Subscription"}
+ENTITY_SETS = {
+    "Products": "Product",
+    "DeletedProducts": "DeletedProduct",
+    "Subscriptions": "Subscription",
+}
 
 
 def service_document() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
+from prip_ray.serve.deleted import deleted_router
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
@@ -54,6 +55,7 @@ def create_app(services: ApiServices) -> FastAPI:
         return Response(metadata_xml(), media_type="application/xml")
 
     app.include_router(products_router(), prefix=ODATA_ROOT)
+    app.include_router(deleted_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)

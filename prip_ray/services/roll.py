@@ -64,7 +64,7 @@ class Roller:
             return RollReport([c.name for c in decision.evict], busy, 0, 0, True, reasons)
         evicted, freed = [], 0
         for candidate in decision.evict:
-            key = self._repository.mark_evicted(candidate.id, now)
+            key = self._repository.mark_evicted(candidate.id, now, decision.cause[candidate.id])
             if key is None:
                 continue  # evicted meanwhile by another roller
             self._delete(candidate.id, key)
