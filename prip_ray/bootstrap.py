@@ -23,6 +23,7 @@ from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
+from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
@@ -160,7 +161,12 @@ class Components:
         return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
 
     def exporter(self) -> CatalogueExporter:
-        return CatalogueExporter(self.products, self.store, self.settings.work_dir)
+        return CatalogueExporter(
+            self.products,
+            self.store,
+            self.settings.work_dir,
+            deleted=DeletedProductRepository(self.engine),
+        )
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
@@ -207,14 +213,16 @@ class Components:
     def roller(self, **overrides: Any) -> Roller:
         roller = self.settings.roller
         watermark = int(roller.watermark_gb * 1000**3) if roller.watermark_gb else None
-        return Roller(
-            EvictionRepository(self.engine),
-            self.store,
-            watermark_bytes=watermark,
-            batch=roller.batch,
-            stale_download_s=self.settings.quotas.download_stale_s,
-            **overrides,
-        )
+        options: dict[str, Any] = {
+            "watermark_bytes": watermark,
+            "batch": roller.batch,
+            "stale_download_s": self.settings.quotas.download_stale_s,
+            "retention": RetentionRepository(self.engine),
+            "offline_retention": parse_duration(roller.offline_retention),
+            "deleted_retention": parse_duration(roller.deleted_retention),
+            "exported_until": self.exporter().exported_until,
+        }
+        return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 
     def notifier(self, **overrides: Any) -> Notifier:
         return Notifier(

@@ -229,6 +229,21 @@ class RollerSettings(BaseModel):
         default=None, gt=0, description="evict the oldest products while the store holds more"
     )
     batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
+    offline_retention: str = Field(
+        default="3d",
+        description="an evicted product stays in Products (Online=false) this long, then only "
+        "in DeletedProducts (s, m, h, d, or never)",
+    )
+    deleted_retention: str = Field(
+        default="30d",
+        description="a DeletedProducts entry is kept this long after the deletion (or never)",
+    )
+
+    @field_validator("offline_retention", "deleted_retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        parse_duration(value)  # raises on anything but a duration or "never"
+        return value
 
     @field_validator("interval")
     @classmethod

@@ -1,7 +1,11 @@
-"""The Roller: one round of the rolling archive (evict what is due or over the watermark).
+"""The Roller: one round of the rolling archive (evict what is due or over the watermark),
+then of its rolling catalogue (evicted rows leave Products after ``offline_retention``, their
+DeletedProducts entries go after ``deleted_retention``; db/retention.py says when it is safe).
 
-Bounded: at most ``batch`` products per round, so a million-product catalogue is walked in
-many short rounds. ``dry_run`` reports what would go and changes nothing.
+Bounded: at most ``batch`` products per round and step, so a million-product catalogue is
+walked in many short rounds. ``dry_run`` reports what would be evicted and changes nothing.
+Every step is one transaction per product or batch: a round cut short anywhere leaves what
+it did not do to the next round.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prip_ray.db.eviction import EvictionRepository
+from prip_ray.db.retention import RetentionRepository
 from prip_ray.domain.eviction import choose
 from prip_ray.errors import StorageError
 from prip_ray.ports import ObjectStore
@@ -27,6 +32,8 @@ class RollReport:
     freed_bytes: int = 0
     dry_run: bool = False
     reasons: dict[str, str] = field(default_factory=dict)
+    left_catalogue: int = 0  # offline rows taken out of Products
+    purged_deleted: int = 0  # DeletedProducts entries past their retention
 
 
 class Roller:
@@ -39,13 +46,24 @@ class Roller:
         batch: int,
         stale_download_s: float,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retention: RetentionRepository | None = None,
+        offline_retention: timedelta | None = None,
+        deleted_retention: timedelta | None = None,
+        exported_until: Callable[[], datetime | None] = lambda: None,
     ):
+        """``retention`` None: rows stay in Products for ever (as before DeletedProducts);
+        a retention None ("never") keeps that step off. ``exported_until``: the catalogue
+        export's high-water mark; nothing newer leaves the DB (None: nothing does)."""
         self._repository = repository
         self._store = store
         self._watermark = watermark_bytes
         self._batch = batch
         self._stale_download_s = stale_download_s
         self._now = now
+        self._retention = retention
+        self._offline_retention = offline_retention
+        self._deleted_retention = deleted_retention
+        self._exported_until = exported_until
 
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
@@ -73,7 +91,26 @@ class Roller:
             log.info(
                 "evicted %s (%d bytes): %s", candidate.name, candidate.size, reasons[candidate.name]
             )
-        return RollReport(evicted, busy, orphans, freed, False, reasons)
+        left, purged = self._forget(now)
+        return RollReport(evicted, busy, orphans, freed, False, reasons, left, purged)
+
+    def _forget(self, now: datetime) -> tuple[int, int]:
+        """Rows past ``offline_retention`` leave Products, then entries past
+        ``deleted_retention`` leave DeletedProducts: only what the export already holds."""
+        exported = self._exported_until() if self._retention is not None else None
+        if self._retention is None or exported is None:
+            return 0, 0
+        left = purged = 0
+        if self._offline_retention is not None:
+            before = now - self._offline_retention
+            for product_id in self._retention.leaving(before, exported, self._batch):
+                left += self._retention.remove(product_id, before, exported)
+        if self._deleted_retention is not None:
+            before = now - self._deleted_retention
+            purged = self._retention.purge(self._retention.purgeable(before, exported, self._batch))
+        if left or purged:
+            log.info("catalogue: %d rows left Products, %d DeletedProducts purged", left, purged)
+        return left, purged
 
     def _delete(self, product_id: object, key: str) -> None:
         try:

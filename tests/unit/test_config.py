@@ -51,3 +51,17 @@ def test_help_lists_every_setting_as_an_environment_variable() -> None:
     text = settings_help()
     for name in ("PRIP_DATA_DIR", "PRIP_DB__URL", "PRIP_STORE__S3__ENDPOINT_URL", "PRIP_API__PORT"):
         assert name in text
+
+
+def test_catalogue_retentions_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = load_settings(data_dir=tmp_path).roller
+    assert (defaults.offline_retention, defaults.deleted_retention) == ("3d", "30d")
+    monkeypatch.setenv("PRIP_ROLLER__OFFLINE_RETENTION", "12h")
+    monkeypatch.setenv("PRIP_ROLLER__DELETED_RETENTION", "never")
+    roller = load_settings(data_dir=tmp_path).roller
+    assert (roller.offline_retention, roller.deleted_retention) == ("12h", "never")
+    monkeypatch.setenv("PRIP_ROLLER__OFFLINE_RETENTION", "three days")
+    with pytest.raises(ConfigurationError):
+        load_settings(data_dir=tmp_path)
