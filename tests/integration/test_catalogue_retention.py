@@ -62,9 +62,7 @@ def test_evicted_rows_leave_products_then_deleted_products(
     assert rows(components, deleted_products) == rows(components, deleted_attributes) == 0
 
 
-def test_nothing_newer_than_the_last_export_leaves(
-    api: TestClient, components: Components
-) -> None:
+def test_nothing_newer_than_the_last_export_leaves(api: TestClient, components: Components) -> None:
     export_at(components, EVICTED - timedelta(hours=1))  # before the evictions
     roll(components, EVICTED)
     assert roll(components, EVICTED + timedelta(days=40)).left_catalogue == 0
