@@ -28,6 +28,7 @@ from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
+from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.product_types import default_registry
@@ -49,6 +50,7 @@ from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
+from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
 from prip_ray.storage.sftp import SftpTarget
@@ -99,6 +101,7 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
         )
 
     @cached_property
@@ -152,7 +155,8 @@ class Components:
             subscription_settings=self.settings.subscriptions,
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
-            deleted=DeletedProductRepository(self.engine),
+            deleted=self.deleted_products(),
+            withdrawer=self.withdrawer(),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
@@ -165,7 +169,7 @@ class Components:
             self.products,
             self.store,
             self.settings.work_dir,
-            deleted=DeletedProductRepository(self.engine),
+            deleted=self.deleted_products(),
         )
 
     @cached_property
@@ -224,13 +228,24 @@ class Components:
         }
         return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 
+    def deleted_products(self) -> DeletedProductRepository:
+        return DeletedProductRepository(self.engine)
+
+    def withdrawer(self) -> Withdrawer:
+        return Withdrawer(
+            self.products,
+            WithdrawalRepository(self.engine),
+            EvictionRepository(self.engine),
+            self.store,
+        )
+
     def notifier(self, **overrides: Any) -> Notifier:
         return Notifier(
             self.subscriptions,
             self.products,
             self.secrets,
             self.settings.subscriptions,
-            **overrides,
+            **{"deleted": self.deleted_products(), **overrides},
         )
 
     def migrate(self) -> None:

@@ -31,6 +31,8 @@ catalogue_app = typer.Typer(help="The full catalogue since the start of operatio
 app.add_typer(catalogue_app, name="catalogue")
 trace_app = typer.Typer(help="Traces of the products at the Traceability Service.")
 app.add_typer(trace_app, name="trace")
+product_app = typer.Typer(help="Published products: take one back.")
+app.add_typer(product_app, name="product")
 console = Console()
 
 DataDir = Annotated[
@@ -115,6 +117,30 @@ def roll(
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
+
+
+@product_app.command("withdraw")
+def product_withdraw(
+    name: Annotated[str, typer.Argument(help="the product's Name, as published")],
+    cause: Annotated[str, typer.Option("--cause", help="why: the DeletionCause subscribers see")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Withdraw a product: offline at once, bytes deleted, announced as deleted (subscribers,
+    Traceability), listed in DeletedProducts. Running it again changes nothing."""
+    if not cause.strip():
+        console.print("[red]--cause must say why[/red]")
+        raise typer.Exit(2)
+    components = _components(_settings(data_dir, config))
+    try:
+        report = components.withdrawer().withdraw_name(name, cause)
+    except PripError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    finally:
+        components.close()
+    done = "withdrawn" if report.announced else "already offline, now"
+    console.print(f"{report.name} {done}: {report.cause} ({report.freed_bytes} bytes freed)")
 
 
 @catalogue_app.command("export")

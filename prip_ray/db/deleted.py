@@ -107,6 +107,17 @@ class DeletedProductRepository:
             raise ProductNotFound(f"no deleted product with Id {product_id}")
         return found[0]
 
+    def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, DeletedProduct]:
+        """The entries of these Ids (unknown ones left out), with attributes."""
+        found: dict[UUID, DeletedProduct] = {}
+        for start in range(0, len(ids), 1000):  # SQLite's parameters per statement
+            chunk = list(ids[start : start + 1000])
+            query = select(deleted_products).where(
+                id_in(deleted_products.c.id, chunk, self._dialect)
+            )
+            found.update((e.product.id, e) for e in self._load(query))
+        return found
+
     def search(self, options: QueryOptions) -> DeletedPage:
         if has_geometry(options.filter):
             return self._search_area(options)

@@ -36,7 +36,8 @@ from prip_ray.db.tables import (
     products,
     subscriptions,
 )
-from prip_ray.domain.products import RETENTION_EXPIRED
+from prip_ray.domain.products import RETENTION_EXPIRED, WITHDRAWN
+from prip_ray.errors import Unavailable
 
 READING = ("running", "paused")  # subscriptions that will still read the outbox
 WAITING = ("pending", "sending")  # deliveries that will still read their product
@@ -100,22 +101,28 @@ class RetentionRepository:
 
     def remove_withdrawn(self, name: str) -> bool:
         """Free ``name`` for a new delivery: take its withdrawn row out of Products now,
-        whatever the retention (its DeletedProducts entry keeps the metadata and is
-        exported), once every outbox reader is past it. False if it is not withdrawn or a
-        reader still needs it."""
+        whatever the retention (its DeletedProducts entry keeps the metadata, and exports
+        carry it). False if ``name`` is not a withdrawn product; Unavailable while an outbox
+        reader still needs the row or its bytes are not gone yet (the delivery waits)."""
         with self._engine.begin() as conn:
             row = conn.execute(
-                select(products.c.id, products.c.modification_date)
+                select(products.c.id, products.c.modification_date, products.c.object_key)
                 .join(deleted_products, deleted_products.c.id == products.c.id)
                 .where(
                     products.c.name == name,
                     products.c.online.is_(False),
-                    products.c.object_key == "",
-                    deleted_products.c.deletion_cause.startswith("Withdrawn"),
-                    _unread_by_everyone(conn, products.c.id),
+                    deleted_products.c.deletion_cause.startswith(WITHDRAWN),
                 )
             ).first()
-            return row is not None and self._take_out(conn, row.id, row.modification_date)
+            if row is None:
+                return False
+            unread = conn.execute(select(_unread_by_everyone(conn, row.id))).scalar()
+            if row.object_key or not unread:
+                raise Unavailable(
+                    f"{name} was withdrawn; its new delivery waits until its bytes are gone "
+                    "and subscribers and the Tracer have heard of the withdrawal"
+                )
+            return self._take_out(conn, row.id, row.modification_date)
 
     def purgeable(
         self, deleted_before: datetime, exported_until: datetime, limit: int

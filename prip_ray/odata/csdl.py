@@ -131,6 +131,13 @@ OPERATIONS: list[dict[str, Any]] = [
         ],
         "returns": "Collection(OData.CSC.Product)",
     },
+    {  # admins only: take a published product back (serve/withdraw.py)
+        "kind": "Action",
+        "Name": "Withdraw",
+        "IsBound": True,
+        "parameters": [("Product", "OData.CSC.Product"), ("DeletionCause", "Edm.String")],
+        "returns": "OData.CSC.DeletedProduct",
+    },
     *(
         {
             "kind": "Action",

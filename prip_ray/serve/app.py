@@ -19,6 +19,7 @@ from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
 from prip_ray.serve.services import ApiServices
 from prip_ray.serve.subscriptions import subscriptions_router
+from prip_ray.serve.withdraw import withdraw_router
 
 __all__ = ["ODATA_ROOT", "ApiServices", "basic_header", "create_app"]
 
@@ -56,6 +57,7 @@ def create_app(services: ApiServices) -> FastAPI:
 
     app.include_router(products_router(), prefix=ODATA_ROOT)
     app.include_router(deleted_router(), prefix=ODATA_ROOT)
+    app.include_router(withdraw_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)

@@ -22,16 +22,17 @@ from typing import Any
 from uuid import UUID
 
 from prip_ray.config import SubscriptionSettings
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import OutboxEvent, SubscriptionRepository
 from prip_ray.domain.backoff import Backoff, RetrySchedule
-from prip_ray.domain.products import Product
+from prip_ray.domain.products import DeletedProduct, Product
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import PripError
 from prip_ray.odata.ast import Node
 from prip_ray.odata.evaluate import matches
 from prip_ray.odata.filter import parse_filter
-from prip_ray.odata.serialize import odata_datetime, product_json
+from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
 from prip_ray.security.secrets import SecretBox
 from prip_ray.storage.webhook import DeliveryFailed, post_json
 
@@ -41,8 +42,15 @@ Sender = Callable[..., None]
 
 
 def notification(
-    sub: Subscription, event: OutboxEvent, product: Product, now: datetime
+    sub: Subscription,
+    event: OutboxEvent,
+    product: Product,
+    now: datetime,
+    deletion: DeletedProduct | None = None,
 ) -> dict[str, Any]:
+    """``deletion``: for a ``deleted`` event, the DeletedProducts entry, whose DeletionDate
+    and DeletionCause (evicted, withdrawn and why) the value then carries."""
+    value = deleted_product_json(deletion) if deletion is not None else product_json(product)
     return {
         "@odata.context": "$metadata#Notification/$entity",
         "SubscriptionEvent": event.event,
@@ -50,7 +58,7 @@ def notification(
         "ProductName": product.name,
         "SubscriptionId": str(sub.id),
         "NotificationDate": odata_datetime(now),
-        "value": product_json(product),
+        "value": value,
     }
 
 
@@ -71,8 +79,10 @@ class Notifier:
         send: Sender = post_json,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
+        deleted: DeletedProductRepository | None = None,
     ):
         self._subscriptions = subscriptions
+        self._deleted = deleted
         self._products = products
         self._secrets = secrets
         self._settings = settings
@@ -102,7 +112,9 @@ class Notifier:
             return 0
         wanted = list({e.product_id for e in events})
         products = {p.id: p for p in self._products.by_ids(wanted)}
-        work = [(s, sealed, events, products) for s, sealed in due]
+        gone = list({e.product_id for e in events if e.event == "deleted"})
+        deletions = self._deleted.by_ids(gone) if self._deleted is not None and gone else {}
+        work = [(s, sealed, events, products, deletions) for s, sealed in due]
         results = list(self._pool.map(lambda job: self._deliver(*job), work))
         self._subscriptions.advance_many([r.progress for r in results if r.progress is not None])
         return sum(r.delivered for r in results)
@@ -119,6 +131,7 @@ class Notifier:
         sealed: str | None,
         events: list[OutboxEvent],
         products: dict[UUID, Product],
+        deletions: dict[UUID, DeletedProduct],
     ) -> _Round:
         try:
             node = self._filter(sub.filter_param)
@@ -136,7 +149,7 @@ class Notifier:
                 try:
                     self._send(
                         sub.endpoint,
-                        notification(sub, event, product, now),
+                        notification(sub, event, product, now, deletions.get(product.id)),
                         username=sub.endpoint_username,
                         password=password,
                         timeout=self._settings.timeout_s,
