@@ -22,6 +22,7 @@ from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.session import create_db_engine
@@ -46,13 +47,14 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
+from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
 from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
-from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.inbox import LocalInbox
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
 
@@ -92,7 +94,7 @@ class Components:
             store=self.store,
             repository=self.products,
             journal=IngestionJournal(self.engine),
-            quarantine=LocalQuarantine(self.settings.quarantine),
+            quarantine=self.recorded_quarantine(),
             registry=default_registry(),
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
@@ -157,12 +159,19 @@ class Components:
             kpi=self.kpi(),
             deleted=self.deleted_products(),
             withdrawer=self.withdrawer(),
+            quarantine=self.quarantine(),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:
-        return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
+        return KpiService(KpiRepository(self.engine), QuarantineRepository(self.engine))
+
+    def recorded_quarantine(self) -> RecordedQuarantine:
+        return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))
+
+    def quarantine(self) -> QuarantineService:
+        return QuarantineService(self.recorded_quarantine(), self.settings.inbox)
 
     def exporter(self) -> CatalogueExporter:
         return CatalogueExporter(
@@ -225,6 +234,8 @@ class Components:
             "offline_retention": parse_duration(roller.offline_retention),
             "deleted_retention": parse_duration(roller.deleted_retention),
             "exported_until": self.exporter().exported_until,
+            "quarantine": self.quarantine(),
+            "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
         }
         return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 

@@ -60,6 +60,10 @@ class StoreSettings(BaseModel):
 class IngestSettings(BaseModel):
     inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
     quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
+    quarantine_retention: str = Field(
+        default="30d",
+        description="quarantine entries last seen longer ago are purged, bytes and all (or never)",
+    )
     shards: int = Field(default=2, ge=1, description="ingestion shard actors")
     qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
     qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
@@ -83,7 +87,7 @@ class IngestSettings(BaseModel):
         description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
     )
 
-    @field_validator("retention")
+    @field_validator("retention", "quarantine_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         return _duration(value)
@@ -242,8 +246,7 @@ class RollerSettings(BaseModel):
     @field_validator("offline_retention", "deleted_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
-        parse_duration(value)  # raises on anything but a duration or "never"
-        return value
+        return _duration(value)
 
     @field_validator("interval")
     @classmethod

@@ -345,3 +345,20 @@ deleted_attributes = Table(
     Column("boolean_value", Boolean, nullable=True),
     Column("datetime_value", UtcDateTime, nullable=True),
 )
+
+# Products the QC refused, one row per name, beside their files in the quarantine folder
+# (services/quarantine.py keeps the two in step): what operators list, retry and purge, and
+# what the completeness KPI counts.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("times", Integer, nullable=False),  # rejections of this name so far
+    Column("size", BigInteger, nullable=False),
+    Column("location", String(2048), nullable=False),  # the quarantined file or folder
+    Index(None, "last_seen"),
+)

@@ -15,6 +15,7 @@ from prip_ray.serve.kpi import kpi_router
 from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
 from prip_ray.serve.oauth import oauth_router
 from prip_ray.serve.products import products_router
+from prip_ray.serve.quarantine import quarantine_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
 from prip_ray.serve.services import ApiServices
@@ -58,6 +59,7 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(products_router(), prefix=ODATA_ROOT)
     app.include_router(deleted_router(), prefix=ODATA_ROOT)
     app.include_router(withdraw_router(), prefix=ODATA_ROOT)
+    app.include_router(quarantine_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)

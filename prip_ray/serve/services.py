@@ -20,6 +20,7 @@ from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.kpi import KpiService
+from prip_ray.services.quarantine import QuarantineService
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.withdraw import Withdrawer
@@ -42,6 +43,7 @@ class ApiServices:
     kpi: KpiService | None = None
     deleted: DeletedProductRepository | None = None  # type: ignore[assignment]
     withdrawer: Withdrawer | None = None  # type: ignore[assignment]
+    quarantine: QuarantineService | None = None  # type: ignore[assignment]
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40

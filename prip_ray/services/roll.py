@@ -20,6 +20,7 @@ from prip_ray.db.retention import RetentionRepository
 from prip_ray.domain.eviction import choose
 from prip_ray.errors import StorageError
 from prip_ray.ports import ObjectStore
+from prip_ray.services.quarantine import QuarantineService
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class RollReport:
     reasons: dict[str, str] = field(default_factory=dict)
     left_catalogue: int = 0  # offline rows taken out of Products
     purged_deleted: int = 0  # DeletedProducts entries past their retention
+    quarantine_purged: int = 0  # quarantine entries past theirs
 
 
 class Roller:
@@ -50,6 +52,8 @@ class Roller:
         offline_retention: timedelta | None = None,
         deleted_retention: timedelta | None = None,
         exported_until: Callable[[], datetime | None] = lambda: None,
+        quarantine: QuarantineService | None = None,
+        quarantine_retention: timedelta | None = None,
     ):
         """``retention`` None: rows stay in Products for ever (as before DeletedProducts);
         a retention None ("never") keeps that step off. ``exported_until``: the catalogue
@@ -64,6 +68,8 @@ class Roller:
         self._offline_retention = offline_retention
         self._deleted_retention = deleted_retention
         self._exported_until = exported_until
+        self._quarantine = quarantine
+        self._quarantine_retention = quarantine_retention
 
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
@@ -92,7 +98,17 @@ class Roller:
                 "evicted %s (%d bytes): %s", candidate.name, candidate.size, reasons[candidate.name]
             )
         left, purged = self._forget(now)
-        return RollReport(evicted, busy, orphans, freed, False, reasons, left, purged)
+        quarantined = self._tidy_quarantine(now)
+        return RollReport(evicted, busy, orphans, freed, False, reasons, left, purged, quarantined)
+
+    def _tidy_quarantine(self, now: datetime) -> int:
+        """Settle what a crash left half done in the quarantine, then purge old entries."""
+        if self._quarantine is None:
+            return 0
+        self._quarantine.reconcile()
+        if self._quarantine_retention is None:
+            return 0
+        return self._quarantine.purge(now - self._quarantine_retention)
 
     def _forget(self, now: datetime) -> tuple[int, int]:
         """Rows past ``offline_retention`` leave Products, then entries past
