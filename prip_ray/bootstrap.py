@@ -22,6 +22,7 @@ from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
+from prip_ray.db.pruning import EventPruner
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.retention import RetentionRepository
@@ -236,6 +237,8 @@ class Components:
             "exported_until": self.exporter().exported_until,
             "quarantine": self.quarantine(),
             "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
+            "events": EventPruner(self.engine),
+            "events_retention": parse_duration(roller.events_retention),
         }
         return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 

@@ -243,7 +243,13 @@ class RollerSettings(BaseModel):
         description="a DeletedProducts entry is kept this long after the deletion (or never)",
     )
 
-    @field_validator("offline_retention", "deleted_retention")
+    events_retention: str = Field(
+        default="7d",
+        description="outbox events and finished trace/FOS deliveries are kept this long once "
+        "every reader is past them (or never)",
+    )
+
+    @field_validator("offline_retention", "deleted_retention", "events_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         return _duration(value)

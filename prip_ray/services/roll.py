@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from prip_ray.db.eviction import EvictionRepository
+from prip_ray.db.pruning import EventPruner
 from prip_ray.db.retention import RetentionRepository
 from prip_ray.domain.eviction import choose
 from prip_ray.errors import StorageError
@@ -36,6 +37,7 @@ class RollReport:
     left_catalogue: int = 0  # offline rows taken out of Products
     purged_deleted: int = 0  # DeletedProducts entries past their retention
     quarantine_purged: int = 0  # quarantine entries past theirs
+    events_pruned: int = 0  # outbox events and finished deliveries nobody needs any more
 
 
 class Roller:
@@ -54,6 +56,8 @@ class Roller:
         exported_until: Callable[[], datetime | None] = lambda: None,
         quarantine: QuarantineService | None = None,
         quarantine_retention: timedelta | None = None,
+        events: EventPruner | None = None,
+        events_retention: timedelta | None = None,
     ):
         """``retention`` None: rows stay in Products for ever (as before DeletedProducts);
         a retention None ("never") keeps that step off. ``exported_until``: the catalogue
@@ -70,6 +74,8 @@ class Roller:
         self._exported_until = exported_until
         self._quarantine = quarantine
         self._quarantine_retention = quarantine_retention
+        self._events = events
+        self._events_retention = events_retention
 
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
@@ -99,7 +105,16 @@ class Roller:
             )
         left, purged = self._forget(now)
         quarantined = self._tidy_quarantine(now)
-        return RollReport(evicted, busy, orphans, freed, False, reasons, left, purged, quarantined)
+        pruned = self._prune_events(now)
+        return RollReport(
+            evicted, busy, orphans, freed, False, reasons, left, purged, quarantined, pruned
+        )
+
+    def _prune_events(self, now: datetime) -> int:
+        if self._events is None or self._events_retention is None:
+            return 0
+        before = now - self._events_retention
+        return self._events.prune_outbox(before) + self._events.prune_deliveries(before)
 
     def _tidy_quarantine(self, now: datetime) -> int:
         """Settle what a crash left half done in the quarantine, then purge old entries."""
