@@ -174,3 +174,19 @@ def test_entries_written_on_the_way_out_keep_the_offline_date(
     assert len(found) == 3
     assert {cause for _, cause in found} == {RETENTION_EXPIRED}
     assert all(abs(date - EVICTED) < timedelta(seconds=1) for date, _ in found)
+
+
+def test_kpis_still_count_products_that_left_products(
+    api: TestClient, components: Components
+) -> None:
+    now = datetime.now(UTC)
+    window = (now - timedelta(days=1), now + timedelta(minutes=1))
+    before = components.kpi().report(*window)
+    roll(components, EVICTED)
+    export_at(components, EVICTED + timedelta(hours=1))
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 3
+    after = components.kpi().report(*window)
+    assert after["completeness"] == before["completeness"]
+    assert after["timeliness"] == before["timeliness"]
+    assert after["datastrips"] == before["datastrips"]
+    assert sum(c["published"] for c in after["completeness"]) == 3
