@@ -51,7 +51,9 @@ _SWAP.update({id(c): deleted_attributes.c[c.name] for c in attributes.c})
 
 def on_deleted(statement: Any) -> Any:
     """A statement on ``products``/``attributes`` as the same statement on DeletedProducts."""
-    return replacement_traverse(statement, {}, lambda element: _SWAP.get(id(element)))
+    return replacement_traverse(  # type: ignore[call-overload]
+        statement, {}, lambda element: _SWAP.get(id(element))
+    )
 
 
 @lru_cache(maxsize=statements.KEPT)
@@ -86,8 +88,8 @@ def record_deletion(conn: Connection, product_id: UUID, when: datetime, cause: s
         "object_key": literal("", String()),
         "modification_date": literal(when, UtcDateTime()),
     }
-    columns = [overrides.get(c.name, c) for c in products.c]
-    extra = [literal(when, UtcDateTime()), literal(cause, String())]
+    columns: list[Any] = [overrides.get(c.name, c) for c in products.c]
+    extra: list[Any] = [literal(when, UtcDateTime()), literal(cause, String())]
     names = [c.name for c in products.c] + ["deletion_date", "deletion_cause"]
     rows = select(*columns, *extra).where(products.c.id == product_id)
     conn.execute(insert(deleted_products).from_select(names, rows))

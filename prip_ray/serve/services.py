@@ -41,9 +41,10 @@ class ApiServices:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
-    deleted: DeletedProductRepository | None = None  # type: ignore[assignment]
-    withdrawer: Withdrawer | None = None  # type: ignore[assignment]
-    quarantine: QuarantineService | None = None  # type: ignore[assignment]
+    # None only in tests of other concerns, whose routes never reach these
+    deleted: DeletedProductRepository = None  # type: ignore[assignment]
+    withdrawer: Withdrawer = None  # type: ignore[assignment]
+    quarantine: QuarantineService = None  # type: ignore[assignment]
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40
