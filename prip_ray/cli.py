@@ -108,7 +108,8 @@ def roll(
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Run one round of the rolling archive now (evict what is due or over the watermark)."""
+    """Run one round of the rolling archive now (evict what is due or over the watermark),
+    and of the rolling catalogue (rows, DeletedProducts, quarantine, events past retention)."""
     components = _components(_settings(data_dir, config))
     try:
         report = components.roller().run_once(dry_run=dry_run)
@@ -120,6 +121,12 @@ def roll(
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
+    if not dry_run:
+        console.print(
+            f"{report.left_catalogue} left Products, {report.purged_deleted} DeletedProducts "
+            f"purged, {report.quarantine_purged} quarantine entries purged, "
+            f"{report.events_pruned} events pruned"
+        )
 
 
 @product_app.command("withdraw")
