@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from prip_ray.bootstrap import Components
 from prip_ray.cli import app
-from prip_ray.config import load_settings
+from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.tables import outbox
 from prip_ray.domain.passwords import hash_password
 from prip_ray.errors import StorageError
@@ -174,4 +174,24 @@ def test_the_command_withdraws(tmp_path: Path) -> None:
     args = ["product", "withdraw", "NOPE", "--cause", "x", "--data-dir", str(tmp_path)]
     missing = runner.invoke(app, args)
     assert missing.exit_code == 1 and "NOPE" in missing.output
+    components.close()
+
+
+@pytest.mark.s3
+def test_withdrawal_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
+    settings = load_settings(
+        data_dir=tmp_path,
+        store={"kind": "s3", "s3": s3_settings.model_dump()},
+        ingest={"settle_s": 0},
+    )
+    components = Components(settings)
+    components.migrate()
+    settings.inbox.mkdir(parents=True, exist_ok=True)
+    dropped = Path(shutil.copy(sample(TILE), settings.inbox))
+    assert components.ingest.ingest(dropped).status == "published"
+    assert len(list(components.store.keys())) == 1
+    report = components.withdrawer().withdraw_name(f"{TILE}.tar", CAUSE)
+    assert report.announced and report.freed_bytes > 0
+    assert list(components.store.keys()) == []
+    assert components.deleted_products().get(report.product_id).cause == f"Withdrawn: {CAUSE}"
     components.close()
