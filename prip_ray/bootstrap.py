@@ -33,6 +33,7 @@ from prip_ray.db.users import UserRepository
 from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -104,6 +105,11 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            accept_hardlinks=ingest.accept_hardlinks,
+            scan_limits=ScanLimits(
+                max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
+            ),
+            trace_algorithm=self.settings.trace.hash_algorithm,
             release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
         )
 
@@ -207,6 +213,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
@@ -231,6 +238,7 @@ class Components:
             "watermark_bytes": watermark,
             "batch": roller.batch,
             "stale_download_s": self.settings.quotas.download_stale_s,
+            "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
             "retention": RetentionRepository(self.engine),
             "offline_retention": parse_duration(roller.offline_retention),
             "deleted_retention": parse_duration(roller.deleted_retention),

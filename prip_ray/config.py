@@ -17,7 +17,12 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.retention import parse_duration
@@ -75,6 +80,28 @@ class IngestSettings(BaseModel):
     )
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
+    )
+    max_worker_deaths: int = Field(
+        default=3,
+        ge=1,
+        description="a product whose QC worker dies this many times is quarantined",
+    )
+    qc_timeout_s: float | None = Field(
+        default=600.0,
+        gt=0,
+        description="reading and hashing one product may take this long, then it is "
+        "quarantined (QcTimeout); unset: no bound",
+    )
+    max_expansion: float = Field(
+        default=10.0,
+        gt=0,
+        description="an archive may unpack to this many times its size (or its Data_Size, "
+        "or 64 MB); more is an archive bomb, quarantined",
+    )
+    accept_hardlinks: bool = Field(
+        default=False,
+        description="take inbox files that have other names too (hard links); by default "
+        "they are quarantined, as a link could publish any file of the PRIP's disk",
     )
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
@@ -274,6 +301,7 @@ class TraceSettings(BaseModel):
     signing_cert: Path | None = Field(default=None, description="PEM X.509 certificate of it")
     hash_algorithm: Literal["BLAKE3", "SHA256", "SHA3"] = "BLAKE3"
     batch: int = Field(default=100, ge=1, description="traces per round at most")
+    concurrency: int = Field(default=8, ge=1, description="traces sent at once at most")
     timeout_s: float = Field(default=30.0, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0, description="first wait while it is down")
     retry_max_s: float = Field(default=300.0, gt=0)
@@ -338,6 +366,19 @@ class Settings(BaseSettings):
     fos: FosSettings = Field(default_factory=FosSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only what it is given: load_settings reads the file and the environment it is
+        # handed, so building Settings never reads os.environ behind a caller's back.
+        return (init_settings,)
+
     @property
     def db_url(self) -> str:
         return self.db.url or f"sqlite:///{(self.data_dir / 'prip.db').resolve()}"
@@ -383,18 +424,6 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: Mapping[str, Any]):
-        super().__init__(settings_cls)
-        self._data = dict(data)
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self._data
-
-
 # The names operators set, as the interface documents them, for nested settings.
 FLAT_ENV: dict[str, tuple[str, str]] = {
     "PRIP_TRACE_URL": ("trace", "url"),
@@ -428,30 +457,36 @@ def _merge(low: dict[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from overrides > ``PRIP_*`` environment > config file > defaults."""
+class _EnvironSource(EnvSettingsSource):
+    """The ``PRIP_*`` variables of the environment it is given (``os.environ`` is only the
+    default), parsed as pydantic-settings parses its own: nested with ``__``, JSON for
+    lists and mappings."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ  # before super(), which reads the variables
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Names are case-insensitive, as Settings' model_config leaves them.
+        return {name.lower(): value for name, value in self._environ.items()}
+
+
+def load_settings(
+    config_file: Path | None = None, *, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Settings from overrides > ``PRIP_*`` variables of ``environ`` (default: this process's
+    environment) > config file > defaults."""
+    environ = os.environ if environ is None else environ
     file_data = _read_config_file(config_file) if config_file else {}
     # The flat names rank with the environment: above the file, below nested PRIP_X__Y.
-    file_data = _merge(file_data, _flat_environment(os.environ))
-
-    class _WithFile(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return init_settings, env_settings, _FileSource(settings_cls, file_data)
-
+    data = _merge(file_data, _flat_environment(environ))
     try:
-        loaded = _WithFile(**{k: v for k, v in overrides.items() if v is not None})
+        data = _merge(data, _EnvironSource(Settings, environ)())
+        data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
+        # The sources were read above, from ``environ``; Settings itself reads none.
+        return Settings.model_validate(data)
     except ValueError as e:
         raise ConfigurationError(str(e)) from e
-    # Hand out the plain class: it pickles across the Ray boundary without the closure.
-    return Settings.model_validate(loaded.model_dump())
 
 
 def settings_help() -> str:

@@ -5,24 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import ray
-from ray.actor import ActorClass
 
 from prip_ray.actors.qc_worker import QcWorker
 from prip_ray.config import Settings
 
 
-def qc_worker_class(settings: Settings) -> ActorClass[QcWorker]:
+def _remote(cls: type, **options: Any) -> Any:
+    """``ray.remote(**options)(cls)``: one place for the actor options Ray's type stubs do
+    not declare (max_concurrency, resources that may be empty)."""
+    return ray.remote(**options)(cls)
+
+
+def qc_worker_class(settings: Settings) -> Any:
     # Restarted after a crash; the product it held stays in the inbox and is picked again.
-    return ray.remote(num_cpus=settings.ingest.qc_worker_cpus, max_restarts=-1, max_task_retries=0)(
-        QcWorker
+    return _remote(
+        QcWorker, num_cpus=settings.ingest.qc_worker_cpus, max_restarts=-1, max_task_retries=0
     )
 
 
-def ingest_shard_class(settings: Settings) -> ActorClass[Any]:
+def ingest_shard_class(settings: Settings) -> Any:
     from prip_ray.actors.ingest_shard import IngestShard  # it builds QC workers through us
 
     # A shard only coordinates (no CPU reserved); it resumes from the inbox and the journal.
-    return ray.remote(num_cpus=0, max_restarts=-1, max_concurrency=4)(IngestShard)
+    return _remote(IngestShard, num_cpus=0, max_restarts=-1, max_concurrency=4)
 
 
 def shard_name(index: int) -> str:
@@ -63,9 +68,12 @@ def start_download_gateway(settings: Settings) -> tuple[Any, str]:
     from prip_ray.actors.download_gateway import DownloadGatewayActor
 
     port = settings.api.gateway_port or settings.api.port + 1
-    actor_cls = ray.remote(
-        num_cpus=0, max_restarts=-1, resources=settings.api.gateway_resources or None
-    )(DownloadGatewayActor)
+    actor_cls = _remote(
+        DownloadGatewayActor,
+        num_cpus=0,
+        max_restarts=-1,
+        resources=settings.api.gateway_resources or None,
+    )
     lifetime = "detached" if settings.ray.detached else None
     handle = actor_cls.options(
         name=DOWNLOAD_GATEWAY,
@@ -108,7 +116,7 @@ def start_catalogue_export(settings: Settings) -> Any:
 
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
     """One named actor per cluster, restarted by Ray if it dies, found if already running."""
-    actor_cls = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(actor)
+    actor_cls = _remote(actor, num_cpus=0, max_restarts=-1, max_task_retries=-1)
     lifetime = "detached" if settings.ray.detached else None
     return actor_cls.options(
         name=name, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime

@@ -47,6 +47,7 @@ class ServiceLoop:
         self._wake = threading.Event()
         self._waiting_for: str | None = None
         self.holding = False
+        self.rounds = 0  # rounds tried, holding the lease or not: what tests and probes wait on
         self._thread = threading.Thread(target=self._loop, name=service, daemon=True)
         self._thread.start()
 
@@ -68,6 +69,7 @@ class ServiceLoop:
                     done = self._work()
             except Exception:  # the DB or a downstream may be away: the next round retries
                 log.exception("%s round failed", self.service)
+            self.rounds += 1
             if done:
                 continue
             self._wake.wait(self._interval)

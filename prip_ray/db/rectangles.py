@@ -39,7 +39,7 @@ def rectangle_of(geometry: Any) -> tuple[float, float, float, float] | None:
     if geometry.geom_type != "Polygon" or len(geometry.interiors):
         return None
     bounds = geometry.bounds
-    return bounds if geometry.equals(shapely.box(*bounds)) else None  # type: ignore[no-any-return]
+    return bounds if geometry.equals(shapely.box(*bounds)) else None
 
 
 def rectangle_candidates(

@@ -105,12 +105,11 @@ def _through_pole(ring: list[tuple[float, float]], closing: float) -> list[tuple
 
 
 def _cut_at_antimeridian(polygon: Polygon) -> BaseGeometry:
-    if not polygon.is_valid:
-        polygon = _polygons(make_valid(polygon))
+    shape: BaseGeometry = polygon if polygon.is_valid else _polygons(make_valid(polygon))
     pieces = []
     for turn in (-1, 0, 1):
         window = box(-180 + 360 * turn, -90, 180 + 360 * turn, 90)
-        piece = polygon.intersection(window)
+        piece = shape.intersection(window)
         if not piece.is_empty:
             pieces.extend(_parts(affinity.translate(piece, xoff=-360 * turn)))
     return pieces[0] if len(pieces) == 1 else MultiPolygon(pieces)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from prip_ray.errors import InvalidProductName
 
@@ -91,7 +92,8 @@ def parse_name(file_name: str) -> ProductName:
             f"{file_name}: expected MMM_CCCC_TTTTTTTTTT_... (mission, class, file type)"
         )
     mission, file_class, file_type, rest = header.groups()
-    base = {"file_name": file_name, "stem": stem, "extension": extension}
+    # Keyword dicts typed Any: the fields are checked by the dataclass, each from its parser.
+    base: dict[str, Any] = {"file_name": file_name, "stem": stem, "extension": extension}
     base |= {"mission": mission, "file_class": file_class, "file_type": file_type}
     telemetry = _TELEMETRY.match(rest)
     if telemetry:
@@ -130,10 +132,10 @@ def _user_product(file_name: str, stem: str, extension: str, match: re.Match[str
     )
 
 
-def _coded_parts(codes: str, file_name: str) -> dict[str, object]:
+def _coded_parts(codes: str, file_name: str) -> dict[str, Any]:
     """Read ``_S..._D04_N05.11`` left to right; _O and _V take the next tokens too."""
     tokens = codes.split("_")[1:] if codes else []
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     i = 0
     while i < len(tokens):
         token = tokens[i]

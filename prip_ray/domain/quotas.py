@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from prip_ray.errors import QuotaExceeded
 
@@ -24,7 +25,8 @@ class QuotaLimits:
 
     def overridden(self, **overrides: int | timedelta | None) -> QuotaLimits:
         """These limits with a user's own values where set (None keeps the default)."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        kept: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **kept)  # the dataclass's fields check each value
 
 
 @dataclass(frozen=True)

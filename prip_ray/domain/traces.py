@@ -51,7 +51,7 @@ def message_matches(trace: dict[str, Any]) -> bool:
     """Whether the signed message says what the trace says (else the signature certifies
     something else)."""
     expected = signed_message(trace["product"], trace["event"], trace["hash_algorithm"])
-    return trace.get("signature", {}).get("message") == expected
+    return bool(trace.get("signature", {}).get("message") == expected)
 
 
 def differences(trace: dict[str, Any], hashes: ProductHashes) -> list[str]:

@@ -4,6 +4,8 @@ DeletedProducts entries go after ``deleted_retention``; db/retention.py says whe
 
 Bounded: at most ``batch`` products per round and step, so a million-product catalogue is
 walked in many short rounds. ``dry_run`` reports what would be evicted and changes nothing.
+HKTM that FOS has not received is held (``fos_types``: the product types the HKTM forwarder
+sends, empty when it is not configured), whatever its EvictionDate or the watermark say.
 Every step is one transaction per product or batch: a round cut short anywhere leaves what
 it did not do to the next round.
 """
@@ -11,7 +13,7 @@ it did not do to the next round.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +36,7 @@ class RollReport:
     freed_bytes: int = 0
     dry_run: bool = False
     reasons: dict[str, str] = field(default_factory=dict)
+    held: list[str] = field(default_factory=list)  # HKTM that FOS does not have yet
     left_catalogue: int = 0  # offline rows taken out of Products
     purged_deleted: int = 0  # DeletedProducts entries past their retention
     quarantine_purged: int = 0  # quarantine entries past theirs
@@ -49,6 +52,7 @@ class Roller:
         watermark_bytes: int | None,
         batch: int,
         stale_download_s: float,
+        fos_types: Collection[str] = (),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         retention: RetentionRepository | None = None,
         offline_retention: timedelta | None = None,
@@ -67,6 +71,7 @@ class Roller:
         self._watermark = watermark_bytes
         self._batch = batch
         self._stale_download_s = stale_download_s
+        self._fos_types = tuple(fos_types)
         self._now = now
         self._retention = retention
         self._offline_retention = offline_retention
@@ -80,18 +85,24 @@ class Roller:
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
         orphans = 0 if dry_run else self._sweep_orphans()
+        due = self._repository.due(now, self._batch)
+        oldest = self._repository.oldest(self._batch) if self._watermark is not None else []
+        candidates = list({c.id: c for c in (*due, *oldest)})
         decision = choose(
-            self._repository.due(now, self._batch),
-            self._repository.oldest(self._batch) if self._watermark is not None else [],
+            due,
+            oldest,
             stored_bytes=self._repository.stored_bytes() if self._watermark is not None else 0,
             watermark_bytes=self._watermark,
             busy_ids=self._repository.busy(now, self._stale_download_s),
             limit=self._batch,
+            held_ids=self._repository.owed(candidates, "hktm", self._fos_types),
         )
         reasons = {c.name: decision.reason[c.id] for c in decision.evict}
         busy = [c.name for c in decision.busy]
+        held = [c.name for c in decision.held]
         if dry_run:
-            return RollReport([c.name for c in decision.evict], busy, 0, 0, True, reasons)
+            evict = [c.name for c in decision.evict]
+            return RollReport(evict, busy, 0, 0, True, reasons, held)
         evicted, freed = [], 0
         for candidate in decision.evict:
             key = self._repository.mark_evicted(candidate.id, now, decision.cause[candidate.id])
@@ -107,8 +118,10 @@ class Roller:
         quarantined = self._tidy_quarantine(now)
         pruned = self._prune_events(now)
         return RollReport(
-            evicted, busy, orphans, freed, False, reasons, left, purged, quarantined, pruned
-        )
+            evicted, busy, orphans, freed, False, reasons, held,
+            left_catalogue=left, purged_deleted=purged, quarantine_purged=quarantined,
+            events_pruned=pruned,
+        )  # fmt: skip
 
     def _prune_events(self, now: datetime) -> int:
         if self._events is None or self._events_retention is None:

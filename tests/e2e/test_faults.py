@@ -22,9 +22,12 @@ from pathlib import Path
 
 import httpx
 import psutil
+import ray
 
+from prip_ray.actors.factory import shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from prip_ray.errors import DatabaseUnavailable
 from prip_ray.serve.app import basic_header
 from prip_ray.synthetic import make_product
 from tests.e2e.running import PASSWORD, USER, running_prip
@@ -94,7 +97,12 @@ class ApiClients:
 
 
 def _published(components: Components, expected: dict[Path, str]) -> int:
-    return len(components.products.by_names([p.name for p in expected]))
+    """How many are published; -1 while the test's own connection finds the DB away (its
+    pooled connection may be the one a restart cut)."""
+    try:
+        return len(components.products.by_names([p.name for p in expected]))
+    except DatabaseUnavailable:
+        return -1
 
 
 def assert_published_once(components: Components, expected: dict[Path, str]) -> None:
@@ -109,6 +117,29 @@ def assert_published_once(components: Components, expected: dict[Path, str]) -> 
     settings = components.settings
     assert not list(settings.quarantine.glob("*")) if settings.quarantine.exists() else True
     assert components.ingest.journal.entries() == []
+
+
+def _pids(title: str) -> set[int]:
+    """Ray worker processes whose title starts ``ray::<title>``."""
+    found = set()
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if cmdline.startswith(f"ray::{title}"):
+            found.add(process.pid)
+    return found
+
+
+def _answers_since(clients: ApiClients, since: float, status: int = 200) -> int:
+    return sum(1 for when, got in list(clients.statuses) if when > since and got == status)
+
+
+def _retries(settings: Settings) -> int:
+    """Products the shards sent back to wait because a downstream failed, since they started."""
+    total = 0
+    for shard in range(settings.ingest.shards):
+        actor = ray.get_actor(shard_name(shard), namespace=settings.ray.namespace)
+        total += ray.get(actor.stats.remote()).get("retry", 0)
+    return total
 
 
 def _kill_processes(title: str, limit: int = 1) -> int:
@@ -133,8 +164,10 @@ def test_qc_workers_killed_mid_load(ray_settings: Settings, tmp_path: Path) -> N
         kills = 0
         deadline = time.monotonic() + 60
         while kills < 3 and time.monotonic() < deadline:
+            before = _pids("QcWorker")
             kills += _kill_processes("QcWorker")
-            time.sleep(0.7)
+            # The next kill waits for a worker Ray started after this one (a restart).
+            wait_until(lambda b=before: bool(_pids("QcWorker") - b), 30, "a new QC worker")
         wait_until(lambda: _published(components, products) == len(products), 180, "ingestion")
         wait_until(lambda: components.ingest.journal.entries() == [], 30, "journal to clear")
         clients.stop(threads)
@@ -152,10 +185,19 @@ def test_serve_replica_killed_under_query_load(ray_settings: Settings, tmp_path:
         wait_until(lambda: _published(components, products) == len(products), 90, "ingestion")
         clients = ApiClients(url)
         threads = clients.run(clients=4)
-        time.sleep(2)
+        wait_until(lambda: _answers_since(clients, 0) >= 20, 30, "searches answered")
         killed = time.monotonic()
         assert _kill_processes("ServeReplica:prip:odata") == 1
-        time.sleep(8)  # Serve notices, routes around it and starts a new replica
+        # Serve notices, routes around it and starts a new replica: the last 20 answers all
+        # come after the kill and are all 200.
+        wait_until(
+            lambda: (
+                clients.statuses[-20:][0][0] > killed + 2
+                and {s for _, s in clients.statuses[-20:]} == {200}
+            ),
+            60,
+            "the API answering again after the kill",
+        )
         clients.stop(threads)
         after_kill = [s for _, s in clients.statuses[-20:]]
         assert after_kill and set(after_kill) == {200}, "the API did not recover"
@@ -183,14 +225,13 @@ def test_database_outage_under_load(
         down = time.monotonic()
         private_pg.stop()
         _drop_all(during, ray_settings.inbox)
-        time.sleep(6)
-        assert any(status == 503 for when, status in clients.statuses if when > down)
+        wait_until(lambda: _answers_since(clients, down, 503), 30, "503 while the DB is away")
         private_pg.start()
         up = time.monotonic()
         everything = {**before, **during}
         wait_until(lambda: _published(components, everything) == len(everything), 180, "ingest")
         wait_until(lambda: components.ingest.journal.entries() == [], 60, "journal to clear")
-        time.sleep(1)
+        wait_until(lambda: _answers_since(clients, up + 5) >= 5, 30, "searches after the outage")
         clients.stop(threads)
         assert clients.failures(allowed={503: (down, up + 5)}) == []
         assert_published_once(components, everything)
@@ -211,8 +252,10 @@ def test_object_store_outage_under_load(
         _drop_all(before, ray_settings.inbox)
         wait_until(lambda: _published(components, before) == len(before), 90, "publications")
         own_s3.stop()
+        retried = _retries(ray_settings)
         _drop_all(during, ray_settings.inbox)
-        time.sleep(10)
+        # Every product dropped meanwhile is tried and sent back to wait, none lost or moved.
+        wait_until(lambda: _retries(ray_settings) - retried >= len(during), 60, "attempts to store")
         waiting = sorted(p.name for p in ray_settings.inbox.glob("S2B_*"))
         assert waiting == sorted(p.name for p in during), "the store was away: they must wait"
         own_s3.start()

@@ -46,14 +46,16 @@ def test_two_clusters_never_work_at_once(components: Components) -> None:
             busy.release()
         return 0
 
+    # A TTL far longer than the test: blue never loses its lease by a slow machine's pause,
+    # only by stopping.
     blue = ServiceLoop(
-        "svc", leases, ttl_s=0.6, interval_s=0.05, work=lambda: work("blue"), holder="blue"
+        "svc", leases, ttl_s=60, interval_s=0.05, work=lambda: work("blue"), holder="blue"
     )
     wait_until(lambda: "blue" in working, 10, "blue working")
     green = ServiceLoop(
-        "svc", leases, ttl_s=0.6, interval_s=0.05, work=lambda: work("green"), holder="green"
+        "svc", leases, ttl_s=60, interval_s=0.05, work=lambda: work("green"), holder="green"
     )
-    time.sleep(0.5)
+    wait_until(lambda: green.rounds >= 5, 10, "green trying for the lease")
     assert "green" not in working and not green.holding
     blue.stop()  # the old cluster goes away (its lease is released)
     wait_until(lambda: "green" in working, 10, "green taking over")

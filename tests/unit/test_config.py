@@ -14,19 +14,38 @@ def test_embedded_default_lives_under_the_data_dir(tmp_path: Path) -> None:
     assert settings.store.kind == "local"
 
 
-def test_environment_beats_file_and_overrides_beat_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_environment_beats_file_and_overrides_beat_environment(tmp_path: Path) -> None:
     config = tmp_path / "prip.yaml"
     config.write_text(
         "ingest:\n  shards: 3\n  retention: 2d\nstore:\n  s3:\n    bucket: from-file\n"
     )
-    monkeypatch.setenv("PRIP_STORE__S3__BUCKET", "from-env")
-    settings = load_settings(config, data_dir=tmp_path)
+    environ = {"PRIP_STORE__S3__BUCKET": "from-env", "PRIP_RETENTION": "5d"}
+    settings = load_settings(config, environ=environ, data_dir=tmp_path)
     assert settings.ingest.shards == 3
-    assert settings.ingest.retention == "2d"
+    assert settings.ingest.retention == "5d"  # the flat name ranks with the environment
     assert settings.store.s3.bucket == "from-env"
-    assert load_settings(config, data_dir=Path("/elsewhere")).data_dir == Path("/elsewhere")
+    environ["PRIP_INGEST__RETENTION"] = "7d"  # ... below the nested one
+    assert load_settings(config, environ=environ).ingest.retention == "7d"
+    moved = load_settings(config, environ=environ, data_dir=Path("/elsewhere"))
+    assert moved.data_dir == Path("/elsewhere")
+    assert load_settings(config, environ=environ, ingest={"shards": 4}).ingest.shards == 4
+
+
+def test_process_environment_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRIP_API__PORT", "9123")
+    assert load_settings(data_dir=tmp_path).api.port == 9123
+    assert load_settings(data_dir=tmp_path, environ={}).api.port != 9123
+
+
+def test_environment_values_are_parsed_as_pydantic_settings_does(tmp_path: Path) -> None:
+    environ = {"prip_db__pool_size": "7", "PRIP_API__TRUSTED_PROXIES": '["10.0.0.0/8"]'}
+    settings = load_settings(environ=environ, data_dir=tmp_path)
+    assert settings.db.pool_size == 7  # names are case-insensitive
+    assert settings.api.trusted_proxies == ["10.0.0.0/8"]  # a list, from JSON
+    with pytest.raises(ConfigurationError):
+        load_settings(environ={"PRIP_DB__POOL_SIZE": "many"})
 
 
 def test_toml_config_file(tmp_path: Path) -> None:

@@ -4,8 +4,7 @@ Same columns as products/attributes (db/deleted.py moves a Products search onto 
 deletion_date and deletion_cause; a name is not unique here.
 
 Revision ID: 0013
-Revises: 0011 (written beside 0012, which another branch adds: re-chain by setting
-    ``down_revision`` below to "0012"; nothing else here depends on it)
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
