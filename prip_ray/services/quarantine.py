@@ -3,15 +3,18 @@ the quarantine folder (each beside its ``.reason.json``, storage/inbox.py).
 
 Files first, then the row: ``RecordedQuarantine.put`` moves the product in and writes its
 reason, then records the entry (a name refused again replaces its older bytes); ``retry``
-moves the bytes back to the inbox and ``purge`` deletes them, then each drops the row. A crash
-between leaves a file without its row or a row without its file: ``reconcile``, run by every
-Roller round, settles both, and imports files quarantined before the DB kept them.
+and ``purge`` delete the reason, move the bytes back to the inbox or delete them, then drop
+the row. A crash between leaves a reason without its row or a row with neither bytes nor
+reason: ``reconcile``, run by every Roller round, settles both, and imports refusals
+quarantined before the DB kept them. A refused link stays a link (its target is never read,
+sized or deleted), and a refused FIFO has a reason but no bytes (storage/inbox.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -79,12 +82,14 @@ class QuarantineService:
         target = self._inbox / entry.name
         if target.exists():
             raise InvalidQuery(f"{target} is in the inbox already")
+        if not os.path.lexists(entry.location):
+            raise StorageError(f"{name} has no bytes in quarantine to retry")
         try:
+            Path(f"{entry.location}{REASON}").unlink(missing_ok=True)
             self._inbox.mkdir(parents=True, exist_ok=True)
             shutil.move(entry.location, target)
         except OSError as e:
             raise StorageError(f"cannot move {entry.location} to the inbox: {e}") from e
-        Path(f"{entry.location}{REASON}").unlink(missing_ok=True)
         self._repository.forget(entry.name, entry.location)
         log.info("quarantine: %s back in the inbox for another QC", name)
         return target
@@ -104,29 +109,27 @@ class QuarantineService:
         settled = 0
         for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
             target = Path(str(reason)[: -len(REASON)])
-            if not target.exists():  # bytes retried or purged, the reason left behind
-                reason.unlink(missing_ok=True)
-                settled += 1
-                continue
             record = _read(reason)
             entry = self._repository.get(record["name"])
             if entry is None or entry.location != str(target):
                 self._quarantine.settle(target, record)
                 settled += 1
         for entry in self._repository.entries():
-            if not Path(entry.location).exists():  # moved back or deleted, the row left
-                settled += self._repository.forget(entry.name, entry.location)
+            reason = f"{entry.location}{REASON}"
+            if not os.path.lexists(entry.location) and not os.path.lexists(reason):
+                settled += self._repository.forget(entry.name, entry.location)  # retried, purged
         return settled
 
 
 def remove_quarantined(target: Path) -> None:
-    """Delete quarantined bytes (a file or PDI folder) and their reason; gone is fine."""
+    """Delete the reason, then the quarantined bytes (a file, a PDI folder, or a link, never
+    what it points to); gone is fine."""
     try:
-        if target.is_dir():
+        Path(f"{target}{REASON}").unlink(missing_ok=True)
+        if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
-        Path(f"{target}{REASON}").unlink(missing_ok=True)
     except OSError as e:
         raise StorageError(f"cannot delete {target}: {e}") from e
 
@@ -136,6 +139,11 @@ def _read(reason: Path) -> dict[str, Any]:
 
 
 def _size(target: Path) -> int:
+    """Bytes held in quarantine: a link and a removed FIFO hold none."""
+    if target.is_symlink() or not target.exists():
+        return 0
     if target.is_dir():
-        return sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    return target.stat().st_size if target.exists() else 0
+        return sum(
+            p.lstat().st_size for p in target.rglob("*") if p.is_file() and not p.is_symlink()
+        )
+    return target.stat().st_size

@@ -5,6 +5,7 @@ step is settled by the next round."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,3 +188,25 @@ def test_the_quarantine_commands(tmp_path: Path) -> None:
     assert purged.exit_code == 0 and "1 purged" in purged.output
     assert components.quarantine().entries() == []
     components.close()
+
+
+def test_links_and_fifos_are_recorded_without_touching_what_they_point_to(
+    components: Components, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_bytes(b"x" * 1000)
+    link = tmp_path / f"{TILE}.tar"
+    link.symlink_to(outside)
+    fifo = tmp_path / BROKEN
+    os.mkfifo(fifo)
+    quarantine = components.recorded_quarantine()
+    quarantine.put(link, "a link", "InvalidPackage")
+    quarantine.put(fifo, "a FIFO", "InvalidPackage")  # removed: no bytes, a reason
+    entries = {e.name: e for e in components.quarantine().entries()}
+    assert entries[f"{TILE}.tar"].size == 0 and entries[BROKEN].size == 0
+    components.roller().run_once()  # reconcile keeps both: each still has its reason
+    assert len(components.quarantine().entries()) == 2
+    assert components.quarantine().purge(datetime.now(UTC) + timedelta(seconds=1)) == 2
+    assert (outside / "precious").read_bytes() == b"x" * 1000
+    assert files(components) == []
