@@ -115,8 +115,8 @@ class QuarantineService:
                 self._quarantine.settle(target, record)
                 settled += 1
         for entry in self._repository.entries():
-            reason = f"{entry.location}{REASON}"
-            if not os.path.lexists(entry.location) and not os.path.lexists(reason):
+            explained = f"{entry.location}{REASON}"
+            if not os.path.lexists(entry.location) and not os.path.lexists(explained):
                 settled += self._repository.forget(entry.name, entry.location)  # retried, purged
         return settled
 
