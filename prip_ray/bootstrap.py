@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from prip_ray.config import Settings
 from prip_ray.db.counters import RequestCounters
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
@@ -22,11 +23,15 @@ from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.olqc import OlqcLinks
+from prip_ray.db.pruning import EventPruner
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
+from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
+from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.endpoints import EndpointPolicy
@@ -46,13 +51,15 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
+from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
 from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
+from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
-from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.inbox import LocalInbox
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
 from prip_ray.storage.webhook import Webhook
@@ -93,7 +100,7 @@ class Components:
             store=self.store,
             repository=self.products,
             journal=IngestionJournal(self.engine),
-            quarantine=LocalQuarantine(self.settings.quarantine),
+            quarantine=self.recorded_quarantine(),
             registry=default_registry(),
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
@@ -107,6 +114,7 @@ class Components:
                 max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
             ),
             trace_algorithm=self.settings.trace.hash_algorithm,
+            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
         )
 
     @cached_property
@@ -162,15 +170,29 @@ class Components:
             subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
+            deleted=self.deleted_products(),
+            withdrawer=self.withdrawer(),
+            quarantine=self.quarantine(),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:
-        return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
+        return KpiService(KpiRepository(self.engine), QuarantineRepository(self.engine))
+
+    def recorded_quarantine(self) -> RecordedQuarantine:
+        return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))
+
+    def quarantine(self) -> QuarantineService:
+        return QuarantineService(self.recorded_quarantine(), self.settings.inbox)
 
     def exporter(self) -> CatalogueExporter:
-        return CatalogueExporter(self.products, self.store, self.settings.work_dir)
+        return CatalogueExporter(
+            self.products,
+            self.store,
+            self.settings.work_dir,
+            deleted=self.deleted_products(),
+        )
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
@@ -227,14 +249,31 @@ class Components:
     def roller(self, **overrides: Any) -> Roller:
         roller = self.settings.roller
         watermark = int(roller.watermark_gb * 1000**3) if roller.watermark_gb else None
-        return Roller(
+        options: dict[str, Any] = {
+            "watermark_bytes": watermark,
+            "batch": roller.batch,
+            "stale_download_s": self.settings.quotas.download_stale_s,
+            "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
+            "retention": RetentionRepository(self.engine),
+            "offline_retention": parse_duration(roller.offline_retention),
+            "deleted_retention": parse_duration(roller.deleted_retention),
+            "exported_until": self.exporter().exported_until,
+            "quarantine": self.quarantine(),
+            "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
+            "events": EventPruner(self.engine),
+            "events_retention": parse_duration(roller.events_retention),
+        }
+        return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
+
+    def deleted_products(self) -> DeletedProductRepository:
+        return DeletedProductRepository(self.engine)
+
+    def withdrawer(self) -> Withdrawer:
+        return Withdrawer(
+            self.products,
+            WithdrawalRepository(self.engine),
             EvictionRepository(self.engine),
             self.store,
-            watermark_bytes=watermark,
-            batch=roller.batch,
-            stale_download_s=self.settings.quotas.download_stale_s,
-            fos_types=self.settings.fos.product_types if self.settings.fos.sftp_url else (),
-            **overrides,
         )
 
     def notifier(self, **overrides: Any) -> Notifier:
@@ -243,7 +282,7 @@ class Components:
             self.products,
             self.secrets,
             self.settings.subscriptions,
-            **overrides,
+            **{"deleted": self.deleted_products(), **overrides},
         )
 
     def migrate(self) -> None:

@@ -66,6 +66,10 @@ class StoreSettings(BaseModel):
 class IngestSettings(BaseModel):
     inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
     quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
+    quarantine_retention: str = Field(
+        default="30d",
+        description="quarantine entries last seen longer ago are purged, bytes and all (or never)",
+    )
     shards: int = Field(default=2, ge=1, description="ingestion shard actors")
     qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
     qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
@@ -111,7 +115,7 @@ class IngestSettings(BaseModel):
         description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
     )
 
-    @field_validator("retention")
+    @field_validator("retention", "quarantine_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         return _duration(value)
@@ -285,6 +289,26 @@ class RollerSettings(BaseModel):
         default=None, gt=0, description="evict the oldest products while the store holds more"
     )
     batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
+    offline_retention: str = Field(
+        default="3d",
+        description="an evicted product stays in Products (Online=false) this long, then only "
+        "in DeletedProducts (s, m, h, d, or never)",
+    )
+    deleted_retention: str = Field(
+        default="30d",
+        description="a DeletedProducts entry is kept this long after the deletion (or never)",
+    )
+
+    events_retention: str = Field(
+        default="7d",
+        description="outbox events and finished trace/FOS deliveries are kept this long once "
+        "every reader is past them (or never)",
+    )
+
+    @field_validator("offline_retention", "deleted_retention", "events_retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        return _duration(value)
 
     @field_validator("interval")
     @classmethod

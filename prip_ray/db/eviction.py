@@ -1,7 +1,8 @@
 """The catalogue queries of the Roller: candidates, store size, and the eviction itself.
 
 Eviction is two steps so that an Online entry never lacks its bytes: one transaction marks
-the entry offline and appends the ``deleted`` outbox event; then the bytes go, and the
+the entry offline, appends the ``deleted`` outbox event and records the DeletedProducts
+entry; then the bytes go, and the
 entry's object key is cleared. A crash in between leaves an offline entry whose bytes are
 still there, which ``orphans`` finds and the next round deletes.
 """
@@ -15,8 +16,10 @@ from uuid import UUID
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
+from prip_ray.db.deleted import record_deletion
 from prip_ray.db.tables import consumers, deliveries, downloads, outbox, products
 from prip_ray.domain.eviction import Candidate
+from prip_ray.domain.products import RETENTION_EXPIRED
 
 _COLUMNS = (
     products.c.id,
@@ -98,9 +101,12 @@ class EvictionRepository:
                 owed |= set(conn.execute(unqueued).scalars())
         return owed
 
-    def mark_evicted(self, product_id: UUID, now: datetime) -> str | None:
-        """Offline + ``deleted`` event, in one transaction; returns the key whose bytes to
-        delete (None if someone else evicted it meanwhile)."""
+    def mark_evicted(
+        self, product_id: UUID, now: datetime, cause: str = RETENTION_EXPIRED
+    ) -> str | None:
+        """Offline + ``deleted`` event + DeletedProducts entry (with ``cause``), in one
+        transaction; returns the key whose bytes to delete (None if someone else evicted it
+        meanwhile)."""
         with self._engine.begin() as conn:
             key = conn.execute(
                 select(products.c.object_key).where(
@@ -117,6 +123,7 @@ class EvictionRepository:
             conn.execute(
                 insert(outbox).values(product_id=product_id, event="deleted", created_at=now)
             )
+            record_deletion(conn, product_id, now, cause)
         return str(key)
 
     def bytes_gone(self, product_id: UUID) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from prip_ray.domain.products import RETENTION_EXPIRED, STORAGE_WATERMARK
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -30,6 +32,7 @@ class Decision:
     busy: list[Candidate]  # due, but being downloaded: next round
     reason: dict[UUID, str]
     held: list[Candidate] = field(default_factory=list)  # due, but a delivery is owed
+    cause: dict[UUID, str] = field(default_factory=dict)  # DeletedProducts' DeletionCause
 
 
 def choose(
@@ -49,6 +52,7 @@ def choose(
     busy: list[Candidate] = []
     held: list[Candidate] = []
     reason: dict[UUID, str] = {}
+    cause: dict[UUID, str] = {}
     remaining = stored_bytes
     for candidate in due:
         if len(evict) >= limit:
@@ -61,6 +65,7 @@ def choose(
             continue
         evict.append(candidate)
         reason[candidate.id] = f"EvictionDate {candidate.eviction_date.isoformat()} passed"
+        cause[candidate.id] = RETENTION_EXPIRED
         remaining -= candidate.size
     if watermark_bytes is not None:
         for candidate in oldest:
@@ -70,5 +75,6 @@ def choose(
                 continue
             evict.append(candidate)
             reason[candidate.id] = f"store above its watermark of {watermark_bytes} bytes"
+            cause[candidate.id] = STORAGE_WATERMARK
             remaining -= candidate.size
-    return Decision(evict, busy, reason, held)
+    return Decision(evict, busy, reason, held, cause)

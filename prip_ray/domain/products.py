@@ -102,3 +102,19 @@ class Product:
             if checksum.algorithm.upper() == algorithm.upper():
                 return checksum.value
         return None
+
+
+# DeletionCause values the PRIP writes itself (CDSE's DeletedProducts uses causes like these);
+# a withdrawal carries the operator's text after WITHDRAWN.
+RETENTION_EXPIRED = "Retention period expired"
+STORAGE_WATERMARK = "Storage watermark"
+WITHDRAWN = "Withdrawn"
+
+
+@dataclass(frozen=True)
+class DeletedProduct:
+    """An entry of DeletedProducts: the product as it was when it went, with when and why."""
+
+    product: Product
+    deletion_date: datetime
+    cause: str

@@ -66,6 +66,9 @@ class IngestService:
     scan_limits: ScanLimits = field(default_factory=ScanLimits)
     trace_algorithm: str | None = None  # hash what traces certify while inspecting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Frees the name of a withdrawn product for its new delivery (db/retention.py): False
+    # when the name is not withdrawn, Unavailable while the withdrawal is being announced.
+    release_withdrawn: Callable[[str], bool] = field(default=lambda name: False)
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
         """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
@@ -135,6 +138,8 @@ class IngestService:
         metadata = inspection.metadata
         existing = self.repository.by_name(metadata.name)
         md5 = _md5_of(metadata)
+        if existing is not None and not existing.online and self.release_withdrawn(existing.name):
+            existing = None  # a corrected delivery of a withdrawn product: a new product
         if existing is not None:
             return self._already_published(source, existing, md5, remove)
         product = self._new_product(metadata)

@@ -30,17 +30,18 @@ from typing import Any
 from uuid import UUID
 
 from prip_ray.config import SubscriptionSettings
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import OutboxEvent, SubscriptionRepository
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.endpoints import EndpointPolicy
-from prip_ray.domain.products import Product
+from prip_ray.domain.products import DeletedProduct, Product
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import ConfigurationError, PripError
 from prip_ray.odata.ast import Node
 from prip_ray.odata.evaluate import matches
 from prip_ray.odata.filter import parse_filter
-from prip_ray.odata.serialize import odata_datetime, product_json
+from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
 from prip_ray.security.secrets import SecretBox
 from prip_ray.storage.webhook import DeliveryFailed, Webhook
 
@@ -51,8 +52,15 @@ UNREADABLE_PASSWORD = "the stored endpoint password cannot be read (the operator
 
 
 def notification(
-    sub: Subscription, event: OutboxEvent, product: Product, now: datetime
+    sub: Subscription,
+    event: OutboxEvent,
+    product: Product,
+    now: datetime,
+    deletion: DeletedProduct | None = None,
 ) -> dict[str, Any]:
+    """``deletion``: for a ``deleted`` event, the DeletedProducts entry, whose DeletionDate
+    and DeletionCause (evicted, withdrawn and why) the value then carries."""
+    value = deleted_product_json(deletion) if deletion is not None else product_json(product)
     return {
         "@odata.context": "$metadata#Notification/$entity",
         "SubscriptionEvent": event.event,
@@ -60,7 +68,7 @@ def notification(
         "ProductName": product.name,
         "SubscriptionId": str(sub.id),
         "NotificationDate": odata_datetime(now),
-        "value": product_json(product),
+        "value": value,
     }
 
 
@@ -81,8 +89,10 @@ class Notifier:
         send: Sender | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
+        deleted: DeletedProductRepository | None = None,
     ):
         self._subscriptions = subscriptions
+        self._deleted = deleted
         self._products = products
         self._secrets = secrets
         self._settings = settings
@@ -120,9 +130,11 @@ class Notifier:
         if events:
             wanted = list({e.product_id for e in events})
             products = {p.id: p for p in self._products.by_ids(wanted)}
+            gone = list({e.product_id for e in events if e.event == "deleted"})
+            deletions = self._deleted.by_ids(gone) if self._deleted is not None and gone else {}
             for sub, sealed in due:
                 self._in_flight[sub.id] = self._pool.submit(
-                    self._deliver, sub, sealed, events, products
+                    self._deliver, sub, sealed, events, products, deletions
                 )
         if self._in_flight:  # healthy endpoints answer in milliseconds: the round ends then
             wait(list(self._in_flight.values()), timeout=self._settings.poll_interval_s)
@@ -153,9 +165,10 @@ class Notifier:
         sealed: str | None,
         events: list[OutboxEvent],
         products: dict[UUID, Product],
+        deletions: dict[UUID, DeletedProduct],
     ) -> _Round:
         try:
-            return self._deliver_events(sub, sealed, events, products)
+            return self._deliver_events(sub, sealed, events, products, deletions)
         except Exception:  # a bug or the DB: still this subscription's failure alone
             log.exception("subscription %s: delivery round failed", sub.id)
             try:
@@ -170,6 +183,7 @@ class Notifier:
         sealed: str | None,
         events: list[OutboxEvent],
         products: dict[UUID, Product],
+        deletions: dict[UUID, DeletedProduct],
     ) -> _Round:
         try:
             node = self._filter(sub.filter_param)
@@ -190,7 +204,7 @@ class Notifier:
             product = products.get(event.product_id)
             if event.event == sub.event and product is not None and matches(node, product):
                 now = self._now()
-                error = self._post(sub, event, product, now, password)
+                error = self._post(sub, event, product, now, password, deletions)
                 if error is not None:
                     self._save(sub, cursor, notified)
                     self._failing(sub, error)
@@ -212,10 +226,11 @@ class Notifier:
         product: Product,
         now: datetime,
         password: str | None,
+        deletions: dict[UUID, DeletedProduct],
     ) -> str | None:
         """None if the endpoint took the notification, else what its LastError says."""
         try:
-            body = notification(sub, event, product, now)
+            body = notification(sub, event, product, now, deletions.get(product.id))
             self._send(sub.endpoint, body, username=sub.endpoint_username, password=password)
         except DeliveryFailed as e:
             return str(e)

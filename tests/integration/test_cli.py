@@ -102,6 +102,7 @@ def test_roll_dry_run_then_for_real(tmp_path: Path) -> None:
     assert dry.exit_code == 0 and "would evict" in dry.output and "watermark" in dry.output
     real = runner.invoke(app, ["roll", *data, *settings])
     assert real.exit_code == 0 and "evicted" in real.output
+    assert "0 left Products" in real.output  # offline for 3 days first, and no export yet
 
 
 def _config(folder: Path, text: str) -> Path:

@@ -180,6 +180,18 @@ def test_eviction_is_traced_as_delete_with_the_create_hash(
     assert all(by_event[(n, "CREATE")] == by_event[(n, "DELETE")] for n in NAMES)
 
 
+def test_withdrawal_is_traced_as_delete(
+    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+) -> None:
+    tracer = fast(traced(components, service, tmp_path))
+    tracer.run_once()
+    components.withdrawer().withdraw_name(NAMES[0], "wrong processing baseline")
+    components.withdrawer().withdraw_name(NAMES[0], "again")  # idempotent: no second event
+    assert tracer.run_once().sent == 1
+    assert service.events()[(NAMES[0], "DELETE")] == 1
+    assert (NAMES[1], "DELETE") not in service.events()
+
+
 def test_traces_certify_the_ingest_digests_without_reading_the_bytes(
     api: TestClient, components: Components, service: TraceService, tmp_path: Path
 ) -> None:

@@ -88,3 +88,14 @@ def test_allowed_networks_from_the_environment_and_a_bad_one_named(tmp_path: Pat
     environ["PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS"] = '["intranet"]'
     with pytest.raises(ConfigurationError, match="'intranet' is not an IP network"):
         load_settings(environ=environ, data_dir=tmp_path)
+
+
+def test_catalogue_retentions_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}, data_dir=tmp_path).roller
+    assert (defaults.offline_retention, defaults.deleted_retention) == ("3d", "30d")
+    environ = {"PRIP_ROLLER__OFFLINE_RETENTION": "12h", "PRIP_ROLLER__DELETED_RETENTION": "never"}
+    roller = load_settings(environ=environ, data_dir=tmp_path).roller
+    assert (roller.offline_retention, roller.deleted_retention) == ("12h", "never")
+    environ["PRIP_ROLLER__OFFLINE_RETENTION"] = "three days"
+    with pytest.raises(ConfigurationError):
+        load_settings(environ=environ, data_dir=tmp_path)

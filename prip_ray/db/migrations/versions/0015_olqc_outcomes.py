@@ -5,16 +5,16 @@ counted here under the name of the product it inspects, in the report's publicat
 transaction, so that product's qualityStatus reflects its reports whichever of the two
 arrives first (db/olqc.py).
 
-Revision ID: 0030
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
