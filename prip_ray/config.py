@@ -129,6 +129,9 @@ class ApiSettings(BaseModel):
     gateway_port: int | None = Field(
         default=None, description="download gateway port; unset: API port + 1"
     )
+    download_rate_limit_mb_s: float | None = Field(
+        default=None, gt=0, description="bandwidth cap per download in MB/s; unset: none"
+    )
     probe_interval_s: float = Field(
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
     )

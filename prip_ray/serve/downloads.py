@@ -18,6 +18,7 @@ from uuid import UUID
 import anyio
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from prip_ray.domain.pacing import TokenBucket, paced
 from prip_ray.domain.products import Product
 from prip_ray.domain.users import User
 from prip_ray.errors import ProductNotFound
@@ -81,6 +82,9 @@ def _stream(
     if download_id is not None and services.quotas is not None:
         stages.append(services.quotas.metered(download_id, stages[-1]))
     stages.append(_counted(stages[-1], services.metrics.downloaded))
+    cap = services.settings.download_rate_limit_mb_s
+    if cap:
+        stages.append(paced(stages[-1], TokenBucket(cap * 1e6)))
     try:
         body = _primed(stages[-1])
     except BaseException:

@@ -1,9 +1,11 @@
 """The download gateway's HTTP app under a real uvicorn and real HTTP clients (no Ray): a
-client that goes away gives its parallel slot back at once."""
+client that goes away gives its parallel slot back at once, and an optional per-connection
+bandwidth cap paces the bytes."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import threading
 import time
@@ -97,3 +99,20 @@ def test_a_client_that_goes_away_frees_its_slot_within_two_seconds(
     components.close()
     assert max(waits) < 2.0, (waits, records)
     assert [status for status, _ in records] == ["aborted"] * 4
+
+
+def test_a_capped_download_takes_at_least_its_size_over_the_cap(
+    clean_pg: Engine, tmp_path: Path
+) -> None:
+    cap_mb_s = 2.0
+    components = _components(clean_pg, tmp_path, download_rate_limit_mb_s=cap_mb_s)
+    product_id, content = _publish(components, tmp_path, 3 * 1000 * 1000)
+    with serving(create_gateway_app(components.api_services())) as base:
+        started = time.monotonic()
+        response = httpx.get(_ticket_url(components, base, product_id), timeout=60)
+        took = time.monotonic() - started
+    components.close()
+    assert response.status_code == 200
+    assert hashlib.md5(response.content).digest() == hashlib.md5(content).digest()
+    floor = len(content) / (cap_mb_s * 1e6)
+    assert floor <= took < floor + 5, (floor, took)
