@@ -4,7 +4,8 @@ Chunks go from the store to the socket one at a time (memory stays flat whatever
 a single Range gives 206, and the stored MD5 travels as ETag and Digest so clients can check
 what they got. With ``api.download_redirect`` an S3-backed PRIP answers 307 to a short-lived
 presigned URL instead, as COPRS does, and the replica moves no bytes at all. Every download
-runs inside the user's quotas: it takes a parallel slot and is recorded in the history.
+runs inside the user's quotas: it takes a parallel slot and is recorded in the history (a
+presigned URL holds its slot until it expires: the client may use it until then).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def download_response(
     presign = getattr(store, "presigned_url", None)
     if settings.download_redirect and presign is not None:
         url = presign(product.object_key, settings.redirect_ttl_s, product.name)
-        if quotas is not None:
-            quotas.start(user, product, redirected=True)  # counts the whole product
+        if quotas is not None:  # counts the whole product; holds a slot while the URL lives
+            quotas.start(user, product, redirected=True, hold_s=settings.redirect_ttl_s)
         return RedirectResponse(url, status_code=307)
     selected = parse_range(range_header, product.content_length)  # a 416 takes no slot
     if settings.gateway_url and not direct and services.tokens is not None:
