@@ -6,6 +6,10 @@ what they got. With ``api.download_redirect`` an S3-backed PRIP answers 307 to a
 presigned URL instead, as COPRS does, and the replica moves no bytes at all. Every download
 runs inside the user's quotas: it takes a parallel slot and is recorded in the history (a
 presigned URL holds its slot until it expires: the client may use it until then).
+
+On Serve, ``$value`` sends the client to a download gateway (serve/gateway.py) with a ticket:
+``api.gateway_url`` if set (a load balancer in front of every node's gateway), else a live
+gateway found through Ray, the replica's own node's first.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def download_response(
     *,
     direct: bool = False,
 ) -> Response:
-    """``direct``: stream here even if a download gateway is configured (the gateway)."""
+    """``direct``: stream here, never redirect to a download gateway (the gateway itself)."""
     if not product.online:
         raise ProductNotFound(
             f"{product.name} was evicted: its catalogue entry remains, its bytes do not"
@@ -50,11 +54,19 @@ def download_response(
             quotas.start(user, product, redirected=True, hold_s=settings.redirect_ttl_s)
         return RedirectResponse(url, status_code=307)
     selected = parse_range(range_header, product.content_length)  # a 416 takes no slot
-    if settings.gateway_url and not direct and services.tokens is not None:
+    gateway = None if direct or services.tokens is None else _gateway(services)
+    if gateway is not None and services.tokens is not None:
         ticket = services.tokens.issue_ticket(user, str(product.id))
-        return RedirectResponse(f"{settings.gateway_url.rstrip('/')}/download/{ticket}", 307)
+        return RedirectResponse(f"{gateway.rstrip('/')}/download/{ticket}", 307)
     download_id = quotas.start(user, product) if quotas is not None else None
     return _stream(services, product, selected, download_id)
+
+
+def _gateway(services: ApiServices) -> str | None:
+    """Where to send the client for the bytes; None: nowhere, stream them from here."""
+    if services.settings.gateway_url:
+        return services.settings.gateway_url
+    return services.gateways.pick() if services.gateways is not None else None
 
 
 def _counted(chunks: Chunks, count: Callable[[int], None]) -> Chunks:

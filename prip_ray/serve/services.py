@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from prip_ray.config import ApiSettings, SubscriptionSettings
 from prip_ray.db.repository import ProductRepository
@@ -23,6 +24,14 @@ from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
 
 
+class DownloadGateways(Protocol):
+    """The download gateways ``$value`` may send a client to (actors/gateway_directory.py)."""
+
+    def pick(self) -> str | None:
+        """Base URL of a live gateway, the nearest first; None when none answers."""
+        ...
+
+
 @dataclass
 class ApiServices:
     products: ProductRepository
@@ -38,6 +47,7 @@ class ApiServices:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
+    gateways: DownloadGateways | None = None  # None: $value streams the bytes itself
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40
