@@ -88,15 +88,26 @@ def _answer(message: dict[str, Any]) -> None:
     print(json.dumps(message), flush=True)
 
 
+def _cluster(attempts: int = 2) -> Cluster:
+    """A head without CPUs and two workers. Ray gives a raylet 30 s (fixed) to register; on a
+    machine loaded far beyond its cores that is not always enough, so once more."""
+    for attempt in range(attempts):
+        cluster = Cluster(shutdown_at_exit=True)
+        try:
+            cluster.add_node(**NODE, num_cpus=0, _system_config=FAST_HEALTH_CHECKS)
+            for _ in range(2):
+                cluster.add_node(**NODE, num_cpus=1)
+            cluster.wait_for_nodes()
+            return cluster
+        except Exception as e:
+            print(f"cluster start failed ({e}); attempt {attempt + 1}", file=sys.stderr)
+            cluster.shutdown()
+    raise RuntimeError("the cluster did not start")
+
+
 def main(settings_file: Path) -> None:
     settings = load_settings(settings_file)
-    cluster = Cluster(
-        initialize_head=True,
-        head_node_args={**NODE, "num_cpus": 0, "_system_config": FAST_HEALTH_CHECKS},
-    )
-    for _ in range(2):
-        cluster.add_node(**NODE, num_cpus=1)
-    cluster.wait_for_nodes()
+    cluster = _cluster()
     ray.init(address=cluster.address, namespace=settings.ray.namespace, log_to_driver=False)
     api = settings.api
     # One proxy: on a single host every node's proxy would want the same port.
