@@ -28,6 +28,8 @@ from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.endpoints import EndpointPolicy
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -45,12 +47,14 @@ from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
+from prip_ray.storage.webhook import Webhook
 
 
 @dataclass
@@ -97,6 +101,11 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            accept_hardlinks=ingest.accept_hardlinks,
+            scan_limits=ScanLimits(
+                max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
+            ),
+            trace_algorithm=self.settings.trace.hash_algorithm,
         )
 
     @cached_property
@@ -134,6 +143,7 @@ class Components:
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
+            passwords=self.users,
         )
 
     def api_services(self) -> ApiServices:
@@ -148,6 +158,7 @@ class Components:
             subscriptions=self.subscriptions,
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
+            subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
             sync_threads=self.settings.db.pool_size,
@@ -163,6 +174,15 @@ class Components:
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.engine)
+
+    def webhook(self) -> Webhook:
+        subscriptions = self.settings.subscriptions
+        return Webhook(EndpointPolicy(subscriptions.allowed_networks), subscriptions.timeout_s)
+
+    def subscription_service(self) -> SubscriptionService:
+        return SubscriptionService(
+            self.subscriptions, self.secrets, self.settings.subscriptions, self.webhook()
+        )
 
     @cached_property
     def secrets(self) -> SecretBox:
@@ -185,6 +205,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
@@ -211,6 +232,7 @@ class Components:
             watermark_bytes=watermark,
             batch=roller.batch,
             stale_download_s=self.settings.quotas.download_stale_s,
+            fos_types=self.settings.fos.product_types if self.settings.fos.sftp_url else (),
             **overrides,
         )
 

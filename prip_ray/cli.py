@@ -22,6 +22,7 @@ from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
+from prip_ray.local_ray import keep_local_ray_on_loopback
 from prip_ray.serve.kpi import parse_when
 
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
@@ -62,12 +63,13 @@ def up(
     port: Annotated[int | None, typer.Option(help="HTTP port of the OData API [8000]")] = None,
 ) -> None:
     """Start the PRIP: local Ray (or PRIP_RAY__ADDRESS), ingestion shards and the OData API."""
-    from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
-
     settings = _settings(data_dir, config)
     if port is not None:
         settings.api.port = port
     _components(settings).close()
+    keep_local_ray_on_loopback(settings)  # before Ray is imported: it reads this then
+    from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
+
     run_until_signal(settings, console)
 
 
@@ -114,6 +116,8 @@ def roll(
         console.print(f"{verb:11} {name}  ({report.reasons[name]})")
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
+    for name in report.held:
+        console.print(f"{'held':11} {name}  (FOS does not have it yet)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
 
 

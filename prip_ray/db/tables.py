@@ -141,6 +141,25 @@ attributes = Table(
     Index(None, "name", "datetime_value"),
 )
 
+# What a product's traces certify (the trace algorithm's hash of the object and of each tar
+# member), computed at ingestion in the read QC makes anyway, so the Tracer never reads the
+# bytes again. Beside the products table, not in it: searches load whole product rows, and
+# a granule lists hundreds of members. Products published before migration 0012 have none.
+trace_digests = Table(
+    "trace_digests",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("algorithm", String(16), nullable=False),  # BLAKE3 | SHA256 | SHA3
+    Column("size", BigInteger, nullable=False),
+    Column("hash", String(128), nullable=False),
+    Column("contents", JSON, nullable=False),  # [{"path", "hash"}], tar members in order
+)
+
 users = Table(
     "users",
     metadata,

@@ -21,6 +21,7 @@ from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.quotas import QuotaService
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 
 
@@ -44,6 +45,7 @@ class ApiServices:
     subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
     secrets: SecretBox | None = None  # type: ignore[assignment]
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None

@@ -1,13 +1,15 @@
 """The Roller: one round of the rolling archive (evict what is due or over the watermark).
 
 Bounded: at most ``batch`` products per round, so a million-product catalogue is walked in
-many short rounds. ``dry_run`` reports what would go and changes nothing.
+many short rounds. ``dry_run`` reports what would go and changes nothing. HKTM that FOS has
+not received is held (``fos_types``: the product types the HKTM forwarder sends, empty when
+it is not configured), whatever its EvictionDate or the watermark say.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +29,7 @@ class RollReport:
     freed_bytes: int = 0
     dry_run: bool = False
     reasons: dict[str, str] = field(default_factory=dict)
+    held: list[str] = field(default_factory=list)  # HKTM that FOS does not have yet
 
 
 class Roller:
@@ -38,6 +41,7 @@ class Roller:
         watermark_bytes: int | None,
         batch: int,
         stale_download_s: float,
+        fos_types: Collection[str] = (),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self._repository = repository
@@ -45,23 +49,30 @@ class Roller:
         self._watermark = watermark_bytes
         self._batch = batch
         self._stale_download_s = stale_download_s
+        self._fos_types = tuple(fos_types)
         self._now = now
 
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
         orphans = 0 if dry_run else self._sweep_orphans()
+        due = self._repository.due(now, self._batch)
+        oldest = self._repository.oldest(self._batch) if self._watermark is not None else []
+        candidates = list({c.id: c for c in (*due, *oldest)})
         decision = choose(
-            self._repository.due(now, self._batch),
-            self._repository.oldest(self._batch) if self._watermark is not None else [],
+            due,
+            oldest,
             stored_bytes=self._repository.stored_bytes() if self._watermark is not None else 0,
             watermark_bytes=self._watermark,
             busy_ids=self._repository.busy(now, self._stale_download_s),
             limit=self._batch,
+            held_ids=self._repository.owed(candidates, "hktm", self._fos_types),
         )
         reasons = {c.name: decision.reason[c.id] for c in decision.evict}
         busy = [c.name for c in decision.busy]
+        held = [c.name for c in decision.held]
         if dry_run:
-            return RollReport([c.name for c in decision.evict], busy, 0, 0, True, reasons)
+            evict = [c.name for c in decision.evict]
+            return RollReport(evict, busy, 0, 0, True, reasons, held)
         evicted, freed = [], 0
         for candidate in decision.evict:
             key = self._repository.mark_evicted(candidate.id, now)
@@ -73,7 +84,7 @@ class Roller:
             log.info(
                 "evicted %s (%d bytes): %s", candidate.name, candidate.size, reasons[candidate.name]
             )
-        return RollReport(evicted, busy, orphans, freed, False, reasons)
+        return RollReport(evicted, busy, orphans, freed, False, reasons, held)
 
     def _delete(self, product_id: object, key: str) -> None:
         try:
