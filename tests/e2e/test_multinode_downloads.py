@@ -28,6 +28,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
+from prip_ray.local_ray import LOOPBACK_ONLY
 from prip_ray.synthetic import make_product
 from tests.e2e.running import free_port
 
@@ -40,7 +41,8 @@ class Host:
     """The cluster process: one JSON command per line in, one JSON answer per line out."""
 
     def __init__(self, settings_file: Path, log: Path):
-        env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+        # Every Ray port on loopback, as prip_ray/local_ray.py does for `prip-ray up`.
+        env = {**os.environ, "RAY_AUTH_MODE": "disabled", **LOOPBACK_ONLY}
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.multinode_host", str(settings_file)],
