@@ -154,7 +154,13 @@ class ApiSettings(BaseModel):
         description="encoded products each API replica keeps (about 1 KB each; 0: none)",
     )
     gateway_port: int | None = Field(
-        default=None, description="download gateway port; unset: API port + 1"
+        default=None,
+        ge=0,
+        description="port of the download gateway on every node; unset: API port + 1; "
+        "0: any free port (several nodes on one host, tests)",
+    )
+    download_rate_limit_mb_s: float | None = Field(
+        default=None, gt=0, description="bandwidth cap per download in MB/s; unset: none"
     )
     probe_interval_s: float = Field(
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
@@ -164,13 +170,9 @@ class ApiSettings(BaseModel):
     )
     gateway_url: str | None = Field(
         default=None,
-        description="public base URL of the download gateway ($value redirects there); "
-        "set by `prip-ray up`, or by the operator behind a load balancer",
-    )
-    gateway_resources: dict[str, float] = Field(
-        default_factory=dict,
-        description="Ray resources the download gateway asks for, to pin it to the node whose "
-        "port the load balancer reaches (KubeRay: the head, started with such a resource)",
+        description="public base URL of a load balancer in front of every node's download "
+        "gateway ($value redirects there); unset: to a live gateway found through Ray, the "
+        "answering replica's node's first",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,

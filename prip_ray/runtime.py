@@ -9,7 +9,12 @@ from types import FrameType
 from rich.console import Console
 
 from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_actors
-from prip_ray.actors.factory import start_download_gateway
+from prip_ray.actors.factory import (
+    gateway_addresses,
+    start_download_gateways,
+    start_gateway_supervisor,
+    stop_download_gateways,
+)
 from prip_ray.config import Settings
 from prip_ray.serve.deployment import deploy, undeploy
 
@@ -26,21 +31,24 @@ def run_until_signal(settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     shards = start_actors(settings)
-    gateway, settings.api.gateway_url = start_download_gateway(settings)
+    gateways = start_download_gateways(settings)
+    supervisor = start_gateway_supervisor(settings)
     url = deploy(settings)
     console.print(f"inbox:      {settings.inbox}")
     console.print(f"store:      {_store(settings)}")
     console.print(f"quarantine: {settings.quarantine}")
     console.print(f"database:   {settings.db_url}")
     console.print(f"OData API:  {url}")
-    console.print(f"downloads:  {settings.api.gateway_url} ($value redirects there)")
+    addresses = ", ".join(gateway_addresses(gateways))
+    console.print(f"downloads:  {addresses} (one per node; $value redirects to one)")
     console.print(f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token")
     console.print("PRIP is up; Ctrl-C stops it.")
     try:
         stop.wait()
     finally:
         undeploy()
-        stop_actors([*shards, gateway])
+        stop_actors([*shards, supervisor])  # the supervisor first: it restarts gateways
+        stop_download_gateways(settings)
         disconnect()
         console.print("PRIP stopped.")
 
