@@ -8,16 +8,17 @@ from fastapi.responses import JSONResponse, Response
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
+from prip_ray.serve.bodies import BodyLimit
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
 from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
-from prip_ray.serve.oauth import oauth_router
-from prip_ray.serve.products import products_router
+from prip_ray.serve.oauth import MAX_FORM, oauth_router
+from prip_ray.serve.products import filter_list_limit, products_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
 from prip_ray.serve.services import ApiServices
-from prip_ray.serve.subscriptions import subscriptions_router
+from prip_ray.serve.subscriptions import MAX_BODY, subscriptions_router
 
 __all__ = ["ODATA_ROOT", "ApiServices", "basic_header", "create_app"]
 
@@ -31,6 +32,11 @@ def create_app(services: ApiServices) -> FastAPI:
 
     app.add_middleware(ODataVersionHeader)
     app.add_middleware(ThreadLimit, threads=services.sync_threads)
+    limits = {
+        "/oauth2/token": MAX_FORM,
+        ODATA_ROOT + "/Products/OData.CSC.FilterList": filter_list_limit(services.settings),
+    }
+    app.add_middleware(BodyLimit, limits=limits, default=MAX_BODY)
     install_request_metrics(app, services.metrics)
 
     @app.get("/health", include_in_schema=False)

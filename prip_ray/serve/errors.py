@@ -55,7 +55,7 @@ async def _prip_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    codes = {404: "NotFound", 405: "MethodNotAllowed"}
+    codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
     code = codes.get(exc.status_code, "HttpError")
     return odata_error(exc.status_code, code, str(exc.detail), **(exc.headers or {}))
 

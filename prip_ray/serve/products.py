@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prip_ray.config import ApiSettings
 from prip_ray.domain.products import Product, ProductVersion
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
@@ -116,15 +117,14 @@ def _collection(
     return Response(body, media_type="application/json")
 
 
-MAX_BODY = 1 << 20  # a FilterList of 1000 long names is well below this
+def filter_list_limit(settings: ApiSettings) -> int:
+    """The largest FilterList body (serve/bodies.py): a KiB per name allowed is far more than
+    a product name and its JSON take, 1 MiB for the default 1000 names."""
+    return settings.max_filter_list * 1024
 
 
 async def _json(request: Request) -> Any:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    body = await request.body()  # no longer than filter_list_limit: BodyLimit saw to it
     try:
         return json.loads(body)
     except ValueError as e:

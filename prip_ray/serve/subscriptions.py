@@ -26,7 +26,7 @@ from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
 
 CONTEXT = "$metadata#Subscriptions"
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # the body limit of every route but FilterList and the token
 
 
 def subscriptions_router() -> APIRouter:
@@ -166,9 +166,7 @@ def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    raw = await request.body()  # no longer than MAX_BODY: BodyLimit (serve/bodies.py)
     try:
         body = json.loads(raw)
     except ValueError as e:
