@@ -228,7 +228,7 @@ def _is_literal(node: Any) -> bool:
 def _value(node: Any, kind: str, prop: ast.Property) -> Any:
     try:
         value = _LITERALS[kind](node)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):  # 9999-12-31T23:59-01:00
         value = None
     if value is None:
         raise InvalidQuery(
@@ -247,6 +247,11 @@ def _datetime(node: Any) -> datetime | None:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _int64(value: int) -> int | None:
+    """Integers are 64-bit columns: a larger literal is refused here, not by the driver."""
+    return value if -(2**63) <= value < 2**63 else None
+
+
 def _guid(node: Any) -> UUID | None:
     if isinstance(node, (q.GUID, q.String)):
         return UUID(node.val)
@@ -259,7 +264,7 @@ def _enum(node: Any) -> str | None:
 
 _LITERALS = {
     STRING: lambda n: n.val if isinstance(n, q.String) else None,
-    INTEGER: lambda n: int(n.val) if isinstance(n, q.Integer) else None,
+    INTEGER: lambda n: _int64(int(n.val)) if isinstance(n, q.Integer) else None,
     DOUBLE: lambda n: float(n.val) if isinstance(n, (q.Integer, q.Float)) else None,
     BOOLEAN: lambda n: n.val.lower() == "true" if isinstance(n, q.Boolean) else None,
     DATETIME: _datetime,

@@ -127,6 +127,8 @@ async def _json(request: Request) -> Any:
     body = await request.body()  # no longer than filter_list_limit: BodyLimit saw to it
     try:
         return json.loads(body)
+    except RecursionError:  # [[[[... deeper than the interpreter's stack
+        raise InvalidQuery("the request body is not JSON: nested too deeply") from None
     except ValueError as e:
         raise InvalidQuery(f"the request body is not JSON: {e}") from None
 

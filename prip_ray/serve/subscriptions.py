@@ -126,6 +126,9 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
     text = body.get("FilterParam")
     if not isinstance(text, str):
         raise InvalidQuery("FilterParam (a $filter expression) is required")
+    for field, value in body.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL stores no NUL in text
+            raise InvalidQuery(f"{field} contains a NUL character")
     parse_filter(text)  # the same parser as Products: a wrong filter is refused here
     try:
         return {
@@ -165,12 +168,16 @@ def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
     services_of(request).subscriptions.set_status(sub.id, status)
 
 
+def _reason(error: Exception) -> str:
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()  # no longer than MAX_BODY: BodyLimit (serve/bodies.py)
     try:
         body = json.loads(raw)
-    except ValueError as e:
-        raise InvalidQuery(f"the request body is not JSON: {e}") from None
+    except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested too deep
+        raise InvalidQuery(f"the request body is not JSON: {_reason(e)}") from None
     if not isinstance(body, dict):
         raise InvalidQuery("the request body must be a JSON object")
     return body

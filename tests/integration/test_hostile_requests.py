@@ -77,7 +77,10 @@ def _raw(url: str, head: str, parts: list[bytes]) -> bytes:
         conn.sendall(head.encode())
         for part in parts:
             conn.sendall(part)
-        return conn.recv(65536)
+        answer = b""
+        while chunk := conn.recv(65536):  # the server closes after a 413
+            answer += chunk
+        return answer
 
 
 def test_the_token_endpoint_stops_reading_at_the_limit(
@@ -95,3 +98,142 @@ def test_the_token_endpoint_stops_reading_at_the_limit(
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
         assert body["error"]["code"] == "PayloadTooLarge"
+
+
+MALFORMED_QUERIES = [
+    {"$top": "٣"},  # Arabic-Indic three: int() takes it, OData does not
+    {"$top": "²"},  # isdigit() says yes, int() raises
+    {"$skip": "٣"},
+    {"$skip": "²"},
+    {"$top": "9" * 5000},  # more digits than int() converts
+    {"$skip": "9" * 5000},
+    {"$top": "99999999999999999999999"},
+    {"$top": "-1"},
+    {"$top": "1e3"},
+    {"$count": "yes"},
+    {"$filter": "ContentLength gt " + "9" * 30},  # no 64-bit column holds it
+    {"$filter": "ContentLength gt -" + "9" * 30},
+    {"$filter": "ContentLength in (" + "9" * 25 + ")"},
+    {"$filter": "Attributes/OData.CSC.IntegerAttribute/any(a:a/Value gt 1" + "0" * 25 + ")"},
+    {"$filter": "ContentLength gt " + "9" * 5000},
+    {"$filter": "ContentLength gt 1e999"},
+    {"$filter": "PublicationDate gt 0000-01-01T00:00:00Z"},
+    {"$filter": "PublicationDate gt 9999-12-31T23:59:59-23:59"},
+]
+
+
+@pytest.mark.parametrize("params", MALFORMED_QUERIES, ids=lambda p: str(p)[:40])
+def test_malformed_query_options_get_400(hostile: TestClient, params: dict[str, str]) -> None:
+    answer = hostile.get("/odata/v1/Products", params=params, headers=ALICE)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "InvalidQuery"
+
+
+def _product_id(api: TestClient) -> str:
+    found = api.get("/odata/v1/Products", params={"$top": "1"}, headers=ALICE).json()["value"]
+    return str(found[0]["Id"])
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("bytes=" + "9" * 5000 + "-", 416),  # starts after the end, however far
+        ("bytes=0-" + "9" * 5000, 206),  # ends after the end: up to the end
+        ("bytes=-" + "9" * 5000, 206),  # a suffix longer than the product: all of it
+        ("bytes=٣-٤", 200),  # not a range of ASCII digits: ignored, the whole product
+        ("bytes=²-", 200),
+    ],
+)
+def test_malformed_ranges_get_416_or_are_ignored(
+    hostile: TestClient, header: str, status: int
+) -> None:
+    key = _product_id(hostile)
+    range_header = {"Range": header.encode()}  # as the bytes a client may send
+    answer = hostile.get(f"/odata/v1/Products({key})/$value", headers={**ALICE, **range_header})
+    assert answer.status_code == status, answer.text[:300]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\x00b", "x" * 5000, "é" * 70, "\ud800"],
+    ids=["nul", "long", "accented", "surrogate"],
+)
+def test_odd_user_names_are_refused_as_wrong_credentials(hostile: TestClient, name: str) -> None:
+    header = basic_header(name.encode("utf-8", "surrogatepass").decode("utf-8", "replace"), "pw")
+    answer = hostile.get("/odata/v1/Products", headers=header)
+    assert answer.status_code == 401, answer.text
+    form = {"grant_type": "password", "username": name, "password": "pw"}
+    token = hostile.post("/oauth2/token", content=_form(form))
+    assert token.status_code == 400 and token.json()["error"] == "invalid_grant", token.text
+
+
+def _form(fields: dict[str, str]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(fields, encoding="utf-8", errors="surrogatepass").encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 50_000,
+        b'{"FilterProducts": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+        b"\xff\xfe",
+        b'{"FilterProducts": [{"Name": "\\u0000"}]}',
+    ],
+    ids=["deep-array", "deep-in-object", "not-utf8", "nul-name"],
+)
+def test_malformed_json_bodies_get_400(hostile: TestClient, body: bytes) -> None:
+    for path, headers in [(FILTER_LIST, ALICE), ("/odata/v1/Subscriptions", SUB)]:
+        answer = hostile.post(path, content=body, headers=headers)
+        assert answer.status_code == 400, (path, answer.text)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"NotificationEpUsername": "lta\x00"},
+        {"NotificationEndpoint": "https://lta.example.org/\x00"},
+        {"NotificationEndpoint": "https://[::1"},
+        {"SubscriptionEvent": "created\x00"},
+        {"FilterParam": "Name eq 'a\x00'"},
+        {"FilterParam": "not " * 1000 + "ContentLength gt 5"},
+    ],
+    ids=str,
+)
+def test_malformed_subscriptions_get_400(hostile: TestClient, fields: dict[str, str]) -> None:
+    body = {"FilterParam": "Online", "NotificationEndpoint": "https://lta.example.org/n", **fields}
+    answer = hostile.post("/odata/v1/Subscriptions", json=body, headers=SUB)
+    assert answer.status_code == 400, answer.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "0001-01-01T00:00:00"},
+        {"until": "0001-01-01T00:00:00"},
+        {"since": "9999-12-31T23:59:59-23:59"},
+        {"until": "x" * 5000},
+    ],
+    ids=str,
+)
+def test_malformed_kpi_windows_get_400(
+    hostile: TestClient, components: Components, params: dict[str, str]
+) -> None:
+    components.users.add("root", hash_password("root-pw"), "admin")
+    answer = hostile.get("/kpi", params=params, headers=basic_header("root", "root-pw"))
+    assert answer.status_code in (200, 400), answer.text
+
+
+def test_hostile_filters_get_400_on_every_route_that_takes_one(hostile: TestClient) -> None:
+    nested = "Name in ('a')"
+    for _ in range(30):
+        nested = f"Name in ({nested})"
+    for text in [nested, "not " * 1000 + "ContentLength gt 5"]:
+        params = {"$filter": text}
+        search = hostile.get("/odata/v1/Products", params=params, headers=ALICE)
+        listed = hostile.post(
+            FILTER_LIST, params=params, json={"FilterProducts": []}, headers=ALICE
+        )
+        for answer in (search, listed):
+            assert answer.status_code == 400, answer.text
