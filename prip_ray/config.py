@@ -116,6 +116,12 @@ class ApiSettings(BaseModel):
     )
     redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
     max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
+    statement_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="PostgreSQL stops an API statement running longer and the request gets "
+        "503 QueryTimeout (0: no limit); ingestion and the Roller are not limited",
+    )
     entity_cache_entries: int = Field(
         default=10_000,
         ge=0,

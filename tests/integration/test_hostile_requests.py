@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from prip_ray.bootstrap import Components
+from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
-from prip_ray.serve.app import basic_header
+from prip_ray.serve.app import basic_header, create_app
 from tests.loopback import served
 
 ALICE = basic_header("alice", "alice-pw")
@@ -229,11 +233,50 @@ def test_hostile_filters_get_400_on_every_route_that_takes_one(hostile: TestClie
     nested = "Name in ('a')"
     for _ in range(30):
         nested = f"Name in ({nested})"
-    for text in [nested, "not " * 1000 + "ContentLength gt 5"]:
-        params = {"$filter": text}
+    for expression in [nested, "not " * 1000 + "ContentLength gt 5"]:
+        params = {"$filter": expression}
         search = hostile.get("/odata/v1/Products", params=params, headers=ALICE)
         listed = hostile.post(
             FILTER_LIST, params=params, json={"FilterProducts": []}, headers=ALICE
         )
         for answer in (search, listed):
             assert answer.status_code == 400, answer.text
+
+
+MANY_PRODUCTS = """
+INSERT INTO products (id, name, product_type, content_type, content_length, origin_date,
+    publication_date, eviction_date, modification_date, content_start, content_end, online,
+    production_type, object_key, checksums, md5)
+SELECT gen_random_uuid(), 'S2B_GENERATED_' || g, 'MSI_L0__GR', 'application/octet-stream', g,
+    now(), now(), now(), now(), now(), now(), true, 'systematic_production', 'k' || g,
+    '[]', md5(g::text)
+FROM generate_series(1, 300000) AS g
+"""
+
+
+def test_a_costly_query_is_stopped_by_the_statement_timeout_with_503(
+    clean_pg: Engine, tmp_path: Path
+) -> None:
+    url = clean_pg.url.render_as_string(hide_password=False)
+    settings = load_settings(data_dir=tmp_path, db={"url": url}, api={"statement_timeout_s": 0.05})
+    with clean_pg.begin() as conn:
+        conn.execute(text(MANY_PRODUCTS))
+    components = Components.for_api(settings)
+    components.users.add("alice", hash_password("alice-pw"), "download")
+    try:
+        with TestClient(create_app(components.api_services())) as client:
+            params = {"$filter": "contains(Name,'%_%zz')", "$count": "true"}
+            started = time.monotonic()
+            answer = client.get("/odata/v1/Products", params=params, headers=ALICE)
+            assert time.monotonic() - started < 1
+            assert answer.status_code == 503, answer.text
+            assert (
+                answer.headers["Retry-After"] and answer.json()["error"]["code"] == "QueryTimeout"
+            )
+            assert "SELECT" not in answer.text and "statement timeout" not in answer.text
+            quick = client.get("/odata/v1/Products", params={"$top": "1"}, headers=ALICE)
+            assert quick.status_code == 200
+    finally:
+        components.close()
+        with clean_pg.begin() as conn:
+            conn.execute(text("TRUNCATE products CASCADE"))
