@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -29,6 +30,19 @@ def _duration(text: str) -> str:
     return text
 
 
+def masked_url(url: str) -> str:
+    """``url`` with its password, in the user part or the query, shown as ``***``."""
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not colon and not any(k.lower() == "password" for k, _ in pairs):
+        return url  # nothing to hide (and sqlite:////path survives as written)
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in pairs]
+    netloc = f"{user}:***@{host}" if colon else parts.netloc
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:@")))
+
+
 class DbSettings(BaseModel):
     url: str | None = Field(
         default=None,
@@ -37,6 +51,11 @@ class DbSettings(BaseModel):
     )
     pool_size: int = 5
     echo: bool = False
+
+    def __repr_args__(self) -> Any:
+        """repr() and str() of settings (in a log line, a traceback) never show the password."""
+        for name, value in super().__repr_args__():
+            yield name, masked_url(value) if name == "url" and value else value
 
 
 class S3Settings(BaseModel):

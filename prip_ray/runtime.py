@@ -10,7 +10,7 @@ from rich.console import Console
 
 from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_actors
 from prip_ray.actors.factory import start_download_gateway
-from prip_ray.config import Settings
+from prip_ray.config import Settings, masked_url
 from prip_ray.serve.deployment import deploy, undeploy
 
 
@@ -28,13 +28,8 @@ def run_until_signal(settings: Settings, console: Console) -> None:
     shards = start_actors(settings)
     gateway, settings.api.gateway_url = start_download_gateway(settings)
     url = deploy(settings)
-    console.print(f"inbox:      {settings.inbox}")
-    console.print(f"store:      {_store(settings)}")
-    console.print(f"quarantine: {settings.quarantine}")
-    console.print(f"database:   {settings.db_url}")
-    console.print(f"OData API:  {url}")
-    console.print(f"downloads:  {settings.api.gateway_url} ($value redirects there)")
-    console.print(f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token")
+    for line in where_things_are(settings, url):
+        console.print(line)
     console.print("PRIP is up; Ctrl-C stops it.")
     try:
         stop.wait()
@@ -43,6 +38,19 @@ def run_until_signal(settings: Settings, console: Console) -> None:
         stop_actors([*shards, gateway])
         disconnect()
         console.print("PRIP stopped.")
+
+
+def where_things_are(settings: Settings, url: str) -> list[str]:
+    """What ``up`` prints, the DB password masked: the terminal may be shared or logged."""
+    return [
+        f"inbox:      {settings.inbox}",
+        f"store:      {_store(settings)}",
+        f"quarantine: {settings.quarantine}",
+        f"database:   {masked_url(settings.db_url)}",
+        f"OData API:  {url}",
+        f"downloads:  {settings.api.gateway_url} ($value redirects there)",
+        f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token",
+    ]
 
 
 def _store(settings: Settings) -> str:

@@ -280,3 +280,37 @@ def test_a_costly_query_is_stopped_by_the_statement_timeout_with_503(
         components.close()
         with clean_pg.begin() as conn:
             conn.execute(text("TRUNCATE products CASCADE"))
+
+
+def test_a_store_failure_is_503_without_paths_keys_or_buckets(
+    hostile: TestClient, components: Components, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = _product_id(hostile)
+    root = components.settings.store_root
+    for stored in [p for p in root.rglob("*") if p.is_file()]:
+        stored.unlink()  # the catalogue still lists them: reading one fails
+    answer = hostile.get(f"/odata/v1/Products({key})/$value", headers=ALICE)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.json()["error"]["code"] == "StorageError"
+    assert str(root) not in answer.text and "prip" not in answer.json()["error"]["message"]
+    assert any(str(root) in r.getMessage() for r in caplog.records)  # the operator's copy
+
+
+def test_a_database_outage_is_503_without_host_password_or_driver_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://prip:hunter2@127.0.0.1:{port}/prip"
+    components = Components.for_api(load_settings(data_dir=tmp_path, db={"url": url}))
+    try:
+        with TestClient(create_app(components.api_services())) as client:
+            answer = client.get("/odata/v1/Products", headers=ALICE)
+    finally:
+        components.close()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "DatabaseUnavailable"
+    for secret in ("hunter2", "127.0.0.1", str(port), "psycopg", "connection"):
+        assert secret not in answer.text
+    assert any(str(port) in r.getMessage() for r in caplog.records)
