@@ -14,6 +14,7 @@ from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
 from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
 from prip_ray.serve.oauth import MAX_FORM, oauth_router
+from prip_ray.serve.openapi import METADATA_OPTIONS, documented
 from prip_ray.serve.products import filter_list_limit, products_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
@@ -49,7 +50,7 @@ def create_app(services: ApiServices) -> FastAPI:
     def root(request: Request) -> JSONResponse:
         return JSONResponse(service_document())
 
-    @app.get(ODATA_ROOT + "/$metadata")
+    @app.get(ODATA_ROOT + "/$metadata", openapi_extra=documented(METADATA_OPTIONS))
     @guarded("search")
     def metadata(request: Request) -> Response:
         wanted = request.query_params.get("$format", "")

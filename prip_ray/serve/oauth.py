@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from prip_ray.errors import AuthenticationFailed, QuotaExceeded
 from prip_ray.security.keys import public_jwk
+from prip_ray.serve import openapi
 from prip_ray.serve.security import client_address, parse_basic, services_of
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -24,7 +25,7 @@ MAX_FORM = 8192  # bytes; longer forms get 413 before they are read (serve/bodie
 def oauth_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/oauth2/token")
+    @router.post("/oauth2/token", openapi_extra=openapi.documented(body=openapi.TOKEN_FORM))
     async def token(request: Request) -> JSONResponse:
         services = services_of(request)
         if services.tokens is None:

@@ -24,6 +24,7 @@ from prip_ray.odata.serialize import (
     entity_context,
     product_json,
 )
+from prip_ray.serve import openapi
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import downloader, guarded, searcher
@@ -35,7 +36,7 @@ ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 def products_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/Products")
+    @router.get("/Products", openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS))
     @guarded("search")
     def search(request: Request) -> Response:
         services = request.app.state.services
@@ -46,7 +47,7 @@ def products_router() -> APIRouter:
         loader = _loader(services, options)
         return _collection(services, options, page.versions, loader, page.count, link)
 
-    @router.get("/Products({key})")
+    @router.get("/Products({key})", openapi_extra=openapi.documented(openapi.ENTITY_OPTIONS))
     @guarded("search")
     def entity(request: Request, key: str) -> FastJSONResponse:
         params = dict(request.query_params)
@@ -60,7 +61,11 @@ def products_router() -> APIRouter:
         body.update(product_json(product, select=options.select, expand=options.expand))
         return FastJSONResponse(body)
 
-    @router.post("/Products/OData.CSC.FilterList", dependencies=[Depends(searcher)])
+    @router.post(
+        "/Products/OData.CSC.FilterList",
+        dependencies=[Depends(searcher)],
+        openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
+    )
     async def filter_list(request: Request) -> FastJSONResponse:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
@@ -69,7 +74,7 @@ def products_router() -> APIRouter:
         count = len(versions) if options.count else None
         return _collection(services, options, versions, _loader(services, options), count)
 
-    @router.get("/Products({key})/$value")
+    @router.get("/Products({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
     def download(
         request: Request, key: str, user: Annotated[User, Depends(downloader)]
     ) -> Response:

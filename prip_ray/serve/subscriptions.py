@@ -22,6 +22,7 @@ from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
+from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
 
@@ -32,7 +33,7 @@ MAX_BODY = 64 * 1024  # the body limit of every route but FilterList and the tok
 def subscriptions_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/Subscriptions")
+    @router.post("/Subscriptions", openapi_extra=openapi.documented(body=openapi.SUBSCRIPTION))
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
         body = await _body(request)
@@ -71,7 +72,7 @@ def subscriptions_router() -> APIRouter:
         found = _own(request, key, user)
         return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
 
-    @router.patch("/Subscriptions({key})")
+    @router.patch("/Subscriptions({key})", openapi_extra=openapi.documented(body=openapi.STATUS))
     async def change(
         request: Request, key: str, user: Annotated[User, Depends(subscriber)]
     ) -> Response:
