@@ -9,7 +9,10 @@ test_api_surface.py).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from prip_ray.odata.fields import EXPANDABLE, ORDERABLE, SELECTABLE
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -17,15 +20,28 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
             "description": description}  # fmt: skip
 
 
-_EXPAND = _query("$expand", {"type": "string"}, "comma-separated: Attributes, Quicklooks, Assets")
-_SELECT = _query("$select", {"type": "string"}, "comma-separated Product properties, or *")
+# Formats of our own: what a string holds, for readers and for generated tests.
+FILTER = {"type": "string", "format": "odata-filter", "maxLength": 8000}
+
+
+def _list_of(items: str) -> dict[str, Any]:
+    """A comma-separated list of ``items`` (a regular expression)."""
+    return {"type": "string", "pattern": f"^{items}(,{items})*$"}
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return "(" + "|".join(re.escape(name) for name in names) + ")"
+
+
+_EXPAND = _query("$expand", _list_of(_one_of(EXPANDABLE)), "navigation properties to include")
+_SELECT = _query("$select", _list_of(_one_of(SELECTABLE)), "Product properties to include")
 _FORMAT = _query("$format", {"type": "string", "enum": ["json", "application/json"]}, "json")
 
 SEARCH_OPTIONS: list[dict[str, Any]] = [
-    _query("$filter", {"type": "string", "maxLength": 8000}, "OData $filter over Products"),
-    _query("$orderby", {"type": "string"}, "Property [asc|desc], comma-separated"),
-    _query("$top", {"type": "integer", "minimum": 0}, "page size (api.max_top at most)"),
-    _query("$skip", {"type": "integer", "minimum": 0}, "products skipped (api.max_skip)"),
+    _query("$filter", FILTER, "OData $filter over Products"),
+    _query("$orderby", _list_of(_one_of(ORDERABLE) + "( asc| desc)?"), "sort keys, asc or desc"),
+    _query("$top", {"type": "integer", "minimum": 0, "maximum": 1000}, "page size (api.max_top)"),
+    _query("$skip", {"type": "integer", "minimum": 0, "maximum": 10000}, "skipped (api.max_skip)"),
     _query("$count", {"type": "boolean"}, "also answer the number of matches"),
     _EXPAND,
     _SELECT,
@@ -39,7 +55,7 @@ RANGE = {
     "name": "Range",
     "in": "header",
     "required": False,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "format": "byte-range"},
     "description": "one byte range, bytes=first-last, bytes=first- or bytes=-suffix",
 }
 
@@ -61,7 +77,7 @@ SUBSCRIPTION = _json(
         "type": "object",
         "required": ["FilterParam", "NotificationEndpoint"],
         "properties": {
-            "FilterParam": {"type": "string"},
+            "FilterParam": FILTER,
             "SubscriptionEvent": {"type": "string", "enum": ["created", "deleted"]},
             "NotificationEndpoint": {"type": "string", "format": "uri"},
             "NotificationEpUsername": {"type": "string"},
