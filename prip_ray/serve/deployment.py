@@ -33,7 +33,7 @@ class ODataReplica:
     """One replica of the API; the FastAPI app is built here, on the replica."""
 
     def __init__(self, settings: Settings):
-        self._components = Components(settings)
+        self._components = Components.for_api(settings)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         services = self._components.api_services()
