@@ -168,7 +168,9 @@ class Converter:
 
 def _chain(node: q.BoolOp) -> list[Any]:
     """The operands of a chain of ``node``'s operator, in order, found without recursion."""
-    kind, parts, pending = type(node.op), [], [node]
+    kind = type(node.op)
+    parts: list[Any] = []
+    pending: list[Any] = [node]  # operands are any node, not only BoolOps
     while pending:
         current = pending.pop()
         if isinstance(current, q.BoolOp) and isinstance(current.op, kind):

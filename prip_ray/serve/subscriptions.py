@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.domain.subscriptions import (
     ACTIONS,
     Subscription,
@@ -51,7 +52,7 @@ def subscriptions_router() -> APIRouter:
     @router.get("/Subscriptions")
     def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         owner = None if user.role == "admin" else user.name
-        found = services_of(request).subscriptions.list(owner)
+        found = _repository(request).list(owner)
         return JSONResponse(
             {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
         )
@@ -86,7 +87,7 @@ def subscriptions_router() -> APIRouter:
     @router.delete("/Subscriptions({key})")
     def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
         found = _own(request, key, user)
-        services_of(request).subscriptions.delete(found.id)
+        _repository(request).delete(found.id)
         return Response(status_code=204)
 
     return router
@@ -144,7 +145,7 @@ def _optional(body: dict[str, Any], field: str) -> str | None:
 
 
 def _own(request: Request, key: str, user: User) -> Subscription:
-    found = services_of(request).subscriptions.get(parse_key(key))
+    found = _repository(request).get(parse_key(key))
     if found.owner != user.name and user.role != "admin":
         raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
     return found
@@ -159,6 +160,13 @@ def _rules(request: Request) -> SubscriptionService:
     if rules is None:
         raise ConfigurationError("this app was built without the subscription service")
     return rules
+
+
+def _repository(request: Request) -> SubscriptionRepository:
+    found = services_of(request).subscriptions
+    if found is None:
+        raise ConfigurationError("this app was built without the subscription repository")
+    return found
 
 
 def _reason(error: Exception) -> str:
