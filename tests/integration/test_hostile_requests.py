@@ -21,6 +21,9 @@ from prip_ray.serve.app import basic_header, create_app
 from tests.loopback import served
 
 ALICE = basic_header("alice", "alice-pw")
+# A public address literal: this machine resolves no outside names, and endpoints that
+# reach inside are refused before any other check.
+PUBLIC_ENDPOINT = "https://93.184.215.14/n"
 SUB = basic_header("sub", "sub-pw")
 FILTER_LIST = "/odata/v1/Products/OData.CSC.FilterList"
 
@@ -34,7 +37,7 @@ def hostile(api: TestClient, components: Components) -> TestClient:
 def _subscription(api: TestClient) -> str:
     made = api.post(
         "/odata/v1/Subscriptions",
-        json={"FilterParam": "Online", "NotificationEndpoint": "https://lta.example.org/n"},
+        json={"FilterParam": "Online", "NotificationEndpoint": PUBLIC_ENDPOINT},
         headers=SUB,
     )
     assert made.status_code == 201, made.text
@@ -197,7 +200,7 @@ def test_malformed_json_bodies_get_400(hostile: TestClient, body: bytes) -> None
     "fields",
     [
         {"NotificationEpUsername": "lta\x00"},
-        {"NotificationEndpoint": "https://lta.example.org/\x00"},
+        {"NotificationEndpoint": PUBLIC_ENDPOINT + "\x00"},
         {"NotificationEndpoint": "https://[::1"},
         {"SubscriptionEvent": "created\x00"},
         {"FilterParam": "Name eq 'a\x00'"},
@@ -206,7 +209,7 @@ def test_malformed_json_bodies_get_400(hostile: TestClient, body: bytes) -> None
     ids=str,
 )
 def test_malformed_subscriptions_get_400(hostile: TestClient, fields: dict[str, str]) -> None:
-    body = {"FilterParam": "Online", "NotificationEndpoint": "https://lta.example.org/n", **fields}
+    body = {"FilterParam": "Online", "NotificationEndpoint": PUBLIC_ENDPOINT, **fields}
     answer = hostile.post("/odata/v1/Subscriptions", json=body, headers=SUB)
     assert answer.status_code == 400, answer.text
 
