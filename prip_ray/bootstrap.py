@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from prip_ray.config import Settings
+from prip_ray.db.console import ConsoleRepository
 from prip_ray.db.counters import RequestCounters
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
@@ -28,6 +29,7 @@ from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.kpi_series import Targets
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -38,6 +40,7 @@ from prip_ray.security.secrets import SecretBox
 from prip_ray.security.signing import TraceSigner
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.console import ConsoleService
 from prip_ray.services.export import CatalogueExporter
 from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
@@ -137,6 +140,7 @@ class Components:
         )
 
     def api_services(self) -> ApiServices:
+        kpi = self.kpi()
         return ApiServices(
             products=self.products,
             store=self.store,
@@ -149,13 +153,26 @@ class Components:
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
             work_dir=self.settings.work_dir,
-            kpi=self.kpi(),
+            kpi=kpi,
+            console=self.console(kpi),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:
-        return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
+        kpi = self.settings.kpi
+        targets = Targets(kpi.timeliness_targets, kpi.completeness_target, kpi.availability_target)
+        return KpiService(
+            KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine), targets
+        )
+
+    def console(self, kpi: KpiService | None = None) -> ConsoleService:
+        return ConsoleService(
+            kpi or self.kpi(),
+            ConsoleRepository(self.engine),
+            self.subscriptions,
+            self.settings.inbox,
+        )
 
     def exporter(self) -> CatalogueExporter:
         return CatalogueExporter(self.products, self.store, self.settings.work_dir)

@@ -27,6 +27,30 @@ class KpiRepository:
             for product_type, published, origin in result:
                 yield product_type, (published - origin).total_seconds()
 
+    def timed_delays(
+        self, since: datetime, until: datetime
+    ) -> Iterator[tuple[datetime, str, float]]:
+        """(publication time, product type, delay in seconds) of products published in the
+        window, streamed: what the hourly and daily series are built from."""
+        query = select(
+            products.c.publication_date, products.c.product_type, products.c.origin_date
+        ).where(products.c.publication_date >= since, products.c.publication_date < until)
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=_BATCH).execute(query)
+            for published, product_type, origin in result:
+                yield published, product_type, (published - origin).total_seconds()
+
+    def named(self, since: datetime, until: datetime, like: str) -> Iterator[tuple[str, datetime]]:
+        """(name, publication time) of the products published in the window named ``like``."""
+        query = select(products.c.name, products.c.publication_date).where(
+            products.c.publication_date >= since,
+            products.c.publication_date < until,
+            products.c.name.like(like),
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execution_options(yield_per=_BATCH).execute(query)
+            yield from ((name, published) for name, published in rows)  # tuples, not Rows
+
     def published_counts(self, since: datetime, until: datetime) -> dict[str, int]:
         query = (
             select(products.c.product_type, func.count())

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
+from prip_ray.serve.console import console_router
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
@@ -59,4 +60,5 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(exports_router(), prefix=ODATA_ROOT)
     app.include_router(oauth_router())
     app.include_router(kpi_router())
+    app.include_router(console_router())
     return app

@@ -18,6 +18,7 @@ from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.console import ConsoleService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.tokens import TokenService
@@ -38,6 +39,7 @@ class ApiServices:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
+    console: ConsoleService | None = None  # None: no operator console
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40

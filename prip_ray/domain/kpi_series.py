@@ -1,0 +1,228 @@
+"""The KPIs over time, for the operator console and the monthly report. No DB, no Ray.
+
+* Timeliness per hour: p50/p95 of the publication delay of the products published in each
+  hour, per product type; and the distribution of the delays (a histogram on fixed edges).
+* Completeness per day: products published, quarantined, and granules missing from the
+  Level-0 datastrips published that day (detectors of the 12 that never arrived).
+* Availability: the outages (runs of failed probes) and the probe timeline in slots.
+* Targets: which KPI misses its target in a window (a *breach*).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from prip_ray.domain.kpi import percentile
+from prip_ray.domain.naming import parse_name
+from prip_ray.errors import InvalidProductName
+
+# Histogram edges of the publication delay, in seconds: a bar per range, the last open.
+DELAY_EDGES: tuple[float, ...] = (
+    0, 60, 300, 600, 900, 1800, 2700, 3600, 5400, 7200, 10800, 21600, 43200, 86400,
+)  # fmt: skip
+DETECTORS = tuple(f"D{n:02d}" for n in range(1, 13))
+
+
+def hour_of(when: datetime) -> datetime:
+    return when.replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(when: datetime) -> datetime:
+    return when.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class HourPoint:
+    hour: datetime
+    product_type: str
+    count: int
+    p50_s: float
+    p95_s: float
+
+
+@dataclass
+class DelaySeries:
+    """One pass over (publication time, type, delay): everything the timeliness plots need."""
+
+    by_hour: dict[tuple[datetime, str], list[float]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    histogram: dict[str, list[int]] = field(default_factory=dict)
+    published_per_day: Counter[datetime] = field(default_factory=Counter)
+    published_per_hour: Counter[datetime] = field(default_factory=Counter)
+
+    def add(self, published: datetime, product_type: str, delay_s: float) -> None:
+        hour = hour_of(published)
+        self.by_hour[(hour, product_type)].append(delay_s)
+        bins = self.histogram.setdefault(product_type, [0] * len(DELAY_EDGES))
+        bins[bin_of(delay_s)] += 1
+        self.published_per_day[day_of(published)] += 1
+        self.published_per_hour[hour] += 1
+
+    def hourly(self) -> list[HourPoint]:
+        points = []
+        for (hour, product_type), values in sorted(self.by_hour.items()):
+            values.sort()
+            p50, p95 = percentile(values, 50), percentile(values, 95)
+            points.append(HourPoint(hour, product_type, len(values), p50, p95))
+        return points
+
+
+def bin_of(delay_s: float) -> int:
+    """Index of the histogram bar of a delay: the last edge not above it."""
+    index = 0
+    for i, edge in enumerate(DELAY_EDGES):
+        if delay_s >= edge:
+            index = i
+    return index
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A published Level-0 datastrip some of whose detectors' granules never arrived."""
+
+    datastrip: str
+    published: datetime
+    missing: tuple[str, ...]
+
+
+def incomplete_datastrips(named: Iterable[tuple[str, datetime]]) -> list[Incomplete]:
+    """``named``: (name, publication time) of Level-0 products. Granules are matched to their
+    datastrip as in :func:`prip_ray.domain.kpi.datastrip_completeness`."""
+    strips: dict[str, tuple[str, datetime]] = {}
+    seen: dict[str, set[str]] = defaultdict(set)
+    for name, published in named:
+        try:
+            parsed = parse_name(name)
+        except InvalidProductName:
+            continue
+        kind = parsed.file_type[-2:]
+        if kind not in ("DS", "GR") or parsed.sensing is None:
+            continue
+        shared = (parsed.file_type[:-2], parsed.site, parsed.creation, parsed.sensing)
+        key = "|".join(str(part) for part in (*shared, parsed.baseline))
+        if kind == "DS":
+            strips[key] = (name, published)
+        elif parsed.detector:
+            seen[key].add(f"D{int(parsed.detector):02d}")
+    found = []
+    for key, (name, published) in sorted(strips.items(), key=lambda kv: kv[1][0]):
+        missing = tuple(d for d in DETECTORS if d not in seen[key])
+        if missing:
+            found.append(Incomplete(name, published, missing))
+    return found
+
+
+@dataclass(frozen=True)
+class DayCompleteness:
+    day: datetime
+    published: int
+    quarantined: int
+    missing: int  # granules (detectors) missing from the datastrips published that day
+
+
+def daily_completeness(
+    published: Mapping[datetime, int],
+    quarantined: Mapping[datetime, int],
+    incomplete: Sequence[Incomplete],
+    since: datetime,
+    until: datetime,
+) -> list[DayCompleteness]:
+    """One row per day of the window, days without anything included (a gap is news)."""
+    missing: Counter[datetime] = Counter()
+    for strip in incomplete:
+        missing[day_of(strip.published)] += len(strip.missing)
+    rows, day = [], day_of(since)
+    while day < until:
+        rows.append(
+            DayCompleteness(day, published.get(day, 0), quarantined.get(day, 0), missing[day])
+        )
+        day += timedelta(days=1)
+    return rows
+
+
+@dataclass(frozen=True)
+class Outage:
+    start: datetime  # the first failed probe
+    end: datetime  # the first good probe after it, or the last probe of the window
+    probes: int  # failed probes in it
+
+
+def outages(probes: Sequence[tuple[datetime, bool]]) -> list[Outage]:
+    """Runs of failed probes, in time order (``probes`` in time order)."""
+    found, start, failed = [], None, 0
+    for when, ok in probes:
+        if not ok:
+            start, failed = (start or when), failed + 1
+        elif start is not None:
+            found.append(Outage(start, when, failed))
+            start, failed = None, 0
+    if start is not None:
+        found.append(Outage(start, probes[-1][0], failed))
+    return found
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    ok: int
+    failed: int
+
+
+def probe_slots(
+    probes: Sequence[tuple[datetime, bool]], since: datetime, until: datetime, slots: int
+) -> list[Slot]:
+    """The window cut in ``slots`` equal slots, with the probes that fell in each: a timeline
+    that stays the same width whatever the number of probes."""
+    width = (until - since) / slots
+    ok, failed = [0] * slots, [0] * slots
+    for when, good in probes:
+        index = min(slots - 1, max(0, int((when - since) / width)))
+        if good:
+            ok[index] += 1
+        else:
+            failed[index] += 1
+    return [Slot(since + width * i, ok[i], failed[i]) for i in range(slots)]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the contract asks: p95 delay per product type (``default`` for the others),
+    the share of received products published, the share of good probes."""
+
+    timeliness_s: Mapping[str, float]
+    completeness: float
+    availability: float
+
+    def timeliness_of(self, product_type: str) -> float:
+        return self.timeliness_s.get(product_type, self.timeliness_s.get("default", 3600.0))
+
+
+@dataclass(frozen=True)
+class Breach:
+    kpi: str  # timeliness | completeness | availability
+    subject: str  # the product type, or "all"
+    value: float
+    target: float
+
+
+def breaches(
+    p95_by_type: Mapping[str, float],
+    completeness_ratio: float | None,
+    availability_ratio: float | None,
+    targets: Targets,
+) -> list[Breach]:
+    """The KPIs that miss their target; a KPI with nothing to measure misses nothing."""
+    found = [
+        Breach("timeliness", t, p95, targets.timeliness_of(t))
+        for t, p95 in sorted(p95_by_type.items())
+        if p95 > targets.timeliness_of(t)
+    ]
+    if completeness_ratio is not None and completeness_ratio < targets.completeness:
+        found.append(Breach("completeness", "all", completeness_ratio, targets.completeness))
+    if availability_ratio is not None and availability_ratio < targets.availability:
+        found.append(Breach("availability", "all", availability_ratio, targets.availability))
+    return found
