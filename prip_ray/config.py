@@ -133,7 +133,13 @@ class ApiSettings(BaseModel):
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
     )
     probe_url: str | None = Field(
-        default=None, description="what the availability probe GETs; unset: <api>/health"
+        default=None,
+        description="the API's base URL as users reach it (the ingress), which the "
+        "availability probe searches through; unset: http://<api host>:<api port>",
+    )
+    probe_user: str = Field(
+        default="prip-probe",
+        description="the catalogue user the availability probe searches as (created if absent)",
     )
     gateway_url: str | None = Field(
         default=None,
@@ -316,6 +322,9 @@ class KpiSettings(BaseModel):
     )
     metrics_window_h: float = Field(
         default=24.0, gt=0, description="the window the prip_kpi_* gauges are computed over"
+    )
+    metrics_interval_s: float = Field(
+        default=300.0, gt=0, description="how often the prip_kpi_* gauges are computed"
     )
 
     @field_validator("timeliness_targets")

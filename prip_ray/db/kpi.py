@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -72,6 +72,13 @@ class KpiRepository:
     def record_probe(self, at: datetime, ok: bool, seconds: float, detail: str | None) -> None:
         with self._engine.begin() as conn:
             conn.execute(insert(health_probes).values(at=at, ok=ok, seconds=seconds, detail=detail))
+
+    def record_probes(self, rows: Sequence[tuple[datetime, bool, float, str | None]]) -> None:
+        """Probes kept while the DB was away, in one transaction."""
+        values = [{"at": at, "ok": ok, "seconds": s, "detail": d} for at, ok, s, d in rows]
+        if values:
+            with self._engine.begin() as conn:
+                conn.execute(insert(health_probes), values)
 
     def probes(self, since: datetime, until: datetime) -> list[tuple[datetime, bool]]:
         query = (
