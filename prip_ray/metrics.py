@@ -123,7 +123,7 @@ class KpiGauges:
 
         by_type = ("product_type",)
         self._p95 = Gauge(
-            "prip_kpi_timeliness_p95_seconds", "p95 publication delay", tag_keys=by_type
+            "prip_kpi_timeliness_seconds", "p95 publication delay of the window", tag_keys=by_type
         )
         self._p95_target = Gauge(
             "prip_kpi_timeliness_target_seconds", "p95 delay allowed", tag_keys=by_type

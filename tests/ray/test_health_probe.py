@@ -66,7 +66,7 @@ def test_probes_record_a_db_outage_and_export_kpis(
                 return (
                     "ray_prip_kpi_availability_ratio" in text
                     and "ray_prip_kpi_breach{" in text
-                    and "ray_prip_kpi_timeliness_p95_seconds" in text
+                    and "ray_prip_kpi_timeliness_seconds" in text
                     and any(
                         line.startswith("ray_prip_kpi_breach{")
                         and 'kpi="availability"' in line
