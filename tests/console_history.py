@@ -30,6 +30,7 @@ PROBE_SPAN = timedelta(hours=30)
 OUTAGE = (timedelta(hours=6), 3)  # starts 6 h before now, 3 failed probes in a row
 CORRUPT = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMX_N05.11.tar"
 ADMIN = ("ops", "ops-pw")
+DOWNLOADER = ("dana", "dana-pw")
 
 
 @dataclass
@@ -56,6 +57,7 @@ def _ingest(components: Components, source: Path, delay: float, published: datet
 def build_history(components: Components, now: datetime, work: Path) -> History:
     history = History(now)
     components.users.add(ADMIN[0], hash_password(ADMIN[1]), "admin")
+    components.users.add(DOWNLOADER[0], hash_password(DOWNLOADER[1]), "download")
     components.subscriptions.create(
         owner=ADMIN[0], event="created", filter_param="startswith(Name,'S2B')",
         endpoint="https://receiver.example/notify", username=None, sealed_password=None, now=now,

@@ -177,7 +177,7 @@ def _availability(figures: KpiFigures) -> str:
 def _operations(view: ConsoleView) -> str:
     figures = view.figures
     waiting = "unknown here" if view.inbox_waiting is None else str(view.inbox_waiting)
-    downloads = [(d.user, d.downloads, f"{d.bytes / 1e9:.3f}") for d in view.downloads]
+    downloads = [(d.user, d.downloads, plots.volume(d.bytes)) for d in view.downloads]
     subs = [
         (
             s.owner,
@@ -204,7 +204,7 @@ def _operations(view: ConsoleView) -> str:
         f"waiting; {view.storing} being stored.</p><h3>Published per period</h3>"
         f"{plots.throughput(figures)}</div>"
         "<div><h3>Downloads per user</h3>"
-        + _table(("user", "downloads", "GB"), downloads, "downloads")
+        + _table(("user", "downloads", "volume"), downloads, "downloads")
         + "<h3>Subscriptions</h3>"
         + _table(
             ("owner", "status", "event", "events behind", "last notified", "last error"),
@@ -223,6 +223,7 @@ def render(view: ConsoleView, period: str, base: str = "/console") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no /favicon.ico request, no 404 logged
         f"<title>PRIP console {figures.since:%Y-%m-%d} to {figures.until:%Y-%m-%d}</title>"
         f"<style>{STYLE}</style></head><body>"
         + _header(figures, period, base)

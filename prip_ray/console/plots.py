@@ -20,6 +20,15 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def volume(size: float) -> str:
+    """Bytes in the unit that reads best: 512 B, 3.4 MB, 12.0 TB (powers of 1000)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
 def _edge_label(index: int) -> str:
     low = DELAY_EDGES[index]
     if index + 1 == len(DELAY_EDGES):

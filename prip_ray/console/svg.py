@@ -101,11 +101,18 @@ def _labels(labels: Sequence[str], x_of: Sequence[float]) -> list[str]:
     """At most ~8 labels under the x axis, evenly picked, so they never overlap."""
     every = max(1, -(-len(labels) // 8))
     return [
-        f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10">'
-        f"{escape(label)}</text>"
+        f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="{_anchor(x)}" '
+        f'font-size="10">{escape(label)}</text>'
         for i, (label, x) in enumerate(zip(labels, x_of, strict=True))
         if i % every == 0
     ]
+
+
+def _anchor(x: float) -> str:
+    """Labels at the plot's edges grow inwards, so none is cut off by the viewBox."""
+    if x > WIDTH - RIGHT - 30:
+        return "end"
+    return "start" if x < LEFT + 30 else "middle"
 
 
 def empty(kind: str, message: str) -> str:

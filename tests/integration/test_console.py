@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import KpiSettings
-from prip_ray.domain.passwords import hash_password
+from prip_ray.console.plots import volume
 from prip_ray.serve.app import basic_header, create_app
-from tests.console_history import ADMIN, OUTAGE, SYNTHETIC, History, build_history
+from tests.console_history import ADMIN, DOWNLOADER, OUTAGE, SYNTHETIC, History, build_history
 
 AS_ADMIN = basic_header(*ADMIN)
 
@@ -40,8 +40,7 @@ def test_console_shows_the_history(
     console: tuple[TestClient, History], components: Components
 ) -> None:
     client, history = console
-    components.users.add("dana", hash_password("dana-pw"), "download")
-    dana = basic_header("dana", "dana-pw")
+    dana = basic_header(*DOWNLOADER)
     found = client.get("/odata/v1/Products", params={"$top": 1}, headers=dana).json()["value"]
     body = client.get(f"/odata/v1/Products({found[0]['Id']})/$value", headers=dana).content
     page = client.get("/console", headers=AS_ADMIN)
@@ -67,7 +66,7 @@ def test_console_shows_the_history(
     assert 1 <= len(slots) <= OUTAGE[1]
     assert "<h3>1 outage(s)</h3>" in html
     downloads = re.search(r'data-table="downloads".*?</table>', html, re.S).group(0)
-    assert f"<td>dana</td><td>1</td><td>{len(body) / 1e9:.3f}</td>" in downloads
+    assert f"<td>dana</td><td>1</td><td>{volume(len(body))}</td>" in downloads
     assert "startswith(Name" not in html and ">running<" in html  # state, never the filter
 
 
@@ -118,9 +117,8 @@ def test_only_admins_get_in(console: tuple[TestClient, History], components: Com
     anonymous = client.get("/console")
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"].startswith("Basic")
-    components.users.add("dana", hash_password("dana-pw"), "download")
     for path in ("/console", "/console/export.csv", "/console/export.json"):
-        assert client.get(path, headers=basic_header("dana", "dana-pw")).status_code == 403
+        assert client.get(path, headers=basic_header(*DOWNLOADER)).status_code == 403
 
 
 def test_targets_come_from_settings(components: Components) -> None:

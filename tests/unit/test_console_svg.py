@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
-from prip_ray.console.plots import duration
+from prip_ray.console.plots import duration, volume
 from prip_ray.console.svg import Bar, Point, Stack, bar_chart, line_chart, stacked_bars, timeline
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -55,3 +55,9 @@ def test_durations_read_as_an_operator_reads_them() -> None:
         "4.0 h",
         "3.0 d",
     ]
+
+
+def test_volumes_read_in_the_unit_that_fits() -> None:
+    assert [volume(v) for v in (512, 3_400_000, 12e12, 2.5e15)] == [
+        "512 B", "3.4 MB", "12.0 TB", "2500.0 TB",
+    ]  # fmt: skip
