@@ -21,6 +21,7 @@ from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.session import create_db_engine
@@ -163,7 +164,10 @@ class Components:
         kpi = self.settings.kpi
         targets = Targets(kpi.timeliness_targets, kpi.completeness_target, kpi.availability_target)
         return KpiService(
-            KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine), targets
+            KpiRepository(self.engine),
+            LocalQuarantine(self.settings.quarantine),
+            targets,
+            KpiHours(self.engine),
         )
 
     def console(self, kpi: KpiService | None = None) -> ConsoleService:

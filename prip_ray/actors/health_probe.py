@@ -34,6 +34,7 @@ from prip_ray.services.probe import ProbeResult, UserJourneyProbe
 log = logging.getLogger(__name__)
 HEALTH_PROBE = "prip-health-probe"
 KEEP = timedelta(days=400)  # a year of availability, and a bit
+ROLLED_UP = timedelta(days=31)
 PENDING = 10_000  # probes kept while the DB is away: three and a half days at 30 s
 
 
@@ -48,6 +49,7 @@ class HealthProbeActor:
         self._settings = settings
         self._components = components = Components(settings)
         self._kpi = KpiRepository(components.engine)
+        self._figures = components.kpi()  # one service: it keeps the past hours it read
         self._user: User | None = None
         self._probe = UserJourneyProbe(
             probe_url(settings),
@@ -105,8 +107,10 @@ class HealthProbeActor:
 
     def _set_gauges(self) -> None:
         until = datetime.now(UTC)
+        # the console's longest period rolled up ahead of it (once; then only the new hours)
+        self._figures.rollups(until - ROLLED_UP, until)
         since = until - timedelta(hours=self._settings.kpi.metrics_window_h)
-        figures = self._components.kpi().figures(since, until)
+        figures = self._figures.figures(since, until)
         targets = figures.targets
         for t in figures.timeliness:
             self._gauges.timeliness(t.product_type, t.p95_s, targets.timeliness_of(t.product_type))

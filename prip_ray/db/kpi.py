@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, case, delete, func, insert, literal, or_, select
 
 from prip_ray.db.tables import health_probes, products
 
@@ -89,6 +90,68 @@ class KpiRepository:
         with self._engine.connect() as conn:
             return [(at, bool(ok)) for at, ok in conn.execute(query)]
 
+    def probe_counts(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """(probes, good ones) in the window."""
+        good = func.coalesce(func.sum(case((health_probes.c.ok, 1), else_=0)), 0)
+        query = select(func.count(), good).where(
+            health_probes.c.at >= since, health_probes.c.at < until
+        )
+        with self._engine.connect() as conn:
+            total, ok = conn.execute(query).one()
+        return int(total), int(ok)
+
+    def probe_changes(self, since: datetime, until: datetime) -> list[tuple[datetime, bool]]:
+        """The probes whose outcome differs from the one before, and the last probe: all
+        that outages are computed from, without reading every probe of a month."""
+        window = (health_probes.c.at >= since, health_probes.c.at < until)
+        previous = func.lag(health_probes.c.ok).over(order_by=health_probes.c.at)
+        marked = (
+            select(health_probes.c.at, health_probes.c.ok, previous.label("previous"))
+            .where(*window)
+            .subquery()
+        )
+        changes = (
+            select(marked.c.at, marked.c.ok)
+            .where(or_(marked.c.previous.is_(None), marked.c.previous != marked.c.ok))
+            .order_by(marked.c.at)
+        )
+        last = select(health_probes.c.at, health_probes.c.ok).where(*window)
+        last = last.order_by(health_probes.c.at.desc()).limit(1)
+        with self._engine.connect() as conn:
+            found = [(at, bool(ok)) for at, ok in conn.execute(changes)]
+            tail = [(at, bool(ok)) for at, ok in conn.execute(last)]
+        if tail and (not found or found[-1][0] != tail[0][0]):
+            found += tail
+        return found
+
+    def probe_slots(
+        self, since: datetime, until: datetime, slots: int
+    ) -> list[tuple[int, int, int]]:
+        """(slot, good, failed) of the probes in each of ``slots`` equal parts of the window
+        that had any, counted by the DB."""
+        width = (until - since).total_seconds() / slots
+        offset = _seconds_since(self._engine.dialect.name, health_probes.c.at, since)
+        slot = func.floor(offset / width).label("slot")
+        good = func.sum(case((health_probes.c.ok, 1), else_=0))
+        query = (
+            select(slot, good, func.count())
+            .where(health_probes.c.at >= since, health_probes.c.at < until)
+            .group_by(slot)
+        )
+        with self._engine.connect() as conn:
+            return [
+                (min(slots - 1, int(s)), int(g), int(n) - int(g)) for s, g, n in conn.execute(query)
+            ]
+
     def purge_probes(self, before: datetime) -> int:
         with self._engine.begin() as conn:
             return conn.execute(delete(health_probes).where(health_probes.c.at < before)).rowcount
+
+
+def _seconds_since(dialect: str, column: Any, since: datetime) -> ColumnElement[Any]:
+    """Seconds from ``since`` to ``column``, in the DB's own date arithmetic (timestamps
+    are stored naive in UTC, see tables.UtcDateTime)."""
+    naive = since.astimezone(UTC).replace(tzinfo=None)
+    if dialect == "postgresql":
+        return func.extract("epoch", column - literal(naive))
+    return (func.julianday(column) - func.julianday(literal(naive.isoformat(sep=" ")))) * 86400.0

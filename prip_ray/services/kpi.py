@@ -6,27 +6,32 @@ JSON (:meth:`KpiService.report`) and what the operator console draws and exports
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.domain.kpi import (
     Availability,
     Completeness,
     DatastripCompleteness,
     Timeliness,
-    availability,
     completeness,
-    datastrip_completeness,
-    timeliness,
+)
+from prip_ray.domain.kpi_rollup import (
+    HourRollup,
+    datastrip_summary,
+    incomplete,
+    merged_percentiles,
+    merged_strips,
+    roll_up,
 )
 from prip_ray.domain.kpi_series import (
     DELAY_EDGES,
     Breach,
     DayCompleteness,
-    DelaySeries,
     HourPoint,
     Incomplete,
     Outage,
@@ -35,17 +40,20 @@ from prip_ray.domain.kpi_series import (
     breaches,
     daily_completeness,
     day_of,
-    incomplete_datastrips,
+    hour_of,
     outages,
-    probe_slots,
 )
 from prip_ray.domain.naming import product_type_of
+from prip_ray.services.kpi_cache import RollupCache
 from prip_ray.storage.inbox import LocalQuarantine
 
 DEFAULT_TARGETS = Targets({"default": 3600.0}, 0.99, 0.99)
 TIMELINE_SLOTS = 120  # the probe timeline's resolution, whatever the window
 LATEST_QUARANTINED = 20
 L0_NAMES = "%_MSI_L0__%"
+HOUR = timedelta(hours=1)
+# An hour is rolled up this long after it ends: a product stamped 10:59:59 may commit later.
+SETTLED = timedelta(minutes=5)
 
 
 @dataclass
@@ -129,15 +137,21 @@ class KpiFigures:
 
 
 class KpiService:
+    """``hours``: where past hours' rollups are kept; None computes every hour from the
+    products each time (what a month of a busy PRIP cannot afford)."""
+
     def __init__(
         self,
         repository: KpiRepository,
         quarantine: LocalQuarantine,
         targets: Targets = DEFAULT_TARGETS,
+        hours: KpiHours | None = None,
     ):
         self._repository = repository
         self._quarantine = quarantine
         self.targets = targets
+        self._hours = hours
+        self._cache = RollupCache()
 
     def report(self, since: datetime, until: datetime) -> dict[str, Any]:
         return self.figures(since, until).to_json()
@@ -146,33 +160,101 @@ class KpiService:
         quarantined = self._quarantined(since, until)
         rejected = Counter(product_type_of(r["name"]) for r in quarantined)
         per_day = Counter(day_of(datetime.fromisoformat(r["quarantined_at"])) for r in quarantined)
-        series = DelaySeries()
-        by_type: list[tuple[str, float]] = []
-        for published, product_type, delay in self._repository.timed_delays(since, until):
-            series.add(published, product_type, delay)
-            by_type.append((product_type, delay))
-        l0 = list(self._repository.named(since, until, L0_NAMES))
-        incomplete = incomplete_datastrips(l0)
-        probes = self._repository.probes(since, until)
+        rollups = self.rollups(since, until)
+        by_type: dict[str, list[HourRollup]] = defaultdict(list)
+        published_per_hour: Counter[datetime] = Counter()
+        for rollup in rollups:
+            if rollup.published:
+                by_type[rollup.product_type].append(rollup)
+                published_per_hour[rollup.hour] += rollup.published
+        published_per_day: Counter[datetime] = Counter()
+        for hour, count in published_per_hour.items():
+            published_per_day[day_of(hour)] += count
+        strips = merged_strips(rollups)
+        missing = incomplete(strips)
+        availability, found_outages = self._availability(since, until)
         return KpiFigures(
             since=since,
             until=until,
             targets=self.targets,
-            timeliness=timeliness(by_type),
-            hourly=series.hourly(),
-            histogram=series.histogram,
-            published_per_hour=dict(series.published_per_hour),
-            completeness=completeness(Counter(t for t, _ in by_type), rejected),
-            daily=daily_completeness(series.published_per_day, per_day, incomplete, since, until),
-            datastrips=datastrip_completeness(name for name, _ in l0),
-            incomplete=incomplete,
-            availability=availability(probes),
-            outages=outages(probes),
-            timeline=probe_slots(probes, since, until, TIMELINE_SLOTS),
+            timeliness=[
+                _timeliness(t, by_type[t], self._cache.condensed(by_type[t]))
+                for t in sorted(by_type)
+            ],
+            hourly=[
+                HourPoint(r.hour, r.product_type, r.published, r.p50_s, r.p95_s)
+                for r in rollups
+                if r.published
+            ],
+            histogram={
+                t: [sum(col) for col in zip(*(r.bins for r in rs), strict=True)]
+                for t, rs in sorted(by_type.items())
+            },
+            published_per_hour=dict(published_per_hour),
+            completeness=completeness(
+                {t: sum(r.published for r in rs) for t, rs in by_type.items()}, rejected
+            ),
+            daily=daily_completeness(published_per_day, per_day, missing, since, until),
+            datastrips=datastrip_summary(strips),
+            incomplete=missing,
+            availability=availability,
+            outages=found_outages,
+            timeline=self._timeline(since, until),
             latest_quarantined=sorted(quarantined, key=lambda r: r["quarantined_at"], reverse=True)[
                 :LATEST_QUARANTINED
             ],
         )
+
+    def rollups(self, since: datetime, until: datetime) -> list[HourRollup]:
+        """The window's rollups: whole past hours from the store of rollups (rolling up and
+        storing those not there yet), the partial and the current hours from the products."""
+        first = _ceil_hour(since)
+        closed = min(hour_of(until), hour_of(datetime.now(UTC) - SETTLED))
+        if self._hours is None or first >= closed:
+            return self._from_products(since, until)
+        wanted = [first + HOUR * i for i in range(_hours_between(first, closed))]
+        held, missing = self._cache.split(wanted)
+        if missing:
+            held += self._stored(missing)
+        edges = []
+        if since < first:
+            edges += self._from_products(since, first)
+        if closed < until:
+            edges += self._from_products(closed, until)
+        return sorted(held + edges, key=lambda r: (r.hour, r.product_type))
+
+    def _stored(self, hours: list[datetime]) -> list[HourRollup]:
+        """The rollups of past ``hours``, from the DB, rolled up there first if need be."""
+        assert self._hours is not None
+        done, stored = self._hours.read(hours[0], hours[-1] + HOUR)
+        wanted = set(hours)
+        stored = [r for r in stored if r.hour in wanted]
+        absent = [hour for hour in hours if hour not in done]
+        if absent:
+            fresh = self._from_products(absent[0], absent[-1] + HOUR)
+            fresh = [r for r in fresh if r.hour in set(absent)]
+            self._hours.store(absent, fresh)
+            stored += fresh
+        self._cache.put(hours, stored)
+        return stored
+
+    def _from_products(self, since: datetime, until: datetime) -> list[HourRollup]:
+        return roll_up(
+            self._repository.timed_delays(since, until),
+            self._repository.named(since, until, L0_NAMES),
+        )
+
+    def _availability(self, since: datetime, until: datetime) -> tuple[Availability, list[Outage]]:
+        probes, good = self._repository.probe_counts(since, until)
+        found = outages(self._repository.probe_changes(since, until))
+        longest = max(((o.end - o.start).total_seconds() for o in found), default=0.0)
+        return Availability(probes, good, longest), found
+
+    def _timeline(self, since: datetime, until: datetime) -> list[Slot]:
+        counts = {s: (ok, failed) for s, ok, failed in
+                  self._repository.probe_slots(since, until, TIMELINE_SLOTS)}  # fmt: skip
+        width = (until - since) / TIMELINE_SLOTS
+        return [Slot(since + width * i, *counts.get(i, (0, 0))) for i in range(TIMELINE_SLOTS)]
 
     def _quarantined(self, since: datetime, until: datetime) -> list[dict[str, str]]:
         """The quarantine records of the window (the rejected products)."""
@@ -182,3 +264,20 @@ class KpiService:
             if since <= when < until:
                 found.append(record)
         return found
+
+
+def _timeliness(
+    product_type: str, rollups: list[HourRollup], condensed: list[HourRollup]
+) -> Timeliness:
+    p50, p95 = merged_percentiles(condensed, (50, 95))
+    count = sum(r.published for r in rollups)
+    return Timeliness(product_type, count, p50, p95, max(r.max_s for r in rollups))
+
+
+def _ceil_hour(when: datetime) -> datetime:
+    floor = hour_of(when)
+    return floor if floor == when else floor + HOUR
+
+
+def _hours_between(first: datetime, last: datetime) -> int:
+    return int((last - first) / HOUR)

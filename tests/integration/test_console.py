@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,11 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.config import KpiSettings
 from prip_ray.console.plots import volume
+from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.services.kpi import KpiService
+from prip_ray.storage.inbox import LocalQuarantine
 from tests.console_history import ADMIN, DOWNLOADER, OUTAGE, SYNTHETIC, History, build_history
 
 AS_ADMIN = basic_header(*ADMIN)
@@ -128,3 +132,24 @@ def test_targets_come_from_settings(components: Components) -> None:
     targets = other.kpi().targets
     other.close()
     assert targets.timeliness_of("MSI_L2A_TL") == 7200 and targets.timeliness_of("X") == 600
+
+
+def test_stored_rollups_give_the_figures_of_the_products(
+    components: Components, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    build_history(components, now, tmp_path / "work")
+    window = (now - timedelta(days=3), now)
+    first = components.kpi().figures(*window)  # rolls the past hours up, and stores them
+    done, stored = KpiHours(components.engine).read(window[0], now)
+    assert len(done) >= 70 and sum(r.published for r in stored) > 0
+    again = components.kpi().figures(*window)  # a new process: reads what was stored
+    plain = KpiService(
+        KpiRepository(components.engine), LocalQuarantine(components.settings.quarantine)
+    ).figures(*window)  # every hour from the products
+    for figures in (again, plain):
+        assert figures.timeliness == first.timeliness and figures.hourly == first.hourly
+        assert figures.histogram == first.histogram and figures.daily == first.daily
+        assert figures.incomplete == first.incomplete
+        assert figures.datastrips == first.datastrips
+        assert figures.availability == first.availability
