@@ -155,8 +155,7 @@ def _availability(figures: KpiFigures) -> str:
         (
             f"{o.start:%Y-%m-%d %H:%M:%S}",
             f"{o.end:%Y-%m-%d %H:%M:%S}",
-            o.probes,
-            duration((o.end - o.start).total_seconds()),
+            duration(o.seconds),
         )
         for o in figures.outages
     ]
@@ -169,7 +168,7 @@ def _availability(figures: KpiFigures) -> str:
         + _legend(("probes ok", "#43a047"), ("a probe failed", "#e53935"), ("no probe", "#cfd8dc"))
         + plots.probe_timeline(figures)
         + f"<h3>{len(figures.outages)} outage(s)</h3>"
-        + _table(("outage from", "until", "failed probes", "lasted"), outages[-20:], "outages")
+        + _table(("outage from", "until", "lasted"), outages[-20:], "outages")
         + "</section>"
     )
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prip_ray.console.svg import Bar, Point, Stack, bar_chart, line_chart, stacked_bars, timeline
-from prip_ray.domain.kpi_series import DELAY_EDGES
+from prip_ray.console.svg import (
+    MAX_DOTS,
+    Bar,
+    Point,
+    Stack,
+    bar_chart,
+    line_chart,
+    stacked_bars,
+    timeline,
+)
+from prip_ray.domain.kpi_series import DELAY_EDGES, HourPoint
 from prip_ray.services.kpi import KpiFigures
 
 
@@ -55,14 +64,10 @@ def delay_histogram(figures: KpiFigures, product_type: str) -> str:
 def percentile_trend(figures: KpiFigures, product_type: str) -> str:
     """p50 and p95 of each hour's delays of one product type, against the target."""
     hours = [p for p in figures.hourly if p.product_type == product_type]
+    dotted = len(hours) <= MAX_DOTS  # no tooltips are drawn beyond: none are written
     series = {
         name: [
-            Point(
-                p.hour,
-                getattr(p, f"{name}_s") / 60,
-                f"{p.hour:%Y-%m-%d %H}h {name} {duration(getattr(p, f'{name}_s'))} "
-                f"({p.count} products)",
-            )
+            Point(p.hour, getattr(p, f"{name}_s") / 60, _trend_title(p, name) if dotted else "")
             for p in hours
         ]
         for name in ("p50", "p95")
@@ -71,6 +76,11 @@ def percentile_trend(figures: KpiFigures, product_type: str) -> str:
     return line_chart(
         f"delay-trend {product_type}", series, figures.since, figures.until, target, " min"
     )
+
+
+def _trend_title(point: HourPoint, name: str) -> str:
+    value = duration(getattr(point, f"{name}_s"))
+    return f"{point.hour:%Y-%m-%d %H}h {name} {value} ({point.count} products)"
 
 
 def daily_completeness(figures: KpiFigures) -> str:

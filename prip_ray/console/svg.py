@@ -14,6 +14,7 @@ from datetime import datetime
 from html import escape
 
 WIDTH, HEIGHT = 600, 220
+MAX_DOTS = 200  # a dot (with its tooltip) per point up to this many points in a line
 LEFT, RIGHT, TOP, BOTTOM = 56, 10, 12, 34  # room for the axes' labels
 COLOURS = {
     "published": "#2e7d32", "quarantined": "#ef6c00", "missing": "#c62828",
@@ -193,7 +194,12 @@ def line_chart(
     for name, line in series.items():
         colour = COLOURS.get(name, COLOURS["bar"])
         path = " ".join(f"{x_of(p.at):.1f},{_y(p.value, top):.1f}" for p in line)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}"/>')
+        parts.append(
+            f'<polyline data-series="{escape(name)}" data-points="{len(line)}" '
+            f'points="{path}" fill="none" stroke="{colour}"/>'
+        )
+        if len(line) > MAX_DOTS:  # too close to point at: the line alone (the page stays small)
+            continue
         parts += [
             f'<circle class="point" data-series="{escape(name)}" data-value="{p.value:g}" '
             f'cx="{x_of(p.at):.1f}" cy="{_y(p.value, top):.1f}" r="2.5" fill="{colour}">'

@@ -90,15 +90,12 @@ class KpiRepository:
         with self._engine.connect() as conn:
             return [(at, bool(ok)) for at, ok in conn.execute(query)]
 
-    def probe_counts(self, since: datetime, until: datetime) -> tuple[int, int]:
-        """(probes, good ones) in the window."""
-        good = func.coalesce(func.sum(case((health_probes.c.ok, 1), else_=0)), 0)
-        query = select(func.count(), good).where(
-            health_probes.c.at >= since, health_probes.c.at < until
-        )
+    def last_probe(self, since: datetime, until: datetime) -> tuple[datetime, bool] | None:
+        window = (health_probes.c.at >= since, health_probes.c.at < until)
+        query = select(health_probes.c.at, health_probes.c.ok).where(*window)
         with self._engine.connect() as conn:
-            total, ok = conn.execute(query).one()
-        return int(total), int(ok)
+            row = conn.execute(query.order_by(health_probes.c.at.desc()).limit(1)).first()
+        return None if row is None else (row[0], bool(row[1]))
 
     def probe_changes(self, since: datetime, until: datetime) -> list[tuple[datetime, bool]]:
         """The probes whose outcome differs from the one before, and the last probe: all
@@ -125,17 +122,22 @@ class KpiRepository:
         return found
 
     def probe_slots(
-        self, since: datetime, until: datetime, slots: int
+        self,
+        since: datetime,
+        until: datetime,
+        slots: int,
+        within: tuple[datetime, datetime] | None = None,
     ) -> list[tuple[int, int, int]]:
         """(slot, good, failed) of the probes in each of ``slots`` equal parts of the window
-        that had any, counted by the DB."""
+        that had any, counted by the DB; ``within``: only the probes of that part of it."""
+        low, high = within or (since, until)
         width = (until - since).total_seconds() / slots
         offset = _seconds_since(self._engine.dialect.name, health_probes.c.at, since)
         slot = func.floor(offset / width).label("slot")
         good = func.sum(case((health_probes.c.ok, 1), else_=0))
         query = (
             select(slot, good, func.count())
-            .where(health_probes.c.at >= since, health_probes.c.at < until)
+            .where(health_probes.c.at >= low, health_probes.c.at < high)
             .group_by(slot)
         )
         with self._engine.connect() as conn:

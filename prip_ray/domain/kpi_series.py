@@ -148,20 +148,25 @@ def daily_completeness(
 class Outage:
     start: datetime  # the first failed probe
     end: datetime  # the first good probe after it, or the last probe of the window
-    probes: int  # failed probes in it
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
 
 
 def outages(probes: Sequence[tuple[datetime, bool]]) -> list[Outage]:
-    """Runs of failed probes, in time order (``probes`` in time order)."""
-    found, start, failed = [], None, 0
+    """Runs of failed probes, in time order (``probes`` in time order). Only the probes
+    whose outcome changed, and the last, matter: the DB sends just those for a month."""
+    found: list[Outage] = []
+    start = None
     for when, ok in probes:
         if not ok:
-            start, failed = (start or when), failed + 1
+            start = start or when
         elif start is not None:
-            found.append(Outage(start, when, failed))
-            start, failed = None, 0
+            found.append(Outage(start, when))
+            start = None
     if start is not None:
-        found.append(Outage(start, probes[-1][0], failed))
+        found.append(Outage(start, probes[-1][0]))
     return found
 
 

@@ -41,10 +41,10 @@ from prip_ray.domain.kpi_series import (
     daily_completeness,
     day_of,
     hour_of,
-    outages,
 )
 from prip_ray.domain.naming import product_type_of
 from prip_ray.services.kpi_cache import RollupCache
+from prip_ray.services.probe_history import ProbeHistory
 from prip_ray.storage.inbox import LocalQuarantine
 
 DEFAULT_TARGETS = Targets({"default": 3600.0}, 0.99, 0.99)
@@ -126,7 +126,7 @@ class KpiFigures:
                 for i in self.incomplete
             ],
             "outages": [
-                {"start": o.start.isoformat(), "end": o.end.isoformat(), "probes": o.probes}
+                {"start": o.start.isoformat(), "end": o.end.isoformat(), "seconds": o.seconds}
                 for o in self.outages
             ],
             "probe_timeline": [
@@ -152,6 +152,7 @@ class KpiService:
         self.targets = targets
         self._hours = hours
         self._cache = RollupCache()
+        self._probes = ProbeHistory(repository, TIMELINE_SLOTS)
 
     def report(self, since: datetime, until: datetime) -> dict[str, Any]:
         return self.figures(since, until).to_json()
@@ -172,7 +173,7 @@ class KpiService:
             published_per_day[day_of(hour)] += count
         strips = merged_strips(rollups)
         missing = incomplete(strips)
-        availability, found_outages = self._availability(since, until)
+        availability, found_outages, timeline = self._probes.figures(since, until)
         return KpiFigures(
             since=since,
             until=until,
@@ -199,7 +200,7 @@ class KpiService:
             incomplete=missing,
             availability=availability,
             outages=found_outages,
-            timeline=self._timeline(since, until),
+            timeline=timeline,
             latest_quarantined=sorted(quarantined, key=lambda r: r["quarantined_at"], reverse=True)[
                 :LATEST_QUARANTINED
             ],
@@ -243,18 +244,6 @@ class KpiService:
             self._repository.timed_delays(since, until),
             self._repository.named(since, until, L0_NAMES),
         )
-
-    def _availability(self, since: datetime, until: datetime) -> tuple[Availability, list[Outage]]:
-        probes, good = self._repository.probe_counts(since, until)
-        found = outages(self._repository.probe_changes(since, until))
-        longest = max(((o.end - o.start).total_seconds() for o in found), default=0.0)
-        return Availability(probes, good, longest), found
-
-    def _timeline(self, since: datetime, until: datetime) -> list[Slot]:
-        counts = {s: (ok, failed) for s, ok, failed in
-                  self._repository.probe_slots(since, until, TIMELINE_SLOTS)}  # fmt: skip
-        width = (until - since) / TIMELINE_SLOTS
-        return [Slot(since + width * i, *counts.get(i, (0, 0))) for i in range(TIMELINE_SLOTS)]
 
     def _quarantined(self, since: datetime, until: datetime) -> list[dict[str, str]]:
         """The quarantine records of the window (the rejected products)."""

@@ -20,6 +20,7 @@ class RollupCache:
         self._keep = keep_hours
         self._hours: dict[datetime, list[HourRollup]] = {}
         self._days: dict[tuple[datetime, str], HourRollup] = {}
+        self._spans: dict[str, tuple[tuple[tuple[datetime, str], ...], HourRollup]] = {}
         self._held: set[int] = set()  # id() of every rollup held: membership without __eq__
         self._lock = threading.Lock()  # replicas serve requests on several threads
 
@@ -47,8 +48,9 @@ class RollupCache:
             self._held |= {id(r) for found in by_hour.values() for r in found}
 
     def condensed(self, rollups: Sequence[HourRollup]) -> list[HourRollup]:
-        """``rollups`` with each whole held day of a product type replaced by one rollup
-        of its delay buckets merged (what period percentiles are computed from)."""
+        """``rollups`` (of one product type) with the whole days held replaced by one
+        rollup of their delay buckets merged, kept for the next request over the same days:
+        what period percentiles are computed from."""
         members: dict[tuple[datetime, str], list[HourRollup]] = defaultdict(list)
         loose = []
         with self._lock:
@@ -57,12 +59,25 @@ class RollupCache:
                     members[(day_of(rollup.hour), rollup.product_type)].append(rollup)
                 else:
                     loose.append(rollup)
-            for (day, product_type), found in members.items():
-                if self._whole_day(day, product_type, found):
-                    loose.append(self._day(day, product_type, found))
+            whole: list[tuple[datetime, str]] = []
+            for key, found in members.items():
+                if key in self._days or self._whole_day(*key, found):
+                    self._day(*key, found)
+                    whole.append(key)
                 else:
                     loose += found
+            if whole:
+                loose.append(self._span(sorted(whole)))
         return loose
+
+    def _span(self, days: list[tuple[datetime, str]]) -> HourRollup:
+        """The whole days merged, the last span of each product type kept: a 30-day window
+        moves on by a day a day, so each type is merged about once a day."""
+        key, product_type = tuple(days), days[0][1]
+        kept = self._spans.get(product_type)
+        if kept is None or kept[0] != key:
+            kept = self._spans[product_type] = (key, _merged([self._days[d] for d in days]))
+        return kept[1]
 
     def _whole_day(self, day: datetime, product_type: str, found: list[HourRollup]) -> bool:
         hours = [day + timedelta(hours=h) for h in range(24)]
@@ -75,11 +90,17 @@ class RollupCache:
     def _day(self, day: datetime, product_type: str, found: list[HourRollup]) -> HourRollup:
         key = (day, product_type)
         if key not in self._days:
-            merged = HourRollup(day, product_type, sum(r.published for r in found))
-            for rollup in found:
-                for bucket, (count, largest) in rollup.buckets.items():
-                    held = merged.buckets.setdefault(bucket, [0, largest])
-                    held[0] += count
-                    held[1] = max(held[1], largest)
-            self._days[key] = merged
+            self._days[key] = _merged(found)
         return self._days[key]
+
+
+def _merged(rollups: Sequence[HourRollup]) -> HourRollup:
+    """One rollup holding the delay buckets (and count) of ``rollups``."""
+    merged = HourRollup(rollups[0].hour, rollups[0].product_type, 0)
+    for rollup in rollups:
+        merged.published += rollup.published
+        for bucket, (count, largest) in rollup.buckets.items():
+            held = merged.buckets.setdefault(bucket, [0, largest])
+            held[0] += count
+            held[1] = max(held[1], largest)
+    return merged

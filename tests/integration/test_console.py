@@ -20,8 +20,17 @@ from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.serve.app import basic_header, create_app
 from prip_ray.services.kpi import KpiService
+from prip_ray.services.probe_history import ProbeHistory
 from prip_ray.storage.inbox import LocalQuarantine
-from tests.console_history import ADMIN, DOWNLOADER, OUTAGE, SYNTHETIC, History, build_history
+from tests.console_history import (
+    ADMIN,
+    DOWNLOADER,
+    OUTAGE,
+    PROBE_EVERY,
+    SYNTHETIC,
+    History,
+    build_history,
+)
 
 AS_ADMIN = basic_header(*ADMIN)
 
@@ -153,3 +162,20 @@ def test_stored_rollups_give_the_figures_of_the_products(
         assert figures.incomplete == first.incomplete
         assert figures.datastrips == first.datastrips
         assert figures.availability == first.availability
+
+
+def test_probe_hours_kept_give_the_figures_of_the_probes(
+    components: Components, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    build_history(components, now, tmp_path / "work")
+    window = (now - timedelta(days=2), now)
+    repository = KpiRepository(components.engine)
+    direct = ProbeHistory(repository, 500).figures(*window)  # 6-minute slots: the DB counts
+    hourly = ProbeHistory(repository, 20)  # 2.4-hour slots: past hours learnt and kept
+    for _ in range(2):  # learnt, then from what it kept
+        found = hourly.figures(*window)
+        assert found[0] == direct[0] and found[1] == direct[1]  # availability, outages
+        assert sum(s.ok + s.failed for s in found[2]) == direct[0].probes
+    # the outage: from its first failed probe to the next good one, PROBE_EVERY apart
+    assert [o.seconds for o in direct[1]] == [OUTAGE[1] * PROBE_EVERY.total_seconds()]

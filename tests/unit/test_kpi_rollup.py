@@ -67,5 +67,6 @@ def test_the_cache_condenses_whole_days_to_the_same_percentiles() -> None:
     held, missing = cache.split([*hours, T0 + timedelta(hours=99)])
     assert missing == [T0 + timedelta(hours=99)] and len(held) == len(rollups)
     condensed = cache.condensed(held)
-    assert len(condensed) == 2 + 12  # two whole days, then the hours of the third
+    assert len(condensed) == 12 + 1  # the hours of the third day, and the two whole ones
+    assert cache.condensed(held)[-1] is condensed[-1]  # merged once, kept
     assert merged_percentiles(condensed, (50, 95)) == merged_percentiles(rollups, (50, 95))
