@@ -23,6 +23,11 @@ from prip_ray.serve.app import create_app
 from tests.console_history import History, build_history
 from tests.http_server import AppServer, serving
 
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the browser fixture says so (and fails under CI)
+    PlaywrightError = Exception  # type: ignore[assignment,misc]
+
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import LAPTOP
+from tests.browser.conftest import LAPTOP, PlaywrightError
 from tests.console_history import ADMIN, DOWNLOADER, SYNTHETIC, History
 from tests.http_server import AppServer
 
