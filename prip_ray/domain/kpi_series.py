@@ -1,23 +1,20 @@
 """The KPIs over time, for the operator console and the monthly report. No DB, no Ray.
 
 * Timeliness per hour: p50/p95 of the publication delay of the products published in each
-  hour, per product type; and the distribution of the delays (a histogram on fixed edges).
+  hour, per product type; the histogram edges of the delays (domain/kpi_rollup.py adds them
+  up per hour).
 * Completeness per day: products published, quarantined, and granules missing from the
   Level-0 datastrips published that day (detectors of the 12 that never arrived).
-* Availability: the outages (runs of failed probes) and the probe timeline in slots.
+* Availability: the outages (runs of failed probes) and the slots of the probe timeline.
 * Targets: which KPI misses its target in a window (a *breach*).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from prip_ray.domain.kpi import percentile
-from prip_ray.domain.naming import parse_name
-from prip_ray.errors import InvalidProductName
 
 # Histogram edges of the publication delay, in seconds: a bar per range, the last open.
 DELAY_EDGES: tuple[float, ...] = (
@@ -43,34 +40,6 @@ class HourPoint:
     p95_s: float
 
 
-@dataclass
-class DelaySeries:
-    """One pass over (publication time, type, delay): everything the timeliness plots need."""
-
-    by_hour: dict[tuple[datetime, str], list[float]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    histogram: dict[str, list[int]] = field(default_factory=dict)
-    published_per_day: Counter[datetime] = field(default_factory=Counter)
-    published_per_hour: Counter[datetime] = field(default_factory=Counter)
-
-    def add(self, published: datetime, product_type: str, delay_s: float) -> None:
-        hour = hour_of(published)
-        self.by_hour[(hour, product_type)].append(delay_s)
-        bins = self.histogram.setdefault(product_type, [0] * len(DELAY_EDGES))
-        bins[bin_of(delay_s)] += 1
-        self.published_per_day[day_of(published)] += 1
-        self.published_per_hour[hour] += 1
-
-    def hourly(self) -> list[HourPoint]:
-        points = []
-        for (hour, product_type), values in sorted(self.by_hour.items()):
-            values.sort()
-            p50, p95 = percentile(values, 50), percentile(values, 95)
-            points.append(HourPoint(hour, product_type, len(values), p50, p95))
-        return points
-
-
 def bin_of(delay_s: float) -> int:
     """Index of the histogram bar of a delay: the last edge not above it."""
     index = 0
@@ -87,33 +56,6 @@ class Incomplete:
     datastrip: str
     published: datetime
     missing: tuple[str, ...]
-
-
-def incomplete_datastrips(named: Iterable[tuple[str, datetime]]) -> list[Incomplete]:
-    """``named``: (name, publication time) of Level-0 products. Granules are matched to their
-    datastrip as in :func:`prip_ray.domain.kpi.datastrip_completeness`."""
-    strips: dict[str, tuple[str, datetime]] = {}
-    seen: dict[str, set[str]] = defaultdict(set)
-    for name, published in named:
-        try:
-            parsed = parse_name(name)
-        except InvalidProductName:
-            continue
-        kind = parsed.file_type[-2:]
-        if kind not in ("DS", "GR") or parsed.sensing is None:
-            continue
-        shared = (parsed.file_type[:-2], parsed.site, parsed.creation, parsed.sensing)
-        key = "|".join(str(part) for part in (*shared, parsed.baseline))
-        if kind == "DS":
-            strips[key] = (name, published)
-        elif parsed.detector:
-            seen[key].add(f"D{int(parsed.detector):02d}")
-    found = []
-    for key, (name, published) in sorted(strips.items(), key=lambda kv: kv[1][0]):
-        missing = tuple(d for d in DETECTORS if d not in seen[key])
-        if missing:
-            found.append(Incomplete(name, published, missing))
-    return found
 
 
 @dataclass(frozen=True)
@@ -175,22 +117,6 @@ class Slot:
     start: datetime
     ok: int
     failed: int
-
-
-def probe_slots(
-    probes: Sequence[tuple[datetime, bool]], since: datetime, until: datetime, slots: int
-) -> list[Slot]:
-    """The window cut in ``slots`` equal slots, with the probes that fell in each: a timeline
-    that stays the same width whatever the number of probes."""
-    width = (until - since) / slots
-    ok, failed = [0] * slots, [0] * slots
-    for when, good in probes:
-        index = min(slots - 1, max(0, int((when - since) / width)))
-        if good:
-            ok[index] += 1
-        else:
-            failed[index] += 1
-    return [Slot(since + width * i, ok[i], failed[i]) for i in range(slots)]
 
 
 @dataclass(frozen=True)
