@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from prip_ray.config import Settings
 from prip_ray.db.console import ConsoleRepository
 from prip_ray.db.counters import RequestCounters
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
@@ -23,14 +24,21 @@ from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.migrate import upgrade
+from prip_ray.db.olqc import OlqcLinks
+from prip_ray.db.pruning import EventPruner
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
+from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
+from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.kpi_series import Targets
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -47,14 +55,18 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
+from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
+from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
-from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.inbox import LocalInbox
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
+from prip_ray.storage.webhook import Webhook
 
 
 @dataclass
@@ -75,7 +87,7 @@ class Components:
 
     @cached_property
     def products(self) -> ProductRepository:
-        return ProductRepository(self.engine)
+        return ProductRepository(self.engine, OlqcLinks(self.settings.olqc.on_failed))
 
     @cached_property
     def users(self) -> UserRepository:
@@ -92,7 +104,7 @@ class Components:
             store=self.store,
             repository=self.products,
             journal=IngestionJournal(self.engine),
-            quarantine=LocalQuarantine(self.settings.quarantine),
+            quarantine=self.recorded_quarantine(),
             registry=default_registry(),
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
@@ -101,6 +113,12 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            accept_hardlinks=ingest.accept_hardlinks,
+            scan_limits=ScanLimits(
+                max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
+            ),
+            trace_algorithm=self.settings.trace.hash_algorithm,
+            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
         )
 
     @cached_property
@@ -138,6 +156,7 @@ class Components:
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
+            passwords=self.users,
         )
 
     def api_services(self) -> ApiServices:
@@ -153,9 +172,13 @@ class Components:
             subscriptions=self.subscriptions,
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
+            subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
             kpi=kpi,
             console=self.console(kpi),
+            deleted=self.deleted_products(),
+            withdrawer=self.withdrawer(),
+            quarantine=self.quarantine(),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
@@ -165,7 +188,7 @@ class Components:
         targets = Targets(kpi.timeliness_targets, kpi.completeness_target, kpi.availability_target)
         return KpiService(
             KpiRepository(self.engine),
-            LocalQuarantine(self.settings.quarantine),
+            QuarantineRepository(self.engine),
             targets,
             KpiHours(self.engine),
         )
@@ -178,12 +201,32 @@ class Components:
             self.settings.inbox,
         )
 
+    def recorded_quarantine(self) -> RecordedQuarantine:
+        return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))
+
+    def quarantine(self) -> QuarantineService:
+        return QuarantineService(self.recorded_quarantine(), self.settings.inbox)
+
     def exporter(self) -> CatalogueExporter:
-        return CatalogueExporter(self.products, self.store, self.settings.work_dir)
+        return CatalogueExporter(
+            self.products,
+            self.store,
+            self.settings.work_dir,
+            deleted=self.deleted_products(),
+        )
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.engine)
+
+    def webhook(self) -> Webhook:
+        subscriptions = self.settings.subscriptions
+        return Webhook(EndpointPolicy(subscriptions.allowed_networks), subscriptions.timeout_s)
+
+    def subscription_service(self) -> SubscriptionService:
+        return SubscriptionService(
+            self.subscriptions, self.secrets, self.settings.subscriptions, self.webhook()
+        )
 
     @cached_property
     def secrets(self) -> SecretBox:
@@ -206,6 +249,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
@@ -226,13 +270,31 @@ class Components:
     def roller(self, **overrides: Any) -> Roller:
         roller = self.settings.roller
         watermark = int(roller.watermark_gb * 1000**3) if roller.watermark_gb else None
-        return Roller(
+        options: dict[str, Any] = {
+            "watermark_bytes": watermark,
+            "batch": roller.batch,
+            "stale_download_s": self.settings.quotas.download_stale_s,
+            "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
+            "retention": RetentionRepository(self.engine),
+            "offline_retention": parse_duration(roller.offline_retention),
+            "deleted_retention": parse_duration(roller.deleted_retention),
+            "exported_until": self.exporter().exported_until,
+            "quarantine": self.quarantine(),
+            "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
+            "events": EventPruner(self.engine),
+            "events_retention": parse_duration(roller.events_retention),
+        }
+        return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
+
+    def deleted_products(self) -> DeletedProductRepository:
+        return DeletedProductRepository(self.engine)
+
+    def withdrawer(self) -> Withdrawer:
+        return Withdrawer(
+            self.products,
+            WithdrawalRepository(self.engine),
             EvictionRepository(self.engine),
             self.store,
-            watermark_bytes=watermark,
-            batch=roller.batch,
-            stale_download_s=self.settings.quotas.download_stale_s,
-            **overrides,
         )
 
     def notifier(self, **overrides: Any) -> Notifier:
@@ -241,7 +303,7 @@ class Components:
             self.products,
             self.secrets,
             self.settings.subscriptions,
-            **overrides,
+            **{"deleted": self.deleted_products(), **overrides},
         )
 
     def migrate(self) -> None:

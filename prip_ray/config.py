@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from prip_ray.domain.addresses import TrustedProxies
+from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 
@@ -65,6 +66,10 @@ class StoreSettings(BaseModel):
 class IngestSettings(BaseModel):
     inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
     quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
+    quarantine_retention: str = Field(
+        default="30d",
+        description="quarantine entries last seen longer ago are purged, bytes and all (or never)",
+    )
     shards: int = Field(default=2, ge=1, description="ingestion shard actors")
     qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
     qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
@@ -77,6 +82,28 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    max_worker_deaths: int = Field(
+        default=3,
+        ge=1,
+        description="a product whose QC worker dies this many times is quarantined",
+    )
+    qc_timeout_s: float | None = Field(
+        default=600.0,
+        gt=0,
+        description="reading and hashing one product may take this long, then it is "
+        "quarantined (QcTimeout); unset: no bound",
+    )
+    max_expansion: float = Field(
+        default=10.0,
+        gt=0,
+        description="an archive may unpack to this many times its size (or its Data_Size, "
+        "or 64 MB); more is an archive bomb, quarantined",
+    )
+    accept_hardlinks: bool = Field(
+        default=False,
+        description="take inbox files that have other names too (hard links); by default "
+        "they are quarantined, as a link could publish any file of the PRIP's disk",
+    )
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
     )
@@ -88,7 +115,7 @@ class IngestSettings(BaseModel):
         description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
     )
 
-    @field_validator("retention")
+    @field_validator("retention", "quarantine_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         return _duration(value)
@@ -198,8 +225,22 @@ class OidcSettings(BaseModel):
     jwks_url: str | None = Field(
         default=None, description="unset: <issuer>/protocol/openid-connect/certs"
     )
-    audience: str | None = None
+    audience: str | None = Field(
+        default=None,
+        description="the aud its tokens must carry for the PRIP (required with issuer): "
+        "without it, a token the realm issued to any other client would be accepted",
+    )
     username_claim: str = "preferred_username"
+
+    @model_validator(mode="after")
+    def _audience_with_issuer(self) -> OidcSettings:
+        if self.issuer and not self.audience:
+            raise ValueError(
+                "auth.oidc.audience (PRIP_AUTH__OIDC__AUDIENCE) is required when "
+                "auth.oidc.issuer is set: the client id the provider puts in the aud of "
+                "tokens meant for the PRIP"
+            )
+        return self
 
 
 class AuthSettings(BaseModel):
@@ -230,8 +271,22 @@ class SubscriptionSettings(BaseModel):
         gt=0,
         description="an endpoint failing this long marks the subscription failed",
     )
-    timeout_s: float = Field(default=10.0, gt=0, description="per notification POST")
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="per notification POST, connecting to the last byte"
+    )
     senders: int = Field(default=8, ge=1, description="notifications in flight at once")
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR) endpoints may reach besides public addresses, e.g. "
+        '["10.20.0.0/16"] for an on-site subscriber; loopback, private, link-local (cloud '
+        "metadata), multicast and reserved addresses are refused otherwise",
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        EndpointPolicy(value)  # ValueError names the entry that is not a network
+        return value
 
 
 class RollerSettings(BaseModel):
@@ -240,6 +295,26 @@ class RollerSettings(BaseModel):
         default=None, gt=0, description="evict the oldest products while the store holds more"
     )
     batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
+    offline_retention: str = Field(
+        default="3d",
+        description="an evicted product stays in Products (Online=false) this long, then only "
+        "in DeletedProducts (s, m, h, d, or never)",
+    )
+    deleted_retention: str = Field(
+        default="30d",
+        description="a DeletedProducts entry is kept this long after the deletion (or never)",
+    )
+
+    events_retention: str = Field(
+        default="7d",
+        description="outbox events and finished trace/FOS deliveries are kept this long once "
+        "every reader is past them (or never)",
+    )
+
+    @field_validator("offline_retention", "deleted_retention", "events_retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        return _duration(value)
 
     @field_validator("interval")
     @classmethod
@@ -261,6 +336,7 @@ class TraceSettings(BaseModel):
     signing_cert: Path | None = Field(default=None, description="PEM X.509 certificate of it")
     hash_algorithm: Literal["BLAKE3", "SHA256", "SHA3"] = "BLAKE3"
     batch: int = Field(default=100, ge=1, description="traces per round at most")
+    concurrency: int = Field(default=8, ge=1, description="traces sent at once at most")
     timeout_s: float = Field(default=30.0, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0, description="first wait while it is down")
     retry_max_s: float = Field(default=300.0, gt=0)
@@ -296,6 +372,16 @@ class FosSettings(BaseModel):
     retry_max_s: float = Field(default=300.0, gt=0)
     poll_interval_s: float = Field(default=1.0, gt=0)
     batch: int = Field(default=100, ge=1)
+
+
+class OlqcSettings(BaseModel):
+    """What OLQC reports do to the products they inspect (domain/olqc.py, db/olqc.py)."""
+
+    on_failed: Literal["flag", "offline"] = Field(
+        default="flag",
+        description="a product whose OLQC failed: flag (qualityStatus FAILED only) or offline "
+        "(also withdrawn: Online false, a deleted event, its bytes removed by the Roller)",
+    )
 
 
 class LeaseSettings(BaseModel):
@@ -354,6 +440,7 @@ class Settings(BaseSettings):
     fos: FosSettings = Field(default_factory=FosSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
     kpi: KpiSettings = Field(default_factory=KpiSettings)
+    olqc: OlqcSettings = Field(default_factory=OlqcSettings)
 
     @classmethod
     def settings_customise_sources(

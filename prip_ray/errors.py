@@ -5,9 +5,13 @@ PripError
 ├── InvalidPackage          the product archive or folder cannot be read
 ├── InvalidMetadata         Inventory_Metadata.xml / manifest.safe missing or malformed
 ├── QualityCheckFailed      the product was read but fails a QC rule (reason says which)
-│   └── DuplicateProduct    a product with that name is already published
+│   ├── DuplicateProduct    a product with that name is already published
+│   └── QcTimeout           inspecting it took longer than ``ingest.qc_timeout_s``
+├── IngestFailed            ingestion failed in a way no rule foresaw (a bug, or an input
+│                           nobody thought of): quarantined like any refusal, never retried
 ├── ProductNotFound         no product with that Id (or it is no longer online)
 ├── InvalidQuery            a malformed or unsupported OData query ($filter, $top, ...)
+│   └── EndpointNotAllowed  a NotificationEndpoint that reaches inside (domain/endpoints.py)
 ├── RangeNotSatisfiable     a Range header that does not fit the product
 ├── AuthenticationFailed    missing or wrong credentials
 ├── PermissionDenied        authenticated, but the role does not allow it
@@ -51,6 +55,14 @@ class DuplicateProduct(QualityCheckFailed):
     code = "DuplicateProduct"
 
 
+class QcTimeout(QualityCheckFailed):
+    code = "QcTimeout"
+
+
+class IngestFailed(PripError):
+    code = "IngestFailed"
+
+
 class ProductNotFound(PripError):
     code = "ProductNotFound"
 
@@ -64,6 +76,10 @@ class InvalidQuery(PripError):
         super().__init__(message)
         self.token = token
         self.position = position
+
+
+class EndpointNotAllowed(InvalidQuery):
+    code = "EndpointNotAllowed"
 
 
 class QuotaExceeded(PripError):

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayTaskError
+from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
 from prip_ray.actors.factory import NOTIFIER, qc_worker_class
 from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER
@@ -25,8 +25,9 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
+from prip_ray.errors import IngestFailed
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan
+from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan, WorkerDeaths
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class IngestShard:
         self._metrics = RayMetrics()
         self._counts: Counter[str] = Counter()
         self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
+        self._deaths = WorkerDeaths(settings.ingest.max_worker_deaths)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._recovered = False
@@ -143,12 +145,25 @@ class IngestShard:
                     self._retries.failed(name, time.monotonic())
                 else:
                     self._retries.succeeded(name)
+                self._deaths.forget(name)
             except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
                 self._counts["worker_failed"] += 1
                 self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
+                if _product_may_be_to_blame(e) and self._deaths.died(name):
+                    self._quarantine_poison(name, e)
         if self._counts["published"] > published:
             self._wake_outbox_readers()
+
+    def _quarantine_poison(self, name: str, error: Exception) -> None:
+        deaths = self._deaths.count(name)
+        reason = IngestFailed(f"{name}: its QC worker failed {deaths} times on it: {error}")
+        source = self._components.inbox.root / name
+        with contextlib.suppress(FileNotFoundError):  # taken back by the production chain
+            self._components.ingest.quarantine_unread(source, reason)
+            self._counts["rejected"] += 1
+        self._ready.gone(name)
+        self._deaths.forget(name)
 
     def _wake_outbox_readers(self) -> None:
         """New products: tell the outbox readers now rather than at their next poll (a hint only;
@@ -195,3 +210,11 @@ class IngestShard:
             "workers": len(self._workers),
             **self._counts,
         }
+
+
+def _product_may_be_to_blame(error: Exception) -> bool:
+    """A worker that was unreachable for a moment, or lost with its preempted node, says
+    nothing about the product it held; one that died or raised under it may."""
+    if isinstance(error, ActorUnavailableError):
+        return False
+    return not getattr(error, "preempted", False)

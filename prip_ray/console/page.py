@@ -189,13 +189,8 @@ def _operations(view: ConsoleView) -> str:
         for s in view.subscriptions
     ]
     reasons = [
-        (
-            r.get("quarantined_at", "")[:19],
-            r.get("name", ""),
-            r.get("code", ""),
-            r.get("reason", ""),
-        )
-        for r in figures.latest_quarantined
+        (f"{e.last_seen:%Y-%m-%d %H:%M:%S}", e.name, e.code, e.reason)
+        for e in figures.latest_quarantined
     ]
     return (
         '<section id="operations"><h2>Ingestion, downloads, subscriptions</h2><div class="grid">'

@@ -1,4 +1,8 @@
-"""The figures the KPIs are computed from, read from the PRIP DB (and written: probes)."""
+"""The figures the KPIs are computed from, read from the PRIP DB (and written: probes).
+
+Publications are read from Products and from the DeletedProducts entries whose row has left
+Products (db/retention.py): a report on a past month still counts what has rolled out since.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,23 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, case, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Subquery,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 
-from prip_ray.db.tables import health_probes, products
+from prip_ray.db.tables import deleted_products, health_probes, products
 
 _BATCH = 10_000
 
@@ -20,9 +38,10 @@ class KpiRepository:
     def delays(self, since: datetime, until: datetime) -> Iterator[tuple[str, float]]:
         """(product type, publication - origin in seconds) of products published in the
         window, streamed."""
+        published = _published(since, until)
         query = select(
-            products.c.product_type, products.c.publication_date, products.c.origin_date
-        ).where(products.c.publication_date >= since, products.c.publication_date < until)
+            published.c.product_type, published.c.publication_date, published.c.origin_date
+        )
         with self._engine.connect() as conn:
             result = conn.execution_options(yield_per=_BATCH).execute(query)
             for product_type, published, origin in result:
@@ -32,41 +51,35 @@ class KpiRepository:
         self, since: datetime, until: datetime
     ) -> Iterator[tuple[datetime, str, float]]:
         """(publication time, product type, delay in seconds) of products published in the
-        window, streamed: what the hourly and daily series are built from."""
+        window, streamed: what the hourly rollups are built from."""
+        published = _published(since, until)
         query = select(
-            products.c.publication_date, products.c.product_type, products.c.origin_date
-        ).where(products.c.publication_date >= since, products.c.publication_date < until)
+            published.c.publication_date, published.c.product_type, published.c.origin_date
+        )
         with self._engine.connect() as conn:
             result = conn.execution_options(yield_per=_BATCH).execute(query)
-            for published, product_type, origin in result:
-                yield published, product_type, (published - origin).total_seconds()
+            for when, product_type, origin in result:
+                yield when, product_type, (when - origin).total_seconds()
 
     def named(self, since: datetime, until: datetime, like: str) -> Iterator[tuple[str, datetime]]:
         """(name, publication time) of the products published in the window named ``like``."""
-        query = select(products.c.name, products.c.publication_date).where(
-            products.c.publication_date >= since,
-            products.c.publication_date < until,
-            products.c.name.like(like),
+        published = _published(since, until)
+        query = select(published.c.name, published.c.publication_date).where(
+            published.c.name.like(like)
         )
         with self._engine.connect() as conn:
             rows = conn.execution_options(yield_per=_BATCH).execute(query)
-            yield from ((name, published) for name, published in rows)  # tuples, not Rows
+            yield from ((name, when) for name, when in rows)  # tuples, not Rows
 
     def published_counts(self, since: datetime, until: datetime) -> dict[str, int]:
-        query = (
-            select(products.c.product_type, func.count())
-            .where(products.c.publication_date >= since, products.c.publication_date < until)
-            .group_by(products.c.product_type)
-        )
+        published = _published(since, until)
+        query = select(published.c.product_type, func.count()).group_by(published.c.product_type)
         with self._engine.connect() as conn:
             return {t: int(n) for t, n in conn.execute(query)}
 
     def names(self, since: datetime, until: datetime, like: str) -> Iterator[str]:
-        query = select(products.c.name).where(
-            products.c.publication_date >= since,
-            products.c.publication_date < until,
-            products.c.name.like(like),
-        )
+        published = _published(since, until)
+        query = select(published.c.name).where(published.c.name.like(like))
         with self._engine.connect() as conn:
             yield from conn.execution_options(yield_per=_BATCH).execute(query).scalars()
 
@@ -157,3 +170,16 @@ def _seconds_since(dialect: str, column: Any, since: datetime) -> ColumnElement[
     if dialect == "postgresql":
         return func.extract("epoch", column - literal(naive))
     return (func.julianday(column) - func.julianday(literal(naive.isoformat(sep=" ")))) * 86400.0
+
+
+def _published(since: datetime, until: datetime) -> Subquery:
+    """Products published in ``[since, until)``, listed or rolled out of Products."""
+    columns = ("name", "product_type", "publication_date", "origin_date")
+
+    def of(table: Any) -> Any:
+        return select(*(table.c[c] for c in columns)).where(
+            table.c.publication_date >= since, table.c.publication_date < until
+        )
+
+    gone = not_(exists().where(products.c.id == deleted_products.c.id))
+    return union_all(of(products), of(deleted_products).where(gone)).subquery()

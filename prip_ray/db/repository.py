@@ -19,17 +19,32 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
+from prip_ray.db.olqc import OlqcLinks
 from prip_ray.db.queries import COLUMNS
 from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
-from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
+from prip_ray.db.rows import (
+    attribute_from_row,
+    attribute_rows,
+    digests_from_row,
+    digests_row,
+    product_from_row,
+    product_row,
+)
 from prip_ray.db.session import reader
+from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion
-from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
+from prip_ray.errors import (
+    DuplicateProduct,
+    InvalidMetadata,
+    InvalidQuery,
+    ProductNotFound,
+    StorageError,
+)
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
 from prip_ray.odata.evaluate import (
     boxes_inside,
@@ -62,15 +77,21 @@ class SearchResult:
 
 
 class ProductRepository:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, olqc: OlqcLinks | None = None):
         self._engine = engine
         self._reader = reader(engine)
+        self._olqc = olqc or OlqcLinks()
 
-    def publish(self, product: Product) -> None:
-        """Make ``product`` visible, and mark its ingestion published, in one transaction.
+    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+        """Make ``product`` visible, and mark its ingestion published, in one transaction;
+        with the ``digests`` its traces certify, when ingestion computed them, and linked to
+        its OLQC reports (or, for a report, to the product it inspects: db/olqc.py).
 
         Only while the journal still holds this attempt: if recovery cancelled it (and deleted
         its bytes) nothing is published and StorageError says the attempt must be retried.
+        A value no column can hold (an integer beyond BIGINT: PostgreSQL's DataError, the
+        OverflowError of SQLite's driver) is the product's fault, not an outage: it raises
+        InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
         try:
             with self._engine.begin() as conn:
@@ -92,14 +113,33 @@ class ProductRepository:
                     )
                 )
                 conn.execute(insert(attributes), attribute_rows(product))
+                if digests is not None:
+                    row = digests_row(product.id, digests)
+                    conn.execute(insert(tables.trace_digests), [row])
+                self._olqc.on_publish(conn, product)  # a report and its product meet here
         except IntegrityError as e:
             raise DuplicateProduct(f"{product.name} is already published") from e
+        except (DataError, OverflowError) as e:
+            cause = getattr(e, "orig", None) or e
+            raise InvalidMetadata(
+                f"{product.name}: a metadata value cannot be stored in the catalogue: {cause}"
+            ) from e
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))
         if not found:
             raise ProductNotFound(f"no product with Id {product_id}")
         return found[0]
+
+    def trace_digests(self, product_id: UUID, algorithm: str) -> ProductHashes | None:
+        """The digests stored at publication, if computed with ``algorithm``."""
+        digests = tables.trace_digests
+        query = select(digests).where(
+            digests.c.product_id == product_id, digests.c.algorithm == algorithm
+        )
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return digests_from_row(row) if row is not None else None
 
     def by_name(self, name: str) -> Product | None:
         found = self._load(select(products).where(products.c.name == name))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
 PRODUCT_TYPE = "productType"
@@ -93,6 +95,20 @@ def product_from_row(row: Mapping[str, Any], attributes: Iterable[Attribute] = (
         checksums=tuple(_checksum_from_json(c) for c in row["checksums"]),
         attributes=tuple(attributes),
     )
+
+
+def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "algorithm": digests.algorithm,
+        "size": digests.size,
+        "hash": digests.hash,
+        "contents": list(digests.contents),
+    }
+
+
+def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping too
+    return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
 
 
 def attribute_from_row(row: Mapping[str, Any]) -> Attribute:

@@ -67,6 +67,18 @@ class UserRepository:
             found = conn.execute(select(func.max(users.c.window_days))).scalar()
         return int(found) if found is not None else None
 
+    def replace_password_hash(self, name: str, old: str, new: str) -> bool:
+        """Store ``new`` if the hash is still ``old`` (a password changed meanwhile wins)."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(users)
+                .where(users.c.name == name, users.c.password_hash == old)
+                .values(password_hash=new)
+            )
+        if done.rowcount:
+            self._changed(name)
+        return bool(done.rowcount)
+
     def set_role(self, name: str, role: str) -> None:
         self._update(name, role=role)
 

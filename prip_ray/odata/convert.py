@@ -46,6 +46,9 @@ class _Scope:
 
 
 class Converter:
+    def __init__(self, fields: dict[str, str] = PRODUCT_FIELDS):
+        self._fields = fields  # the whitelist of the entity set searched
+
     def convert(self, node: Any, scope: _Scope | None = None, depth: int = 0) -> ast.Node:
         if depth > MAX_DEPTH:
             raise InvalidQuery(f"$filter nests deeper than {MAX_DEPTH} levels")
@@ -129,7 +132,7 @@ class Converter:
     def _property(self, node: Any, scope: _Scope | None) -> tuple[ast.Property, str]:
         path = _path(node)
         if scope is None:
-            kind = PRODUCT_FIELDS.get("/".join(path))
+            kind = self._fields.get("/".join(path))
             if kind is None:
                 raise InvalidQuery(f"unknown property {'/'.join(path)}", token="/".join(path))
             return ast.Property(path), kind

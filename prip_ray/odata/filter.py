@@ -20,6 +20,7 @@ from odata_query.grammar import ODataLexer, ODataParser
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.ast import Node
 from prip_ray.odata.convert import Converter
+from prip_ray.odata.fields import FIELDS
 
 MAX_LENGTH = 8000
 
@@ -28,8 +29,9 @@ _IN = re.compile(r"\bin\s*\(", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1024)
-def parse_filter(text: str) -> Node:
-    """The AST of ``text``. Clients repeat their filters (polling for new products, paging),
+def parse_filter(text: str, entity_set: str = "Products") -> Node:
+    """The AST of ``text``, its names checked against the whitelist of ``entity_set``.
+    Clients repeat their filters (polling for new products, paging),
     and the tree is immutable, so parsed filters are kept: parsing is a third of the replica's
     work for a one-page search. Failures are not kept; they raise every time."""
     if len(text) > MAX_LENGTH:
@@ -39,7 +41,7 @@ def parse_filter(text: str) -> Node:
     if "\x00" in text:  # no product has one, and SQLite would cut the pattern there
         raise InvalidQuery("$filter contains a NUL character", position=text.index("\x00"))
     tree = _syntax_tree(_rewrite(text), text)
-    return Converter().convert(tree)
+    return Converter(FIELDS[entity_set]).convert(tree)
 
 
 def _syntax_tree(text: str, original: str) -> Any:

@@ -16,14 +16,14 @@ from prip_ray.domain.subscriptions import (
     check_credential,
     check_endpoint,
     check_event,
-    next_status,
 )
 from prip_ray.domain.users import User
-from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
+from prip_ray.errors import ConfigurationError, InvalidQuery, ProductNotFound
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
+from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"
 MAX_BODY = 64 * 1024
@@ -35,22 +35,11 @@ def subscriptions_router() -> APIRouter:
     @router.post("/Subscriptions")
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
-        body = await _body(request)
-        fields = _validated(body)
-        limits = services.subscription_settings
-        running, total = services.subscriptions.counts(user.name)
-        if user.role != "admin" and (running >= limits.max_running or total >= limits.max_total):
-            raise QuotaExceeded(
-                f"at most {limits.max_running} running and {limits.max_total} "
-                "subscriptions per user",
-                retry_after=3600,
-            )
-        password = fields.pop("password")
-        created = services.subscriptions.create(
-            owner=user.name,
-            sealed_password=services.secrets.seal(password) if password else None,
-            now=datetime.now(UTC),
-            **fields,
+        fields = _validated(await _body(request))
+        rules = _rules(request)
+        # Off the event loop: it resolves the endpoint's name and reads the DB.
+        created = await services.blocking.run(
+            lambda: rules.create(user, now=datetime.now(UTC), **fields)
         )
         answer = {
             "@odata.context": "$metadata#OData.CSC.Subscription",
@@ -79,7 +68,7 @@ def subscriptions_router() -> APIRouter:
         body = await _body(request)
         if set(body) - {"Status"} or not isinstance(body.get("Status"), str):
             raise InvalidQuery('PATCH takes {"Status": "running" | "paused" | "cancelled"}')
-        _set_status(request, found, body["Status"])
+        _set_status(request, user, found, body["Status"])
         return Response(status_code=204)
 
     @router.post("/Subscriptions({key})/OData.CSC.{action}")
@@ -90,7 +79,7 @@ def subscriptions_router() -> APIRouter:
             raise InvalidQuery(
                 f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
             )
-        _set_status(request, _own(request, key, user), ACTIONS[action])
+        _set_status(request, user, _own(request, key, user), ACTIONS[action])
         return Response(status_code=204)
 
     @router.delete("/Subscriptions({key})")
@@ -157,12 +146,15 @@ def _own(request: Request, key: str, user: User) -> Subscription:
     return found
 
 
-def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
-    try:
-        status = next_status(sub.status, wanted)
-    except ValueError as e:
-        raise InvalidQuery(str(e)) from None
-    services_of(request).subscriptions.set_status(sub.id, status)
+def _set_status(request: Request, user: User, sub: Subscription, wanted: str) -> None:
+    _rules(request).set_status(user, sub, wanted)
+
+
+def _rules(request: Request) -> SubscriptionService:
+    rules = services_of(request).subscription_service
+    if rules is None:
+        raise ConfigurationError("this app was built without the subscription service")
+    return rules
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -96,3 +96,26 @@ class ReadyList:
     def gone(self, name: str) -> None:
         """``name`` left the inbox (published, quarantined): never offer it again."""
         self._gone.add(name)
+
+
+@dataclass
+class WorkerDeaths:
+    """Products whose QC worker died under them. Ray restarts the worker and the product
+    stays in the inbox; one that kills every worker that takes it (memory exhausted while
+    unpacking, a crash in a native library) would do so for ever. After ``limit`` deaths it
+    is poison: quarantined instead of offered again."""
+
+    limit: int = 3
+    _deaths: dict[str, int] = field(default_factory=dict)
+
+    def died(self, name: str) -> bool:
+        """Count a death under ``name``; True when it has reached the limit."""
+        self._deaths[name] = self._deaths.get(name, 0) + 1
+        return self._deaths[name] >= self.limit
+
+    def count(self, name: str) -> int:
+        return self._deaths.get(name, 0)
+
+    def forget(self, name: str) -> None:
+        """``name`` was finished by a worker (or quarantined): its count starts over."""
+        self._deaths.pop(name, None)

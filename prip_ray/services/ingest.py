@@ -3,6 +3,8 @@
 The order is what makes publication atomic and crash-safe:
 
 1. inspect (read, QC, checksums): a refusal moves the source to quarantine with its reason;
+   so does any failure that is not an outage of the DB or the store (``Unavailable``): a
+   product that breaks the code in a way nobody foresaw must not be retried forever;
 2. journal "storing" with a fresh object key (``<Id>/<name>``, never reused);
 3. put the bytes in the object store (complete or absent);
 4. one transaction: journal "published" (only if still ours) + product row + attributes;
@@ -25,15 +27,16 @@ from pathlib import Path
 
 from prip_ray.db.journal import IngestionJournal, JournalEntry
 from prip_ray.db.repository import ProductRepository
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, PripError, Unavailable
+from prip_ray.errors import DuplicateProduct, IngestFailed, PripError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
-from prip_ray.services.inspect import inspect_package
-from prip_ray.storage.inbox import LocalQuarantine, published_name, remove_source
+from prip_ray.services.inspect import Inspection, inspect_package
+from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,13 @@ class IngestService:
     retention: timedelta | None
     work_dir: Path
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
+    accept_hardlinks: bool = False
+    scan_limits: ScanLimits = field(default_factory=ScanLimits)
+    trace_algorithm: str | None = None  # hash what traces certify while inspecting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Frees the name of a withdrawn product for its new delivery (db/retention.py): False
+    # when the name is not withdrawn, Unavailable while the withdrawal is being announced.
+    release_withdrawn: Callable[[str], bool] = field(default=lambda name: False)
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
         """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
@@ -68,6 +77,7 @@ class IngestService:
         name = published_name(source)
         with tempfile.TemporaryDirectory(dir=self._scratch()) as scratch:
             try:
+                refuse_links(source, accept_hardlinks=self.accept_hardlinks)
                 package = self._package(source, Path(scratch), name)
                 origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
                 inspection = inspect_package(
@@ -77,14 +87,25 @@ class IngestService:
                     policy=self.policy,
                     origin_date=origin,
                     now=self.clock(),
+                    limits=self.scan_limits,
+                    trace_algorithm=self.trace_algorithm,
                 )
                 timer.lap("inspect")
-                return self._publish(source, package, inspection.metadata, remove, timer)
+                return self._publish(source, package, inspection, remove, timer)
             except Unavailable as e:  # the store or the DB: the product waits in the inbox
                 log.warning("ingest %s: %s, will retry", source.name, e)
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
             except PripError as e:
                 return self._reject(source, name, e, remove, timer)
+            except Exception as e:  # a poison product: quarantined with what went wrong
+                log.exception("ingest %s: unexpected failure", source.name)
+                failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
+                return self._reject(source, name, failed, remove, timer)
+
+    def quarantine_unread(self, source: Path, error: PripError) -> IngestOutcome:
+        """Quarantine ``source`` with ``error`` without reading it: a product whose QC
+        workers keep dying on it."""
+        return self._reject(source, published_name(source), error, True, _Timer())
 
     def recover(
         self,
@@ -110,12 +131,15 @@ class IngestService:
         self,
         source: Path,
         package: Path,
-        metadata: ProductMetadata,
+        inspection: Inspection,
         remove: bool,
         timer: _Timer,
     ) -> IngestOutcome:
+        metadata = inspection.metadata
         existing = self.repository.by_name(metadata.name)
         md5 = _md5_of(metadata)
+        if existing is not None and not existing.online and self.release_withdrawn(existing.name):
+            existing = None  # a corrected delivery of a withdrawn product: a new product
         if existing is not None:
             return self._already_published(source, existing, md5, remove)
         product = self._new_product(metadata)
@@ -126,9 +150,12 @@ class IngestService:
         self.store.put_file(product.object_key, package)
         timer.lap("store")
         try:
-            self.repository.publish(product)
-        except DuplicateProduct:
-            self.store.delete(product.object_key)  # another ingestor won the race
+            self.repository.publish(product, inspection.digests)
+        except Unavailable:
+            raise  # the journal row lets a retry (or recovery) deal with the stored bytes
+        except Exception:  # another ingestor won the race, or the catalogue refused a value
+            self.store.delete(product.object_key)
+            self.journal.cancel(product.name, product.object_key)
             raise
         timer.lap("publish")
         self._clear(source, product.name, remove)
@@ -207,7 +234,9 @@ class IngestService:
     def _package(self, source: Path, scratch: Path, published_name: str) -> Path:
         if not source.is_dir():
             return source
-        return write_folder_as_tar(source, scratch / published_name)
+        return write_folder_as_tar(
+            source, scratch / published_name, accept_hardlinks=self.accept_hardlinks
+        )
 
     def _scratch(self) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The KPI report of a time window, from the PRIP DB and the quarantine.
+"""The KPI report of a time window, from the PRIP DB (products, quarantine entries, probes).
 
 One computation, two renderings: :meth:`KpiService.figures` is what ``GET /kpi`` returns as
 JSON (:meth:`KpiService.report`) and what the operator console draws and exports.
@@ -13,6 +13,7 @@ from typing import Any
 
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.kpi import (
     Availability,
     Completeness,
@@ -43,9 +44,9 @@ from prip_ray.domain.kpi_series import (
     hour_of,
 )
 from prip_ray.domain.naming import product_type_of
+from prip_ray.domain.quarantine import QuarantineEntry
 from prip_ray.services.kpi_cache import RollupCache
 from prip_ray.services.probe_history import ProbeHistory
-from prip_ray.storage.inbox import LocalQuarantine
 
 DEFAULT_TARGETS = Targets({"default": 3600.0}, 0.99, 0.99)
 TIMELINE_SLOTS = 120  # the probe timeline's resolution, whatever the window
@@ -72,7 +73,7 @@ class KpiFigures:
     availability: Availability
     outages: list[Outage]
     timeline: list[Slot]
-    latest_quarantined: list[dict[str, str]] = field(default_factory=list)
+    latest_quarantined: list[QuarantineEntry] = field(default_factory=list)
 
     @property
     def completeness_ratio(self) -> float | None:
@@ -143,7 +144,7 @@ class KpiService:
     def __init__(
         self,
         repository: KpiRepository,
-        quarantine: LocalQuarantine,
+        quarantine: QuarantineRepository,
         targets: Targets = DEFAULT_TARGETS,
         hours: KpiHours | None = None,
     ):
@@ -159,8 +160,8 @@ class KpiService:
 
     def figures(self, since: datetime, until: datetime) -> KpiFigures:
         quarantined = self._quarantined(since, until)
-        rejected = Counter(product_type_of(r["name"]) for r in quarantined)
-        per_day = Counter(day_of(datetime.fromisoformat(r["quarantined_at"])) for r in quarantined)
+        rejected = Counter(product_type_of(entry.name) for entry in quarantined)
+        per_day = Counter(day_of(entry.last_seen) for entry in quarantined)
         rollups = self.rollups(since, until)
         by_type: dict[str, list[HourRollup]] = defaultdict(list)
         published_per_hour: Counter[datetime] = Counter()
@@ -201,9 +202,7 @@ class KpiService:
             availability=availability,
             outages=found_outages,
             timeline=timeline,
-            latest_quarantined=sorted(quarantined, key=lambda r: r["quarantined_at"], reverse=True)[
-                :LATEST_QUARANTINED
-            ],
+            latest_quarantined=quarantined[:LATEST_QUARANTINED],  # newest first
         )
 
     def rollups(self, since: datetime, until: datetime) -> list[HourRollup]:
@@ -245,14 +244,9 @@ class KpiService:
             self._repository.named(since, until, L0_NAMES),
         )
 
-    def _quarantined(self, since: datetime, until: datetime) -> list[dict[str, str]]:
-        """The quarantine records of the window (the rejected products)."""
-        found = []
-        for record in self._quarantine.reasons():
-            when = datetime.fromisoformat(record["quarantined_at"])
-            if since <= when < until:
-                found.append(record)
-        return found
+    def _quarantined(self, since: datetime, until: datetime) -> list[QuarantineEntry]:
+        """The products refused in the window (last refused in it), newest first."""
+        return self._quarantine.entries(since, until)
 
 
 def _timeliness(

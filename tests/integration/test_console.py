@@ -18,10 +18,10 @@ from prip_ray.config import KpiSettings
 from prip_ray.console.plots import volume
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.serve.app import basic_header, create_app
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.probe_history import ProbeHistory
-from prip_ray.storage.inbox import LocalQuarantine
 from tests.console_history import (
     ADMIN,
     DOWNLOADER,
@@ -154,7 +154,7 @@ def test_stored_rollups_give_the_figures_of_the_products(
     assert len(done) >= 70 and sum(r.published for r in stored) > 0
     again = components.kpi().figures(*window)  # a new process: reads what was stored
     plain = KpiService(
-        KpiRepository(components.engine), LocalQuarantine(components.settings.quarantine)
+        KpiRepository(components.engine), QuarantineRepository(components.engine)
     ).figures(*window)  # every hour from the products
     for figures in (again, plain):
         assert figures.timeliness == first.timeliness and figures.hourly == first.hourly

@@ -70,3 +70,32 @@ def test_help_lists_every_setting_as_an_environment_variable() -> None:
     text = settings_help()
     for name in ("PRIP_DATA_DIR", "PRIP_DB__URL", "PRIP_STORE__S3__ENDPOINT_URL", "PRIP_API__PORT"):
         assert name in text
+
+
+def test_oidc_issuer_without_audience_is_refused(tmp_path: Path) -> None:
+    environ = {"PRIP_AUTH__OIDC__ISSUER": "https://kc.example.org/realms/copernicus"}
+    with pytest.raises(ConfigurationError, match=r"auth\.oidc\.audience .* is required"):
+        load_settings(environ=environ, data_dir=tmp_path)
+    environ["PRIP_AUTH__OIDC__AUDIENCE"] = "prip"
+    assert load_settings(environ=environ, data_dir=tmp_path).auth.oidc.audience == "prip"
+
+
+def test_allowed_networks_from_the_environment_and_a_bad_one_named(tmp_path: Path) -> None:
+    assert load_settings(environ={}, data_dir=tmp_path).subscriptions.allowed_networks == []
+    environ = {"PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS": '["127.0.0.0/8", "fd00::/8"]'}
+    allowed = load_settings(environ=environ, data_dir=tmp_path).subscriptions.allowed_networks
+    assert allowed == ["127.0.0.0/8", "fd00::/8"]
+    environ["PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS"] = '["intranet"]'
+    with pytest.raises(ConfigurationError, match="'intranet' is not an IP network"):
+        load_settings(environ=environ, data_dir=tmp_path)
+
+
+def test_catalogue_retentions_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}, data_dir=tmp_path).roller
+    assert (defaults.offline_retention, defaults.deleted_retention) == ("3d", "30d")
+    environ = {"PRIP_ROLLER__OFFLINE_RETENTION": "12h", "PRIP_ROLLER__DELETED_RETENTION": "never"}
+    roller = load_settings(environ=environ, data_dir=tmp_path).roller
+    assert (roller.offline_retention, roller.deleted_retention) == ("12h", "never")
+    environ["PRIP_ROLLER__OFFLINE_RETENTION"] = "three days"
+    with pytest.raises(ConfigurationError):
+        load_settings(environ=environ, data_dir=tmp_path)

@@ -3,7 +3,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prip_ray.domain.sharding import shard_of
-from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan, desired_workers
+from prip_ray.services.dispatch import (
+    PoolSizer,
+    ReadyList,
+    ShardPlan,
+    WorkerDeaths,
+    desired_workers,
+)
 from prip_ray.storage.inbox import InboxItem
 
 NOW = datetime(2025, 8, 1, tzinfo=UTC)
@@ -102,3 +108,12 @@ def test_pool_grows_at_once_and_shrinks_only_after_a_quiet_spell() -> None:
     now[0] = 41
     assert sizer.change(size=3, load=0) == -2  # quiet for 31 s: down to the minimum
     assert sizer.change(size=1, load=9) == 3  # never above the maximum
+
+
+def test_a_product_that_keeps_killing_its_worker_is_poison_at_the_limit() -> None:
+    deaths = WorkerDeaths(limit=3)
+    assert not deaths.died("a") and not deaths.died("a")
+    assert not deaths.died("b")  # counted per product
+    assert deaths.died("a") and deaths.count("a") == 3
+    deaths.forget("a")  # finished by a worker, or quarantined: starts over
+    assert deaths.count("a") == 0 and not deaths.died("a")
