@@ -25,7 +25,7 @@ import httpx
 import psutil
 import ray
 
-from prip_ray.actors.factory import start_download_gateway
+from prip_ray.actors.factory import start_download_gateways
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
@@ -64,7 +64,7 @@ def _run(root: Path, size: int) -> None:
         f"{outcome.status}"
     )
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    _, settings.api.gateway_url = start_download_gateway(settings)  # as `prip-ray up` does
+    start_download_gateways(settings)  # as `prip-ray up` does
     url = deploy(settings)
     try:
         processes = _serve_processes()

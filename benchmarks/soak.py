@@ -68,7 +68,7 @@ from benchmarks.day_mix import (
     items_per_day,
 )
 from prip_ray.actors.cluster import start_actors, stop_actors
-from prip_ray.actors.factory import shard_name, start_download_gateway
+from prip_ray.actors.factory import shard_name, start_download_gateways
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.db.tables import products
@@ -155,8 +155,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     handles: list[Any] = []
     try:
         handles += start_actors(settings)  # as `prip-ray up` does
-        gateway, settings.api.gateway_url = start_download_gateway(settings)
-        handles.append(gateway)
+        handles += start_download_gateways(settings)  # $value finds them through Ray
         base = deploy(settings)
         _print_header(settings, args, base)
         _soak(components, settings, args, base, users, sampler)
@@ -696,7 +695,7 @@ def _print_header(settings: Settings, args: argparse.Namespace, base: str) -> No
         f"workers ({ingest.qc_worker_cpus:g} CPU each), max_in_flight {ingest.max_in_flight}, "
         f"poll {ingest.poll_interval_s:g} s, settle {ingest.settle_s:g} s; "
         f"Ray CPUs {ray.cluster_resources().get('CPU', 0):g}\n"
-        f"db {settings.db_url}\napi {base}  gateway {settings.api.gateway_url}\n"
+        f"db {settings.db_url}\napi {base}  gateway port {settings.api.gateway_port}\n"
         f"{args.clients} clients, think {args.think:g} s\n",
         flush=True,
     )

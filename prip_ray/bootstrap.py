@@ -74,11 +74,23 @@ class Components:
     """Lazily built parts of one process; build what a process needs and nothing more."""
 
     settings: Settings
+    statement_timeout_s: float = 0  # for every statement of this process (the API's only)
+
+    @classmethod
+    def for_api(cls, settings: Settings) -> Components:
+        """Components of an API replica: statements are stopped after
+        ``api.statement_timeout_s``, so no request can occupy the DB for long."""
+        return cls(settings, statement_timeout_s=settings.api.statement_timeout_s)
 
     @cached_property
     def engine(self) -> Engine:
         db = self.settings.db
-        return create_db_engine(self.settings.db_url, pool_size=db.pool_size, echo=db.echo)
+        return create_db_engine(
+            self.settings.db_url,
+            pool_size=db.pool_size,
+            echo=db.echo,
+            statement_timeout_s=self.statement_timeout_s,
+        )
 
     @cached_property
     def store(self) -> ObjectStore:

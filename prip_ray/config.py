@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -35,6 +36,19 @@ def _duration(text: str) -> str:
     return text
 
 
+def masked_url(url: str) -> str:
+    """``url`` with its password, in the user part or the query, shown as ``***``."""
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not colon and not any(k.lower() == "password" for k, _ in pairs):
+        return url  # nothing to hide (and sqlite:////path survives as written)
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in pairs]
+    netloc = f"{user}:***@{host}" if colon else parts.netloc
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:@")))
+
+
 class DbSettings(BaseModel):
     url: str | None = Field(
         default=None,
@@ -43,6 +57,11 @@ class DbSettings(BaseModel):
     )
     pool_size: int = 5
     echo: bool = False
+
+    def __repr_args__(self) -> Any:
+        """repr() and str() of settings (in a log line, a traceback) never show the password."""
+        for name, value in super().__repr_args__():
+            yield name, masked_url(value) if name == "url" and value else value
 
 
 class S3Settings(BaseModel):
@@ -148,13 +167,25 @@ class ApiSettings(BaseModel):
     )
     redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
     max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
+    statement_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="PostgreSQL stops an API statement running longer and the request gets "
+        "503 QueryTimeout (0: no limit); ingestion and the Roller are not limited",
+    )
     entity_cache_entries: int = Field(
         default=10_000,
         ge=0,
         description="encoded products each API replica keeps (about 1 KB each; 0: none)",
     )
     gateway_port: int | None = Field(
-        default=None, description="download gateway port; unset: API port + 1"
+        default=None,
+        ge=0,
+        description="port of the download gateway on every node; unset: API port + 1; "
+        "0: any free port (several nodes on one host, tests)",
+    )
+    download_rate_limit_mb_s: float | None = Field(
+        default=None, gt=0, description="bandwidth cap per download in MB/s; unset: none"
     )
     probe_interval_s: float = Field(
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
@@ -170,13 +201,9 @@ class ApiSettings(BaseModel):
     )
     gateway_url: str | None = Field(
         default=None,
-        description="public base URL of the download gateway ($value redirects there); "
-        "set by `prip-ray up`, or by the operator behind a load balancer",
-    )
-    gateway_resources: dict[str, float] = Field(
-        default_factory=dict,
-        description="Ray resources the download gateway asks for, to pin it to the node whose "
-        "port the load balancer reaches (KubeRay: the head, started with such a resource)",
+        description="public base URL of a load balancer in front of every node's download "
+        "gateway ($value redirects there); unset: to a live gateway found through Ray, the "
+        "answering replica's node's first",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,

@@ -19,7 +19,8 @@ PripError
 ├── UserExists / UserNotFound
 ├── Unavailable             a part the PRIP needs is away for now: retry later, lose nothing
 │   ├── StorageError        the object store failed (adapters raise it ``from`` the cause)
-│   └── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
+│   ├── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
+│   └── QueryTimeout        a statement ran past the API's statement timeout and was stopped
 └── ConfigurationError      settings that cannot work together
 
 Adapters translate library errors where they catch them (``raise StorageError(...) from e``);
@@ -130,6 +131,12 @@ class StorageError(Unavailable):
 
 class DatabaseUnavailable(Unavailable):
     code = "DatabaseUnavailable"
+
+
+class QueryTimeout(Unavailable):
+    """Not an outage: retrying the same query will not help, a narrower one will."""
+
+    code = "QueryTimeout"
 
 
 class ConfigurationError(PripError):

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, func, insert, select, update
 
 from prip_ray.db.tables import consumers, deliveries, outbox, products
 
@@ -204,7 +204,7 @@ class DeliveryQueue:
             conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 
 
-def _delivery(row: Mapping[str, Any]) -> Delivery:
+def _delivery(row: RowMapping) -> Delivery:
     return Delivery(
         id=row["id"], channel=row["channel"], outbox_seq=row["outbox_seq"],
         product_id=row["product_id"], product_name=row["product_name"], event=row["event"],

@@ -9,12 +9,12 @@ still there, which ``orphans`` finds and the next round deletes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Engine, RowMapping, func, insert, or_, select, update
 
 from prip_ray.db.deleted import record_deletion
 from prip_ray.db.tables import consumers, deliveries, downloads, outbox, products
@@ -145,7 +145,7 @@ class EvictionRepository:
             return [_candidate(r) for r in conn.execute(query).mappings()]
 
 
-def _candidate(row: Mapping[str, Any]) -> Candidate:
+def _candidate(row: RowMapping) -> Candidate:
     return Candidate(
         row["id"], row["name"], row["content_length"], row["eviction_date"], row["publication_date"]
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, RowMapping, delete, insert, select, update
 
 from prip_ray.db.tables import quarantine
 from prip_ray.domain.quarantine import QuarantineEntry
@@ -76,7 +74,7 @@ class QuarantineRepository:
         return gone.rowcount == 1
 
 
-def _entry(row: Mapping[str, Any]) -> QuarantineEntry:
+def _entry(row: RowMapping) -> QuarantineEntry:
     return QuarantineEntry(
         row["name"], row["code"], row["reason"], row["first_seen"], row["last_seen"],
         row["times"], row["size"], row["location"],

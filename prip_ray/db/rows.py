@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import RowMapping
+
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
@@ -72,7 +74,7 @@ def attribute_rows(product: Product) -> list[dict[str, Any]]:
     return rows
 
 
-def product_from_row(row: Mapping[str, Any], attributes: Iterable[Attribute] = ()) -> Product:
+def product_from_row(row: RowMapping, attributes: Iterable[Attribute] = ()) -> Product:
     footprint = None
     if row["footprint"] is not None:
         bbox = (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
@@ -111,7 +113,7 @@ def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping t
     return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
 
 
-def attribute_from_row(row: Mapping[str, Any]) -> Attribute:
+def attribute_from_row(row: RowMapping) -> Attribute:
     value_type = row["value_type"]
     return Attribute(row["name"], value_type, row[value_column(value_type)])
 

@@ -9,14 +9,15 @@ lock on the owner; SQLite by its single writer (the write comes first, then the 
 
 from __future__ import annotations
 
+import builtins  # the method `list` hides the type inside the class
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 
 from prip_ray.db.tables import outbox, subscriptions
 from prip_ray.domain.subscriptions import Subscription
@@ -79,7 +80,7 @@ class SubscriptionRepository:
     def list(self, owner: str | None = None) -> list[Subscription]:
         return self._select(subscriptions.c.owner == owner if owner is not None else None)
 
-    def running(self) -> list[tuple[Subscription, str | None]]:
+    def running(self) -> builtins.list[tuple[Subscription, str | None]]:
         """Running subscriptions with their sealed endpoint passwords (for the notifier)."""
         query = select(subscriptions).where(subscriptions.c.status == "running")
         with self._engine.connect() as conn:
@@ -119,7 +120,7 @@ class SubscriptionRepository:
                 .values(**values)
             )
 
-    def advance_many(self, progress: list[tuple[UUID, int, datetime | None]]) -> None:
+    def advance_many(self, progress: builtins.list[tuple[UUID, int, datetime | None]]) -> None:
         """Several subscriptions' progress in one transaction (the end of a delivery round)."""
         if not progress:
             return
@@ -144,7 +145,7 @@ class SubscriptionRepository:
             values["status"] = "failed"
         self._update(subscription_id, **values)
 
-    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+    def events_after(self, seq: int, limit: int) -> builtins.list[OutboxEvent]:
         query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
@@ -158,7 +159,7 @@ class SubscriptionRepository:
         if done.rowcount == 0:
             raise ProductNotFound(f"no subscription with Id {subscription_id}")
 
-    def _select(self, condition: Any) -> list[Subscription]:
+    def _select(self, condition: Any) -> builtins.list[Subscription]:
         query = select(subscriptions).order_by(subscriptions.c.submission_date, subscriptions.c.id)
         if condition is not None:
             query = query.where(condition)
@@ -185,7 +186,7 @@ def _counts(conn: Connection, owner: str, excluding: UUID | None) -> tuple[int, 
     return int(active), int(total)
 
 
-def _subscription(row: Mapping[str, Any]) -> Subscription:
+def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
         id=row["id"], owner=row["owner"], status=row["status"], event=row["event"],
         filter_param=row["filter_param"], endpoint=row["endpoint"],

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.session import reader
@@ -101,7 +100,7 @@ class UserRepository:
 QUOTA_FIELDS = ("max_parallel", "volume_bytes", "window_days", "requests_per_minute")
 
 
-def _user(row: Mapping[str, Any]) -> User:
+def _user(row: RowMapping) -> User:
     values = dict(row)
     quotas = QuotaOverrides(**{f: values.pop(f, None) for f in QUOTA_FIELDS})
     return User(**values, quotas=quotas)

@@ -221,7 +221,9 @@ def _xml_type(name: str, spec: dict[str, Any]) -> str:
             f'\n        <Member Name="{m}" Value="{i}"/>' for i, m in enumerate(spec["members"])
         )
         return f'\n      <EnumType Name="{name}">{members}\n      </EnumType>'
-    header = {k: spec[k] for k in ("BaseType", "Abstract", "HasStream") if k in spec}
+    header: dict[str, Any] = {
+        k: spec[k] for k in ("BaseType", "Abstract", "HasStream") if k in spec
+    }
     inner = f'\n        <Key><PropertyRef Name="{spec["key"]}"/></Key>' if "key" in spec else ""
     inner += "".join(f'\n        <Property Name="{p}"{_attrs(f)}/>' for p, f in spec["properties"])
     inner += "".join(

@@ -90,12 +90,13 @@ def parse_orderby(
 def _bounded(option: str, text: str | None, default: int, maximum: int) -> int:
     if text is None:
         return default
-    if not text.strip().isdigit():
-        raise InvalidQuery(f"{option} must be a non-negative integer, not {text!r}", token=text)
-    value = int(text)
-    if value > maximum:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):  # '²' and '٣' are digits to isdigit()
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InvalidQuery(f"{option} must be a non-negative integer, not {shown!r}", token=text)
+    if len(digits) > 18 or int(digits) > maximum:  # int() refuses 4,300 digits
         raise InvalidQuery(f"{option} is at most {maximum}", token=text)
-    return value
+    return int(digits)
 
 
 def _boolean(option: str, text: str) -> bool:

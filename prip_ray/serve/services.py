@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from prip_ray.config import ApiSettings, SubscriptionSettings
 from prip_ray.db.deleted import DeletedProductRepository
@@ -28,6 +29,14 @@ from prip_ray.services.tokens import TokenService
 from prip_ray.services.withdraw import Withdrawer
 
 
+class DownloadGateways(Protocol):
+    """The download gateways ``$value`` may send a client to (actors/gateway_directory.py)."""
+
+    def pick(self) -> str | None:
+        """Base URL of a live gateway, the nearest first; None when none answers."""
+        ...
+
+
 @dataclass
 class ApiServices:
     products: ProductRepository
@@ -49,6 +58,7 @@ class ApiServices:
     deleted: DeletedProductRepository = None  # type: ignore[assignment]
     withdrawer: Withdrawer = None  # type: ignore[assignment]
     quarantine: QuarantineService = None  # type: ignore[assignment]
+    gateways: DownloadGateways | None = None  # None: $value streams the bytes itself
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40

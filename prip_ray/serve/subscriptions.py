@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.domain.subscriptions import (
     ACTIONS,
     Subscription,
@@ -21,18 +22,19 @@ from prip_ray.domain.users import User
 from prip_ray.errors import ConfigurationError, InvalidQuery, ProductNotFound
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
+from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
 from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # the body limit of every route but FilterList and the token
 
 
 def subscriptions_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/Subscriptions")
+    @router.post("/Subscriptions", openapi_extra=openapi.documented(body=openapi.SUBSCRIPTION))
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
         fields = _validated(await _body(request))
@@ -50,7 +52,7 @@ def subscriptions_router() -> APIRouter:
     @router.get("/Subscriptions")
     def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         owner = None if user.role == "admin" else user.name
-        found = services_of(request).subscriptions.list(owner)
+        found = _repository(request).list(owner)
         return JSONResponse(
             {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
         )
@@ -60,7 +62,7 @@ def subscriptions_router() -> APIRouter:
         found = _own(request, key, user)
         return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
 
-    @router.patch("/Subscriptions({key})")
+    @router.patch("/Subscriptions({key})", openapi_extra=openapi.documented(body=openapi.STATUS))
     async def change(
         request: Request, key: str, user: Annotated[User, Depends(subscriber)]
     ) -> Response:
@@ -85,7 +87,7 @@ def subscriptions_router() -> APIRouter:
     @router.delete("/Subscriptions({key})")
     def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
         found = _own(request, key, user)
-        services_of(request).subscriptions.delete(found.id)
+        _repository(request).delete(found.id)
         return Response(status_code=204)
 
     return router
@@ -115,6 +117,9 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
     text = body.get("FilterParam")
     if not isinstance(text, str):
         raise InvalidQuery("FilterParam (a $filter expression) is required")
+    for field, value in body.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL stores no NUL in text
+            raise InvalidQuery(f"{field} contains a NUL character")
     parse_filter(text)  # the same parser as Products: a wrong filter is refused here
     try:
         return {
@@ -140,7 +145,7 @@ def _optional(body: dict[str, Any], field: str) -> str | None:
 
 
 def _own(request: Request, key: str, user: User) -> Subscription:
-    found = services_of(request).subscriptions.get(parse_key(key))
+    found = _repository(request).get(parse_key(key))
     if found.owner != user.name and user.role != "admin":
         raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
     return found
@@ -157,14 +162,23 @@ def _rules(request: Request) -> SubscriptionService:
     return rules
 
 
+def _repository(request: Request) -> SubscriptionRepository:
+    found = services_of(request).subscriptions
+    if found is None:
+        raise ConfigurationError("this app was built without the subscription repository")
+    return found
+
+
+def _reason(error: Exception) -> str:
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    raw = await request.body()  # no longer than MAX_BODY: BodyLimit (serve/bodies.py)
     try:
         body = json.loads(raw)
-    except ValueError as e:
-        raise InvalidQuery(f"the request body is not JSON: {e}") from None
+    except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested too deep
+        raise InvalidQuery(f"the request body is not JSON: {_reason(e)}") from None
     if not isinstance(body, dict):
         raise InvalidQuery("the request body must be a JSON object")
     return body

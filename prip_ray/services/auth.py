@@ -26,7 +26,7 @@ from typing import Protocol
 from prip_ray.db.counters import BatchedCounter, RequestCounters
 from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
-from prip_ray.domain.users import User
+from prip_ray.domain.users import User, is_user_name
 from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded
 from prip_ray.services.tokens import TokenService
 
@@ -71,6 +71,13 @@ class Authenticator:
         self._verifying = [threading.Lock() for _ in range(64)]  # striped by credentials hash
 
     def login(self, name: str, password: str, address: str = "") -> User:
+        if not is_user_name(name):
+            # No user has it, and a NUL or a 5,000-character name is no DB key (PostgreSQL
+            # refuses NUL, the failure counter's subject is 128 characters): a wrong login
+            # like any other, counted against the address.
+            self._refuse_if_throttled("", address)
+            self._count_failure("", address)
+            raise AuthenticationFailed("unknown user or wrong password")
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
         user = self._users.get(name)
         if user is not None and self._remembered(key, user.password_hash):

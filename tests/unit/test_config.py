@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from prip_ray.config import load_settings, settings_help
+from prip_ray.config import load_settings, masked_url, settings_help
 from prip_ray.errors import ConfigurationError
 
 
@@ -99,3 +99,35 @@ def test_catalogue_retentions_come_from_the_environment(tmp_path: Path) -> None:
     environ["PRIP_ROLLER__OFFLINE_RETENTION"] = "three days"
     with pytest.raises(ConfigurationError):
         load_settings(environ=environ, data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://prip:s3cr%40t@db:5432/prip", "postgresql://prip:***@db:5432/prip"),
+        (
+            "postgresql://u@h/db?password=s3cret&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
+        ("postgresql+psycopg://:s3cret@h/db", "postgresql+psycopg://:***@h/db"),
+        ("postgresql://prip@db/prip", "postgresql://prip@db/prip"),
+        ("sqlite:////var/prip/prip.db", "sqlite:////var/prip/prip.db"),
+    ],
+)
+def test_database_passwords_are_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+def test_settings_and_the_up_summary_never_show_the_database_password(tmp_path: Path) -> None:
+    from prip_ray.runtime import where_things_are
+
+    settings = load_settings(data_dir=tmp_path, db={"url": "postgresql://prip:hunter2@db/prip"})
+    for text in (
+        repr(settings),
+        str(settings),
+        repr(settings.db),
+        *where_things_are(settings, "u", []),
+    ):
+        assert "hunter2" not in text
+    assert "database:   postgresql://prip:***@db/prip" in where_things_are(settings, "u", [])
+    assert settings.db_url == "postgresql://prip:hunter2@db/prip"  # what the engine gets

@@ -147,7 +147,18 @@ def test_every_settings_file_loads_as_prip_settings(tmp_path: Path) -> None:
             path.write_text(text)
             settings = load_settings(path)
             assert settings.store.kind == "s3"
-            assert settings.api.gateway_resources  # pinned to the head that exposes 8001
+
+
+def test_every_ray_pod_exposes_its_download_gateway() -> None:
+    """Each node runs a download gateway: head and worker pods alike declare its port."""
+    (config_map,) = BY_KIND["ConfigMap"]
+    api = yaml.safe_load(config_map["data"]["prip.yaml"])["api"]
+    port = api.get("gateway_port") or api["port"] + 1
+    for kind in ("RayService", "RayCluster"):
+        for doc in BY_KIND[kind]:
+            for container in _containers(doc):
+                ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+                assert ports.get("gateway") == port, (kind, container["name"])
 
 
 def _known_variable(name: str) -> bool:
@@ -207,7 +218,6 @@ def test_launcher_config_passes_rays_own_validation() -> None:
     validate_config(config)
     head = config["available_node_types"][config["head_node_type"]]
     assert head["resources"]["CPU"] == 0
-    assert re.search(r"prip_gateway", " ".join(config["head_start_ray_commands"]))
     config["available_node_types"]["qc"]["max_wokers"] = 3  # misspelt: refused, not dropped
     with pytest.raises(Exception, match="max_wokers"):
         validate_config(config)
