@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from prip_ray.config import Settings
+from prip_ray.db.console import ConsoleRepository
 from prip_ray.db.counters import RequestCounters
 from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.deliveries import DeliveryQueue
@@ -21,6 +22,7 @@ from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.olqc import OlqcLinks
 from prip_ray.db.pruning import EventPruner
@@ -35,6 +37,7 @@ from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.endpoints import EndpointPolicy
+from prip_ray.domain.kpi_series import Targets
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
@@ -46,6 +49,7 @@ from prip_ray.security.secrets import SecretBox
 from prip_ray.security.signing import TraceSigner
 from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.console import ConsoleService
 from prip_ray.services.export import CatalogueExporter
 from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
@@ -168,6 +172,7 @@ class Components:
         )
 
     def api_services(self) -> ApiServices:
+        kpi = self.kpi()
         return ApiServices(
             products=self.products,
             store=self.store,
@@ -181,7 +186,8 @@ class Components:
             subscription_settings=self.settings.subscriptions,
             subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
-            kpi=self.kpi(),
+            kpi=kpi,
+            console=self.console(kpi),
             deleted=self.deleted_products(),
             withdrawer=self.withdrawer(),
             quarantine=self.quarantine(),
@@ -190,7 +196,22 @@ class Components:
         )
 
     def kpi(self) -> KpiService:
-        return KpiService(KpiRepository(self.engine), QuarantineRepository(self.engine))
+        kpi = self.settings.kpi
+        targets = Targets(kpi.timeliness_targets, kpi.completeness_target, kpi.availability_target)
+        return KpiService(
+            KpiRepository(self.engine),
+            QuarantineRepository(self.engine),
+            targets,
+            KpiHours(self.engine),
+        )
+
+    def console(self, kpi: KpiService | None = None) -> ConsoleService:
+        return ConsoleService(
+            kpi or self.kpi(),
+            ConsoleRepository(self.engine),
+            self.subscriptions,
+            self.settings.inbox,
+        )
 
     def recorded_quarantine(self) -> RecordedQuarantine:
         return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))

@@ -191,7 +191,13 @@ class ApiSettings(BaseModel):
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
     )
     probe_url: str | None = Field(
-        default=None, description="what the availability probe GETs; unset: <api>/health"
+        default=None,
+        description="the API's base URL as users reach it (the ingress), which the "
+        "availability probe searches through; unset: http://<api host>:<api port>",
+    )
+    probe_user: str = Field(
+        default="prip-probe",
+        description="the catalogue user the availability probe searches as (created if absent)",
     )
     gateway_url: str | None = Field(
         default=None,
@@ -413,6 +419,35 @@ class LeaseSettings(BaseModel):
     )
 
 
+class KpiSettings(BaseModel):
+    """The contract's KPI targets: the console and the ``prip_kpi_*`` metrics show breaches."""
+
+    timeliness_targets: dict[str, float] = Field(
+        default_factory=lambda: {"default": 3600.0},
+        description="p95 publication delay allowed per product type, in seconds; "
+        "'default' for the types not listed, e.g. MSI_L0__GR: 1800",
+    )
+    completeness_target: float = Field(
+        default=0.99, ge=0, le=1, description="share of received products published, at least"
+    )
+    availability_target: float = Field(
+        default=0.99, ge=0, le=1, description="share of user-journey probes that succeed"
+    )
+    metrics_window_h: float = Field(
+        default=24.0, gt=0, description="the window the prip_kpi_* gauges are computed over"
+    )
+    metrics_interval_s: float = Field(
+        default=300.0, gt=0, description="how often the prip_kpi_* gauges are computed"
+    )
+
+    @field_validator("timeliness_targets")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(seconds <= 0 for seconds in value.values()):
+            raise ValueError("timeliness targets are positive numbers of seconds")
+        return value
+
+
 class Settings(BaseSettings):
     """All of prip-ray's configuration. Build it with :func:`load_settings`."""
 
@@ -431,6 +466,7 @@ class Settings(BaseSettings):
     trace: TraceSettings = Field(default_factory=TraceSettings)
     fos: FosSettings = Field(default_factory=FosSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    kpi: KpiSettings = Field(default_factory=KpiSettings)
     olqc: OlqcSettings = Field(default_factory=OlqcSettings)
 
     @classmethod

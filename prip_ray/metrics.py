@@ -111,3 +111,64 @@ class RayMetrics:
 
     def quota_refused(self, route: str) -> None:
         self._refusals.inc(tags={"route": route})
+
+
+class KpiGauges:
+    """The KPIs of the last window against their targets, as gauges the alert rules read
+    (grafana/prip-ray-alerts.yaml). Set by the availability prober, one per PRIP; built
+    inside it, never shipped."""
+
+    def __init__(self, gauge: Any = None) -> None:
+        """``gauge``: the Gauge class (Ray's unless a test hands another)."""
+        if gauge is None:
+            from ray.util.metrics import Gauge as gauge
+
+        Gauge = gauge  # named as Ray names it: the dashboard test finds Gauge("prip_...")
+        by_type = ("product_type",)
+        self._p95 = Gauge(
+            "prip_kpi_timeliness_seconds", "p95 publication delay of the window", tag_keys=by_type
+        )
+        self._p95_target = Gauge(
+            "prip_kpi_timeliness_target_seconds", "p95 delay allowed", tag_keys=by_type
+        )
+        self._completeness = Gauge(
+            "prip_kpi_completeness_ratio", "share of received products published"
+        )
+        self._completeness_target = Gauge("prip_kpi_completeness_target", "its target")
+        self._availability = Gauge(
+            "prip_kpi_availability_ratio", "share of user-journey probes that succeeded"
+        )
+        self._availability_target = Gauge("prip_kpi_availability_target", "its target")
+        self._breach = Gauge(
+            "prip_kpi_breach", "1 while a KPI misses its target", tag_keys=("kpi", "subject")
+        )
+        self._breached: set[tuple[str, str]] = set()
+
+    def timeliness(self, product_type: str, p95_s: float, target_s: float) -> None:
+        tags = {"product_type": product_type}
+        self._p95.set(p95_s, tags=tags)
+        self._p95_target.set(target_s, tags=tags)
+
+    def ratios(
+        self,
+        completeness: tuple[float | None, float],
+        availability: tuple[float | None, float],
+    ) -> None:
+        """(measured, target) of each; nothing measured leaves the last value alone."""
+        if completeness[0] is not None:
+            self._completeness.set(completeness[0])
+        self._completeness_target.set(completeness[1])
+        if availability[0] is not None:
+            self._availability.set(availability[0])
+        self._availability_target.set(availability[1])
+
+    def breaches(self, breached: set[tuple[str, str]]) -> None:
+        """(kpi, subject) of the KPIs missing their target now; the others back to 0."""
+        for kpi in ("completeness", "availability"):
+            breached_now = (kpi, "all") in breached
+            self._breach.set(1 if breached_now else 0, tags={"kpi": kpi, "subject": "all"})
+        for kpi, subject in breached | self._breached:
+            if kpi == "timeliness":
+                value = 1 if (kpi, subject) in breached else 0
+                self._breach.set(value, tags={"kpi": kpi, "subject": subject})
+        self._breached = set(breached)

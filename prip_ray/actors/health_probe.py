@@ -1,13 +1,22 @@
-"""HealthProbeActor: probes the API's /health every ``api.probe_interval_s`` and records
-each probe in the PRIP DB, where the availability KPI is computed from. A singleton under a
-DB lease (one prober per PRIP, whichever cluster holds it)."""
+"""HealthProbeActor: every ``api.probe_interval_s``, does what a user does (an authenticated
+search through the ingress, a read of a product's first bytes from the store; see
+services/probe.py) and records the probe in the PRIP DB, where the availability KPI is
+computed from. It also sets the ``prip_kpi_*`` gauges of the last window. A singleton
+under a DB lease (one prober per PRIP, whichever cluster holds it).
+
+A probe runs whether or not the DB answers: the DB being away is an outage to record.
+Probes wait in memory until the DB takes them again; only the lease holder keeps them.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
 import time
-import urllib.request
+from collections import deque
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from ray.util.metrics import Gauge
 
@@ -16,51 +25,116 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.leases import LeaseRepository
+from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.users import User
+from prip_ray.errors import ProductNotFound
+from prip_ray.metrics import KpiGauges
+from prip_ray.services.probe import ProbeResult, UserJourneyProbe
 
 log = logging.getLogger(__name__)
 HEALTH_PROBE = "prip-health-probe"
 KEEP = timedelta(days=400)  # a year of availability, and a bit
+ROLLED_UP = timedelta(days=31)
+PENDING = 10_000  # probes kept while the DB is away: three and a half days at 30 s
 
 
 def probe_url(settings: Settings) -> str:
     api = settings.api
     host = "127.0.0.1" if api.host in ("0.0.0.0", "::") else api.host
-    return api.probe_url or f"http://{host}:{api.port}/health"
+    return api.probe_url or f"http://{host}:{api.port}"
 
 
 class HealthProbeActor:
     def __init__(self, settings: Settings):
-        components = Components(settings)
+        self._settings = settings
+        self._components = components = Components(settings)
         self._kpi = KpiRepository(components.engine)
-        self._url = probe_url(settings)
-        self._timeout = min(10.0, settings.api.probe_interval_s)
-        self._up = Gauge("prip_api_up", "1 if the last health probe of the API succeeded")
-        self._purged_at = 0.0
+        self._figures = components.kpi()  # one service: it keeps the past hours it read
+        self._user: User | None = None
+        self._probe = UserJourneyProbe(
+            probe_url(settings),
+            self._token,
+            self._locate,
+            components.store,
+            timeout_s=min(10.0, settings.api.probe_interval_s),
+        )
+        self._pending: deque[tuple[datetime, ProbeResult]] = deque(maxlen=PENDING)
+        self._up = Gauge("prip_api_up", "1 if the last probe of the user journey succeeded")
+        self._gauges = KpiGauges()
+        self._purged_at = self._gauges_at = 0.0
+        self._stop = threading.Event()
         self._loop = ServiceLoop(
             HEALTH_PROBE,
             LeaseRepository(components.engine),
             ttl_s=max(settings.lease.ttl_s, 3 * settings.api.probe_interval_s),
             interval_s=settings.api.probe_interval_s,
-            work=self._probe,
+            work=self._record,
         )
+        self._prober = threading.Thread(target=self._probing, name="probe", daemon=True)
+        self._prober.start()
 
     def stop(self) -> None:
+        self._stop.set()
+        self._prober.join(30)
         self._loop.stop()
 
-    def _probe(self) -> int:
-        started = time.monotonic()
-        ok, detail = True, None
+    def _probing(self) -> None:
+        while not self._stop.wait(self._settings.api.probe_interval_s):
+            if not self._loop.holding:  # the last the lease said; kept while the DB is away
+                continue
+            result = self._probe.probe()
+            self._pending.append((datetime.now(UTC), result))
+            self._up.set(1 if result.ok else 0)
+            if not result.ok:
+                log.warning("availability probe failed: %s", result.detail)
+            self._loop.wake()
+
+    def _record(self) -> int:
+        """The lease holder's round: the probes kept so far go to the DB."""
+        batch = list(self._pending)
+        rows = [(at, r.ok, r.seconds, r.detail) for at, r in batch]
+        self._kpi.record_probes(rows)
+        for _ in batch:
+            self._pending.popleft()
+        now = time.monotonic()
+        if now - self._purged_at > 86400:
+            self._purged_at = now
+            self._kpi.purge_probes(datetime.now(UTC) - KEEP)
+        if now - self._gauges_at > self._settings.kpi.metrics_interval_s:
+            self._gauges_at = now
+            self._set_gauges()
+        return 0  # wait the interval (or the next probe) before the next round
+
+    def _set_gauges(self) -> None:
+        until = datetime.now(UTC)
+        # the console's longest period rolled up ahead of it (once; then only the new hours)
+        self._figures.rollups(until - ROLLED_UP, until)
+        since = until - timedelta(hours=self._settings.kpi.metrics_window_h)
+        figures = self._figures.figures(since, until)
+        targets = figures.targets
+        for t in figures.timeliness:
+            self._gauges.timeliness(t.product_type, t.p95_s, targets.timeliness_of(t.product_type))
+        self._gauges.ratios(
+            (figures.completeness_ratio, targets.completeness),
+            (figures.availability.ratio, targets.availability),
+        )
+        self._gauges.breaches({(b.kpi, b.subject) for b in figures.breaches})
+
+    def _token(self) -> str:
+        return self._components.tokens.issue(self._probe_user()).access_token
+
+    def _probe_user(self) -> User:
+        """The probe's own catalogue user, created with a password nobody knows: it signs
+        in with tokens only."""
+        if self._user is None:
+            users, name = self._components.users, self._settings.api.probe_user
+            self._user = users.get(name) or users.add(
+                name, hash_password(secrets.token_urlsafe(32)), "catalogue"
+            )
+        return self._user
+
+    def _locate(self, product_id: UUID) -> str | None:
         try:
-            with urllib.request.urlopen(self._url, timeout=self._timeout) as response:
-                response.read(1024)
-        except Exception as e:  # any failure is the API being unavailable to its users
-            ok, detail = False, str(e)[:500]
-        now = datetime.now(UTC)
-        self._kpi.record_probe(now, ok, time.monotonic() - started, detail)
-        self._up.set(1 if ok else 0)
-        if not ok:
-            log.warning("health probe of %s failed: %s", self._url, detail)
-        if started - self._purged_at > 86400:
-            self._purged_at = started
-            self._kpi.purge_probes(now - KEEP)
-        return 0  # wait the interval before the next probe
+            return self._components.products.get(product_id).object_key
+        except ProductNotFound:
+            return None

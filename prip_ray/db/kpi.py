@@ -6,11 +6,25 @@ Products (db/retention.py): a report on a past month still counts what has rolle
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Subquery, delete, exists, func, insert, not_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Subquery,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 
 from prip_ray.db.tables import deleted_products, health_probes, products
 
@@ -33,6 +47,30 @@ class KpiRepository:
             for product_type, published, origin in result:
                 yield product_type, (published - origin).total_seconds()
 
+    def timed_delays(
+        self, since: datetime, until: datetime
+    ) -> Iterator[tuple[datetime, str, float]]:
+        """(publication time, product type, delay in seconds) of products published in the
+        window, streamed: what the hourly rollups are built from."""
+        published = _published(since, until)
+        query = select(
+            published.c.publication_date, published.c.product_type, published.c.origin_date
+        )
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=_BATCH).execute(query)
+            for when, product_type, origin in result:
+                yield when, product_type, (when - origin).total_seconds()
+
+    def named(self, since: datetime, until: datetime, like: str) -> Iterator[tuple[str, datetime]]:
+        """(name, publication time) of the products published in the window named ``like``."""
+        published = _published(since, until)
+        query = select(published.c.name, published.c.publication_date).where(
+            published.c.name.like(like)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execution_options(yield_per=_BATCH).execute(query)
+            yield from ((name, when) for name, when in rows)  # tuples, not Rows
+
     def published_counts(self, since: datetime, until: datetime) -> dict[str, int]:
         published = _published(since, until)
         query = select(published.c.product_type, func.count()).group_by(published.c.product_type)
@@ -49,6 +87,13 @@ class KpiRepository:
         with self._engine.begin() as conn:
             conn.execute(insert(health_probes).values(at=at, ok=ok, seconds=seconds, detail=detail))
 
+    def record_probes(self, rows: Sequence[tuple[datetime, bool, float, str | None]]) -> None:
+        """Probes kept while the DB was away, in one transaction."""
+        values = [{"at": at, "ok": ok, "seconds": s, "detail": d} for at, ok, s, d in rows]
+        if values:
+            with self._engine.begin() as conn:
+                conn.execute(insert(health_probes), values)
+
     def probes(self, since: datetime, until: datetime) -> list[tuple[datetime, bool]]:
         query = (
             select(health_probes.c.at, health_probes.c.ok)
@@ -58,9 +103,73 @@ class KpiRepository:
         with self._engine.connect() as conn:
             return [(at, bool(ok)) for at, ok in conn.execute(query)]
 
+    def last_probe(self, since: datetime, until: datetime) -> tuple[datetime, bool] | None:
+        window = (health_probes.c.at >= since, health_probes.c.at < until)
+        query = select(health_probes.c.at, health_probes.c.ok).where(*window)
+        with self._engine.connect() as conn:
+            row = conn.execute(query.order_by(health_probes.c.at.desc()).limit(1)).first()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def probe_changes(self, since: datetime, until: datetime) -> list[tuple[datetime, bool]]:
+        """The probes whose outcome differs from the one before, and the last probe: all
+        that outages are computed from, without reading every probe of a month."""
+        window = (health_probes.c.at >= since, health_probes.c.at < until)
+        previous = func.lag(health_probes.c.ok).over(order_by=health_probes.c.at)
+        marked = (
+            select(health_probes.c.at, health_probes.c.ok, previous.label("previous"))
+            .where(*window)
+            .subquery()
+        )
+        changes = (
+            select(marked.c.at, marked.c.ok)
+            .where(or_(marked.c.previous.is_(None), marked.c.previous != marked.c.ok))
+            .order_by(marked.c.at)
+        )
+        last = select(health_probes.c.at, health_probes.c.ok).where(*window)
+        last = last.order_by(health_probes.c.at.desc()).limit(1)
+        with self._engine.connect() as conn:
+            found = [(at, bool(ok)) for at, ok in conn.execute(changes)]
+            tail = [(at, bool(ok)) for at, ok in conn.execute(last)]
+        if tail and (not found or found[-1][0] != tail[0][0]):
+            found += tail
+        return found
+
+    def probe_slots(
+        self,
+        since: datetime,
+        until: datetime,
+        slots: int,
+        within: tuple[datetime, datetime] | None = None,
+    ) -> list[tuple[int, int, int]]:
+        """(slot, good, failed) of the probes in each of ``slots`` equal parts of the window
+        that had any, counted by the DB; ``within``: only the probes of that part of it."""
+        low, high = within or (since, until)
+        width = (until - since).total_seconds() / slots
+        offset = _seconds_since(self._engine.dialect.name, health_probes.c.at, since)
+        slot = func.floor(offset / width).label("slot")
+        good = func.sum(case((health_probes.c.ok, 1), else_=0))
+        query = (
+            select(slot, good, func.count())
+            .where(health_probes.c.at >= low, health_probes.c.at < high)
+            .group_by(slot)
+        )
+        with self._engine.connect() as conn:
+            return [
+                (min(slots - 1, int(s)), int(g), int(n) - int(g)) for s, g, n in conn.execute(query)
+            ]
+
     def purge_probes(self, before: datetime) -> int:
         with self._engine.begin() as conn:
             return conn.execute(delete(health_probes).where(health_probes.c.at < before)).rowcount
+
+
+def _seconds_since(dialect: str, column: Any, since: datetime) -> ColumnElement[Any]:
+    """Seconds from ``since`` to ``column``, in the DB's own date arithmetic (timestamps
+    are stored naive in UTC, see tables.UtcDateTime)."""
+    naive = since.astimezone(UTC).replace(tzinfo=None)
+    if dialect == "postgresql":
+        return func.extract("epoch", column - literal(naive))
+    return (func.julianday(column) - func.julianday(literal(naive.isoformat(sep=" ")))) * 86400.0
 
 
 def _published(since: datetime, until: datetime) -> Subquery:

@@ -325,6 +325,23 @@ health_probes = Table(
     Index(None, "at"),
 )
 
+# The KPIs of each hour and product type, rolled up once the hour is over (the console reads
+# a month from these instead of a million products); a row of product type "*" marks an hour
+# rolled up, with or without products. See domain/kpi_rollup.py.
+kpi_hours = Table(
+    "kpi_hours",
+    metadata,
+    Column("hour", UtcDateTime, primary_key=True),
+    Column("product_type", String(64), primary_key=True),
+    Column("published", Integer, nullable=False),
+    Column("p50_s", Float, nullable=False),
+    Column("p95_s", Float, nullable=False),
+    Column("max_s", Float, nullable=False),
+    Column("bins", JSON, nullable=False),  # histogram counts on DELAY_EDGES
+    Column("buckets", JSON, nullable=False),  # {"bucket": [count, largest delay]}
+    Column("strips", JSON, nullable=False),  # {"key": [datastrip, published, granules, [Dnn]]}
+)
+
 # DeletedProducts (CDSE's entity set): a product evicted or withdrawn, as it was, with when and
 # why. Written in the transaction that takes the product offline; it outlives the product's
 # row in ``products`` (roller.deleted_retention). Same columns as ``products`` so that one

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.csdl import metadata_json_text, metadata_xml, service_document
 from prip_ray.serve.bodies import BodyLimit
+from prip_ray.serve.console import console_router
 from prip_ray.serve.deleted import deleted_router
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
@@ -72,4 +73,5 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(exports_router(), prefix=ODATA_ROOT)
     app.include_router(oauth_router())
     app.include_router(kpi_router())
+    app.include_router(console_router())
     return app

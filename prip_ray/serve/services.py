@@ -20,6 +20,7 @@ from prip_ray.ports import ObjectStore
 from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
+from prip_ray.services.console import ConsoleService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.quarantine import QuarantineService
 from prip_ray.services.quotas import QuotaService
@@ -52,6 +53,7 @@ class ApiServices:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
+    console: ConsoleService | None = None  # None: no operator console
     # None only in tests of other concerns, whose routes never reach these
     deleted: DeletedProductRepository = None  # type: ignore[assignment]
     withdrawer: Withdrawer = None  # type: ignore[assignment]

@@ -1,37 +1,266 @@
-"""The KPI report of a time window, from the PRIP DB (products, quarantine entries, probes)."""
+"""The KPI report of a time window, from the PRIP DB (products, quarantine entries, probes).
+
+One computation, two renderings: :meth:`KpiService.figures` is what ``GET /kpi`` returns as
+JSON (:meth:`KpiService.report`) and what the operator console draws and exports.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.quarantine import QuarantineRepository
-from prip_ray.domain.kpi import availability, completeness, datastrip_completeness, timeliness
+from prip_ray.domain.kpi import (
+    Availability,
+    Completeness,
+    DatastripCompleteness,
+    Timeliness,
+    completeness,
+)
+from prip_ray.domain.kpi_rollup import (
+    HourRollup,
+    datastrip_summary,
+    incomplete,
+    merged_percentiles,
+    merged_strips,
+    roll_up,
+)
+from prip_ray.domain.kpi_series import (
+    DELAY_EDGES,
+    Breach,
+    DayCompleteness,
+    HourPoint,
+    Incomplete,
+    Outage,
+    Slot,
+    Targets,
+    breaches,
+    daily_completeness,
+    day_of,
+    hour_of,
+)
 from prip_ray.domain.naming import product_type_of
+from prip_ray.domain.quarantine import QuarantineEntry
+from prip_ray.services.kpi_cache import RollupCache
+from prip_ray.services.probe_history import ProbeHistory
+
+DEFAULT_TARGETS = Targets({"default": 3600.0}, 0.99, 0.99)
+TIMELINE_SLOTS = 120  # the probe timeline's resolution, whatever the window
+LATEST_QUARANTINED = 20
+L0_NAMES = "%_MSI_L0__%"
+HOUR = timedelta(hours=1)
+# An hour is rolled up this long after it ends: a product stamped 10:59:59 may commit later.
+SETTLED = timedelta(minutes=5)
+
+
+@dataclass
+class KpiFigures:
+    since: datetime
+    until: datetime
+    targets: Targets
+    timeliness: list[Timeliness]
+    hourly: list[HourPoint]
+    histogram: dict[str, list[int]]
+    published_per_hour: dict[datetime, int]
+    completeness: list[Completeness]
+    daily: list[DayCompleteness]
+    datastrips: DatastripCompleteness
+    incomplete: list[Incomplete]
+    availability: Availability
+    outages: list[Outage]
+    timeline: list[Slot]
+    latest_quarantined: list[QuarantineEntry] = field(default_factory=list)
+
+    @property
+    def completeness_ratio(self) -> float | None:
+        published = sum(c.published for c in self.completeness)
+        received = published + sum(c.rejected for c in self.completeness)
+        return published / received if received else None
+
+    @property
+    def breaches(self) -> list[Breach]:
+        p95 = {t.product_type: t.p95_s for t in self.timeliness}
+        return breaches(p95, self.completeness_ratio, self.availability.ratio, self.targets)
+
+    def to_json(self) -> dict[str, Any]:
+        targets = self.targets
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "timeliness": [asdict(t) for t in self.timeliness],
+            "completeness": [{**asdict(c), "ratio": round(c.ratio, 6)} for c in self.completeness],
+            "datastrips": asdict(self.datastrips),
+            "availability": {**asdict(self.availability), "ratio": self.availability.ratio},
+            "targets": {
+                "timeliness_s": {
+                    t.product_type: targets.timeliness_of(t.product_type) for t in self.timeliness
+                }
+                | {"default": targets.timeliness_of("default")},
+                "completeness": targets.completeness,
+                "availability": targets.availability,
+            },
+            "breaches": [asdict(b) for b in self.breaches],
+            "series": self._series_json(),
+        }
+
+    def _series_json(self) -> dict[str, Any]:
+        return {
+            "timeliness_hourly": [{**asdict(p), "hour": p.hour.isoformat()} for p in self.hourly],
+            "delay_histogram": {"edges_s": list(DELAY_EDGES), "counts": self.histogram},
+            "published_hourly": [
+                {"hour": h.isoformat(), "published": n}
+                for h, n in sorted(self.published_per_hour.items())
+            ],
+            "completeness_daily": [
+                {**asdict(d), "day": d.day.date().isoformat()} for d in self.daily
+            ],
+            "incomplete_datastrips": [
+                {
+                    "datastrip": i.datastrip,
+                    "published": i.published.isoformat(),
+                    "missing": list(i.missing),
+                }
+                for i in self.incomplete
+            ],
+            "outages": [
+                {"start": o.start.isoformat(), "end": o.end.isoformat(), "seconds": o.seconds}
+                for o in self.outages
+            ],
+            "probe_timeline": [
+                {"start": s.start.isoformat(), "ok": s.ok, "failed": s.failed}
+                for s in self.timeline
+            ],
+        }
 
 
 class KpiService:
-    def __init__(self, repository: KpiRepository, quarantine: QuarantineRepository):
+    """``hours``: where past hours' rollups are kept; None computes every hour from the
+    products each time (what a month of a busy PRIP cannot afford)."""
+
+    def __init__(
+        self,
+        repository: KpiRepository,
+        quarantine: QuarantineRepository,
+        targets: Targets = DEFAULT_TARGETS,
+        hours: KpiHours | None = None,
+    ):
         self._repository = repository
         self._quarantine = quarantine
+        self.targets = targets
+        self._hours = hours
+        self._cache = RollupCache()
+        self._probes = ProbeHistory(repository, TIMELINE_SLOTS)
 
     def report(self, since: datetime, until: datetime) -> dict[str, Any]:
-        rejected: dict[str, int] = {}
-        for entry in self._quarantine.entries(since, until):
-            product_type = product_type_of(entry.name)
-            rejected[product_type] = rejected.get(product_type, 0) + 1
-        published = self._repository.published_counts(since, until)
-        strips = datastrip_completeness(self._repository.names(since, until, "%_MSI_L0__%"))
-        probes = availability(self._repository.probes(since, until))
-        return {
-            "since": since.isoformat(),
-            "until": until.isoformat(),
-            "timeliness": [asdict(t) for t in timeliness(self._repository.delays(since, until))],
-            "completeness": [
-                {**asdict(c), "ratio": round(c.ratio, 6)} for c in completeness(published, rejected)
+        return self.figures(since, until).to_json()
+
+    def figures(self, since: datetime, until: datetime) -> KpiFigures:
+        quarantined = self._quarantined(since, until)
+        rejected = Counter(product_type_of(entry.name) for entry in quarantined)
+        per_day = Counter(day_of(entry.last_seen) for entry in quarantined)
+        rollups = self.rollups(since, until)
+        by_type: dict[str, list[HourRollup]] = defaultdict(list)
+        published_per_hour: Counter[datetime] = Counter()
+        for rollup in rollups:
+            if rollup.published:
+                by_type[rollup.product_type].append(rollup)
+                published_per_hour[rollup.hour] += rollup.published
+        published_per_day: Counter[datetime] = Counter()
+        for hour, count in published_per_hour.items():
+            published_per_day[day_of(hour)] += count
+        strips = merged_strips(rollups)
+        missing = incomplete(strips)
+        availability, found_outages, timeline = self._probes.figures(since, until)
+        return KpiFigures(
+            since=since,
+            until=until,
+            targets=self.targets,
+            timeliness=[
+                _timeliness(t, by_type[t], self._cache.condensed(by_type[t]))
+                for t in sorted(by_type)
             ],
-            "datastrips": asdict(strips),
-            "availability": {**asdict(probes), "ratio": probes.ratio},
-        }
+            hourly=[
+                HourPoint(r.hour, r.product_type, r.published, r.p50_s, r.p95_s)
+                for r in rollups
+                if r.published
+            ],
+            histogram={
+                t: [sum(col) for col in zip(*(r.bins for r in rs), strict=True)]
+                for t, rs in sorted(by_type.items())
+            },
+            published_per_hour=dict(published_per_hour),
+            completeness=completeness(
+                {t: sum(r.published for r in rs) for t, rs in by_type.items()}, rejected
+            ),
+            daily=daily_completeness(published_per_day, per_day, missing, since, until),
+            datastrips=datastrip_summary(strips),
+            incomplete=missing,
+            availability=availability,
+            outages=found_outages,
+            timeline=timeline,
+            latest_quarantined=quarantined[:LATEST_QUARANTINED],  # newest first
+        )
+
+    def rollups(self, since: datetime, until: datetime) -> list[HourRollup]:
+        """The window's rollups: whole past hours from the store of rollups (rolling up and
+        storing those not there yet), the partial and the current hours from the products."""
+        first = _ceil_hour(since)
+        closed = min(hour_of(until), hour_of(datetime.now(UTC) - SETTLED))
+        if self._hours is None or first >= closed:
+            return self._from_products(since, until)
+        wanted = [first + HOUR * i for i in range(_hours_between(first, closed))]
+        held, missing = self._cache.split(wanted)
+        if missing:
+            held += self._stored(missing)
+        edges = []
+        if since < first:
+            edges += self._from_products(since, first)
+        if closed < until:
+            edges += self._from_products(closed, until)
+        return sorted(held + edges, key=lambda r: (r.hour, r.product_type))
+
+    def _stored(self, hours: list[datetime]) -> list[HourRollup]:
+        """The rollups of past ``hours``, from the DB, rolled up there first if need be."""
+        assert self._hours is not None
+        done, stored = self._hours.read(hours[0], hours[-1] + HOUR)
+        wanted = set(hours)
+        stored = [r for r in stored if r.hour in wanted]
+        absent = [hour for hour in hours if hour not in done]
+        if absent:
+            fresh = self._from_products(absent[0], absent[-1] + HOUR)
+            fresh = [r for r in fresh if r.hour in set(absent)]
+            self._hours.store(absent, fresh)
+            stored += fresh
+        self._cache.put(hours, stored)
+        return stored
+
+    def _from_products(self, since: datetime, until: datetime) -> list[HourRollup]:
+        return roll_up(
+            self._repository.timed_delays(since, until),
+            self._repository.named(since, until, L0_NAMES),
+        )
+
+    def _quarantined(self, since: datetime, until: datetime) -> list[QuarantineEntry]:
+        """The products refused in the window (last refused in it), newest first."""
+        return self._quarantine.entries(since, until)
+
+
+def _timeliness(
+    product_type: str, rollups: list[HourRollup], condensed: list[HourRollup]
+) -> Timeliness:
+    p50, p95 = merged_percentiles(condensed, (50, 95))
+    count = sum(r.published for r in rollups)
+    return Timeliness(product_type, count, p50, p95, max(r.max_s for r in rollups))
+
+
+def _ceil_hour(when: datetime) -> datetime:
+    floor = hour_of(when)
+    return floor if floor == when else floor + HOUR
+
+
+def _hours_between(first: datetime, last: datetime) -> int:
+    return int((last - first) / HOUR)

@@ -1,48 +1,81 @@
-"""The availability prober records the API up, then down, in the PRIP DB."""
+"""The availability prober, as an actor on Ray, against the API served over HTTP: it records
+good probes, keeps probing through a PRIP DB outage and records those failed probes once the
+DB is back (an outage it could not write down still counts), and exports the KPI gauges the
+alert rules read."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import ray
 
 from prip_ray.actors.factory import start_health_probe
 from prip_ray.bootstrap import Components
-from prip_ray.config import ApiSettings, Settings
+from prip_ray.config import ApiSettings, KpiSettings, Settings
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.serve.app import create_app
+from tests.fixtures.postgres import PrivatePostgres
+from tests.http_server import serving
+from tests.ray.test_metrics_export import scrape
+from tests.samples import GRANULE, drop, sample
 from tests.waiting import wait_until
 
 
-class Healthy(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_probes_see_the_api_go_down(ray_settings: Settings) -> None:
-    components = Components(ray_settings)
+def test_probes_record_a_db_outage_and_export_kpis(
+    ray_settings: Settings, private_pg: PrivatePostgres
+) -> None:
+    settings = ray_settings.model_copy(
+        update={"db": ray_settings.db.model_copy(update={"url": private_pg.url})}
+    )
+    components = Components(settings)
     components.migrate()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/health"
-    api = ApiSettings(probe_url=url, probe_interval_s=0.2)
-    prober = start_health_probe(ray_settings.model_copy(update={"api": api}))
-    probes = KpiRepository(components.engine)
+    assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
     window = (datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(hours=1))
-    try:
-        wait_until(lambda: sum(ok for _, ok in probes.probes(*window)) >= 3, 30, "probes ok")
-        server.shutdown()
-        server.server_close()
-        wait_until(lambda: any(not ok for _, ok in probes.probes(*window)), 30, "a failed probe")
-    finally:
-        ray.kill(prober)
-    report = components.kpi().report(*window)
-    assert 0 < report["availability"]["ratio"] < 1
+    probes = KpiRepository(components.engine)
+    with serving(create_app(components.api_services())) as api:
+        prober = start_health_probe(
+            settings.model_copy(
+                update={
+                    "api": ApiSettings(probe_url=api.url, probe_interval_s=0.3),
+                    "kpi": KpiSettings(metrics_interval_s=0.5, availability_target=0.999),
+                }
+            )
+        )
+        try:
+            wait_until(lambda: sum(ok for _, ok in probes.probes(*window)) >= 3, 60, "good probes")
+            before = len(probes.probes(*window))
+            private_pg.stop()
+            outage_started = datetime.now(UTC)
+            try:
+                ray.get(prober.__ray_ready__.remote())  # the actor lives on without its DB
+                wait_until(
+                    lambda: (datetime.now(UTC) - outage_started).total_seconds() > 2, 10, "2 s"
+                )
+            finally:
+                private_pg.start()
+
+            def outage_recorded() -> bool:
+                during = [ok for at, ok in probes.probes(*window) if at >= outage_started]
+                return len(during) >= 3 and not all(during) and during[-1]
+
+            wait_until(outage_recorded, 60, "the outage's probes written once the DB is back")
+            assert len(probes.probes(*window)) > before
+
+            def exported() -> bool:
+                text = scrape()
+                return (
+                    "ray_prip_kpi_availability_ratio" in text
+                    and "ray_prip_kpi_breach{" in text
+                    and "ray_prip_kpi_timeliness_seconds" in text
+                    and any(
+                        line.startswith("ray_prip_kpi_breach{")
+                        and 'kpi="availability"' in line
+                        and line.rstrip().endswith(" 1.0")
+                        for line in text.splitlines()
+                    )
+                )
+
+            wait_until(exported, 60, "the KPI gauges on the Prometheus endpoint")
+        finally:
+            ray.kill(prober)
     components.close()

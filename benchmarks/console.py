@@ -1,0 +1,149 @@
+"""The operator console on a large catalogue: GET /console for 30 days, on PostgreSQL.
+
+Loads N synthetic products (benchmarks/catalogue_rows.py: a publication every ~2.6 s, so
+1M products are 30 days) with publication delays spread over 10 min to 2.5 h, and a probe
+every 30 s over the same 30 days, into a benchmark database; then serves the HTTP app with
+uvicorn on loopback (no Ray) and times the console page and its exports for the 30 days.
+
+    .venv/bin/python -m benchmarks.console --products 1000000
+    .venv/bin/python -m benchmarks.console --tiny          # 3,000 products: does it work?
+
+The target: the page answers in under 300 ms at 1M products and 30 days of history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from benchmarks.catalogue_rows import PRODUCT_COLUMNS, STEP, T0, rows
+from prip_ray.bootstrap import Components
+from prip_ray.config import load_settings
+from prip_ray.db.tables import health_probes, products
+from prip_ray.domain.passwords import hash_password
+from prip_ray.serve.app import create_app
+from tests.http_server import serving
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+PROBE_EVERY = timedelta(seconds=30)
+ORIGIN = PRODUCT_COLUMNS.index("origin_date")
+PUBLISHED = PRODUCT_COLUMNS.index("publication_date")
+
+
+def main() -> None:
+    args = _arguments()
+    url = make_url(args.pg).set(database=args.database).render_as_string(hide_password=False)
+    _create_database(args.pg, args.database)
+    data_dir = Path(tempfile.mkdtemp(prefix="prip-bench-console-"))
+    settings = load_settings(data_dir=data_dir, db={"url": url, "pool_size": 4}, environ={})
+    components = Components(settings)
+    components.migrate()
+    try:
+        _load(components, url, args.products)
+        if components.users.get("bench") is None:
+            components.users.add("bench", hash_password("bench-pw"), "admin")
+        until = T0 + STEP * args.products
+        window = {"since": T0.isoformat(), "until": until.isoformat()}
+        print(f"\nwindow: {window['since']} to {window['until']} ({until - T0})")
+        with serving(create_app(components.api_services())) as server:
+            _measure(server.url, window, args.requests)
+    finally:
+        components.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--tiny", action="store_true", help="3,000 products, 3 requests")
+    parser.add_argument("--requests", type=int, default=10, help="timed requests per route")
+    parser.add_argument("--database", default="prip_bench_console")
+    parser.add_argument("--pg", default=SERVER, help="PostgreSQL server URL, no database")
+    args = parser.parse_args()
+    if args.tiny:
+        args.products, args.requests = 3_000, 3
+        args.database += "_tiny"
+    return args
+
+
+def _create_database(server: str, name: str) -> None:
+    admin = make_url(server).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def product_row(index: int) -> tuple[object, ...]:
+    """A catalogue row whose delay varies (10 min to 2.5 h), as real ones do."""
+    row = list(rows(index)[0])
+    row[ORIGIN] = row[PUBLISHED] - timedelta(seconds=600 + (index * 7919) % 8400)
+    return tuple(row)
+
+
+def _load(components: Components, url: str, count: int) -> None:
+    with components.engine.connect() as conn:
+        present = conn.execute(select(func.count()).select_from(products)).scalar_one()
+    if present == count:
+        print(f"catalogue already holds {count} products")
+        return
+    with components.engine.begin() as conn:
+        conn.execute(text("TRUNCATE products, attributes, health_probes CASCADE"))
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        for first in range(0, count, 50_000):
+            with conn.cursor() as cur:
+                columns = ", ".join(PRODUCT_COLUMNS)
+                with cur.copy(f"COPY products ({columns}) FROM STDIN") as copy:
+                    for index in range(first, min(count, first + 50_000)):
+                        copy.write_row(product_row(index))
+            conn.commit()
+            print(f"\rloaded {min(count, first + 50_000):>9} products", end="", flush=True)
+        probes = int(STEP * count / PROBE_EVERY)
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY health_probes (at, ok, seconds) FROM STDIN") as copy,
+        ):
+            for i in range(probes):
+                copy.write_row((T0 + PROBE_EVERY * i, i % 2000 >= 3, 0.05))
+        conn.commit()
+    with components.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) products"))
+        conn.execute(text(f"VACUUM (ANALYZE) {health_probes.name}"))
+    print(
+        f"\n{count} products, {probes} probes: load + vacuum {time.perf_counter() - started:.1f} s"
+    )
+
+
+def _measure(base: str, window: dict[str, str], requests: int) -> None:
+    routes = {"page": "/console", "CSV": "/console/export.csv", "JSON": "/console/export.json"}
+    print(f"\n{'route':8} {'first ms':>9} {'p50 ms':>8} {'max ms':>8} {'bytes':>9}")
+    with httpx.Client(base_url=base, auth=("bench", "bench-pw"), timeout=600) as client:
+        for label, path in routes.items():
+            times, size = [], 0
+            for _ in range(requests + 1):
+                started = time.perf_counter()
+                answer = client.get(path, params={"period": "custom", **window})
+                times.append((time.perf_counter() - started) * 1000)
+                answer.raise_for_status()
+                size = len(answer.content)
+            first, rest = times[0], times[1:]
+            print(
+                f"{label:8} {first:9.0f} {statistics.median(rest):8.0f} {max(rest):8.0f} {size:9}"
+            )
+
+
+if __name__ == "__main__":
+    main()

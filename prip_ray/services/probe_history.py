@@ -1,0 +1,94 @@
+"""The availability figures of a window from the recorded probes: the ratio, the outages and
+the timeline. A month of probes every 30 s is 86,000 rows: the DB counts them and reduces
+them to their changes, and a process keeps what it learnt of each past hour (probes never
+arrive late by more than the prober's round, see SETTLED)."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from prip_ray.db.kpi import KpiRepository
+from prip_ray.domain.kpi import Availability
+from prip_ray.domain.kpi_series import Outage, Slot, hour_of, outages
+
+HOUR = timedelta(hours=1)
+SETTLED = timedelta(minutes=5)
+Changes = list[tuple[datetime, bool]]
+
+
+class ProbeHistory:
+    def __init__(self, repository: KpiRepository, slots: int):
+        self._repository = repository
+        self._slots = slots
+        self._hours: dict[datetime, tuple[int, int, Changes]] = {}  # good, failed, changes
+        self._lock = threading.Lock()
+
+    def figures(
+        self, since: datetime, until: datetime
+    ) -> tuple[Availability, list[Outage], list[Slot]]:
+        width = (until - since) / self._slots
+        first = hour_of(since) + (HOUR if hour_of(since) < since else timedelta(0))
+        closed = min(hour_of(until), hour_of(datetime.now(UTC) - SETTLED))
+        if width < HOUR or closed - first < timedelta(days=1):  # short: ask the DB
+            counts = self._repository.probe_slots(since, until, self._slots)
+            changes = self._repository.probe_changes(since, until)
+        else:  # the past hours from what is kept, the edges from the DB
+            counts, changes = self._hourly(since, until, first, closed)
+            for low, high in ((since, first), (closed, until)):
+                if low < high:
+                    within = (low, high)
+                    counts += self._repository.probe_slots(since, until, self._slots, within)
+                    changes += self._repository.probe_changes(low, high)
+            last = self._repository.last_probe(since, until)
+            changes = sorted(changes + ([last] if last else []))
+        return self._summed(since, width, counts, changes)
+
+    def _hourly(
+        self, since: datetime, until: datetime, first: datetime, closed: datetime
+    ) -> tuple[list[tuple[int, int, int]], Changes]:
+        hours = [first + HOUR * i for i in range(int((closed - first) / HOUR))]
+        with self._lock:
+            missing = [hour for hour in hours if hour not in self._hours]
+        if missing:
+            self._learn(missing[0], missing[-1] + HOUR)
+        width = (until - since) / self._slots
+        counts, changes = [], []
+        with self._lock:
+            for hour in hours:
+                good, failed, hour_changes = self._hours[hour]
+                counts.append((min(self._slots - 1, int((hour - since) / width)), good, failed))
+                changes += hour_changes
+        return counts, changes
+
+    def _learn(self, since: datetime, until: datetime) -> None:
+        hours = int((until - since) / HOUR)
+        found: dict[datetime, tuple[int, int, Changes]] = {
+            since + HOUR * i: (0, 0, []) for i in range(hours)
+        }
+        for index, good, failed in self._repository.probe_slots(since, until, hours):
+            found[since + HOUR * index] = (good, failed, [])
+        by_hour: dict[datetime, Changes] = defaultdict(list)
+        for at, ok in self._repository.probe_changes(since, until):
+            by_hour[hour_of(at)].append((at, ok))
+        with self._lock:
+            for hour, (good, failed, _) in found.items():
+                self._hours[hour] = (good, failed, by_hour.get(hour, []))
+
+    def _summed(
+        self,
+        since: datetime,
+        width: timedelta,
+        counts: list[tuple[int, int, int]],
+        changes: Changes,
+    ) -> tuple[Availability, list[Outage], list[Slot]]:
+        per_slot: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for index, good, failed in counts:
+            per_slot[index][0] += good
+            per_slot[index][1] += failed
+        timeline = [Slot(since + width * i, *per_slot.get(i, (0, 0))) for i in range(self._slots)]
+        good = sum(s.ok for s in timeline)
+        found = outages(changes)
+        longest = max((o.seconds for o in found), default=0.0)
+        return Availability(good + sum(s.failed for s in timeline), good, longest), found, timeline

@@ -1,0 +1,84 @@
+"""A console served over HTTP for a real headless Chromium, driven by Playwright.
+
+The PRIP runs on SQLite and on the session's PostgreSQL, with a history from
+tests/console_history.py, served by uvicorn on a free loopback port (no Ray). Chromium is
+Debian's (/usr/bin/chromium, or PRIP_TEST_CHROMIUM): Playwright cannot download its own
+here. Under ``CI=true`` a missing browser fails the run; elsewhere these tests skip.
+Screenshots go to ``PRIP_TEST_ARTIFACTS`` (default: the test's tmp dir).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from prip_ray.bootstrap import Components
+from prip_ray.config import load_settings
+from prip_ray.serve.app import create_app
+from tests.console_history import History, build_history
+from tests.http_server import AppServer, serving
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the browser fixture says so (and fails under CI)
+    PlaywrightError = Exception  # type: ignore[assignment,misc]
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the browser tests are required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    executable = os.environ.get("PRIP_TEST_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        _unavailable(f"no Chromium at {executable} (.ci/deps installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (the test extra has it)")
+        return
+    with sync_playwright() as playwright:
+        # launch() gives the browser a fresh profile dir of its own (removed on close)
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("PRIP_TEST_ARTIFACTS", tmp_path / "artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def console_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[AppServer, History]]:
+    db_url = None
+    if request.param == "postgresql":
+        db_url = request.getfixturevalue("clean_pg").url.render_as_string(hide_password=False)
+    settings = load_settings(
+        data_dir=tmp_path / "prip", db={"url": db_url}, ingest={"settle_s": 0}, environ={}
+    )
+    components = Components(settings)
+    components.migrate()
+    history = build_history(components, datetime.now(UTC), tmp_path / "work")
+    with serving(create_app(components.api_services())) as server:
+        yield server, history
+    components.close()
+    shutil.rmtree(settings.data_dir, ignore_errors=True)

@@ -1,0 +1,90 @@
+"""A PRIP with a history the console can show, and the figures the tests expect from it.
+
+The real Sentinel-2B samples and synthetic granules are ingested through the real
+IngestService with known delays: a product's OriginDate is its inbox file's mtime (set with
+``os.utime``) and its PublicationDate the service's clock (set per product). A corrupt tile
+is quarantined, a subscription waits for events, and availability probes with one outage
+are recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prip_ray.bootstrap import Components
+from prip_ray.db.kpi import KpiRepository
+from prip_ray.domain.passwords import hash_password
+from prip_ray.synthetic import make_product
+from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
+
+# (stem, delay s, hours before now it was published)
+SAMPLES = ((DATASTRIP, 300.0, 3), (GRANULE, 1234.0, 3), (TILE, 5400.0, 3))
+# synthetic granules: (delay s, hours before now), one of them outside the last 24 h
+SYNTHETIC = ((120.0, 50), (240.0, 20), (360.0, 14), (480.0, 8), (600.0, 5), (720.0, 1))
+PROBE_EVERY = timedelta(minutes=10)
+PROBE_SPAN = timedelta(hours=30)
+OUTAGE = (timedelta(hours=6), 3)  # starts 6 h before now, 3 failed probes in a row
+CORRUPT = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMX_N05.11.tar"
+ADMIN = ("ops", "ops-pw")
+DOWNLOADER = ("dana", "dana-pw")
+
+
+@dataclass
+class History:
+    now: datetime
+    published: dict[str, datetime] = field(default_factory=dict)  # product type: newest
+    granule_delays_24h: list[float] = field(default_factory=list)
+    probes: int = 0
+    failed_probes: int = 0
+
+
+def _ingest(components: Components, source: Path, delay: float, published: datetime) -> str:
+    inbox = components.settings.inbox
+    path = drop(source, inbox)
+    origin = (published - timedelta(seconds=delay)).timestamp()
+    os.utime(path, (origin, origin))
+    service = components.ingest
+    service.clock = lambda: published
+    outcome = service.ingest(path)
+    assert outcome.status == "published", outcome.reason
+    return outcome.status
+
+
+def build_history(components: Components, now: datetime, work: Path) -> History:
+    history = History(now)
+    components.users.add(ADMIN[0], hash_password(ADMIN[1]), "admin")
+    components.users.add(DOWNLOADER[0], hash_password(DOWNLOADER[1]), "download")
+    components.subscriptions.create(
+        owner=ADMIN[0], event="created", filter_param="startswith(Name,'S2B')",
+        endpoint="https://receiver.example/notify", username=None, sealed_password=None, now=now,
+    )  # fmt: skip
+    for stem, delay, hours in SAMPLES:
+        _ingest(components, sample(stem), delay, now - timedelta(hours=hours))
+        if stem == GRANULE:
+            history.granule_delays_24h.append(delay)
+    work.mkdir(parents=True, exist_ok=True)
+    start = datetime(2025, 8, 2, 7, 0, tzinfo=UTC)
+    for index, (delay, hours) in enumerate(SYNTHETIC):
+        product = make_product(work, "granule", index, 1024, start)
+        _ingest(components, product.path, delay, now - timedelta(hours=hours))
+        if hours < 24:
+            history.granule_delays_24h.append(delay)
+    components.ingest.clock = lambda: datetime.now(UTC)
+    corrupt = work / CORRUPT
+    corrupt.write_bytes(b"not a tar")
+    assert components.ingest.ingest(drop(corrupt, components.settings.inbox)).status == "rejected"
+    probes = KpiRepository(components.engine)
+    outage_start = now - OUTAGE[0]
+    at = now - PROBE_SPAN + PROBE_EVERY / 2  # clear of the window's edges
+    while at < now:
+        ok = not (outage_start <= at < outage_start + PROBE_EVERY * OUTAGE[1])
+        probes.record_probe(at, ok, 0.02, None if ok else "connection refused")
+        history.probes += at >= now - timedelta(hours=24)
+        history.failed_probes += not ok
+        at += PROBE_EVERY
+    shutil.rmtree(work, ignore_errors=True)
+    return history
