@@ -8,12 +8,17 @@ published twice, no orphan bytes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from prip_ray.db.tables import ingestions
+
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -30,25 +35,28 @@ class JournalEntry:
 class IngestionJournal:
     def __init__(self, engine: Engine):
         self._engine = engine
+        # Each write below is one statement, which is a transaction of its own: in autocommit
+        # it costs one round trip, without a BEGIN before it and a COMMIT after.
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def begin(self, name: str, object_key: str, md5: str, source: str) -> None:
         """Record the intent to store ``name``; a retry of the same product counts an attempt."""
-        now = datetime.now(UTC)
-        with self._engine.begin() as conn:
-            found = conn.execute(
-                select(ingestions.c.attempts).where(ingestions.c.name == name)
-            ).first()
-            values = {"object_key": object_key, "md5": md5, "state": "storing", "source": source}
-            if found is None:
-                conn.execute(
-                    insert(ingestions).values(name=name, attempts=1, updated_at=now, **values)
-                )
-            else:
-                conn.execute(
-                    update(ingestions)
-                    .where(ingestions.c.name == name)
-                    .values(attempts=found.attempts + 1, updated_at=now, **values)
-                )
+        values: dict[str, Any] = {
+            "object_key": object_key,
+            "md5": md5,
+            "state": "storing",
+            "source": source,
+            "updated_at": datetime.now(UTC),
+        }
+        upsert = _UPSERT[self._engine.dialect.name](ingestions).values(
+            name=name, attempts=1, **values
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[ingestions.c.name],
+            set_={**values, "attempts": ingestions.c.attempts + 1},
+        )
+        with self._single.connect() as conn:
+            conn.execute(upsert)
 
     def get(self, name: str) -> JournalEntry | None:
         with self._engine.connect() as conn:
@@ -75,5 +83,10 @@ class IngestionJournal:
         return done.rowcount == 1
 
     def finish(self, name: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(delete(ingestions).where(ingestions.c.name == name))
+        self.finish_all([name])
+
+    def finish_all(self, names: Collection[str]) -> None:
+        """Drop the rows of products whose inbox copies are gone, in one statement."""
+        if names:
+            with self._single.connect() as conn:
+                conn.execute(delete(ingestions).where(ingestions.c.name.in_(list(names))))

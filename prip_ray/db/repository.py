@@ -72,28 +72,47 @@ class ProductRepository:
         Only while the journal still holds this attempt: if recovery cancelled it (and deleted
         its bytes) nothing is published and StorageError says the attempt must be retried.
         """
+        if not self.publish_all([product]):
+            raise StorageError(f"{product.name}: ingestion attempt was cancelled")
+
+    def publish_all(self, group: Sequence[Product]) -> list[Product]:
+        """Publish a group in one transaction, as :meth:`publish` does one product; returns
+        those published. A product whose attempt the journal no longer holds is left out,
+        and its neighbours are published; a name that is taken (DuplicateProduct) fails the
+        whole group, which the caller then publishes one by one."""
+        if not group:
+            return []
+        now = datetime.now(UTC)
+        attempts = [(p.name, p.object_key) for p in group]
+        claim = (
+            update(ingestions)
+            .where(
+                tuple_(ingestions.c.name, ingestions.c.object_key).in_(attempts),
+                ingestions.c.state == "storing",
+            )
+            .values(state="published", updated_at=now)
+            .returning(ingestions.c.name, ingestions.c.object_key)
+        )
         try:
             with self._engine.begin() as conn:
-                claimed = conn.execute(
-                    update(ingestions)
-                    .where(
-                        ingestions.c.name == product.name,
-                        ingestions.c.object_key == product.object_key,
-                        ingestions.c.state == "storing",
-                    )
-                    .values(state="published", updated_at=datetime.now(UTC))
-                )
-                if claimed.rowcount != 1:
-                    raise StorageError(f"{product.name}: ingestion attempt was cancelled")
-                conn.execute(insert(products), [product_row(product)])
-                conn.execute(
-                    insert(tables.outbox).values(
-                        product_id=product.id, event="created", created_at=datetime.now(UTC)
-                    )
-                )
-                conn.execute(insert(attributes), attribute_rows(product))
+                claimed = {(row.name, row.object_key) for row in conn.execute(claim)}
+                chosen = [p for p in group if (p.name, p.object_key) in claimed]
+                if chosen:
+                    self._insert(conn, chosen, now)
         except IntegrityError as e:
-            raise DuplicateProduct(f"{product.name} is already published") from e
+            names = group[0].name if len(group) == 1 else f"one of {len(group)} products"
+            raise DuplicateProduct(f"{names} is already published") from e
+        return chosen
+
+    @staticmethod
+    def _insert(conn: Any, group: Sequence[Product], now: datetime) -> None:
+        """The rows of a publication: products, their attributes, an outbox event each."""
+        conn.execute(insert(products), [product_row(p) for p in group])
+        conn.execute(
+            insert(tables.outbox),
+            [{"product_id": p.id, "event": "created", "created_at": now} for p in group],
+        )
+        conn.execute(insert(attributes), [row for p in group for row in attribute_rows(p)])
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))
@@ -101,8 +120,8 @@ class ProductRepository:
             raise ProductNotFound(f"no product with Id {product_id}")
         return found[0]
 
-    def by_name(self, name: str) -> Product | None:
-        found = self._load(select(products).where(products.c.name == name))
+    def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
+        found = self._load(select(products).where(products.c.name == name), with_attributes)
         return found[0] if found else None
 
     def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[Product]:

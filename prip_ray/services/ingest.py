@@ -1,4 +1,4 @@
-"""Ingest one product: inspect it, store its bytes, publish its row, clear the inbox.
+"""Ingest products: inspect each, store its bytes, publish rows in groups, clear the inbox.
 
 The order is what makes publication atomic and crash-safe:
 
@@ -8,8 +8,12 @@ The order is what makes publication atomic and crash-safe:
 4. one transaction: journal "published" (only if still ours) + product row + attributes;
 5. remove the inbox copy, then the journal row.
 
-A crash between any two steps leaves a journal row that :meth:`IngestService.recover`
-resolves: unpublished bytes are deleted, published products get their inbox copy removed.
+Steps 1-3 (:meth:`IngestService.prepare`) run on a QC worker, one product at a time, and
+give a :class:`ReadyProduct`; steps 4-5 (:meth:`IngestService.publish`) take a group of
+them, so products that finish QC together share one transaction (a product's round trips to
+the PRIP DB, not its QC, are what small products cost). A crash between any two steps
+leaves a journal row that :meth:`IngestService.recover` resolves: unpublished bytes are
+deleted, published products get their inbox copy removed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +33,7 @@ from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, PripError, Unavailable
+from prip_ray.errors import DuplicateProduct, PripError, StorageError, Unavailable
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
 from prip_ray.services.inspect import inspect_package
@@ -45,6 +49,17 @@ class IngestOutcome:
     product_id: str | None = None
     reason: str | None = None
     size: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadyProduct:
+    """A product that passed QC and whose bytes are stored under its attempt's key: all its
+    publication needs. A QC worker hands it to its shard, which publishes a group at once."""
+
+    product: Product
+    source: str  # the inbox entry (or the path given to ``prip-ray ingest``)
+    remove: bool  # remove the source once published
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -64,6 +79,15 @@ class IngestService:
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
         """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
         (``prip-ray ingest PATH``); inbox products are removed once published."""
+        prepared = self.prepare(source, remove=remove)
+        if isinstance(prepared, IngestOutcome):
+            return prepared
+        [outcome] = self.publish([prepared])
+        return outcome
+
+    def prepare(self, source: Path, *, remove: bool = True) -> ReadyProduct | IngestOutcome:
+        """Steps 1-3: a ReadyProduct to publish, or the outcome when there is nothing to
+        publish (rejected, to retry, or completed after a crash)."""
         timer = _Timer()
         name = published_name(source)
         with tempfile.TemporaryDirectory(dir=self._scratch()) as scratch:
@@ -79,12 +103,36 @@ class IngestService:
                     now=self.clock(),
                 )
                 timer.lap("inspect")
-                return self._publish(source, package, inspection.metadata, remove, timer)
+                return self._store(source, package, inspection.metadata, remove, timer)
             except Unavailable as e:  # the store or the DB: the product waits in the inbox
                 log.warning("ingest %s: %s, will retry", source.name, e)
                 return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
             except PripError as e:
-                return self._reject(source, name, e, remove, timer)
+                return self._reject(source, name, e, remove, timer.laps)
+
+    def publish(self, group: Sequence[ReadyProduct]) -> list[IngestOutcome]:
+        """Steps 4-5 for a group, in one transaction. A taken name fails that transaction;
+        the group is then published one by one, so only the duplicate is refused."""
+        started = time.perf_counter()
+        try:
+            published = self.repository.publish_all([ready.product for ready in group])
+        except DuplicateProduct as e:
+            if len(group) == 1:
+                return [self._lost_race(group[0], e)]
+            return [self._publish_one(ready) for ready in group]
+        except Unavailable as e:  # nothing was published: each product waits in the inbox
+            log.warning("publishing %d products: %s, will retry", len(group), e)
+            return [self._retry(ready, e) for ready in group]
+        keys = {product.object_key for product in published}
+        done = [ready for ready in group if ready.product.object_key in keys]
+        self._clear(done)
+        seconds = time.perf_counter() - started
+        return [
+            self._published(ready, seconds)
+            if ready.product.object_key in keys
+            else self._retry(ready, StorageError(f"{ready.product.name}: attempt was cancelled"))
+            for ready in group
+        ]
 
     def recover(
         self,
@@ -106,15 +154,15 @@ class IngestService:
                 resolved += self._cancel(entry)
         return resolved
 
-    def _publish(
+    def _store(
         self,
         source: Path,
         package: Path,
         metadata: ProductMetadata,
         remove: bool,
         timer: _Timer,
-    ) -> IngestOutcome:
-        existing = self.repository.by_name(metadata.name)
+    ) -> ReadyProduct | IngestOutcome:
+        existing = self.repository.by_name(metadata.name, with_attributes=False)
         md5 = _md5_of(metadata)
         if existing is not None:
             return self._already_published(source, existing, md5, remove)
@@ -125,28 +173,51 @@ class IngestService:
         self.journal.begin(product.name, product.object_key, md5, str(source) if remove else "")
         self.store.put_file(product.object_key, package)
         timer.lap("store")
+        return ReadyProduct(product, str(source), remove, timer.laps)
+
+    def _publish_one(self, ready: ReadyProduct) -> IngestOutcome:
+        started = time.perf_counter()
         try:
-            self.repository.publish(product)
-        except DuplicateProduct:
-            self.store.delete(product.object_key)  # another ingestor won the race
-            raise
-        timer.lap("publish")
-        self._clear(source, product.name, remove)
+            self.repository.publish(ready.product)
+        except DuplicateProduct as e:
+            return self._lost_race(ready, e)
+        except Unavailable as e:
+            return self._retry(ready, e)
+        self._clear([ready])
+        return self._published(ready, time.perf_counter() - started)
+
+    def _lost_race(self, ready: ReadyProduct, error: DuplicateProduct) -> IngestOutcome:
+        """Another ingestor published the name first: the loser deletes its own bytes."""
+        try:
+            self.store.delete(ready.product.object_key)
+        except Unavailable as e:
+            return self._retry(ready, e)
+        source, name = Path(ready.source), ready.product.name
+        return self._reject(source, name, error, ready.remove, ready.seconds)
+
+    def _published(self, ready: ReadyProduct, publish_s: float) -> IngestOutcome:
+        product = ready.product
         log.info("published %s as %s (%d bytes)", product.name, product.id, product.content_length)
         return IngestOutcome(
             "published",
             product.name,
             str(product.id),
             size=product.content_length,
-            seconds=timer.laps,
+            seconds={**ready.seconds, "publish": publish_s},
         )
+
+    def _retry(self, ready: ReadyProduct, error: PripError) -> IngestOutcome:
+        """Its bytes stay until the next attempt, or recovery, deletes them."""
+        return IngestOutcome("retry", ready.product.name, reason=str(error), seconds=ready.seconds)
 
     def _already_published(
         self, source: Path, existing: Product, md5: str, remove: bool
     ) -> IngestOutcome:
         entry = self.journal.get(existing.name)
         if entry is not None and entry.state == "published" and entry.md5 == md5:
-            self._clear(source, existing.name, remove)  # we crashed after publishing it
+            if remove:  # we crashed after publishing it
+                remove_source(source)
+            self.journal.finish(existing.name)
             return IngestOutcome("completed", existing.name, str(existing.id))
         same = "identical content" if existing.checksum("MD5") == md5 else "different content"
         raise DuplicateProduct(
@@ -178,17 +249,23 @@ class IngestService:
         )
 
     def _reject(
-        self, source: Path, name: str, error: PripError, remove: bool, timer: _Timer
+        self, source: Path, name: str, error: PripError, remove: bool, seconds: dict[str, float]
     ) -> IngestOutcome:
         reason = str(error)
         self.quarantine.put(source, reason, error.code, move=remove)
         log.warning("quarantined %s: %s: %s", name, error.code, reason)
-        return IngestOutcome("rejected", name, reason=f"{error.code}: {reason}", seconds=timer.laps)
+        return IngestOutcome("rejected", name, reason=f"{error.code}: {reason}", seconds=seconds)
 
-    def _clear(self, source: Path, name: str, remove: bool) -> None:
-        if remove:
-            remove_source(source)
-        self.journal.finish(name)
+    def _clear(self, group: Sequence[ReadyProduct]) -> None:
+        """Step 5 for published products. Their journal rows go last, in one statement; if
+        the DB is away for it, they stay "published" and recovery drops them."""
+        for ready in group:
+            if ready.remove:
+                remove_source(Path(ready.source))
+        try:
+            self.journal.finish_all([ready.product.name for ready in group])
+        except Unavailable as e:
+            log.warning("published, journal rows left to recovery: %s", e)
 
     def _abandoned(
         self, entry: JournalEntry, in_inbox: Callable[[str], bool], stale_after: timedelta
