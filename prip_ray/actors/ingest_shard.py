@@ -1,8 +1,10 @@
 """IngestShard: a Ray actor that owns one shard of the inbox and feeds a pool of QC workers.
 
-It only coordinates: which products are its own and ready (``ShardPlan``), how many are in
-flight (backpressure), how many QC workers it needs (``desired_workers``). After a restart it
-resumes from the inbox and the ingestion journal, not from memory.
+It coordinates: which products are its own and ready (``ShardPlan``), how many are in
+flight (backpressure), how many QC workers it needs (``desired_workers``), and which
+products that finished QC are published together (``PublishQueue``: one transaction for
+a group). After a restart it resumes from the inbox and the ingestion journal, not from
+memory: products it held waiting for publication are simply prepared again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan
+from prip_ray.services.dispatch import PoolSizer, PublishQueue, ReadyList, ShardPlan
+from prip_ray.services.ingest import ReadyProduct
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,10 @@ class IngestShard:
         self._woken_at = float("-inf")
         self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
         self._started: dict[Any, float] = {}  # ObjectRef -> when it was picked up
+        self._publishing = PublishQueue(
+            settings.ingest.publish_batch, settings.ingest.publish_wait_ms / 1000
+        )
+        self._picked_at: dict[str, float] = {}  # waiting for publication -> when picked up
         self._metrics = RayMetrics()
         self._counts: Counter[str] = Counter()
         self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
@@ -65,9 +72,10 @@ class IngestShard:
             if not self._recovered:
                 self._recover()
             self._collect(timeout=0)
+            self._publish_due()
             self._note_started_workers()
             candidates = self._ready.candidates()
-            names = {name for name, _ in self._in_flight.values()}
+            names = {name for name, _ in self._in_flight.values()} | self._publishing.names()
             now = time.monotonic()
             batch = self._plan.select(candidates, names, due=lambda n: self._retries.due(n, now))
             self._size_pool(len(self._in_flight) + len(batch))
@@ -98,6 +106,9 @@ class IngestShard:
         interval = self._settings.ingest.poll_interval_s
         with self._lock:
             in_flight = [*self._in_flight, *self._starting]
+            due_in = self._publishing.due_in()
+        if due_in is not None:  # a group waits for publication: not longer than it may
+            interval = min(interval, due_in)
         if in_flight:
             ray.wait(in_flight, num_returns=1, timeout=interval)
         else:
@@ -118,7 +129,7 @@ class IngestShard:
         # as long as that takes: send to started ones, all of them only while none is.
         pool = [w for w in self._workers if w in self._ready_workers] or self._workers
         worker = min(pool, key=self._load_of)
-        ref = worker.ingest.remote(path)
+        ref = worker.prepare.remote(path)
         self._in_flight[ref] = (name, worker)
         self._started[ref] = time.monotonic()
         self._counts["submitted"] += 1
@@ -130,25 +141,41 @@ class IngestShard:
         published = self._counts["published"]
         for ref in done:
             name, _worker = self._in_flight.pop(ref)
-            seconds = time.monotonic() - self._started.pop(ref, time.monotonic())
+            picked_at = self._started.pop(ref, time.monotonic())
             try:
-                outcome = ray.get(ref)
-                self._counts[outcome["status"]] += 1
-                if outcome["status"] != "retry":  # published, rejected or completed: moved
-                    self._ready.gone(name)
-                self._metrics.ingested(
-                    outcome["status"], product_type_of(name), outcome.get("size", 0), seconds
-                )
-                if outcome["status"] == "retry":  # a downstream failed: try again later
-                    self._retries.failed(name, time.monotonic())
-                else:
-                    self._retries.succeeded(name)
+                result = ray.get(ref)
             except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
                 self._counts["worker_failed"] += 1
+                seconds = time.monotonic() - picked_at
                 self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
+                continue
+            if isinstance(result, ReadyProduct):  # QC passed, bytes stored: publish in a group
+                self._publishing.add(result)
+                self._picked_at[name] = picked_at
+            else:
+                self._finish(name, result["status"], result.get("size", 0), picked_at)
         if self._counts["published"] > published:
             self._wake_outbox_readers()
+
+    def _publish_due(self) -> None:
+        published = self._counts["published"]
+        while group := self._publishing.take():
+            for outcome in self._components.ingest.publish(group):
+                picked_at = self._picked_at.pop(outcome.name, time.monotonic())
+                self._finish(outcome.name, outcome.status, outcome.size, picked_at)
+        if self._counts["published"] > published:
+            self._wake_outbox_readers()
+
+    def _finish(self, name: str, status: str, size: int, picked_at: float) -> None:
+        """Count an outcome; a product that left the inbox is never offered again."""
+        self._counts[status] += 1
+        self._metrics.ingested(status, product_type_of(name), size, time.monotonic() - picked_at)
+        if status == "retry":  # a downstream failed: try again later
+            self._retries.failed(name, time.monotonic())
+        else:  # published, rejected or completed: moved
+            self._ready.gone(name)
+            self._retries.succeeded(name)
 
     def _wake_outbox_readers(self) -> None:
         """New products: tell the outbox readers now rather than at their next poll (a hint only;
@@ -191,6 +218,7 @@ class IngestShard:
         return {
             "shard": self._plan.shard,
             "in_flight": len(self._in_flight),
+            "to_publish": len(self._publishing),
             "backing_off": len(self._retries),
             "workers": len(self._workers),
             **self._counts,

@@ -8,17 +8,21 @@ published twice, no orphan bytes.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from prip_ray.db.tables import ingestions
 
-_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# INSERT ... ON CONFLICT: one statement where select-then-insert-or-update took three.
+_UPSERT: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from prip_ray.domain.sharding import shard_of
+from prip_ray.services.ingest import ReadyProduct
 from prip_ray.storage.inbox import InboxItem
 
 
@@ -96,3 +97,41 @@ class ReadyList:
     def gone(self, name: str) -> None:
         """``name`` left the inbox (published, quarantined): never offer it again."""
         self._gone.add(name)
+
+
+@dataclass
+class PublishQueue:
+    """Products that finished QC, waiting to share one publishing transaction: a group goes
+    once it holds ``batch`` products or its oldest has waited ``wait_s``. The wait bounds
+    what grouping adds to a product's latency; the batch bounds one transaction."""
+
+    batch: int
+    wait_s: float
+    clock: Callable[[], float] = time.monotonic
+    _waiting: list[tuple[float, ReadyProduct]] = field(default_factory=list)
+
+    def add(self, ready: ReadyProduct) -> None:
+        self._waiting.append((self.clock(), ready))
+
+    def names(self) -> set[str]:
+        """Names waiting here: still in the inbox, but not to be offered to QC again."""
+        return {ready.product.name for _, ready in self._waiting}
+
+    def take(self) -> list[ReadyProduct]:
+        """The next group if it is due (full, or its oldest waited long enough), else []."""
+        due_in = self.due_in()
+        if due_in is None or due_in > 0:
+            return []
+        group, self._waiting = self._waiting[: self.batch], self._waiting[self.batch :]
+        return [ready for _, ready in group]
+
+    def due_in(self) -> float | None:
+        """Seconds until a group is due (0: now); None when nothing waits."""
+        if not self._waiting:
+            return None
+        if len(self._waiting) >= self.batch:
+            return 0.0
+        return max(0.0, self._waiting[0][0] + self.wait_s - self.clock())
+
+    def __len__(self) -> int:
+        return len(self._waiting)

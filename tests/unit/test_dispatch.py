@@ -1,9 +1,18 @@
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prip_ray.domain.products import NEVER, Product, TimeRange
 from prip_ray.domain.sharding import shard_of
-from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan, desired_workers
+from prip_ray.services.dispatch import (
+    PoolSizer,
+    PublishQueue,
+    ReadyList,
+    ShardPlan,
+    desired_workers,
+)
+from prip_ray.services.ingest import ReadyProduct
 from prip_ray.storage.inbox import InboxItem
 
 NOW = datetime(2025, 8, 1, tzinfo=UTC)
@@ -102,3 +111,47 @@ def test_pool_grows_at_once_and_shrinks_only_after_a_quiet_spell() -> None:
     now[0] = 41
     assert sizer.change(size=3, load=0) == -2  # quiet for 31 s: down to the minimum
     assert sizer.change(size=1, load=9) == 3  # never above the maximum
+
+
+def _ready(index: int) -> ReadyProduct:
+    product = Product(
+        id=uuid.UUID(int=index + 1),
+        name=f"P{index:03d}.tar",
+        product_type="MSI_L0__GR",
+        content_type="application/x-tar",
+        content_length=10_000,
+        origin_date=NOW,
+        publication_date=NOW,
+        eviction_date=NEVER,
+        modification_date=NOW,
+        content_date=TimeRange(NOW, NOW),
+        object_key=f"{index}/P{index:03d}.tar",
+    )
+    return ReadyProduct(product, f"/inbox/{product.name}", remove=True)
+
+
+def test_a_publish_group_waits_for_company_at_most_its_wait() -> None:
+    now = [0.0]
+    queue = PublishQueue(batch=4, wait_s=0.05, clock=lambda: now[0])
+    assert queue.due_in() is None and queue.take() == []
+    queue.add(_ready(0))
+    now[0] = 0.02
+    queue.add(_ready(1))
+    assert queue.take() == []  # the oldest has waited 20 of its 50 ms
+    assert queue.due_in() == 0.05 - 0.02
+    assert queue.names() == {"P000.tar", "P001.tar"}
+    now[0] = 0.05
+    assert [r.product.name for r in queue.take()] == ["P000.tar", "P001.tar"]
+    assert len(queue) == 0 and queue.names() == set()
+
+
+def test_a_full_publish_group_goes_at_once_and_the_rest_waits_its_turn() -> None:
+    now = [0.0]
+    queue = PublishQueue(batch=3, wait_s=10.0, clock=lambda: now[0])
+    for index in range(5):
+        queue.add(_ready(index))
+    assert queue.due_in() == 0.0
+    assert [r.product.name for r in queue.take()] == ["P000.tar", "P001.tar", "P002.tar"]
+    assert queue.take() == []  # two left: not full, and their wait has not passed
+    now[0] = 10.0
+    assert [r.product.name for r in queue.take()] == ["P003.tar", "P004.tar"]
