@@ -28,7 +28,7 @@ from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import PoolSizer, PublishQueue, ReadyList, ShardPlan
+from prip_ray.services.dispatch import PoolSizer, PublishQueue, ReadyList, ShardPlan, bundles
 from prip_ray.services.ingest import ReadyProduct
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class IngestShard:
         self._starting: dict[Any, Any] = {}  # ping ObjectRef -> worker still being placed
         self._sizer = PoolSizer(settings.ingest.qc_workers_min, settings.ingest.qc_workers_max)
         self._woken_at = float("-inf")
-        self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
+        self._in_flight: dict[Any, tuple[list[str], Any]] = {}  # ObjectRef -> (names, worker)
         self._started: dict[Any, float] = {}  # ObjectRef -> when it was picked up
         self._publishing = PublishQueue(
             settings.ingest.publish_batch, settings.ingest.publish_wait_ms / 1000
@@ -75,14 +75,20 @@ class IngestShard:
             self._publish_due()
             self._note_started_workers()
             candidates = self._ready.candidates()
-            names = {name for name, _ in self._in_flight.values()} | self._publishing.names()
-            now = time.monotonic()
-            batch = self._plan.select(candidates, names, due=lambda n: self._retries.due(n, now))
-            self._size_pool(len(self._in_flight) + len(batch))
-            for item in batch:
-                self._submit(str(item.path), item.name)
+            publishing, now = self._publishing.names(), time.monotonic()
+            # Products waiting for publication are done with QC: not offered again, but not
+            # counted against the in-flight bound either, so QC goes on while a group forms.
+            batch = self._plan.select(
+                candidates,
+                self._names_in_flight(),
+                due=lambda n: n not in publishing and self._retries.due(n, now),
+            )
+            self._size_pool(self._load() + len(batch))
+            placed = len(self._ready_workers) or len(self._workers)
+            for bundle in bundles(batch, placed, self._settings.ingest.publish_batch):
+                self._submit([str(item.path) for item in bundle], [item.name for item in bundle])
             waiting = len(candidates) - len(batch)
-            self._metrics.qc_queue(self._plan.shard, len(self._in_flight), max(0, waiting))
+            self._metrics.qc_queue(self._plan.shard, self._load(), max(0, waiting))
             return self._stats()
 
     def stats(self) -> dict[str, Any]:
@@ -124,15 +130,15 @@ class IngestShard:
         self._counts["recovered"] += resolved
         self._recovered = True
 
-    def _submit(self, path: str, name: str) -> None:
+    def _submit(self, paths: list[str], names: list[str]) -> None:
         # A worker Ray has not placed yet (no CPU free for it) would sit on its products for
         # as long as that takes: send to started ones, all of them only while none is.
         pool = [w for w in self._workers if w in self._ready_workers] or self._workers
         worker = min(pool, key=self._load_of)
-        ref = worker.prepare.remote(path)
-        self._in_flight[ref] = (name, worker)
+        ref = worker.prepare.remote(paths)
+        self._in_flight[ref] = (names, worker)
         self._started[ref] = time.monotonic()
-        self._counts["submitted"] += 1
+        self._counts["submitted"] += len(names)
 
     def _collect(self, timeout: float) -> None:
         if not self._in_flight:
@@ -140,21 +146,23 @@ class IngestShard:
         done, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=timeout)
         published = self._counts["published"]
         for ref in done:
-            name, _worker = self._in_flight.pop(ref)
+            names, _worker = self._in_flight.pop(ref)
             picked_at = self._started.pop(ref, time.monotonic())
             try:
-                result = ray.get(ref)
-            except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
-                self._counts["worker_failed"] += 1
+                results = ray.get(ref)
+            except (RayActorError, RayTaskError) as e:  # they stay in the inbox: picked again
+                self._counts["worker_failed"] += len(names)
                 seconds = time.monotonic() - picked_at
-                self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
-                log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
+                for name in names:
+                    self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
+                log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, names, e)
                 continue
-            if isinstance(result, ReadyProduct):  # QC passed, bytes stored: publish in a group
-                self._publishing.add(result)
-                self._picked_at[name] = picked_at
-            else:
-                self._finish(name, result["status"], result.get("size", 0), picked_at)
+            for name, result in zip(names, results, strict=True):
+                if isinstance(result, ReadyProduct):  # QC passed, bytes stored: to a group
+                    self._publishing.add(result)
+                    self._picked_at[name] = picked_at
+                else:
+                    self._finish(name, result["status"], result.get("size", 0), picked_at)
         if self._counts["published"] > published:
             self._wake_outbox_readers()
 
@@ -212,12 +220,19 @@ class IngestShard:
                 self._ready_workers.add(worker)
 
     def _load_of(self, worker: Any) -> int:
-        return sum(1 for _, w in self._in_flight.values() if w == worker)
+        return sum(len(names) for names, w in self._in_flight.values() if w == worker)
+
+    def _load(self) -> int:
+        """Products in QC (a call may hold several)."""
+        return sum(len(names) for names, _ in self._in_flight.values())
+
+    def _names_in_flight(self) -> set[str]:
+        return {name for names, _ in self._in_flight.values() for name in names}
 
     def _stats(self) -> dict[str, Any]:
         return {
             "shard": self._plan.shard,
-            "in_flight": len(self._in_flight),
+            "in_flight": self._load(),
             "to_publish": len(self._publishing),
             "backing_off": len(self._retries),
             "workers": len(self._workers),

@@ -20,10 +20,11 @@ class QcWorker:
     def __init__(self, settings: Settings):
         self._components = Components(settings)
 
-    def prepare(self, path: str) -> ReadyProduct | dict[str, Any]:
-        """A product ready to publish, or the outcome (rejected, retry, completed) as a dict."""
-        prepared = self._components.ingest.prepare(Path(path))
-        return prepared if isinstance(prepared, ReadyProduct) else asdict(prepared)
+    def prepare(self, paths: list[str]) -> list[ReadyProduct | dict[str, Any]]:
+        """Per product, in order: ready to publish, or its outcome (rejected, retry,
+        completed) as a dict."""
+        prepared = self._components.ingest.prepare_all([Path(p) for p in paths])
+        return [p if isinstance(p, ReadyProduct) else asdict(p) for p in prepared]
 
     def ping(self) -> bool:
         return True

@@ -8,7 +8,7 @@ published twice, no orphan bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,22 +45,34 @@ class IngestionJournal:
 
     def begin(self, name: str, object_key: str, md5: str, source: str) -> None:
         """Record the intent to store ``name``; a retry of the same product counts an attempt."""
-        values: dict[str, Any] = {
-            "object_key": object_key,
-            "md5": md5,
-            "state": "storing",
-            "source": source,
-            "updated_at": datetime.now(UTC),
-        }
+        self.begin_all([(name, object_key, md5, source)])
+
+    def begin_all(self, attempts: Sequence[tuple[str, str, str, str]]) -> None:
+        """:meth:`begin` for several (name, object_key, md5, source), in one statement."""
+        if not attempts:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {"name": name, "object_key": key, "md5": md5, "source": source}
+            for name, key, md5, source in attempts
+        ]
         upsert = _UPSERT[self._engine.dialect.name](ingestions).values(
-            name=name, attempts=1, **values
+            state="storing", attempts=1, updated_at=now
         )
+        new = upsert.excluded
         upsert = upsert.on_conflict_do_update(
             index_elements=[ingestions.c.name],
-            set_={**values, "attempts": ingestions.c.attempts + 1},
+            set_={
+                "object_key": new.object_key,
+                "md5": new.md5,
+                "source": new.source,
+                "state": "storing",
+                "updated_at": now,
+                "attempts": ingestions.c.attempts + 1,
+            },
         )
         with self._single.connect() as conn:
-            conn.execute(upsert)
+            conn.execute(upsert, rows)
 
     def get(self, name: str) -> JournalEntry | None:
         with self._engine.connect() as conn:
@@ -68,6 +80,14 @@ class IngestionJournal:
                 conn.execute(select(ingestions).where(ingestions.c.name == name)).mappings().first()
             )
         return JournalEntry(**row) if row else None
+
+    def get_all(self, names: Collection[str]) -> list[JournalEntry]:
+        """The entries of these names that exist, in no order."""
+        if not names:
+            return []
+        query = select(ingestions).where(ingestions.c.name.in_(list(names)))
+        with self._single.connect() as conn:
+            return [JournalEntry(**row) for row in conn.execute(query).mappings()]
 
     def entries(self) -> list[JournalEntry]:
         with self._engine.connect() as conn:

@@ -149,11 +149,12 @@ class ProductRepository:
             found += self._load(query, with_attributes)
         return found
 
-    def by_names(self, names: Sequence[str]) -> list[Product]:
+    def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
         """Products with these names, in the order asked; unknown names are left out."""
         if not names:
             return []
-        found = {p.name: p for p in self._load(select(products).where(products.c.name.in_(names)))}
+        query = select(products).where(products.c.name.in_(names))
+        found = {p.name: p for p in self._load(query, with_attributes)}
         return [found[name] for name in names if name in found]
 
     def versions_by_names(self, names: Sequence[str]) -> list[ProductVersion]:

@@ -40,6 +40,22 @@ class ShardPlan:
         return chosen
 
 
+# A product this small costs its QC worker a few ms: several go in one call, so the Ray call
+# and the PRIP DB look-ups are paid once for them all, and none waits long for the others.
+BUNDLE_MAX_BYTES = 1 << 20
+
+
+def bundles(items: Sequence[InboxItem], workers: int, most: int) -> list[list[InboxItem]]:
+    """The products chosen for QC as calls: small files shared out evenly among ``workers``
+    (at most ``most`` a call), anything larger, and folders, one a call."""
+    small = [i for i in items if not i.is_dir and i.size <= BUNDLE_MAX_BYTES]
+    large = [[i] for i in items if i.is_dir or i.size > BUNDLE_MAX_BYTES]
+    if not small:
+        return large
+    each = max(1, min(most, -(-len(small) // max(1, workers))))
+    return [small[k : k + each] for k in range(0, len(small), each)] + large
+
+
 def desired_workers(load: int, minimum: int, maximum: int) -> int:
     """One QC worker per product in flight, between the configured bounds."""
     return max(minimum, min(maximum, load))

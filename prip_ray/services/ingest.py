@@ -23,7 +23,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,6 +63,13 @@ class ReadyProduct:
     remove: bool  # remove the source once published
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def journal_row(self) -> tuple[str, str, str, str]:
+        """(name, object_key, md5, source) of its attempt; a kept source is not the
+        journal's to remove, so recovery is not told of it."""
+        product = self.product
+        source = self.source if self.remove else ""
+        return product.name, product.object_key, product.checksum("MD5") or "", source
+
 
 @dataclass
 class IngestService:
@@ -88,27 +96,47 @@ class IngestService:
     def prepare(self, source: Path, *, remove: bool = True) -> ReadyProduct | IngestOutcome:
         """Steps 1-3: a ReadyProduct to publish, or the outcome when there is nothing to
         publish (rejected, to retry, or completed after a crash)."""
+        [prepared] = self.prepare_all([source], remove=remove)
+        return prepared
+
+    def prepare_all(
+        self, sources: Sequence[Path], *, remove: bool = True
+    ) -> list[ReadyProduct | IngestOutcome]:
+        """:meth:`prepare` for several products, in order: each is inspected, then one look-up
+        of the PRIP DB and one journal write serve them all, then each one's bytes go up."""
+        with ExitStack() as scratch:
+            inspected = [self._inspect(source, scratch, remove) for source in sources]
+            passed = [i for i in inspected if isinstance(i, _Inspected)]
+            try:
+                stored = iter(self._store_all(passed, remove))
+            except Unavailable as e:  # the DB: the products wait in the inbox
+                log.warning("ingest %s: %s, will retry", [i.source.name for i in passed], e)
+                stored = iter([i.retry(e) for i in passed])
+            return [next(stored) if isinstance(i, _Inspected) else i for i in inspected]
+
+    def _inspect(
+        self, source: Path, scratch: ExitStack, remove: bool
+    ) -> _Inspected | IngestOutcome:
         timer = _Timer()
         name = published_name(source)
-        with tempfile.TemporaryDirectory(dir=self._scratch()) as scratch:
-            try:
-                package = self._package(source, Path(scratch), name)
-                origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
-                inspection = inspect_package(
-                    package,
-                    name,
-                    registry=self.registry,
-                    policy=self.policy,
-                    origin_date=origin,
-                    now=self.clock(),
-                )
-                timer.lap("inspect")
-                return self._store(source, package, inspection.metadata, remove, timer)
-            except Unavailable as e:  # the store or the DB: the product waits in the inbox
-                log.warning("ingest %s: %s, will retry", source.name, e)
-                return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
-            except PripError as e:
-                return self._reject(source, name, e, remove, timer.laps)
+        try:
+            package = self._package(source, scratch, name)
+            origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
+            inspection = inspect_package(
+                package,
+                name,
+                registry=self.registry,
+                policy=self.policy,
+                origin_date=origin,
+                now=self.clock(),
+            )
+            timer.lap("inspect")
+            return _Inspected(source, package, inspection.metadata, timer)
+        except Unavailable as e:
+            log.warning("ingest %s: %s, will retry", source.name, e)
+            return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
+        except PripError as e:
+            return self._reject(source, name, e, remove, timer.laps)
 
     def publish(self, group: Sequence[ReadyProduct]) -> list[IngestOutcome]:
         """Steps 4-5 for a group, in one transaction. A taken name fails that transaction;
@@ -154,26 +182,52 @@ class IngestService:
                 resolved += self._cancel(entry)
         return resolved
 
-    def _store(
+    def _store_all(
+        self, passed: list[_Inspected], remove: bool
+    ) -> list[ReadyProduct | IngestOutcome]:
+        """Steps 2-3 for products that passed QC, in order."""
+        if not passed:
+            return []
+        names = [i.metadata.name for i in passed]
+        existing = {p.name: p for p in self.repository.by_names(names, with_attributes=False)}
+        journal = {entry.name: entry for entry in self.journal.get_all(names)}
+        attempts = [self._attempt(item, existing, journal, remove) for item in passed]
+        self.journal.begin_all([r.journal_row() for r in attempts if isinstance(r, ReadyProduct)])
+        return [
+            self._put(r, item) if isinstance(r, ReadyProduct) else r
+            for item, r in zip(passed, attempts, strict=True)
+        ]
+
+    def _attempt(
         self,
-        source: Path,
-        package: Path,
-        metadata: ProductMetadata,
+        item: _Inspected,
+        existing: dict[str, Product],
+        journal: dict[str, JournalEntry],
         remove: bool,
-        timer: _Timer,
     ) -> ReadyProduct | IngestOutcome:
-        existing = self.repository.by_name(metadata.name, with_attributes=False)
-        md5 = _md5_of(metadata)
-        if existing is not None:
-            return self._already_published(source, existing, md5, remove)
-        product = self._new_product(metadata)
-        prior = self.journal.get(product.name)
-        if prior is not None and prior.state == "storing":
-            self.store.delete(prior.object_key)  # bytes of an earlier, interrupted attempt
-        self.journal.begin(product.name, product.object_key, md5, str(source) if remove else "")
-        self.store.put_file(product.object_key, package)
-        timer.lap("store")
-        return ReadyProduct(product, str(source), remove, timer.laps)
+        """A new attempt for ``item`` (its journal row not yet written), or its outcome."""
+        md5 = _md5_of(item.metadata)
+        found = existing.get(item.metadata.name)
+        prior = journal.get(item.metadata.name)
+        try:
+            if found is not None:
+                return self._already_published(item.source, found, prior, md5, remove)
+            if prior is not None and prior.state == "storing":
+                self.store.delete(prior.object_key)  # bytes of an earlier, interrupted attempt
+        except Unavailable as e:
+            return item.retry(e)
+        except PripError as e:
+            return self._reject(item.source, item.metadata.name, e, remove, item.timer.laps)
+        product = self._new_product(item.metadata)
+        return ReadyProduct(product, str(item.source), remove, item.timer.laps)
+
+    def _put(self, ready: ReadyProduct, item: _Inspected) -> ReadyProduct | IngestOutcome:
+        try:
+            self.store.put_file(ready.product.object_key, item.package)
+        except Unavailable as e:
+            return item.retry(e)
+        item.timer.lap("store")
+        return replace(ready, seconds=item.timer.laps)
 
     def _publish_one(self, ready: ReadyProduct) -> IngestOutcome:
         started = time.perf_counter()
@@ -211,9 +265,8 @@ class IngestService:
         return IngestOutcome("retry", ready.product.name, reason=str(error), seconds=ready.seconds)
 
     def _already_published(
-        self, source: Path, existing: Product, md5: str, remove: bool
+        self, source: Path, existing: Product, entry: JournalEntry | None, md5: str, remove: bool
     ) -> IngestOutcome:
-        entry = self.journal.get(existing.name)
         if entry is not None and entry.state == "published" and entry.md5 == md5:
             if remove:  # we crashed after publishing it
                 remove_source(source)
@@ -281,10 +334,11 @@ class IngestService:
         log.info("recovery: deleted unpublished bytes of %s", entry.name)
         return 1
 
-    def _package(self, source: Path, scratch: Path, published_name: str) -> Path:
+    def _package(self, source: Path, scratch: ExitStack, published_name: str) -> Path:
         if not source.is_dir():
             return source
-        return write_folder_as_tar(source, scratch / published_name)
+        folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._scratch()))
+        return write_folder_as_tar(source, Path(folder) / published_name)
 
     def _scratch(self) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +347,21 @@ class IngestService:
 
 def _md5_of(metadata: ProductMetadata) -> str:
     return next((c.value for c in metadata.checksums if c.algorithm.upper() == "MD5"), "")
+
+
+@dataclass
+class _Inspected:
+    """A product that passed QC, and the package whose bytes will be stored."""
+
+    source: Path
+    package: Path
+    metadata: ProductMetadata
+    timer: _Timer
+
+    def retry(self, error: PripError) -> IngestOutcome:
+        return IngestOutcome(
+            "retry", self.metadata.name, reason=str(error), seconds=self.timer.laps
+        )
 
 
 class _Timer:

@@ -166,3 +166,39 @@ def test_the_db_going_away_mid_commit_loses_and_doubles_nothing(
     published = [components.products.by_name(s.name) for s in SAMPLES]
     assert sorted(components.store.keys()) == sorted(p.object_key for p in published if p)
     assert components.ingest.journal.entries() == []
+
+
+def _statements(engine: Engine) -> list[str]:
+    """The SQL statements run on ``engine`` from now on (an executemany counts once)."""
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2].split()[0]))
+    return seen
+
+
+def test_a_bundle_is_prepared_with_one_look_up_and_one_journal_write(
+    components: Components,
+) -> None:
+    """A QC worker given several products reads the PRIP DB once for them all and writes
+    their journal rows in one statement; a refused or already published product among them
+    keeps its own outcome and the others are still prepared."""
+    inbox = components.settings.inbox
+    assert components.ingest.ingest(drop(SAMPLES[2], inbox)).status == "published"
+    corrupt = inbox / SAMPLES[0].name
+    corrupt.write_bytes(SAMPLES[0].read_bytes()[:3000])  # a truncated gzip stream
+    bundle = [drop(SAMPLES[1], inbox), corrupt, drop(SAMPLES[2], inbox)]
+    statements = _statements(components.engine)
+    prepared = components.ingest.prepare_all(bundle)
+    assert statements == ["SELECT", "SELECT", "INSERT"]  # products, journal, journal rows
+    ready, refused, duplicate = prepared
+    assert isinstance(ready, ReadyProduct) and ready.product.name == SAMPLES[1].name
+    assert isinstance(refused, IngestOutcome) and refused.status == "rejected"
+    assert isinstance(duplicate, IngestOutcome) and duplicate.status == "rejected"
+    assert "already published" in (duplicate.reason or "")
+    assert components.store.size(ready.product.object_key) == SAMPLES[1].stat().st_size
+    [entry] = components.ingest.journal.entries()
+    assert (entry.name, entry.object_key, entry.state) == (
+        ready.product.name,
+        ready.product.object_key,
+        "storing",
+    )
+    assert _statuses(components.ingest.publish([ready])) == ["published"]

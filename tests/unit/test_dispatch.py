@@ -6,14 +6,16 @@ from pathlib import Path
 from prip_ray.domain.products import NEVER, Product, TimeRange
 from prip_ray.domain.sharding import shard_of
 from prip_ray.services.dispatch import (
+    BUNDLE_MAX_BYTES,
     PoolSizer,
     PublishQueue,
     ReadyList,
     ShardPlan,
+    bundles,
     desired_workers,
 )
 from prip_ray.services.ingest import ReadyProduct
-from prip_ray.storage.inbox import InboxItem
+from prip_ray.storage.inbox import InboxItem, LocalInbox
 
 NOW = datetime(2025, 8, 1, tzinfo=UTC)
 
@@ -155,3 +157,19 @@ def test_a_full_publish_group_goes_at_once_and_the_rest_waits_its_turn() -> None
     assert queue.take() == []  # two left: not full, and their wait has not passed
     now[0] = 10.0
     assert [r.product.name for r in queue.take()] == ["P003.tar", "P004.tar"]
+
+
+def test_small_files_go_to_qc_in_bundles_large_ones_and_folders_alone(tmp_path: Path) -> None:
+    inbox = LocalInbox(tmp_path / "inbox", settle_s=0)
+    for index in range(7):
+        (inbox.root / f"S{index}.xml").write_bytes(b"x" * 10_000)
+    (inbox.root / "LARGE.tar").write_bytes(b"x" * (BUNDLE_MAX_BYTES + 1))
+    (inbox.root / "FOLDER").mkdir()
+    (inbox.root / "FOLDER" / "file").write_bytes(b"x")
+    items = inbox.ready()
+    assert {i.name: i.size for i in items}["S0.xml"] == 10_000  # the listing's own stat
+    calls = bundles(items, workers=2, most=3)
+    assert [len(c) for c in calls] == [3, 3, 1, 1, 1]  # 7 small over 2 workers: <= 3 a call
+    assert {c[0].name for c in calls[-2:]} == {"LARGE.tar", "FOLDER"}
+    assert sorted(i.name for c in calls for i in c) == sorted(i.name for i in items)
+    assert [len(c) for c in bundles(items[:4], workers=4, most=3)] == [1, 1, 1, 1]
