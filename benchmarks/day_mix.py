@@ -4,9 +4,12 @@ and how a production chain drops them into the inbox.
 The seed's day is ~150,000 products and ~500,000 OLQC quality reports, ~10 TB. The mix below
 matches it by count and by volume: L0 granules (~18 MB), L2A tiles (200-800 MB, by how much
 of the tile the swath covers), HKTM dumps (1-5 MB, by the length of the pass) and OLQC
-reports (a few KB). Granules and tiles come from ``prip_ray.synthetic``; that builder has no
-HKTM or OLQC product, so they are written here, named as the type registry expects them
-(``PRD_HKTM__`` telemetry, ``REP_OLQC*`` reports: both plain files, not packages).
+reports (a few KB). Granules, tiles and OLQC reports come from ``prip_ray.synthetic``; HKTM
+dumps are written here, named as the type registry expects them (``PRD_HKTM__``, a plain file).
+
+Reports inspect the day's granules, four each (500k reports for 125k granules): report ``i``
+is about granule ``i // 4``, so a report arrives before or after its granule as the draw
+goes. About 2% fail and 0.5% end in error, drawn from the report's index.
 
 A size is drawn at its real value and written at ``real * byte_scale`` (never below what a
 valid product needs), so a run can report both the bytes it moved and the real equivalent.
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prip_ray.synthetic import make_product
+from prip_ray import synthetic
+from prip_ray.synthetic import granule_name, make_product
 
 KB, MB = 1_000, 1_000_000
 DAY_S = 86_400
@@ -120,42 +124,39 @@ def hktm_name(index: int) -> str:
 
 
 def olqc_name(index: int) -> str:
-    """One report per granule or tile checked, created a second apart, validity before it."""
-    created = DAY_START + timedelta(minutes=40, seconds=index)
-    start, stop = created - timedelta(minutes=40), created - timedelta(minutes=35)
-    return (
-        f"S2B_OPER_REP_OLQCPA_2BPS_{created:%Y%m%dT%H%M%S}"
-        f"_V{start:%Y%m%dT%H%M%S}_{stop:%Y%m%dT%H%M%S}.xml"
+    """Report ``index`` of the day: created a second after the one before it."""
+    return synthetic.olqc_report_name(_report_created(index))
+
+
+REPORTS_PER_GRANULE = 4
+_CHECK_BYTES = 600  # what one more check adds to a report, about
+_HEADER_BYTES = 2_000  # a report's header and checklist without checks
+
+
+def olqc_report(name: str, index: int, size: int) -> bytes:
+    """Report ``index`` (named ``olqc_name(index)``) of about ``size`` bytes: as many checks
+    as that takes, on the granule it inspects, with the status drawn for it."""
+    made, document = synthetic.olqc_report(
+        olqc_inspected(index),
+        olqc_status(index),
+        created=_report_created(index),
+        checks=max(1, (size - _HEADER_BYTES) // _CHECK_BYTES),
     )
+    assert made == name, f"report {index} is named {made}, not {name}"
+    return document
 
 
-_REPORT = """<?xml version="1.0" encoding="UTF-8"?>
-<Earth_Explorer_File>
-  <Earth_Explorer_Header><Fixed_Header>
-    <File_Name>{stem}</File_Name>
-    <File_Type>REP_OLQCPA</File_Type>
-    <Mission>Sentinel-2B</Mission>
-    <Source><System>S2PDGS</System><Creator>OLQC</Creator></Source>
-  </Fixed_Header></Earth_Explorer_Header>
-  <Data_Block type="xml">
-    <report globalStatus="PASSED" item="{item}">
-{checks}    </report>
-  </Data_Block>
-</Earth_Explorer_File>
-"""
-_CHECK = '      <check name="{name}" status="PASSED" threshold="0.{n:03d}" value="0.{v:03d}"/>\n'
-_CHECK_NAMES = ("GEOMETRIC_QUALITY", "RADIOMETRIC_QUALITY", "SATURATED_PIXELS", "FORMAT_CORRECT")
+def olqc_inspected(index: int) -> str:
+    return granule_name(index // REPORTS_PER_GRANULE, DAY_START)
 
 
-def olqc_report(stem: str, index: int, size: int) -> bytes:
-    """An OLQC report of about ``size`` bytes: as many checks as it takes."""
-    checks, text = "", ""
-    while True:
-        text = _REPORT.format(stem=stem.removesuffix(".xml"), item=index, checks=checks)
-        if len(text) >= size:
-            return text.encode()
-        n = len(checks) % 997
-        checks += _CHECK.format(name=_CHECK_NAMES[n % 4], n=n, v=(n * 7) % 1000)
+def olqc_status(index: int) -> str:
+    draw = random.Random(index).random()
+    return "FAILED" if draw < 0.02 else "ERROR" if draw < 0.025 else "PASSED"
+
+
+def _report_created(index: int) -> datetime:
+    return DAY_START + timedelta(minutes=40, seconds=index)
 
 
 def _random_bytes(size: int) -> bytes:

@@ -25,7 +25,7 @@ import httpx
 import psutil
 import ray
 
-from prip_ray.actors.factory import start_download_gateway
+from prip_ray.actors.factory import start_download_gateways
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
@@ -63,8 +63,8 @@ def _run(root: Path, size: int) -> None:
         f"ingested {product.size / GIB:.2f} GiB in {time.perf_counter() - started:.1f} s: "
         f"{outcome.status}"
     )
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    _, settings.api.gateway_url = start_download_gateway(settings)  # as `prip-ray up` does
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start_download_gateways(settings)  # as `prip-ray up` does
     url = deploy(settings)
     try:
         processes = _serve_processes()
@@ -77,10 +77,14 @@ def _run(root: Path, size: int) -> None:
 
 
 def _serve_processes() -> dict[str, psutil.Process]:
-    """Ray names its worker processes after the actor they run (ray::ServeReplica:...)."""
+    """Ray names its worker processes after the actor they run (ray::ServeReplica:...).
+    Only this run's (its Ray is a child of this process), not another Ray's on the machine."""
     found = {}
-    for process in psutil.process_iter(["cmdline"]):
-        title = " ".join(process.info["cmdline"] or [])
+    for process in psutil.Process().children(recursive=True):
+        try:
+            title = " ".join(process.cmdline())
+        except psutil.Error:  # gone meanwhile
+            continue
         if title.startswith("ray::ServeReplica"):
             found["replica"] = process
         elif title.startswith("ray::ProxyActor"):

@@ -1,9 +1,20 @@
 """Ingestion throughput through the real pipeline: local Ray, shard actors, QC workers, the
-PRIP DB and the object store. Prints products/s, MB/s and per-product latency (p50/p95) from
-the moment a product lands in the inbox to its publication, for granule- and tile-sized items.
+PRIP DB and the object store (a local folder or S3).
 
-    .venv/bin/python benchmarks/ingest.py --granules 200 --granule-mb 18 --tiles 20 --tile-mb 200
-    .venv/bin/python benchmarks/ingest.py --db-url postgresql://postgres@127.0.0.1/bench
+For each class of item (S2 L0 granules, L2A tiles, and small items the size of an OLQC
+report) it prints items/s, MB/s and the per-product latency p50/p95 from the moment a
+product lands in the inbox to its publication. With ``--store s3`` it first PUTs the same
+files straight into the bucket through the PRIP's S3 client, as many at once as there are
+QC workers, and prints that raw PUT bandwidth and the ratio ingest MB/s / raw PUT MB/s:
+what the pipeline costs over moving the bytes. Without ``--s3-endpoint`` it starts a
+SeaweedFS server of its own on 127.0.0.1 (tests/seaweedfs.py).
+
+    .venv/bin/python -m benchmarks.ingest --granules 200 --granule-mb 18 --tiles 20 --tile-mb 200
+    .venv/bin/python -m benchmarks.ingest --granules 0 --tiles 0 --small-items 2000 --small-kb 10
+    .venv/bin/python -m benchmarks.ingest --db-url postgresql://postgres@127.0.0.1/bench
+    .venv/bin/python -m benchmarks.ingest --store s3
+    .venv/bin/python -m benchmarks.ingest --store s3 --s3-endpoint http://127.0.0.1:8333 \\
+        --s3-bucket bench --s3-access-key KEY --s3-secret-key SECRET
 """
 
 from __future__ import annotations
@@ -13,38 +24,59 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only benchmark cluster
 
 import ray
 
+from benchmarks.day_mix import olqc_name, olqc_report
 from prip_ray.actors.factory import start_ingestion
 from prip_ray.bootstrap import Components
-from prip_ray.config import Settings, load_settings
+from prip_ray.config import S3Settings, Settings, load_settings
+from prip_ray.storage.s3 import S3ObjectStore
 from prip_ray.synthetic import make_product
+
+
+@dataclass(frozen=True)
+class ItemClass:
+    kind: str  # granule | tile | small
+    count: int
+    size: int  # bytes of payload asked for (the file is a little larger for packages)
 
 
 def main() -> None:
     args = _arguments()
-    with tempfile.TemporaryDirectory(prefix="prip-bench-") as tmp:
-        settings = _settings(Path(tmp), args)
+    with tempfile.TemporaryDirectory(prefix="prip-bench-") as tmp, ExitStack() as stack:
+        s3 = _s3_settings(args, Path(tmp), stack) if args.store == "s3" else None
+        settings = _settings(Path(tmp), args, s3)
+        settings.inbox.mkdir(parents=True, exist_ok=True)  # the shards list it from the start
         components = Components(settings)
         components.migrate()
-        ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+        ray.init(
+            address="local",  # never join another Ray instance on this machine
+            num_cpus=args.cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
         shards = start_ingestion(settings)
         print(
             f"shards={args.shards} workers/shard={args.workers} cpus={args.cpus} "
-            f"db={settings.db_url}"
+            f"db={settings.db_url} store={_store(settings)}",
+            flush=True,
         )
         try:
-            for kind, count, mb in (
-                ("granule", args.granules, args.granule_mb),
-                ("tile", args.tiles, args.tile_mb),
-            ):
-                if count:
-                    _run(components, kind, count, int(mb * 1024 * 1024), Path(tmp))
+            _warm_up(components, Path(tmp))
+            for item in _classes(args):
+                if item.count:
+                    _run(components, item, Path(tmp), args.shards * args.workers)
         finally:
             for shard in shards:
                 ray.kill(shard)
@@ -52,34 +84,86 @@ def main() -> None:
             components.close()
 
 
-def _run(components: Components, kind: str, count: int, size: int, tmp: Path) -> None:
-    staging = tmp / f"staging-{kind}"
+def _classes(args: argparse.Namespace) -> list[ItemClass]:
+    return [
+        ItemClass("granule", args.granules, int(args.granule_mb * 1024 * 1024)),
+        ItemClass("tile", args.tiles, int(args.tile_mb * 1024 * 1024)),
+        ItemClass("small", args.small_items, int(args.small_kb * 1000)),
+    ]
+
+
+def _run(components: Components, item: ItemClass, tmp: Path, parallel: int) -> None:
+    staging = tmp / f"staging-{item.kind}"
     staging.mkdir()
-    made = [make_product(staging, kind, i, size) for i in range(count)]
+    made = [_make(staging, item, i) for i in range(item.count)]
+    total_mb = sum(p.stat().st_size for p in made) / 1e6
+    raw_mb_s = _raw_put_mb_s(components.settings, made, parallel)
     dropped: dict[str, datetime] = {}
     start = time.perf_counter()
-    for product in made:  # a rename is how a production chain delivers atomically
-        product.path.rename(components.settings.inbox / product.path.name)
-        dropped[product.path.name] = datetime.now(UTC)
+    for path in made:  # a rename is how a production chain delivers atomically
+        path.rename(components.settings.inbox / path.name)
+        dropped[path.name] = datetime.now(UTC)
     published = _wait_for(components, set(dropped), timeout=3600)
     elapsed = time.perf_counter() - start
     latencies = sorted((published[n] - dropped[n]).total_seconds() for n in dropped)
-    total_mb = sum(p.size for p in made) / 1e6
+    mb_s = total_mb / elapsed
     print(
-        f"{kind:8} n={count:5d} size={size / 1e6:8.1f} MB  {count / elapsed:8.2f} products/s "
-        f"{total_mb / elapsed:8.1f} MB/s  latency p50={_pct(latencies, 50):6.2f}s "
-        f"p95={_pct(latencies, 95):6.2f}s max={latencies[-1]:6.2f}s"
+        f"{item.kind:8} n={item.count:5d} size={total_mb / item.count:9.3f} MB  "
+        f"items/s={item.count / elapsed:9.2f}  MB/s={mb_s:9.2f}  "
+        f"latency p50={_pct(latencies, 50):7.2f} s p95={_pct(latencies, 95):7.2f} s "
+        f"max={latencies[-1]:7.2f} s",
+        flush=True,
     )
+    if raw_mb_s is not None:
+        print(
+            f"{item.kind:8} raw S3 PUT MB/s={raw_mb_s:9.2f} ({item.count} objects, "
+            f"{parallel} at once)  ingest/raw={mb_s / raw_mb_s:6.3f}",
+            flush=True,
+        )
+
+
+def _warm_up(components: Components, tmp: Path) -> None:
+    """One item before the clock starts: the shards start their QC workers (a running PRIP
+    has them already), which would otherwise count in the first class's latency."""
+    staging = tmp / "staging-warm-up"
+    staging.mkdir()
+    path = _make(staging, ItemClass("small", 1, 1000), 99_999)
+    path.rename(components.settings.inbox / path.name)
+    _wait_for(components, {path.name}, timeout=300)
+
+
+def _make(staging: Path, item: ItemClass, index: int) -> Path:
+    if item.kind in ("granule", "tile"):
+        return make_product(staging, item.kind, index, item.size).path
+    name = olqc_name(index)  # a plain XML file, as OLQC reports arrive
+    (staging / name).write_bytes(olqc_report(name, index, item.size))
+    return staging / name
+
+
+def _raw_put_mb_s(settings: Settings, paths: list[Path], parallel: int) -> float | None:
+    """MB/s of PUTting ``paths`` to the PRIP's bucket directly, ``parallel`` at once; None
+    for a local store. The objects go under a prefix of their own and are deleted after."""
+    if settings.store.kind != "s3":
+        return None
+    store = S3ObjectStore(settings.store.s3)
+    keys = [f"raw-put-{uuid.uuid4().hex[:8]}/{p.name}" for p in paths]
+    store.put_file(keys[0] + ".warm-up", paths[0])  # the bucket exists, the client is built
+    start = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(store.put_file, keys, paths))
+    elapsed = time.perf_counter() - start
+    for key in [*keys, keys[0] + ".warm-up"]:
+        store.delete(key)
+    return sum(p.stat().st_size for p in paths) / 1e6 / elapsed
 
 
 def _wait_for(components: Components, names: set[str], timeout: float) -> dict[str, datetime]:
     deadline = time.monotonic() + timeout
     found: dict[str, datetime] = {}
     while time.monotonic() < deadline:
-        for name in names - found.keys():
-            product = components.products.by_name(name)
-            if product is not None:
-                found[name] = product.publication_date
+        for chunk in _chunks(sorted(names - found.keys()), 500):
+            for product in components.products.by_names(chunk):
+                found[product.name] = product.publication_date
         if len(found) == len(names):
             return found
         rejected = list(components.settings.quarantine.glob("*.reason.json"))
@@ -89,16 +173,41 @@ def _wait_for(components: Components, names: set[str], timeout: float) -> dict[s
     raise SystemExit(f"only {len(found)} of {len(names)} published within {timeout}s")
 
 
+def _chunks(names: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(names), size):
+        yield names[i : i + size]
+
+
 def _pct(values: list[float], pct: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def _settings(tmp: Path, args: argparse.Namespace) -> Settings:
+def _s3_settings(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> S3Settings:
+    """The bucket given, or a SeaweedFS of this run's own on loopback."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}/"  # runs sharing a bucket never meet
+    if args.s3_endpoint:
+        fields: dict[str, Any] = {
+            "endpoint_url": args.s3_endpoint, "bucket": args.s3_bucket, "prefix": prefix,
+            "access_key_id": args.s3_access_key, "secret_access_key": args.s3_secret_key,
+        }  # fmt: skip
+        return S3Settings(**fields)
+    from tests.seaweedfs import seaweedfs  # test tooling: only when no S3 is given
+
+    server = stack.enter_context(seaweedfs(lambda: Path(tempfile.mkdtemp(dir=tmp))))
+    print(f"SeaweedFS on {server.endpoint_url}, up in {server.start_s:.1f} s", flush=True)
+    return server.settings(args.s3_bucket, prefix=prefix)
+
+
+def _settings(tmp: Path, args: argparse.Namespace, s3: S3Settings | None) -> Settings:
+    store: dict[str, Any] = {"kind": "local"}
+    if s3 is not None:
+        store = {"kind": "s3", "s3": s3.model_dump()}
     return load_settings(
         data_dir=tmp / "prip",
         db={"url": args.db_url},
+        store=store,
         ingest={
             "shards": args.shards,
             "qc_workers_min": args.workers,
@@ -111,6 +220,13 @@ def _settings(tmp: Path, args: argparse.Namespace) -> Settings:
     )
 
 
+def _store(settings: Settings) -> str:
+    if settings.store.kind == "s3":
+        s3 = settings.store.s3
+        return f"s3://{s3.bucket}/{s3.prefix} at {s3.endpoint_url}"
+    return str(settings.store_root)
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -119,10 +235,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--granule-mb", type=float, default=18.0, help="S2 L0 granule ~18 MB")
     parser.add_argument("--tiles", type=int, default=10)
     parser.add_argument("--tile-mb", type=float, default=100.0, help="S2 L2A tile ~100-900 MB")
+    parser.add_argument("--small-items", type=int, default=0, help="OLQC-report-sized items")
+    parser.add_argument("--small-kb", type=float, default=10.0, help="an OLQC report ~2-10 KB")
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="QC workers per shard")
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--db-url", default=None, help="default: SQLite in a temp folder")
+    parser.add_argument("--store", choices=["local", "s3"], default="local")
+    parser.add_argument("--s3-endpoint", default=None, help="default: a SeaweedFS of its own")
+    parser.add_argument("--s3-bucket", default="prip-bench")
+    parser.add_argument("--s3-access-key", default=None)
+    parser.add_argument("--s3-secret-key", default=None)
     return parser.parse_args()
 
 

@@ -41,7 +41,9 @@ def main() -> None:
     server = _receiver(received, lock)
     url = f"http://127.0.0.1:{server.server_address[1]}/notify"
     settings = load_settings(
-        data_dir=Path(tempfile.mkdtemp(prefix="prip-bench-notify-")), db={"url": args.db_url}
+        data_dir=Path(tempfile.mkdtemp(prefix="prip-bench-notify-")),
+        db={"url": args.db_url},
+        subscriptions={"allowed_networks": ["127.0.0.0/8"]},  # the receiver is on loopback
     )
     components = Components(settings)
     components.migrate()

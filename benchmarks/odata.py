@@ -103,7 +103,7 @@ def main() -> None:
         _load(engine, url, args.products)
     _explain(engine)
     settings = load_settings(
-        data_dir=Path("/tmp/prip-bench-odata"),
+        data_dir=Path(tempfile.mkdtemp(prefix="prip-bench-odata-")),
         db={"url": url, "pool_size": 8},
         api={"port": _free_port(), "min_replicas": args.replicas, "max_replicas": args.replicas,
              "replica_cpus": 0.5, "entity_cache_entries": args.entity_cache},
@@ -123,7 +123,7 @@ def main() -> None:
         os.environ.update(DIRECT_INGRESS_ENV)  # read by the Serve controller and replicas
     elif args.ingress == "ray-haproxy":
         os.environ.update(RAY_HAPROXY_ENV)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
     print(f"\n{args.replicas} replicas, entity cache: {args.entity_cache} products each")
     try:

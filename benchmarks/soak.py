@@ -8,8 +8,9 @@ OLQC reports) into the inbox at ``--rate-factor`` times the seed's rate (~7.5 it
 products + 500k reports a day), Poisson arrivals, sizes drawn from realistic distributions
 and written at ``--byte-scale`` of their real size. Meanwhile ``--clients`` OData clients
 (each its own user, HTTP Basic) search (name startswith, ContentDate range, productType
-any(), Intersects box, new-products poll; $orderby/$top/$count) and download what they find,
-following the 307 to the gateway. Then it waits (bounded) for the inbox to drain and prints:
+any(), Intersects box, new-products poll, products whose OLQC failed; $orderby/$top/$count)
+and download what they find, following the 307 to the gateway. Then it waits (bounded) for
+the inbox to drain and prints:
 
 * dropped / published / rejected items; offered and sustained items/s and MB/s, of the bytes
   written (scaled) and of the real sizes drawn for them (real-equivalent);
@@ -67,7 +68,7 @@ from benchmarks.day_mix import (
     items_per_day,
 )
 from prip_ray.actors.cluster import start_actors, stop_actors
-from prip_ray.actors.factory import shard_name, start_download_gateway
+from prip_ray.actors.factory import shard_name, start_download_gateways
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.db.tables import products
@@ -154,8 +155,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     handles: list[Any] = []
     try:
         handles += start_actors(settings)  # as `prip-ray up` does
-        gateway, settings.api.gateway_url = start_download_gateway(settings)
-        handles.append(gateway)
+        handles += start_download_gateways(settings)  # $value finds them through Ray
         base = deploy(settings)
         _print_header(settings, args, base)
         _soak(components, settings, args, base, users, sampler)
@@ -314,7 +314,7 @@ class Call:
 
 @dataclass
 class ODataClient:
-    """One user: searches in turn with the five query shapes, downloads one product of each
+    """One user: searches in turn with the six query shapes, downloads one product of each
     answer, pauses ``think_s``; stops at ``window_s`` or after ``max_calls`` calls."""
 
     base: str
@@ -329,7 +329,7 @@ class ODataClient:
 
     def run(self) -> None:
         rng = random.Random(self.seed * 1000 + self.number)
-        shapes = [self._poll, _by_name, _by_content_date, _by_product_type, _by_box]
+        shapes = [self._poll, _by_name, _by_content_date, _by_product_type, _by_box, _olqc_failed]
         deadline = time.monotonic() + self.window_s
         auth = (self.user, PASSWORD)
         with httpx.Client(auth=auth, timeout=30) as api, httpx.Client(timeout=60) as gateway:
@@ -419,6 +419,16 @@ def _by_product_type(rng: random.Random) -> tuple[str, dict[str, str]]:
         "$orderby": "PublicationDate desc",
         "$top": "20",
         "$count": "true",
+    }
+
+
+def _olqc_failed(rng: random.Random) -> tuple[str, dict[str, str]]:
+    """Granules whose OLQC reports failed (day_mix: about 2% of reports)."""
+    return "qualityStatus FAILED", {
+        "$filter": "Attributes/OData.CSC.StringAttribute/any(att:att/Name eq 'qualityStatus' "
+        "and att/OData.CSC.StringAttribute/Value eq 'FAILED')",
+        "$orderby": "PublicationDate desc",
+        "$top": "20",
     }
 
 
@@ -685,7 +695,7 @@ def _print_header(settings: Settings, args: argparse.Namespace, base: str) -> No
         f"workers ({ingest.qc_worker_cpus:g} CPU each), max_in_flight {ingest.max_in_flight}, "
         f"poll {ingest.poll_interval_s:g} s, settle {ingest.settle_s:g} s; "
         f"Ray CPUs {ray.cluster_resources().get('CPU', 0):g}\n"
-        f"db {settings.db_url}\napi {base}  gateway {settings.api.gateway_url}\n"
+        f"db {settings.db_url}\napi {base}  gateway port {settings.api.gateway_port}\n"
         f"{args.clients} clients, think {args.think:g} s\n",
         flush=True,
     )

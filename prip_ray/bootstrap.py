@@ -15,19 +15,27 @@ from sqlalchemy import Engine
 
 from prip_ray.config import Settings
 from prip_ray.db.counters import RequestCounters
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.downloads import DownloadHistory
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.journal import IngestionJournal
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.migrate import upgrade
+from prip_ray.db.olqc import OlqcLinks
+from prip_ray.db.pruning import EventPruner
+from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
+from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
+from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
+from prip_ray.domain.endpoints import EndpointPolicy
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
@@ -43,14 +51,18 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
+from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
 from prip_ray.services.trace import Tracer
+from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
-from prip_ray.storage.inbox import LocalInbox, LocalQuarantine
+from prip_ray.storage.inbox import LocalInbox
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
+from prip_ray.storage.webhook import Webhook
 
 
 @dataclass
@@ -58,11 +70,23 @@ class Components:
     """Lazily built parts of one process; build what a process needs and nothing more."""
 
     settings: Settings
+    statement_timeout_s: float = 0  # for every statement of this process (the API's only)
+
+    @classmethod
+    def for_api(cls, settings: Settings) -> Components:
+        """Components of an API replica: statements are stopped after
+        ``api.statement_timeout_s``, so no request can occupy the DB for long."""
+        return cls(settings, statement_timeout_s=settings.api.statement_timeout_s)
 
     @cached_property
     def engine(self) -> Engine:
         db = self.settings.db
-        return create_db_engine(self.settings.db_url, pool_size=db.pool_size, echo=db.echo)
+        return create_db_engine(
+            self.settings.db_url,
+            pool_size=db.pool_size,
+            echo=db.echo,
+            statement_timeout_s=self.statement_timeout_s,
+        )
 
     @cached_property
     def store(self) -> ObjectStore:
@@ -71,7 +95,7 @@ class Components:
 
     @cached_property
     def products(self) -> ProductRepository:
-        return ProductRepository(self.engine)
+        return ProductRepository(self.engine, OlqcLinks(self.settings.olqc.on_failed))
 
     @cached_property
     def users(self) -> UserRepository:
@@ -88,7 +112,7 @@ class Components:
             store=self.store,
             repository=self.products,
             journal=IngestionJournal(self.engine),
-            quarantine=LocalQuarantine(self.settings.quarantine),
+            quarantine=self.recorded_quarantine(),
             registry=default_registry(),
             policy=QcPolicy(absent_files=ingest.absent_files),
             retention=parse_duration(ingest.retention),
@@ -97,6 +121,12 @@ class Components:
                 for product_type, duration in ingest.retention_by_type.items()
             },
             work_dir=self.settings.work_dir,
+            accept_hardlinks=ingest.accept_hardlinks,
+            scan_limits=ScanLimits(
+                max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
+            ),
+            trace_algorithm=self.settings.trace.hash_algorithm,
+            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
         )
 
     @cached_property
@@ -134,6 +164,7 @@ class Components:
             tokens=self.tokens,
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
+            passwords=self.users,
         )
 
     def api_services(self) -> ApiServices:
@@ -148,21 +179,45 @@ class Components:
             subscriptions=self.subscriptions,
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
+            subscription_service=self.subscription_service(),
             work_dir=self.settings.work_dir,
             kpi=self.kpi(),
+            deleted=self.deleted_products(),
+            withdrawer=self.withdrawer(),
+            quarantine=self.quarantine(),
             sync_threads=self.settings.db.pool_size,
             proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:
-        return KpiService(KpiRepository(self.engine), LocalQuarantine(self.settings.quarantine))
+        return KpiService(KpiRepository(self.engine), QuarantineRepository(self.engine))
+
+    def recorded_quarantine(self) -> RecordedQuarantine:
+        return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))
+
+    def quarantine(self) -> QuarantineService:
+        return QuarantineService(self.recorded_quarantine(), self.settings.inbox)
 
     def exporter(self) -> CatalogueExporter:
-        return CatalogueExporter(self.products, self.store, self.settings.work_dir)
+        return CatalogueExporter(
+            self.products,
+            self.store,
+            self.settings.work_dir,
+            deleted=self.deleted_products(),
+        )
 
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.engine)
+
+    def webhook(self) -> Webhook:
+        subscriptions = self.settings.subscriptions
+        return Webhook(EndpointPolicy(subscriptions.allowed_networks), subscriptions.timeout_s)
+
+    def subscription_service(self) -> SubscriptionService:
+        return SubscriptionService(
+            self.subscriptions, self.secrets, self.settings.subscriptions, self.webhook()
+        )
 
     @cached_property
     def secrets(self) -> SecretBox:
@@ -185,6 +240,7 @@ class Components:
             **{
                 "hash_algorithm": trace.hash_algorithm,
                 "batch": trace.batch,
+                "concurrency": trace.concurrency,
                 "backoff": Backoff(trace.retry_base_s, trace.retry_max_s),
                 **overrides,
             },
@@ -205,13 +261,31 @@ class Components:
     def roller(self, **overrides: Any) -> Roller:
         roller = self.settings.roller
         watermark = int(roller.watermark_gb * 1000**3) if roller.watermark_gb else None
-        return Roller(
+        options: dict[str, Any] = {
+            "watermark_bytes": watermark,
+            "batch": roller.batch,
+            "stale_download_s": self.settings.quotas.download_stale_s,
+            "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
+            "retention": RetentionRepository(self.engine),
+            "offline_retention": parse_duration(roller.offline_retention),
+            "deleted_retention": parse_duration(roller.deleted_retention),
+            "exported_until": self.exporter().exported_until,
+            "quarantine": self.quarantine(),
+            "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
+            "events": EventPruner(self.engine),
+            "events_retention": parse_duration(roller.events_retention),
+        }
+        return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
+
+    def deleted_products(self) -> DeletedProductRepository:
+        return DeletedProductRepository(self.engine)
+
+    def withdrawer(self) -> Withdrawer:
+        return Withdrawer(
+            self.products,
+            WithdrawalRepository(self.engine),
             EvictionRepository(self.engine),
             self.store,
-            watermark_bytes=watermark,
-            batch=roller.batch,
-            stale_download_s=self.settings.quotas.download_stale_s,
-            **overrides,
         )
 
     def notifier(self, **overrides: Any) -> Notifier:
@@ -220,7 +294,7 @@ class Components:
             self.products,
             self.secrets,
             self.settings.subscriptions,
-            **overrides,
+            **{"deleted": self.deleted_products(), **overrides},
         )
 
     def migrate(self) -> None:

@@ -20,8 +20,10 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings, settings_help
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.retention import parse_duration
 from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
+from prip_ray.local_ray import keep_local_ray_on_loopback
 from prip_ray.serve.kpi import parse_when
 
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
@@ -31,6 +33,10 @@ catalogue_app = typer.Typer(help="The full catalogue since the start of operatio
 app.add_typer(catalogue_app, name="catalogue")
 trace_app = typer.Typer(help="Traces of the products at the Traceability Service.")
 app.add_typer(trace_app, name="trace")
+product_app = typer.Typer(help="Published products: take one back.")
+app.add_typer(product_app, name="product")
+quarantine_app = typer.Typer(help="Products the QC refused: list, retry, purge.")
+app.add_typer(quarantine_app, name="quarantine")
 console = Console()
 
 DataDir = Annotated[
@@ -62,12 +68,13 @@ def up(
     port: Annotated[int | None, typer.Option(help="HTTP port of the OData API [8000]")] = None,
 ) -> None:
     """Start the PRIP: local Ray (or PRIP_RAY__ADDRESS), ingestion shards and the OData API."""
-    from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
-
     settings = _settings(data_dir, config)
     if port is not None:
         settings.api.port = port
     _components(settings).close()
+    keep_local_ray_on_loopback(settings)  # before Ray is imported: it reads this then
+    from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
+
     run_until_signal(settings, console)
 
 
@@ -103,7 +110,8 @@ def roll(
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
-    """Run one round of the rolling archive now (evict what is due or over the watermark)."""
+    """Run one round of the rolling archive now (evict what is due or over the watermark),
+    and of the rolling catalogue (rows, DeletedProducts, quarantine, events past retention)."""
     components = _components(_settings(data_dir, config))
     try:
         report = components.roller().run_once(dry_run=dry_run)
@@ -114,7 +122,122 @@ def roll(
         console.print(f"{verb:11} {name}  ({report.reasons[name]})")
     for name in report.busy:
         console.print(f"{'busy':11} {name}  (being downloaded: next round)")
+    for name in report.held:
+        console.print(f"{'held':11} {name}  (FOS does not have it yet)")
     console.print(f"{len(report.evicted)} {verb}, {report.freed_bytes} bytes freed")
+    if not dry_run:
+        console.print(
+            f"{report.left_catalogue} left Products, {report.purged_deleted} DeletedProducts "
+            f"purged, {report.quarantine_purged} quarantine entries purged, "
+            f"{report.events_pruned} events pruned"
+        )
+
+
+@product_app.command("withdraw")
+def product_withdraw(
+    name: Annotated[str, typer.Argument(help="the product's Name, as published")],
+    cause: Annotated[str, typer.Option("--cause", help="why: the DeletionCause subscribers see")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Withdraw a product: offline at once, bytes deleted, announced as deleted (subscribers,
+    Traceability), listed in DeletedProducts. Running it again changes nothing."""
+    if not cause.strip():
+        console.print("[red]--cause must say why[/red]")
+        raise typer.Exit(2)
+    components = _components(_settings(data_dir, config))
+    try:
+        report = components.withdrawer().withdraw_name(name, cause)
+    except PripError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    finally:
+        components.close()
+    done = "withdrawn" if report.announced else "already offline, now"
+    console.print(f"{report.name} {done}: {report.cause} ({report.freed_bytes} bytes freed)")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    since: Annotated[str | None, typer.Option(help="last seen since this ISO date")] = None,
+    reason_contains: Annotated[
+        str | None, typer.Option("--reason-contains", help="only reasons with this text")
+    ] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """The quarantined products, newest first, with why and where their bytes are."""
+    when = _iso_date(since) if since else None
+    components = _components(_settings(data_dir, config))
+    try:
+        entries = components.quarantine().entries(when, reason_contains)
+    finally:
+        components.close()
+    table = Table("Name", "Reason", "First seen", "Last seen", "Times", "Bytes", "Location")
+    for e in entries:
+        first, last = e.first_seen.isoformat(), e.last_seen.isoformat()
+        table.add_row(
+            e.name, f"{e.code}: {e.reason}", first, last, str(e.times), str(e.size), e.location
+        )
+    console.print(table)
+    console.print(f"{len(entries)} in quarantine")
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    names: Annotated[list[str], typer.Argument(help="quarantined product names")],
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Move products back to the inbox: they go through QC again."""
+    components = _components(_settings(data_dir, config))
+    failed = 0
+    try:
+        service = components.quarantine()
+        for name in names:
+            try:
+                console.print(f"{name} -> {service.retry(name)}")
+            except PripError as e:
+                console.print(f"[red]{name}: {e}[/red]")
+                failed += 1
+    finally:
+        components.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@quarantine_app.command("purge")
+def quarantine_purge(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="last seen longer ago than this (s, m, h, d)")
+    ] = "0s",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Delete quarantined products (bytes and entries); all of them by default."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+    if age is None:  # "never"
+        console.print("0 purged")
+        return
+    components = _components(_settings(data_dir, config))
+    try:
+        purged = components.quarantine().purge(datetime.now(UTC) - age)
+    finally:
+        components.close()
+    console.print(f"{purged} purged")
+
+
+def _iso_date(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as e:
+        console.print(f"[red]not an ISO date: {text}[/red]")
+        raise typer.Exit(2) from e
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @catalogue_app.command("export")

@@ -14,9 +14,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -25,6 +26,7 @@ from pydantic_settings import (
 )
 
 from prip_ray.domain.addresses import TrustedProxies
+from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 
@@ -32,6 +34,19 @@ from prip_ray.errors import ConfigurationError
 def _duration(text: str) -> str:
     parse_duration(text)  # raises ValueError with the reason, which pydantic reports
     return text
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password, in the user part or the query, shown as ``***``."""
+    parts = urlsplit(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not colon and not any(k.lower() == "password" for k, _ in pairs):
+        return url  # nothing to hide (and sqlite:////path survives as written)
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in pairs]
+    netloc = f"{user}:***@{host}" if colon else parts.netloc
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:@")))
 
 
 class DbSettings(BaseModel):
@@ -42,6 +57,11 @@ class DbSettings(BaseModel):
     )
     pool_size: int = 5
     echo: bool = False
+
+    def __repr_args__(self) -> Any:
+        """repr() and str() of settings (in a log line, a traceback) never show the password."""
+        for name, value in super().__repr_args__():
+            yield name, masked_url(value) if name == "url" and value else value
 
 
 class S3Settings(BaseModel):
@@ -65,6 +85,10 @@ class StoreSettings(BaseModel):
 class IngestSettings(BaseModel):
     inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
     quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
+    quarantine_retention: str = Field(
+        default="30d",
+        description="quarantine entries last seen longer ago are purged, bytes and all (or never)",
+    )
     shards: int = Field(default=2, ge=1, description="ingestion shard actors")
     qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
     qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
@@ -83,6 +107,28 @@ class IngestSettings(BaseModel):
     settle_s: float = Field(
         default=2.0, ge=0, description="a file must be unchanged this long before pick-up"
     )
+    max_worker_deaths: int = Field(
+        default=3,
+        ge=1,
+        description="a product whose QC worker dies this many times is quarantined",
+    )
+    qc_timeout_s: float | None = Field(
+        default=600.0,
+        gt=0,
+        description="reading and hashing one product may take this long, then it is "
+        "quarantined (QcTimeout); unset: no bound",
+    )
+    max_expansion: float = Field(
+        default=10.0,
+        gt=0,
+        description="an archive may unpack to this many times its size (or its Data_Size, "
+        "or 64 MB); more is an archive bomb, quarantined",
+    )
+    accept_hardlinks: bool = Field(
+        default=False,
+        description="take inbox files that have other names too (hard links); by default "
+        "they are quarantined, as a link could publish any file of the PRIP's disk",
+    )
     absent_files: Literal["accept", "reject"] = Field(
         default="accept", description="manifest files absent from the package"
     )
@@ -94,7 +140,7 @@ class IngestSettings(BaseModel):
         description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
     )
 
-    @field_validator("retention")
+    @field_validator("retention", "quarantine_retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         return _duration(value)
@@ -127,13 +173,25 @@ class ApiSettings(BaseModel):
     )
     redirect_ttl_s: int = Field(default=600, ge=1, description="lifetime of presigned URLs")
     max_filter_list: int = Field(default=1000, ge=1, description="names per FilterList call")
+    statement_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="PostgreSQL stops an API statement running longer and the request gets "
+        "503 QueryTimeout (0: no limit); ingestion and the Roller are not limited",
+    )
     entity_cache_entries: int = Field(
         default=10_000,
         ge=0,
         description="encoded products each API replica keeps (about 1 KB each; 0: none)",
     )
     gateway_port: int | None = Field(
-        default=None, description="download gateway port; unset: API port + 1"
+        default=None,
+        ge=0,
+        description="port of the download gateway on every node; unset: API port + 1; "
+        "0: any free port (several nodes on one host, tests)",
+    )
+    download_rate_limit_mb_s: float | None = Field(
+        default=None, gt=0, description="bandwidth cap per download in MB/s; unset: none"
     )
     probe_interval_s: float = Field(
         default=30.0, gt=0, description="health probes of the API (availability KPI)"
@@ -143,13 +201,9 @@ class ApiSettings(BaseModel):
     )
     gateway_url: str | None = Field(
         default=None,
-        description="public base URL of the download gateway ($value redirects there); "
-        "set by `prip-ray up`, or by the operator behind a load balancer",
-    )
-    gateway_resources: dict[str, float] = Field(
-        default_factory=dict,
-        description="Ray resources the download gateway asks for, to pin it to the node whose "
-        "port the load balancer reaches (KubeRay: the head, started with such a resource)",
+        description="public base URL of a load balancer in front of every node's download "
+        "gateway ($value redirects there); unset: to a live gateway found through Ray, the "
+        "answering replica's node's first",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -198,8 +252,22 @@ class OidcSettings(BaseModel):
     jwks_url: str | None = Field(
         default=None, description="unset: <issuer>/protocol/openid-connect/certs"
     )
-    audience: str | None = None
+    audience: str | None = Field(
+        default=None,
+        description="the aud its tokens must carry for the PRIP (required with issuer): "
+        "without it, a token the realm issued to any other client would be accepted",
+    )
     username_claim: str = "preferred_username"
+
+    @model_validator(mode="after")
+    def _audience_with_issuer(self) -> OidcSettings:
+        if self.issuer and not self.audience:
+            raise ValueError(
+                "auth.oidc.audience (PRIP_AUTH__OIDC__AUDIENCE) is required when "
+                "auth.oidc.issuer is set: the client id the provider puts in the aud of "
+                "tokens meant for the PRIP"
+            )
+        return self
 
 
 class AuthSettings(BaseModel):
@@ -230,8 +298,22 @@ class SubscriptionSettings(BaseModel):
         gt=0,
         description="an endpoint failing this long marks the subscription failed",
     )
-    timeout_s: float = Field(default=10.0, gt=0, description="per notification POST")
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="per notification POST, connecting to the last byte"
+    )
     senders: int = Field(default=8, ge=1, description="notifications in flight at once")
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR) endpoints may reach besides public addresses, e.g. "
+        '["10.20.0.0/16"] for an on-site subscriber; loopback, private, link-local (cloud '
+        "metadata), multicast and reserved addresses are refused otherwise",
+    )
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        EndpointPolicy(value)  # ValueError names the entry that is not a network
+        return value
 
 
 class RollerSettings(BaseModel):
@@ -240,6 +322,26 @@ class RollerSettings(BaseModel):
         default=None, gt=0, description="evict the oldest products while the store holds more"
     )
     batch: int = Field(default=1000, ge=1, description="products evicted per round at most")
+    offline_retention: str = Field(
+        default="3d",
+        description="an evicted product stays in Products (Online=false) this long, then only "
+        "in DeletedProducts (s, m, h, d, or never)",
+    )
+    deleted_retention: str = Field(
+        default="30d",
+        description="a DeletedProducts entry is kept this long after the deletion (or never)",
+    )
+
+    events_retention: str = Field(
+        default="7d",
+        description="outbox events and finished trace/FOS deliveries are kept this long once "
+        "every reader is past them (or never)",
+    )
+
+    @field_validator("offline_retention", "deleted_retention", "events_retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        return _duration(value)
 
     @field_validator("interval")
     @classmethod
@@ -261,6 +363,7 @@ class TraceSettings(BaseModel):
     signing_cert: Path | None = Field(default=None, description="PEM X.509 certificate of it")
     hash_algorithm: Literal["BLAKE3", "SHA256", "SHA3"] = "BLAKE3"
     batch: int = Field(default=100, ge=1, description="traces per round at most")
+    concurrency: int = Field(default=8, ge=1, description="traces sent at once at most")
     timeout_s: float = Field(default=30.0, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0, description="first wait while it is down")
     retry_max_s: float = Field(default=300.0, gt=0)
@@ -298,6 +401,16 @@ class FosSettings(BaseModel):
     batch: int = Field(default=100, ge=1)
 
 
+class OlqcSettings(BaseModel):
+    """What OLQC reports do to the products they inspect (domain/olqc.py, db/olqc.py)."""
+
+    on_failed: Literal["flag", "offline"] = Field(
+        default="flag",
+        description="a product whose OLQC failed: flag (qualityStatus FAILED only) or offline "
+        "(also withdrawn: Online false, a deleted event, its bytes removed by the Roller)",
+    )
+
+
 class LeaseSettings(BaseModel):
     ttl_s: float = Field(
         default=30.0,
@@ -324,6 +437,7 @@ class Settings(BaseSettings):
     trace: TraceSettings = Field(default_factory=TraceSettings)
     fos: FosSettings = Field(default_factory=FosSettings)
     lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    olqc: OlqcSettings = Field(default_factory=OlqcSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -5,9 +5,13 @@ PripError
 ├── InvalidPackage          the product archive or folder cannot be read
 ├── InvalidMetadata         Inventory_Metadata.xml / manifest.safe missing or malformed
 ├── QualityCheckFailed      the product was read but fails a QC rule (reason says which)
-│   └── DuplicateProduct    a product with that name is already published
+│   ├── DuplicateProduct    a product with that name is already published
+│   └── QcTimeout           inspecting it took longer than ``ingest.qc_timeout_s``
+├── IngestFailed            ingestion failed in a way no rule foresaw (a bug, or an input
+│                           nobody thought of): quarantined like any refusal, never retried
 ├── ProductNotFound         no product with that Id (or it is no longer online)
 ├── InvalidQuery            a malformed or unsupported OData query ($filter, $top, ...)
+│   └── EndpointNotAllowed  a NotificationEndpoint that reaches inside (domain/endpoints.py)
 ├── RangeNotSatisfiable     a Range header that does not fit the product
 ├── AuthenticationFailed    missing or wrong credentials
 ├── PermissionDenied        authenticated, but the role does not allow it
@@ -15,7 +19,8 @@ PripError
 ├── UserExists / UserNotFound
 ├── Unavailable             a part the PRIP needs is away for now: retry later, lose nothing
 │   ├── StorageError        the object store failed (adapters raise it ``from`` the cause)
-│   └── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
+│   ├── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
+│   └── QueryTimeout        a statement ran past the API's statement timeout and was stopped
 └── ConfigurationError      settings that cannot work together
 
 Adapters translate library errors where they catch them (``raise StorageError(...) from e``);
@@ -51,6 +56,14 @@ class DuplicateProduct(QualityCheckFailed):
     code = "DuplicateProduct"
 
 
+class QcTimeout(QualityCheckFailed):
+    code = "QcTimeout"
+
+
+class IngestFailed(PripError):
+    code = "IngestFailed"
+
+
 class ProductNotFound(PripError):
     code = "ProductNotFound"
 
@@ -64,6 +77,10 @@ class InvalidQuery(PripError):
         super().__init__(message)
         self.token = token
         self.position = position
+
+
+class EndpointNotAllowed(InvalidQuery):
+    code = "EndpointNotAllowed"
 
 
 class QuotaExceeded(PripError):
@@ -114,6 +131,12 @@ class StorageError(Unavailable):
 
 class DatabaseUnavailable(Unavailable):
     code = "DatabaseUnavailable"
+
+
+class QueryTimeout(Unavailable):
+    """Not an outage: retrying the same query will not help, a narrower one will."""
+
+    code = "QueryTimeout"
 
 
 class ConfigurationError(PripError):

@@ -5,6 +5,15 @@ checksums) while the archive is unpacked on the fly to hash each member with SHA
 manifest.safe declares). The format comes from the content, not the extension: real S2 PDIs
 named ``.tar`` are gzip'd. Members that would escape the folder (absolute paths, ``..``,
 links, devices) make the package invalid rather than being skipped silently.
+
+Given a trace algorithm, the same pass also computes what a trace certifies (the object's
+hash and each tar member's, exactly as ``hash_product`` gets them from the stored bytes), so
+the Tracer never has to read the product back.
+
+Reading is bounded (:class:`ScanLimits`): sparse members are refused, and so is an archive
+whose members declare or unpack to more than its budget (a gzip or zip bomb), as soon as
+they do, not after decompressing everything; past ``timeout_s`` the scan stops with
+QcTimeout.
 """
 
 from __future__ import annotations
@@ -12,14 +21,17 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 import blake3
 
+from prip_ray.domain.hashing import ProductHashes, hasher
+from prip_ray.domain.inventory import parse_inventory
 from prip_ray.domain.package import (
     FILE,
     INVENTORY_FILE,
@@ -29,26 +41,76 @@ from prip_ray.domain.package import (
     ZIP,
     FileEntry,
     PackageScan,
+    ScanLimits,
 )
-from prip_ray.errors import InvalidPackage
+from prip_ray.errors import InvalidMetadata, InvalidPackage, QcTimeout
 
 CHUNK = 1 << 20
 MAX_DOCUMENT = 16 << 20  # Inventory_Metadata.xml / manifest.safe larger than this are refused
 
 
+class _Budget:
+    """What one scan may still unpack, and until when it may run."""
+
+    def __init__(self, name: str, limits: ScanLimits, package_size: int):
+        self._name = name
+        self._limits = limits
+        self._package_size = package_size
+        self.allowed = limits.budget(package_size)
+        self.unpacked = 0
+        started = time.monotonic()
+        self._deadline = None if limits.timeout_s is None else started + limits.timeout_s
+
+    def declare(self, inventory: bytes) -> None:
+        """Inventory_Metadata.xml says how big the product is: that much is allowed too."""
+        try:
+            declared = parse_inventory(inventory).data_size
+        except InvalidMetadata:
+            return  # QC refuses it later, with the reason
+        self.allowed = self._limits.budget(self._package_size, declared)
+
+    def admit(self, member: str, declared: int) -> None:
+        if self.unpacked + declared > self.allowed:
+            raise self._bomb(f"member {member} declares {declared} bytes")
+
+    def spend(self, member: str, count: int) -> None:
+        self.unpacked += count
+        if self.unpacked > self.allowed:
+            raise self._bomb(f"member {member} unpacks to more")
+        self.tick()
+
+    def tick(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise QcTimeout(
+                f"{self._name}: reading it took longer than {self._limits.timeout_s:g} s "
+                "(ingest.qc_timeout_s)"
+            )
+
+    def _bomb(self, what: str) -> InvalidPackage:
+        return InvalidPackage(
+            f"{self._name}: archive bomb: {what}; the {self._package_size} byte package may "
+            f"unpack to {self.allowed} bytes at most (ingest.max_expansion, Data_Size)"
+        )
+
+
 class _HashingReader:
     """A file object that hashes every byte it hands out (MD5 + BLAKE3)."""
 
-    def __init__(self, raw: IO[bytes]):
+    def __init__(self, raw: IO[bytes], budget: _Budget, extra: Any = None):
         self._raw = raw
+        self._budget = budget
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.blake3 = blake3.blake3()
+        self.extra = extra  # the trace algorithm's digest, when that is not BLAKE3
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
+        self._budget.tick()
         data = self._raw.read(n)
         self.md5.update(data)
         self.blake3.update(data)
+        if self.extra is not None:
+            self.extra.update(data)
         self.size += len(data)
         return data
 
@@ -57,21 +119,32 @@ class _HashingReader:
             pass
 
 
-def scan_package(path: Path) -> PackageScan:
-    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read."""
+def scan_package(
+    path: Path, trace_algorithm: str | None = None, *, limits: ScanLimits | None = None
+) -> PackageScan:
+    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read or is
+    out of proportion, QcTimeout if reading it takes too long. ``trace_algorithm`` (BLAKE3,
+    SHA256, SHA3): also compute the trace digests."""
+    contents: list[dict[str, str]] | None = [] if trace_algorithm else None
     try:
         kind = sniff_format(path)
         with path.open("rb") as raw:
-            reader = _HashingReader(raw)
+            budget = _Budget(path.name, limits or ScanLimits(), os.fstat(raw.fileno()).st_size)
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "BLAKE3") else None
+            reader = _HashingReader(raw, budget, extra)
             if kind in (TAR, TAR_GZ):
-                files, documents, root = _scan_tar(reader, kind)
+                files, documents, root = _scan_tar(reader, kind, budget, trace_algorithm, contents)
             elif kind == ZIP:
-                files, documents, root = _scan_zip(path)
+                files, documents, root = _scan_zip(path, budget)
             else:
                 files, documents, root = _scan_plain(path, reader), {}, ""
             reader.drain()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
         raise InvalidPackage(f"{path.name}: unreadable package: {e}") from e
+    trace = None
+    if trace_algorithm is not None and contents is not None:
+        whole = reader.extra.hexdigest() if reader.extra else reader.blake3.hexdigest()
+        trace = ProductHashes(trace_algorithm, reader.size, whole, contents)
     return PackageScan(
         format=kind,
         size=reader.size,
@@ -81,6 +154,7 @@ def scan_package(path: Path) -> PackageScan:
         files=files,
         inventory=documents.get(INVENTORY_FILE),
         manifest=documents.get(MANIFEST_FILE),
+        trace=trace,
     )
 
 
@@ -97,38 +171,52 @@ def sniff_format(path: Path) -> str:
 
 
 def _scan_tar(
-    reader: _HashingReader, kind: str
+    reader: _HashingReader,
+    kind: str,
+    budget: _Budget,
+    trace_algorithm: str | None = None,
+    contents: list[dict[str, str]] | None = None,
 ) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    """``contents`` gets each member's trace hash, named as in the tar (as the trace has it)."""
     mode = "r|gz" if kind == TAR_GZ else "r|"
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
     with tarfile.open(fileobj=reader, mode=mode) as archive:  # type: ignore[call-overload]
         for member in archive:
-            path = _safe_path(member.name)
+            path = _safe_path(member.name, member.isdir())
             if member.isdir():
                 continue
+            if member.issparse():  # holes unpack to zeros: a few bytes, any size when read
+                raise InvalidPackage(f"member {member.name} is a sparse file")
             if not member.isfile():
                 raise InvalidPackage(f"member {member.name} is a link or device, not a file")
+            budget.admit(member.name, member.size)
             stream = archive.extractfile(member)
             assert stream is not None  # a regular file always has a stream
-            members[path], document = _hash_member(stream, path)
+            # SHA3 is the member hash manifest.safe needs anyway: no second digest for it
+            extra = hasher(trace_algorithm) if trace_algorithm not in (None, "SHA3") else None
+            members[path], document = _hash_member(stream, path, budget, extra)
+            if contents is not None:
+                digest = extra.hexdigest() if extra else members[path].sha3_256
+                contents.append({"path": member.name, "hash": digest})
             if document is not None:
                 documents[path] = document
     return _rooted(members, documents)
 
 
-def _scan_zip(path: Path) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+def _scan_zip(path: Path, budget: _Budget) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            name = _safe_path(info.filename)
+            name = _safe_path(info.filename, info.is_dir())
             if info.is_dir():
                 continue
             if (info.external_attr >> 28) == 0o12:  # a symlink stored in the zip
                 raise InvalidPackage(f"member {info.filename} is a link, not a file")
+            budget.admit(info.filename, info.file_size)
             with archive.open(info) as stream:
-                members[name], document = _hash_member(stream, name)
+                members[name], document = _hash_member(stream, name, budget)
             if document is not None:
                 documents[name] = document
     return _rooted(members, documents)
@@ -143,23 +231,34 @@ def _scan_plain(path: Path, reader: _HashingReader) -> dict[str, FileEntry]:
     return {path.name: FileEntry(size, sha3.hexdigest())}
 
 
-def _hash_member(stream: IO[bytes], path: str) -> tuple[FileEntry, bytes | None]:
+def _hash_member(
+    stream: IO[bytes], path: str, budget: _Budget, extra: Any = None
+) -> tuple[FileEntry, bytes | None]:
     keep = PurePosixPath(path).name in (INVENTORY_FILE, MANIFEST_FILE)
     sha3 = hashlib.sha3_256()
     kept = bytearray()
     size = 0
     while chunk := stream.read(CHUNK):
+        budget.spend(path, len(chunk))
         sha3.update(chunk)
+        if extra is not None:
+            extra.update(chunk)
         size += len(chunk)
         if keep and len(kept) <= MAX_DOCUMENT:
             kept += chunk
     if keep and size > MAX_DOCUMENT:
         raise InvalidPackage(f"{path} is {size} bytes, more than a metadata file can be")
+    if PurePosixPath(path).name == INVENTORY_FILE and len(PurePosixPath(path).parts) <= 2:
+        budget.declare(bytes(kept))  # the PDI's own (at the top, or under its folder)
     return FileEntry(size, sha3.hexdigest()), bytes(kept) if keep else None
 
 
-def _safe_path(name: str) -> str:
+def _safe_path(name: str, is_dir: bool) -> str:
     path = PurePosixPath(name)
+    if not path.parts:  # "." or "./": the archive's own top folder (``tar -C PDI -cf x .``)
+        if is_dir:
+            return "."
+        raise InvalidPackage(f"member {name!r} is a file without a name")
     if path.is_absolute() or ".." in path.parts or name.startswith("\\") or ":" in path.parts[0]:
         raise InvalidPackage(f"member {name!r} would be written outside the product folder")
     return str(path)
@@ -188,14 +287,20 @@ def _top_documents(documents: dict[str, bytes], root: str) -> dict[str, bytes]:
     }
 
 
-def write_folder_as_tar(folder: Path, destination: Path) -> Path:
-    """Write ``folder`` as a plain tar holding the folder itself, files sorted (reproducible)."""
+def write_folder_as_tar(folder: Path, destination: Path, *, accept_hardlinks: bool = False) -> Path:
+    """Write ``folder`` as a plain tar holding the folder itself, files sorted (reproducible).
+    Links are refused, hard links too unless accepted: either could put a file from outside
+    the product (a key of the PRIP) into it."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as archive:
         archive.add(folder, arcname=folder.name, recursive=False)
         for path in _walk(folder):
             if path.is_symlink():
                 raise InvalidPackage(f"{path} is a link: PDI folders hold plain files only")
+            if not (path.is_file() or path.is_dir()):
+                raise InvalidPackage(f"{path} is not a regular file: PDI folders hold files")
+            if not accept_hardlinks and path.is_file() and path.stat().st_nlink > 1:
+                raise InvalidPackage(f"{path} is a hard link: PDI folders hold their own files")
             archive.add(
                 path,
                 arcname=f"{folder.name}/{path.relative_to(folder).as_posix()}",

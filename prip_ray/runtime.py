@@ -9,8 +9,13 @@ from types import FrameType
 from rich.console import Console
 
 from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_actors
-from prip_ray.actors.factory import start_download_gateway
-from prip_ray.config import Settings
+from prip_ray.actors.factory import (
+    gateway_addresses,
+    start_download_gateways,
+    start_gateway_supervisor,
+    stop_download_gateways,
+)
+from prip_ray.config import Settings, masked_url
 from prip_ray.serve.deployment import deploy, undeploy
 
 
@@ -26,23 +31,33 @@ def run_until_signal(settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     shards = start_actors(settings)
-    gateway, settings.api.gateway_url = start_download_gateway(settings)
+    gateways = start_download_gateways(settings)
+    supervisor = start_gateway_supervisor(settings)
     url = deploy(settings)
-    console.print(f"inbox:      {settings.inbox}")
-    console.print(f"store:      {_store(settings)}")
-    console.print(f"quarantine: {settings.quarantine}")
-    console.print(f"database:   {settings.db_url}")
-    console.print(f"OData API:  {url}")
-    console.print(f"downloads:  {settings.api.gateway_url} ($value redirects there)")
-    console.print(f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token")
+    for line in where_things_are(settings, url, gateway_addresses(gateways)):
+        console.print(line)
     console.print("PRIP is up; Ctrl-C stops it.")
     try:
         stop.wait()
     finally:
         undeploy()
-        stop_actors([*shards, gateway])
+        stop_actors([*shards, supervisor])  # the supervisor first: it restarts gateways
+        stop_download_gateways(settings)
         disconnect()
         console.print("PRIP stopped.")
+
+
+def where_things_are(settings: Settings, url: str, gateways: list[str]) -> list[str]:
+    """What ``up`` prints, the DB password masked: the terminal may be shared or logged."""
+    return [
+        f"inbox:      {settings.inbox}",
+        f"store:      {_store(settings)}",
+        f"quarantine: {settings.quarantine}",
+        f"database:   {masked_url(settings.db_url)}",
+        f"OData API:  {url}",
+        f"downloads:  {', '.join(gateways)} (one per node; $value redirects to one)",
+        f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token",
+    ]
 
 
 def _store(settings: Settings) -> str:

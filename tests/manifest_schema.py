@@ -1,7 +1,8 @@
 """Offline validation of Kubernetes manifests, with unknown keys as errors.
 
 KubeRay kinds are checked against the OpenAPI v3 schema of their CRD (tests/data/kuberay-crds),
-the core kinds we ship (ConfigMap, Secret, PersistentVolumeClaim) against small schemas here.
+the core kinds we ship (ConfigMap, Secret, PersistentVolumeClaim, NetworkPolicy) against small
+schemas here.
 The API server *prunes* what a CRD schema does not declare: a misspelt key is dropped without a
 word and the cluster runs without it. So the schemas are made strict before use: an object that
 lists its ``properties`` refuses any other key, unless it says
@@ -104,13 +105,13 @@ def _crd_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
-def _core_kind(kind: str, **properties: Any) -> dict[str, Any]:
+def _core_kind(kind: str, api_version: str = "v1", **properties: Any) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["apiVersion", "kind", "metadata"],
         "additionalProperties": False,
         "properties": {
-            "apiVersion": {"const": "v1"},
+            "apiVersion": {"const": api_version},
             "kind": {"const": kind},
             "metadata": OBJECT_META,
             **properties,
@@ -128,6 +129,63 @@ def _pvc_spec() -> dict[str, Any]:
     ]
 
 
+def _label_selector() -> dict[str, Any]:
+    """Kubernetes' LabelSelector, as the RayCluster CRD embeds it for pod affinity terms."""
+    pod = _crd_schema("RayCluster")["properties"]["spec"]["properties"]["headGroupSpec"]
+    spec = pod["properties"]["template"]["properties"]["spec"]["properties"]
+    affinity = spec["affinity"]["properties"]["podAffinity"]["properties"]
+    term = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["items"]
+    return dict(term["properties"]["labelSelector"])
+
+
+def _network_policy_spec() -> dict[str, Any]:
+    """NetworkPolicySpec of networking.k8s.io/v1, strict like the rest."""
+    selector = _label_selector()
+    port = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "protocol": {"enum": ["TCP", "UDP", "SCTP"]},
+            "port": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
+                               {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}]},
+            "endPort": {"type": "integer", "minimum": 1, "maximum": 65535},
+        },
+    }  # fmt: skip
+    ip_block = {
+        "type": "object",
+        "required": ["cidr"],
+        "additionalProperties": False,
+        "properties": {"cidr": {"type": "string"}, "except": {"type": "array"}},
+    }
+    peer = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"podSelector": selector, "namespaceSelector": selector, "ipBlock": ip_block},
+    }
+
+    def rule(direction: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                direction: {"type": "array", "items": peer},
+                "ports": {"type": "array", "items": port},
+            },
+        }
+
+    return {
+        "type": "object",
+        "required": ["podSelector"],
+        "additionalProperties": False,
+        "properties": {
+            "podSelector": selector,
+            "policyTypes": {"type": "array", "items": {"enum": ["Ingress", "Egress"]}},
+            "ingress": {"type": "array", "items": rule("from")},
+            "egress": {"type": "array", "items": rule("to")},
+        },
+    }
+
+
 @functools.cache
 def _core_schema(kind: str) -> dict[str, Any] | None:
     flag = {"type": "boolean"}
@@ -139,6 +197,10 @@ def _core_schema(kind: str) -> dict[str, Any] | None:
         )
     if kind == "PersistentVolumeClaim":
         return _core_kind(kind, spec=_pvc_spec())
+    if kind == "NetworkPolicy":
+        schema = _core_kind(kind, "networking.k8s.io/v1", spec=_network_policy_spec())
+        schema["required"].append("spec")
+        return schema
     return None
 
 

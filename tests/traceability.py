@@ -3,7 +3,8 @@
 It checks what the real one would: the bearer token, the trace's shape, and the signature
 against the certificate the trace carries, verified here with cryptography directly (not
 with prip-ray's own code). It keeps every accepted trace, answers GET by name, and can be
-told to be down (503) for a number of requests or to refuse (422) some products.
+told to be down (503) for a number of requests, to fail (500) or refuse (422) the traces of
+some products, or to take a while over each PUT (counting how many it serves at once).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
@@ -52,6 +54,10 @@ class TraceService:
         self.traces: list[dict[str, Any]] = []
         self.down = 0  # answer 503 to this many requests
         self.refuse: set[str] = set()  # product names answered 422
+        self.fail: set[str] = set()  # product names answered 500 (until removed)
+        self.delay_s = 0.0  # each PUT takes this long
+        self.in_flight = 0
+        self.most_in_flight = 0  # PUTs served at once, at most
         self.bad_signatures = 0
         self.requests = 0
         self.lock = threading.Lock()
@@ -73,7 +79,15 @@ def trace_service() -> Iterator[TraceService]:
     class Handler(BaseHTTPRequestHandler):
         def do_PUT(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, answer = self._put(body)
+            with state.lock:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            try:
+                time.sleep(state.delay_s)
+                status, answer = self._put(body)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
             self._answer(status, answer)
 
         def do_GET(self) -> None:
@@ -101,6 +115,8 @@ def trace_service() -> Iterator[TraceService]:
             if self.path != "/v1/traces":
                 return 404, {"error": "no such route"}
             trace = json.loads(body)
+            if trace["product"]["name"] in state.fail:
+                return 500, {"error": "internal error with this product"}
             if trace["product"]["name"] in state.refuse:
                 return 422, {"error": "product name not accepted"}
             if not signature_verifies(trace):

@@ -26,8 +26,12 @@ def connect(settings: Settings) -> None:
     options: dict[str, Any] = {"namespace": settings.ray.namespace}
     if settings.ray.address:
         options["address"] = settings.ray.address
-    else:
-        options.update(num_cpus=settings.ray.num_cpus, include_dashboard=settings.ray.dashboard)
+    else:  # on loopback only: see prip_ray.local_ray, which `prip-ray up` applies first
+        options.update(
+            num_cpus=settings.ray.num_cpus,
+            include_dashboard=settings.ray.dashboard,
+            dashboard_host="127.0.0.1",
+        )
     ray.init(**options)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from prip_ray.actors.qc_worker import QcWorker
 from prip_ray.config import Settings
@@ -60,29 +62,69 @@ def start_history_cleaner(settings: Settings) -> Any:
     return _singleton(settings, HistoryCleanerActor, HISTORY_CLEANER)
 
 
-DOWNLOAD_GATEWAY = "prip-download-gateway"
+DOWNLOAD_GATEWAY = "prip-download-gateway"  # + "-<node id>": one per node
 
 
-def start_download_gateway(settings: Settings) -> tuple[Any, str]:
-    """Start the download gateway; returns its handle and the base URL $value redirects to."""
+def gateway_name(node_id: str) -> str:
+    return f"{DOWNLOAD_GATEWAY}-{node_id}"
+
+
+def download_gateway_names(namespace: str) -> list[str]:
+    """The download gateways alive or restarting now (Ray frees a dead actor's name)."""
+    prefix = f"{DOWNLOAD_GATEWAY}-"
+    return sorted(
+        entry["name"]
+        for entry in ray.util.list_named_actors(all_namespaces=True)
+        if entry["namespace"] == namespace and entry["name"].startswith(prefix)
+    )
+
+
+def start_download_gateways(settings: Settings, *, wait: bool = True) -> list[Any]:
+    """One download gateway on every alive node, found (not doubled) where one runs.
+
+    Pinned to its node (a crash restarts it there; it dies with its node) and detached
+    whatever the settings say: the supervisor that adds gateways to new nodes may itself be
+    restarted, and that must not take every node's downloads down with it.
+    """
     from prip_ray.actors.download_gateway import DownloadGatewayActor
 
-    port = settings.api.gateway_port or settings.api.port + 1
-    actor_cls = _remote(
-        DownloadGatewayActor,
-        num_cpus=0,
-        max_restarts=-1,
-        resources=settings.api.gateway_resources or None,
-    )
-    lifetime = "detached" if settings.ray.detached else None
-    handle = actor_cls.options(
-        name=DOWNLOAD_GATEWAY,
-        namespace=settings.ray.namespace,
-        get_if_exists=True,
-        lifetime=lifetime,
-    ).remote(settings, port)
-    ray.get(handle.ready.remote())
-    return handle, settings.api.gateway_url or f"http://{settings.api.host}:{port}"
+    actor_cls = _remote(DownloadGatewayActor, num_cpus=0, max_restarts=-1)
+    handles = [
+        actor_cls.options(
+            name=gateway_name(node["NodeID"]),
+            namespace=settings.ray.namespace,
+            get_if_exists=True,
+            lifetime="detached",
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+        ).remote(settings)
+        for node in ray.nodes()
+        if node["Alive"]
+    ]
+    if wait:
+        ray.get([handle.ready.remote() for handle in handles], timeout=120)
+    return handles
+
+
+def gateway_addresses(gateways: list[Any]) -> list[str]:
+    return list(ray.get([gateway.address.remote() for gateway in gateways]))
+
+
+def stop_download_gateways(settings: Settings) -> None:
+    """Kill every node's gateway (they are detached: nothing else would)."""
+    namespace = settings.ray.namespace
+    for name in download_gateway_names(namespace):
+        with contextlib.suppress(ValueError):  # gone meanwhile
+            ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
+
+
+GATEWAY_SUPERVISOR = "prip-gateway-supervisor"
+
+
+def start_gateway_supervisor(settings: Settings) -> Any:
+    """The singleton that gives a node that joins later its download gateway."""
+    from prip_ray.actors.gateway_supervisor import GatewaySupervisorActor
+
+    return _singleton(settings, GatewaySupervisorActor, GATEWAY_SUPERVISOR)
 
 
 NOTIFIER = "prip-notifier"

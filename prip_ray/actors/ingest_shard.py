@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayTaskError
+from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
 from prip_ray.actors.factory import NOTIFIER, qc_worker_class
 from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER
@@ -27,8 +27,16 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
+from prip_ray.errors import IngestFailed
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import PoolSizer, PublishQueue, ReadyList, ShardPlan, bundles
+from prip_ray.services.dispatch import (
+    PoolSizer,
+    PublishQueue,
+    ReadyList,
+    ShardPlan,
+    WorkerDeaths,
+    bundles,
+)
 from prip_ray.services.ingest import ReadyProduct
 
 log = logging.getLogger(__name__)
@@ -57,6 +65,8 @@ class IngestShard:
         self._metrics = RayMetrics()
         self._counts: Counter[str] = Counter()
         self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
+        self._deaths = WorkerDeaths(settings.ingest.max_worker_deaths)
+        self._alone: set[str] = set()  # in a bundle whose worker died: QC'd alone from now on
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._recovered = False
@@ -85,7 +95,8 @@ class IngestShard:
             )
             self._size_pool(self._load() + len(batch))
             placed = len(self._ready_workers) or len(self._workers)
-            for bundle in bundles(batch, placed, self._settings.ingest.publish_batch):
+            most = self._settings.ingest.publish_batch
+            for bundle in bundles(batch, placed, most, alone=self._alone):
                 self._submit([str(item.path) for item in bundle], [item.name for item in bundle])
             waiting = len(candidates) - len(batch)
             self._metrics.qc_queue(self._plan.shard, self._load(), max(0, waiting))
@@ -156,6 +167,7 @@ class IngestShard:
                 for name in names:
                     self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, names, e)
+                self._worker_died(names, e)
                 continue
             for name, result in zip(names, results, strict=True):
                 if isinstance(result, ReadyProduct):  # QC passed, bytes stored: to a group
@@ -184,6 +196,29 @@ class IngestShard:
         else:  # published, rejected or completed: moved
             self._ready.gone(name)
             self._retries.succeeded(name)
+        self._deaths.forget(name)
+        self._alone.discard(name)
+
+    def _worker_died(self, names: list[str], error: Exception) -> None:
+        """A death counts against a product only when it was alone in its call: a bundle's
+        products are sent alone after it, so the one to blame shows itself."""
+        if not _product_may_be_to_blame(error):
+            return
+        if len(names) > 1:
+            self._alone.update(names)
+        elif self._deaths.died(names[0]):
+            self._quarantine_poison(names[0], error)
+
+    def _quarantine_poison(self, name: str, error: Exception) -> None:
+        deaths = self._deaths.count(name)
+        reason = IngestFailed(f"{name}: its QC worker failed {deaths} times on it: {error}")
+        source = self._components.inbox.root / name
+        with contextlib.suppress(FileNotFoundError):  # taken back by the production chain
+            self._components.ingest.quarantine_unread(source, reason)
+            self._counts["rejected"] += 1
+        self._ready.gone(name)
+        self._deaths.forget(name)
+        self._alone.discard(name)
 
     def _wake_outbox_readers(self) -> None:
         """New products: tell the outbox readers now rather than at their next poll (a hint only;
@@ -238,3 +273,11 @@ class IngestShard:
             "workers": len(self._workers),
             **self._counts,
         }
+
+
+def _product_may_be_to_blame(error: Exception) -> bool:
+    """A worker that was unreachable for a moment, or lost with its preempted node, says
+    nothing about the product it held; one that died or raised under it may."""
+    if isinstance(error, ActorUnavailableError):
+        return False
+    return not getattr(error, "preempted", False)

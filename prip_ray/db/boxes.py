@@ -25,20 +25,30 @@ class BoxOverlap(ColumnElement[bool]):
     # compiles a search shape once and reuses it for any bounds.
     inherit_cache = True
     type = Boolean()
-    _traverse_internals = [("bounds", InternalTraversal.dp_clauseelement_list)]
+    # The box columns are traversed too, so that a statement moved onto another table of the
+    # same shape (DeletedProducts, db/deleted.py) tests that table's boxes.
+    _traverse_internals = [
+        ("bounds", InternalTraversal.dp_clauseelement_list),
+        ("box", InternalTraversal.dp_clauseelement_list),
+    ]
 
     def __init__(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
         self.bounds = [
             bindparam(None, v, type_=Float()) for v in (min_lon, min_lat, max_lon, max_lat)
         ]
+        c = products.c
+        self.box = [c.min_lon, c.min_lat, c.max_lon, c.max_lat]
 
 
 @compiles(BoxOverlap)
 def _portable(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
     min_lon, min_lat, max_lon, max_lat = element.bounds
-    c = products.c
+    box_min_lon, box_min_lat, box_max_lon, box_max_lat = element.box
     clause = and_(
-        c.min_lon <= max_lon, c.max_lon >= min_lon, c.min_lat <= max_lat, c.max_lat >= min_lat
+        box_min_lon <= max_lon,
+        box_max_lon >= min_lon,
+        box_min_lat <= max_lat,
+        box_max_lat >= min_lat,
     )
     return f"({compiler.process(clause, **kw)})"
 
@@ -47,4 +57,7 @@ def _portable(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
 def _postgresql(element: BoxOverlap, compiler: Any, **kw: Any) -> str:
     values = [compiler.process(bound, **kw) for bound in element.bounds]
     query = f"box(point({values[0]}, {values[1]}), point({values[2]}, {values[3]}))"
-    return f"({PG_BOX} && {query})"
+    edges = [compiler.process(column, **kw) for column in element.box]
+    # For ``products`` this renders PG_BOX, the expression of its GiST index.
+    box = f"box(point({edges[0]}, {edges[1]}), point({edges[2]}, {edges[3]}))"
+    return f"({box} && {query})"

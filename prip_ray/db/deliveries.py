@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, func, insert, select, update
 
 from prip_ray.db.tables import consumers, deliveries, outbox, products
 
@@ -158,6 +158,18 @@ class DeliveryQueue:
         with self._engine.connect() as conn:
             return conn.execute(query).scalar()
 
+    def waiting(self, product_ids: Collection[UUID], event: str) -> set[UUID]:
+        """Those of the products whose delivery for ``event`` is still waiting (pending or
+        sending): what must reach the peer before the product's later events."""
+        query = select(deliveries.c.product_id).where(
+            deliveries.c.channel == self.channel,
+            deliveries.c.product_id.in_(list(product_ids)),
+            deliveries.c.event == event,
+            deliveries.c.state.in_((PENDING, SENDING)),
+        )
+        with self._engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def backlog(self, now: datetime) -> tuple[int, float]:
         """(deliveries waiting, seconds the oldest of them has waited)."""
         query = select(func.count(), func.min(deliveries.c.queued_at)).where(
@@ -192,7 +204,7 @@ class DeliveryQueue:
             conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 
 
-def _delivery(row: Mapping[str, Any]) -> Delivery:
+def _delivery(row: RowMapping) -> Delivery:
     return Delivery(
         id=row["id"], channel=row["channel"], outbox_seq=row["outbox_seq"],
         product_id=row["product_id"], product_name=row["product_name"], event=row["event"],

@@ -1,7 +1,8 @@
 """Download history: who downloaded what, how many bytes, when, and whether it completed.
 
 It is the source of truth for the volume quota, and its ``active`` rows are the parallel
-download slots. ``start`` decides and records in one transaction, with the user's row locked
+download slots, with the ``redirected`` ones whose presigned URL has not expired yet.
+``start`` decides and records in one transaction, with the user's row locked
 (PostgreSQL ``FOR UPDATE``; SQLite serialises writers), so two replicas cannot both take the
 last slot. A running download reports progress as it sends; one that stops progressing for
 ``stale_after`` (its client went away, its replica died) no longer holds a slot.
@@ -46,8 +47,13 @@ class DownloadHistory:
         now: datetime,
         check: Callable[[QuotaLimits, Usage, int], None],
         status: str = "active",
+        *,
+        hold: timedelta = timedelta(0),
     ) -> UUID:
-        """Record a download that ``check`` allows (it raises QuotaExceeded otherwise)."""
+        """Record a download that ``check`` allows (it raises QuotaExceeded otherwise).
+
+        A ``redirected`` download (a presigned URL) is recorded as sent in full, and its
+        ``ended_at`` is when the URL expires: until then it holds a parallel slot."""
         download_id = uuid.uuid4()
         with self._engine.begin() as conn:
             conn.execute(select(users.c.name).where(users.c.name == user).with_for_update())
@@ -57,7 +63,7 @@ class DownloadHistory:
                     id=download_id, user_name=user, product_id=product.id,
                     product_name=product.name, started_at=now, progress_at=now, status=status,
                     bytes_sent=product.content_length if status == "redirected" else 0,
-                    ended_at=now if status == "redirected" else None,
+                    ended_at=now + hold if status == "redirected" else None,
                 )
             )  # fmt: skip
         return download_id
@@ -95,11 +101,11 @@ class DownloadHistory:
             return self._usage(conn, user, limits, now)
 
     def _usage(self, conn: object, user: str, limits: QuotaLimits, now: datetime) -> Usage:
-        active = and_(
-            downloads.c.user_name == user,
-            downloads.c.status == "active",
-            downloads.c.progress_at > now - self._stale_after,
+        streaming = and_(
+            downloads.c.status == "active", downloads.c.progress_at > now - self._stale_after
         )
+        redirected = and_(downloads.c.status == "redirected", downloads.c.ended_at > now)
+        active = and_(downloads.c.user_name == user, or_(streaming, redirected))
         in_window = and_(
             downloads.c.user_name == user, downloads.c.started_at > now - limits.window
         )

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, tr
 from prip_ray.db.boxes import BoxOverlap
 from prip_ray.db.likes import Like
 from prip_ray.db.rows import PRODUCT_TYPE, value_column
-from prip_ray.db.tables import attributes, products
+from prip_ray.db.tables import attributes, deleted_products, products
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
 from prip_ray.odata.options import sort_keys
@@ -35,6 +35,10 @@ COLUMNS = {
     "ProductionType": products.c.production_type,
     "ContentDate/Start": products.c.content_start,
     "ContentDate/End": products.c.content_end,
+    # Only DeletedProducts' whitelist lets these through; db/deleted.py moves the rest of a
+    # statement from ``products`` onto ``deleted_products``.
+    "DeletionDate": deleted_products.c.deletion_date,
+    "DeletionCause": deleted_products.c.deletion_cause,
 }
 WIDE_AREA = 360 * 180 / 10  # square degrees: a tenth of the globe
 _OPERATORS = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,17 +19,32 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
+from prip_ray.db.olqc import OlqcLinks, lock_key
 from prip_ray.db.queries import COLUMNS
 from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
-from prip_ray.db.rows import attribute_from_row, attribute_rows, product_from_row, product_row
+from prip_ray.db.rows import (
+    attribute_from_row,
+    attribute_rows,
+    digests_from_row,
+    digests_row,
+    product_from_row,
+    product_row,
+)
 from prip_ray.db.session import reader
+from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion
-from prip_ray.errors import DuplicateProduct, InvalidQuery, ProductNotFound, StorageError
+from prip_ray.errors import (
+    DuplicateProduct,
+    InvalidMetadata,
+    InvalidQuery,
+    ProductNotFound,
+    StorageError,
+)
 from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
 from prip_ray.odata.evaluate import (
     boxes_inside,
@@ -62,24 +77,34 @@ class SearchResult:
 
 
 class ProductRepository:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, olqc: OlqcLinks | None = None):
         self._engine = engine
         self._reader = reader(engine)
+        self._olqc = olqc or OlqcLinks()
 
-    def publish(self, product: Product) -> None:
-        """Make ``product`` visible, and mark its ingestion published, in one transaction.
+    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+        """Make ``product`` visible, and mark its ingestion published, in one transaction;
+        with the ``digests`` its traces certify, when ingestion computed them, and linked to
+        its OLQC reports (or, for a report, to the product it inspects: db/olqc.py).
 
         Only while the journal still holds this attempt: if recovery cancelled it (and deleted
         its bytes) nothing is published and StorageError says the attempt must be retried.
+        A value no column can hold (an integer beyond BIGINT: PostgreSQL's DataError, the
+        OverflowError of SQLite's driver) is the product's fault, not an outage: it raises
+        InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
-        if not self.publish_all([product]):
+        found = {product.id: digests} if digests is not None else {}
+        if not self.publish_all([product], found):
             raise StorageError(f"{product.name}: ingestion attempt was cancelled")
 
-    def publish_all(self, group: Sequence[Product]) -> list[Product]:
-        """Publish a group in one transaction, as :meth:`publish` does one product; returns
-        those published. A product whose attempt the journal no longer holds is left out,
-        and its neighbours are published; a name that is taken (DuplicateProduct) fails the
-        whole group, which the caller then publishes one by one."""
+    def publish_all(
+        self, group: Sequence[Product], digests: Mapping[UUID, ProductHashes] | None = None
+    ) -> list[Product]:
+        """Publish a group in one transaction, as :meth:`publish` does one product (with the
+        ``digests`` computed for them, by Id); returns those published. A product whose
+        attempt the journal no longer holds is left out, and its neighbours are published; a
+        name that is taken (DuplicateProduct) or a value no column holds (InvalidMetadata)
+        fails the whole group, which the caller then publishes one by one."""
         if not group:
             return []
         now = datetime.now(UTC)
@@ -98,27 +123,53 @@ class ProductRepository:
                 claimed = {(row.name, row.object_key) for row in conn.execute(claim)}
                 chosen = [p for p in group if (p.name, p.object_key) in claimed]
                 if chosen:
-                    self._insert(conn, chosen, now)
+                    self._insert(conn, chosen, digests or {}, now)
         except IntegrityError as e:
-            names = group[0].name if len(group) == 1 else f"one of {len(group)} products"
-            raise DuplicateProduct(f"{names} is already published") from e
+            raise DuplicateProduct(f"{_names(group)} is already published") from e
+        except (DataError, OverflowError) as e:
+            cause = getattr(e, "orig", None) or e
+            raise InvalidMetadata(
+                f"{_names(group)}: a metadata value cannot be stored in the catalogue: {cause}"
+            ) from e
         return chosen
 
-    @staticmethod
-    def _insert(conn: Any, group: Sequence[Product], now: datetime) -> None:
-        """The rows of a publication: products, their attributes, an outbox event each."""
+    def _insert(
+        self,
+        conn: Any,
+        group: Sequence[Product],
+        digests: Mapping[UUID, ProductHashes],
+        now: datetime,
+    ) -> None:
+        """The rows of a publication: products, their attributes, an outbox event each, the
+        digests ingestion computed, and the OLQC links (in the order of their locks, so two
+        groups never wait for each other's)."""
         conn.execute(insert(products), [product_row(p) for p in group])
         conn.execute(
             insert(tables.outbox),
             [{"product_id": p.id, "event": "created", "created_at": now} for p in group],
         )
         conn.execute(insert(attributes), [row for p in group for row in attribute_rows(p)])
+        computed = [digests_row(p.id, digests[p.id]) for p in group if p.id in digests]
+        if computed:
+            conn.execute(insert(tables.trace_digests), computed)
+        for product in sorted(group, key=lock_key):
+            self._olqc.on_publish(conn, product)  # a report and its product meet here
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))
         if not found:
             raise ProductNotFound(f"no product with Id {product_id}")
         return found[0]
+
+    def trace_digests(self, product_id: UUID, algorithm: str) -> ProductHashes | None:
+        """The digests stored at publication, if computed with ``algorithm``."""
+        digests = tables.trace_digests
+        query = select(digests).where(
+            digests.c.product_id == product_id, digests.c.algorithm == algorithm
+        )
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return digests_from_row(row) if row is not None else None
 
     def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
         found = self._load(select(products).where(products.c.name == name), with_attributes)
@@ -308,6 +359,10 @@ class ProductRepository:
         for row in conn.execute(query).mappings():  # type: ignore[attr-defined]
             grouped[row["product_id"]].append(attribute_from_row(row))
         return grouped
+
+
+def _names(group: Sequence[Product]) -> str:
+    return group[0].name if len(group) == 1 else f"one of {len(group)} products"
 
 
 BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)

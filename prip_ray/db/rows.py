@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from sqlalchemy import RowMapping
+
+from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
 PRODUCT_TYPE = "productType"
@@ -70,7 +74,7 @@ def attribute_rows(product: Product) -> list[dict[str, Any]]:
     return rows
 
 
-def product_from_row(row: Mapping[str, Any], attributes: Iterable[Attribute] = ()) -> Product:
+def product_from_row(row: RowMapping, attributes: Iterable[Attribute] = ()) -> Product:
     footprint = None
     if row["footprint"] is not None:
         bbox = (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
@@ -95,7 +99,21 @@ def product_from_row(row: Mapping[str, Any], attributes: Iterable[Attribute] = (
     )
 
 
-def attribute_from_row(row: Mapping[str, Any]) -> Attribute:
+def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
+    return {
+        "product_id": product_id,
+        "algorithm": digests.algorithm,
+        "size": digests.size,
+        "hash": digests.hash,
+        "contents": list(digests.contents),
+    }
+
+
+def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping too
+    return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
+
+
+def attribute_from_row(row: RowMapping) -> Attribute:
     value_type = row["value_type"]
     return Attribute(row["name"], value_type, row[value_column(value_type)])
 

@@ -13,6 +13,7 @@ into another.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, func, select
 
@@ -34,7 +35,7 @@ def matching(node: Node | None) -> Select[tuple[object, ...]]:
 
 
 @lru_cache(maxsize=KEPT)
-def count_of(node: Node | None) -> Select[tuple[int]]:
+def count_of(node: Node | None) -> Select[Any]:
     """How many products match ``node``."""
     ids = matching(node).with_only_columns(products.c.id).subquery()
     return select(func.count()).select_from(ids)

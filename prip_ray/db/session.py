@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from psycopg.errors import QueryCanceled
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import ExceptionContext, make_url
 
-from prip_ray.errors import ConfigurationError, DatabaseUnavailable
+from prip_ray.errors import ConfigurationError, DatabaseUnavailable, QueryTimeout
 
 
 def normalise_url(url: str) -> str:
@@ -22,7 +23,12 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
+def create_db_engine(
+    url: str, *, pool_size: int = 5, echo: bool = False, statement_timeout_s: float = 0
+) -> Engine:
+    """``statement_timeout_s``: PostgreSQL cancels a statement running longer (0: never);
+    the API's engine sets it, so one costly query cannot hold a connection and a core of the
+    DB for long. SQLite has no such limit."""
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -33,7 +39,7 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Eng
             pool_size=pool_size,
             max_overflow=pool_size,
             echo=echo,
-            connect_args={"options": SESSION_OPTIONS},
+            connect_args={"options": session_options(statement_timeout_s)},
             json_deserializer=orjson.loads,  # footprints and checksums of every result row
         )
         event.listen(engine, "handle_error", _translate_outage)
@@ -47,6 +53,13 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Eng
 # Many short concurrent queries: a parallel plan forks worker processes for each one (on
 # the 1M benchmark catalogue an attribute search took 7 ms that way, 1 ms without).
 SESSION_OPTIONS = "-c max_parallel_workers_per_gather=0"
+
+
+def session_options(statement_timeout_s: float = 0) -> str:
+    if statement_timeout_s <= 0:
+        return SESSION_OPTIONS
+    milliseconds = max(1, round(statement_timeout_s * 1000))
+    return f"{SESSION_OPTIONS} -c statement_timeout={milliseconds}"
 
 
 def reader(engine: Engine) -> Engine:
@@ -85,9 +98,15 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 def _translate_outage(context: ExceptionContext) -> None:
     """PostgreSQL away (refused, restarting, connection dropped; also psycopg's transient
-    OperationalErrors: serialization failure, deadlock, cancelled statement) becomes
-    DatabaseUnavailable: callers retry, the API answers 503. Other errors pass unchanged."""
+    OperationalErrors: serialization failure, deadlock) becomes DatabaseUnavailable: callers
+    retry, the API answers 503. A statement cancelled (the statement timeout) becomes
+    QueryTimeout, also 503, which nobody retries as is. Other errors pass unchanged."""
     error = context.sqlalchemy_exception
+    if isinstance(context.original_exception, QueryCanceled):
+        raise QueryTimeout(
+            "the query took too long and was stopped; narrow it (a more selective $filter, "
+            "or without $count=true) rather than repeat it"
+        ) from error
     if context.is_disconnect or isinstance(error, exc.OperationalError):
         raise DatabaseUnavailable(f"PRIP DB unavailable: {context.original_exception}") from error
 

@@ -1,19 +1,29 @@
-"""SubscriptionRepository: subscriptions, their delivery cursors, and the outbox they read."""
+"""SubscriptionRepository: subscriptions, their delivery cursors, and the outbox they read.
+
+A change that may break an owner's limits (a new subscription, one set running) takes a
+``within(running, total)`` check, run on the owner's counts in the same transaction as the
+write, with the owner's other changes held off until it commits: two requests at once
+cannot both see room for one. PostgreSQL holds them off with a transaction-scoped advisory
+lock on the owner; SQLite by its single writer (the write comes first, then the count).
+"""
 
 from __future__ import annotations
 
+import builtins  # the method `list` hides the type inside the class
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 
 from prip_ray.db.tables import outbox, subscriptions
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import ProductNotFound
+
+Limits = Callable[[int, int], None]  # (running, total) of the owner's others; raises to refuse
 
 
 @dataclass(frozen=True)
@@ -38,10 +48,12 @@ class SubscriptionRepository:
         username: str | None,
         sealed_password: str | None,
         now: datetime,
+        within: Limits | None = None,
     ) -> Subscription:
         """Stored running, from the newest event on: it hears of products published after."""
         new_id = uuid.uuid4()
         with self._engine.begin() as conn:
+            _hold_owner(conn, owner)
             newest = conn.execute(select(func.coalesce(func.max(outbox.c.seq), 0))).scalar_one()
             conn.execute(
                 insert(subscriptions).values(
@@ -50,16 +62,14 @@ class SubscriptionRepository:
                     endpoint_password=sealed_password, submission_date=now, cursor=int(newest),
                 )
             )  # fmt: skip
+            if within is not None:
+                within(*_counts(conn, owner, new_id))  # raising rolls the insert back
         return self.get(new_id)
 
     def counts(self, owner: str) -> tuple[int, int]:
         """(running, total not cancelled) subscriptions of ``owner``."""
-        live = and_(subscriptions.c.owner == owner, subscriptions.c.status != "cancelled")
-        running = and_(subscriptions.c.owner == owner, subscriptions.c.status == "running")
         with self._engine.connect() as conn:
-            total = conn.execute(select(func.count()).where(live)).scalar_one()
-            active = conn.execute(select(func.count()).where(running)).scalar_one()
-        return int(active), int(total)
+            return _counts(conn, owner, None)
 
     def get(self, subscription_id: UUID) -> Subscription:
         found = self._select(subscriptions.c.id == subscription_id)
@@ -70,15 +80,29 @@ class SubscriptionRepository:
     def list(self, owner: str | None = None) -> list[Subscription]:
         return self._select(subscriptions.c.owner == owner if owner is not None else None)
 
-    def running(self) -> list[tuple[Subscription, str | None]]:
+    def running(self) -> builtins.list[tuple[Subscription, str | None]]:
         """Running subscriptions with their sealed endpoint passwords (for the notifier)."""
         query = select(subscriptions).where(subscriptions.c.status == "running")
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(subscriptions.c.id)).mappings().all()
         return [(_subscription(r), r["endpoint_password"]) for r in rows]
 
-    def set_status(self, subscription_id: UUID, status: str) -> None:
-        self._update(subscription_id, status=status, failing_since=None)
+    def set_status(
+        self, subscription_id: UUID, status: str, *, owner: str = "", within: Limits | None = None
+    ) -> None:
+        """``within`` (with the ``owner``) checks the owner's limits with this change made."""
+        with self._engine.begin() as conn:
+            if within is not None:
+                _hold_owner(conn, owner)
+            done = conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.id == subscription_id)
+                .values(status=status, failing_since=None)
+            )
+            if done.rowcount == 0:
+                raise ProductNotFound(f"no subscription with Id {subscription_id}")
+            if within is not None:
+                within(*_counts(conn, owner, subscription_id))
 
     def delete(self, subscription_id: UUID) -> None:
         with self._engine.begin() as conn:
@@ -96,7 +120,7 @@ class SubscriptionRepository:
                 .values(**values)
             )
 
-    def advance_many(self, progress: list[tuple[UUID, int, datetime | None]]) -> None:
+    def advance_many(self, progress: builtins.list[tuple[UUID, int, datetime | None]]) -> None:
         """Several subscriptions' progress in one transaction (the end of a delivery round)."""
         if not progress:
             return
@@ -121,7 +145,7 @@ class SubscriptionRepository:
             values["status"] = "failed"
         self._update(subscription_id, **values)
 
-    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+    def events_after(self, seq: int, limit: int) -> builtins.list[OutboxEvent]:
         query = select(outbox).where(outbox.c.seq > seq).order_by(outbox.c.seq).limit(limit)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
@@ -135,7 +159,7 @@ class SubscriptionRepository:
         if done.rowcount == 0:
             raise ProductNotFound(f"no subscription with Id {subscription_id}")
 
-    def _select(self, condition: Any) -> list[Subscription]:
+    def _select(self, condition: Any) -> builtins.list[Subscription]:
         query = select(subscriptions).order_by(subscriptions.c.submission_date, subscriptions.c.id)
         if condition is not None:
             query = query.where(condition)
@@ -143,7 +167,26 @@ class SubscriptionRepository:
             return [_subscription(r) for r in conn.execute(query).mappings().all()]
 
 
-def _subscription(row: Mapping[str, Any]) -> Subscription:
+def _hold_owner(conn: Connection, owner: str) -> None:
+    """Hold off the owner's other limited changes until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        key = func.hashtext(f"prip-subscriptions:{owner}")
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def _counts(conn: Connection, owner: str, excluding: UUID | None) -> tuple[int, int]:
+    """(running, total not cancelled) subscriptions of ``owner``, but ``excluding``."""
+    mine = subscriptions.c.owner == owner
+    if excluding is not None:
+        mine = and_(mine, subscriptions.c.id != excluding)
+    live = and_(mine, subscriptions.c.status != "cancelled")
+    running = and_(mine, subscriptions.c.status == "running")
+    total = conn.execute(select(func.count()).where(live)).scalar_one()
+    active = conn.execute(select(func.count()).where(running)).scalar_one()
+    return int(active), int(total)
+
+
+def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
         id=row["id"], owner=row["owner"], status=row["status"], event=row["event"],
         filter_param=row["filter_param"], endpoint=row["endpoint"],

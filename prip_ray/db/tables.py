@@ -141,6 +141,39 @@ attributes = Table(
     Index(None, "name", "datetime_value"),
 )
 
+# What a product's traces certify (the trace algorithm's hash of the object and of each tar
+# member), computed at ingestion in the read QC makes anyway, so the Tracer never reads the
+# bytes again. Beside the products table, not in it: searches load whole product rows, and
+# a granule lists hundreds of members. Products published before migration 0012 have none.
+trace_digests = Table(
+    "trace_digests",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("algorithm", String(16), nullable=False),  # BLAKE3 | SHA256 | SHA3
+    Column("size", BigInteger, nullable=False),
+    Column("hash", String(128), nullable=False),
+    Column("contents", JSON, nullable=False),  # [{"path", "hash"}], tar members in order
+)
+
+# What the OLQC reports said about each product they inspected, by that product's name
+# without package extension (domain/olqc.py: inspected_key), whether or not the product is
+# published yet: its qualityStatus follows from these counts at publication, or when a
+# report arrives after it (db/olqc.py, in the publication's transaction).
+olqc_outcomes = Table(
+    "olqc_outcomes",
+    metadata,
+    Column("inspected", String(255), primary_key=True),
+    Column("passed", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 users = Table(
     "users",
     metadata,
@@ -290,4 +323,75 @@ health_probes = Table(
     Column("seconds", Float, nullable=False),
     Column("detail", Text, nullable=True),
     Index(None, "at"),
+)
+
+# DeletedProducts (CDSE's entity set): a product evicted or withdrawn, as it was, with when and
+# why. Written in the transaction that takes the product offline; it outlives the product's
+# row in ``products`` (roller.deleted_retention). Same columns as ``products`` so that one
+# search (db/deleted.py) and one row mapping (db/rows.py) serve both; a name is not unique
+# here, as a withdrawn product may be delivered again and withdrawn again.
+deleted_products = Table(
+    "deleted_products",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("product_type", String(64), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("content_length", BigInteger, nullable=False),
+    Column("origin_date", UtcDateTime, nullable=False),
+    Column("publication_date", UtcDateTime, nullable=False),
+    Column("eviction_date", UtcDateTime, nullable=False),
+    Column("modification_date", UtcDateTime, nullable=False),
+    Column("content_start", UtcDateTime, nullable=False),
+    Column("content_end", UtcDateTime, nullable=False),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("production_type", String(32), nullable=False),
+    Column("object_key", String(1024), nullable=False),
+    Column("checksums", JSON, nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("footprint", JSON, nullable=True),
+    Column("min_lon", Float, nullable=True),
+    Column("min_lat", Float, nullable=True),
+    Column("max_lon", Float, nullable=True),
+    Column("max_lat", Float, nullable=True),
+    Column("deletion_date", UtcDateTime, nullable=False),
+    Column("deletion_cause", String(255), nullable=False),
+    Index(None, "deletion_date", "id"),
+    Index(None, "name"),
+    Index(None, "publication_date", "id"),
+)
+
+deleted_attributes = Table(
+    "deleted_attributes",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("deleted_products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(64), primary_key=True),
+    Column("value_type", String(16), nullable=False),
+    Column("string_value", Text, nullable=True),
+    Column("integer_value", BigInteger, nullable=True),
+    Column("double_value", Float, nullable=True),
+    Column("boolean_value", Boolean, nullable=True),
+    Column("datetime_value", UtcDateTime, nullable=True),
+)
+
+# Products the QC refused, one row per name, beside their files in the quarantine folder
+# (services/quarantine.py keeps the two in step): what operators list, retry and purge, and
+# what the completeness KPI counts.
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("times", Integer, nullable=False),  # rejections of this name so far
+    Column("size", BigInteger, nullable=False),
+    Column("location", String(2048), nullable=False),  # the quarantined file or folder
+    Index(None, "last_seen"),
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.session import reader
@@ -67,6 +66,18 @@ class UserRepository:
             found = conn.execute(select(func.max(users.c.window_days))).scalar()
         return int(found) if found is not None else None
 
+    def replace_password_hash(self, name: str, old: str, new: str) -> bool:
+        """Store ``new`` if the hash is still ``old`` (a password changed meanwhile wins)."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(users)
+                .where(users.c.name == name, users.c.password_hash == old)
+                .values(password_hash=new)
+            )
+        if done.rowcount:
+            self._changed(name)
+        return bool(done.rowcount)
+
     def set_role(self, name: str, role: str) -> None:
         self._update(name, role=role)
 
@@ -89,7 +100,7 @@ class UserRepository:
 QUOTA_FIELDS = ("max_parallel", "volume_bytes", "window_days", "requests_per_minute")
 
 
-def _user(row: Mapping[str, Any]) -> User:
+def _user(row: RowMapping) -> User:
     values = dict(row)
     quotas = QuotaOverrides(**{f: values.pop(f, None) for f in QUOTA_FIELDS})
     return User(**values, quotas=quotas)

@@ -7,6 +7,7 @@ quarantining the product.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -124,9 +125,12 @@ def _integer(text: str, field: str = "value") -> int:
 
 def _number(text: str, field: str = "value") -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise InvalidMetadata(f"<{field}> {text!r} is not a number") from None
+    if not math.isfinite(value):  # float() takes "nan" and "inf"; no JSON or filter does
+        raise InvalidMetadata(f"<{field}> {text!r} is not a finite number")
+    return value
 
 
 def _boolean(text: str, field: str = "value") -> bool:

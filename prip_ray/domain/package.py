@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from prip_ray.domain.hashing import ProductHashes
+
 INVENTORY_FILE = "Inventory_Metadata.xml"
 MANIFEST_FILE = "manifest.safe"
 
@@ -12,6 +14,27 @@ TAR = "tar"
 TAR_GZ = "tar.gz"
 ZIP = "zip"
 FILE = "file"  # one plain file: a jp2, an OLQC report, raw telemetry
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """How far reading one package may go before it is refused.
+
+    An archive may unpack to ``max_expansion`` times its own size, or to the Data_Size its
+    Inventory_Metadata.xml declares when that is read first, and always to
+    ``min_budget_bytes`` (small XML-heavy products compress well). Beyond that it is a bomb:
+    refused at the first member that declares, or reaches, more. ``timeout_s`` bounds the
+    time spent reading and hashing it (None: no bound).
+    """
+
+    max_expansion: float = 10.0
+    min_budget_bytes: int = 64 << 20
+    timeout_s: float | None = None
+
+    def budget(self, package_size: int, declared_size: int | None = None) -> int:
+        return max(
+            self.min_budget_bytes, int(package_size * self.max_expansion), declared_size or 0
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,7 @@ class PackageScan:
     files: dict[str, FileEntry] = field(default_factory=dict)
     inventory: bytes | None = None
     manifest: bytes | None = None
+    trace: ProductHashes | None = None  # the digests a trace certifies, when asked for
 
     @property
     def content_bytes(self) -> int:

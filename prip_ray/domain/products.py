@@ -64,8 +64,8 @@ class ProductMetadata:
 @dataclass(frozen=True)
 class ProductVersion:
     """One state of a product. What clients are served of it changes only with its
-    ModificationDate (eviction sets it, and Online false; attributes never change after
-    publication), so these three name it."""
+    ModificationDate (eviction sets it, and Online false; an OLQC report that changes the
+    qualityStatus attribute sets it too), so these three name it."""
 
     id: UUID
     modification_date: datetime
@@ -102,3 +102,19 @@ class Product:
             if checksum.algorithm.upper() == algorithm.upper():
                 return checksum.value
         return None
+
+
+# DeletionCause values the PRIP writes itself (CDSE's DeletedProducts uses causes like these);
+# a withdrawal carries the operator's text after WITHDRAWN.
+RETENTION_EXPIRED = "Retention period expired"
+STORAGE_WATERMARK = "Storage watermark"
+WITHDRAWN = "Withdrawn"
+
+
+@dataclass(frozen=True)
+class DeletedProduct:
+    """An entry of DeletedProducts: the product as it was when it went, with when and why."""
+
+    product: Product
+    deletion_date: datetime
+    cause: str

@@ -1,5 +1,6 @@
 """Subscriptions (interface digest, "Subscriptions"): who wants to hear of which products, and
-the rules a new one must satisfy before anything is stored."""
+the rules a new one must satisfy before anything is stored, or a paused one before it runs
+again."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def check_endpoint(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("NotificationEndpoint must be an http(s) URL with a host")
+    try:
+        parts.port  # noqa: B018 (it raises ValueError for a port that is no number)
+    except ValueError:
+        raise ValueError("NotificationEndpoint has an invalid port") from None
     return url
 
 
@@ -61,3 +66,14 @@ def next_status(current: str, wanted: str) -> str:
     if current == "cancelled" and wanted != "cancelled":
         raise ValueError("a cancelled subscription cannot be resumed")
     return wanted
+
+
+def limit_reached(
+    running: int, total: int, *, max_running: int, max_total: int, new: bool
+) -> str | None:
+    """Why one more running subscription (a new one if ``new``, else one resumed) would
+    break a user's limits; None if it would not. ``running`` and ``total`` are the user's
+    counts now (total: every subscription not cancelled)."""
+    if running >= max_running or (new and total >= max_total):
+        return f"at most {max_running} running and {max_total} subscriptions per user"
+    return None

@@ -46,6 +46,10 @@ def check_role(role: str) -> str:
 
 
 def check_user_name(name: str) -> str:
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
+    if not is_user_name(name):
         raise ValueError("a user name is 1-64 letters, digits or . _ - @")
     return name
+
+
+def is_user_name(name: str) -> bool:
+    return 0 < len(name) <= 64 and all(c.isalnum() or c in "._-@" for c in name)

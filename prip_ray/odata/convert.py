@@ -30,7 +30,12 @@ from prip_ray.odata.fields import (
 )
 from prip_ray.odata.geography import parse_geography
 
-MAX_DEPTH = 200
+# What one filter may cost, counted on the converted tree (the rewrites and the parser can
+# make it larger than the text suggests): nesting, which every recursive walk of it pays in
+# stack (conversion, SQL building and compiling, the evaluator), and nodes, which the SQL
+# statement, its bound parameters and the replica's caches of both pay in size.
+MAX_DEPTH = 100
+MAX_NODES = 1000
 _OPS = {q.Eq: "eq", q.NotEq: "ne", q.Lt: "lt", q.LtE: "le", q.Gt: "gt", q.GtE: "ge"}
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _EQUALITY_ONLY = (BOOLEAN, GUID, ENUM)
@@ -45,21 +50,36 @@ class _Scope:
     value_type: str | None
 
 
+def too_complex(reason: str) -> InvalidQuery:
+    return InvalidQuery(f"$filter is too complex: {reason}; split it into simpler queries")
+
+
 class Converter:
+    """Converts one tree; counts its nodes (a list value counts as one) as it goes."""
+
+    def __init__(self, fields: dict[str, str] = PRODUCT_FIELDS):
+        self._fields = fields  # the whitelist of the entity set searched
+        self._nodes = 0
+
+    def _count(self, nodes: int = 1) -> None:
+        self._nodes += nodes
+        if self._nodes > MAX_NODES:
+            raise too_complex(f"more than {MAX_NODES} conditions and values")
+
     def convert(self, node: Any, scope: _Scope | None = None, depth: int = 0) -> ast.Node:
         if depth > MAX_DEPTH:
-            raise InvalidQuery(f"$filter nests deeper than {MAX_DEPTH} levels")
+            raise too_complex(f"it nests deeper than {MAX_DEPTH} levels")
+        self._count()
         deeper = depth + 1
         if isinstance(node, q.BoolOp):
-            left, right = (
-                self.convert(node.left, scope, deeper),
-                self.convert(node.right, scope, deeper),
-            )
-            return ast.And(left, right) if isinstance(node.op, q.And) else ast.Or(left, right)
+            # A chain of one operator (a or b or c ...) comes as a tree as deep as it is
+            # long; rebuilt balanced, its depth is the log of its length.
+            parts = [self.convert(part, scope, deeper) for part in _chain(node)]
+            return _balanced(parts, ast.And if isinstance(node.op, q.And) else ast.Or)
         if isinstance(node, q.UnaryOp) and isinstance(node.op, q.Not):
             return ast.Not(self.convert(node.operand, scope, deeper))
         if isinstance(node, q.Compare):
-            return self._compare(node, scope)
+            return self._compare(node, scope, deeper)
         if isinstance(node, q.Call):
             return self._call(node, scope)
         if isinstance(node, q.CollectionLambda):
@@ -71,11 +91,12 @@ class Converter:
             return ast.Compare("eq", prop, True)
         raise InvalidQuery(f"$filter: {_describe(node)} is not a condition", token=_describe(node))
 
-    def _compare(self, node: q.Compare, scope: _Scope | None) -> ast.Node:
+    def _compare(self, node: q.Compare, scope: _Scope | None, depth: int) -> ast.Node:
         if isinstance(node.comparator, q.In):
             prop, kind = self._property(node.left, scope)
             if not isinstance(node.right, q.List):
                 raise InvalidQuery(f"in needs a list after {prop.name}", token="in")
+            self._count(len(node.right.val))
             return ast.In(prop, tuple(_value(v, kind, prop) for v in node.right.val))
         op = _OPS.get(type(node.comparator))
         if op is None:
@@ -83,7 +104,11 @@ class Converter:
         left, right = node.left, node.right
         if isinstance(left, q.UnaryOp) and isinstance(left.op, q.Not):
             # "not ContentLength gt 5": OData binds not tighter; clients mean not (... gt 5)
-            return ast.Not(self._compare(q.Compare(node.comparator, left.operand, right), scope))
+            if depth > MAX_DEPTH:
+                raise too_complex(f"it nests deeper than {MAX_DEPTH} levels")
+            self._count()
+            inner = q.Compare(node.comparator, left.operand, right)
+            return ast.Not(self._compare(inner, scope, depth + 1))
         if isinstance(left, q.Call) and isinstance(right, q.Boolean) and op in ("eq", "ne"):
             function = self._call(left, scope)  # startswith(Name,'S2') eq true
             return function if (right.val.lower() == "true") == (op == "eq") else ast.Not(function)
@@ -129,7 +154,7 @@ class Converter:
     def _property(self, node: Any, scope: _Scope | None) -> tuple[ast.Property, str]:
         path = _path(node)
         if scope is None:
-            kind = PRODUCT_FIELDS.get("/".join(path))
+            kind = self._fields.get("/".join(path))
             if kind is None:
                 raise InvalidQuery(f"unknown property {'/'.join(path)}", token="/".join(path))
             return ast.Property(path), kind
@@ -139,6 +164,27 @@ class Converter:
                 f"{name}: inside {scope.collection}/any use {scope.variable}/...", token=name
             )
         return _item_property(path[1:], scope)
+
+
+def _chain(node: q.BoolOp) -> list[Any]:
+    """The operands of a chain of ``node``'s operator, in order, found without recursion."""
+    kind = type(node.op)
+    parts: list[Any] = []
+    pending: list[Any] = [node]  # operands are any node, not only BoolOps
+    while pending:
+        current = pending.pop()
+        if isinstance(current, q.BoolOp) and isinstance(current.op, kind):
+            pending += [current.right, current.left]
+        else:
+            parts.append(current)
+    return parts
+
+
+def _balanced(parts: list[ast.Node], join: type[ast.And] | type[ast.Or]) -> ast.Node:
+    if len(parts) == 1:
+        return parts[0]
+    middle = len(parts) // 2
+    return join(_balanced(parts[:middle], join), _balanced(parts[middle:], join))
 
 
 def _item_property(path: tuple[str, ...], scope: _Scope) -> tuple[ast.Property, str]:
@@ -185,7 +231,7 @@ def _is_literal(node: Any) -> bool:
 def _value(node: Any, kind: str, prop: ast.Property) -> Any:
     try:
         value = _LITERALS[kind](node)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):  # 9999-12-31T23:59-01:00
         value = None
     if value is None:
         raise InvalidQuery(
@@ -204,6 +250,11 @@ def _datetime(node: Any) -> datetime | None:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _int64(value: int) -> int | None:
+    """Integers are 64-bit columns: a larger literal is refused here, not by the driver."""
+    return value if -(2**63) <= value < 2**63 else None
+
+
 def _guid(node: Any) -> UUID | None:
     if isinstance(node, (q.GUID, q.String)):
         return UUID(node.val)
@@ -216,7 +267,7 @@ def _enum(node: Any) -> str | None:
 
 _LITERALS = {
     STRING: lambda n: n.val if isinstance(n, q.String) else None,
-    INTEGER: lambda n: int(n.val) if isinstance(n, q.Integer) else None,
+    INTEGER: lambda n: _int64(int(n.val)) if isinstance(n, q.Integer) else None,
     DOUBLE: lambda n: float(n.val) if isinstance(n, (q.Integer, q.Float)) else None,
     BOOLEAN: lambda n: n.val.lower() == "true" if isinstance(n, q.Boolean) else None,
     DATETIME: _datetime,

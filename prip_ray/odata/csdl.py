@@ -59,6 +59,12 @@ MODEL: dict[str, dict[str, Any]] = {
             ("Assets", "Collection(OData.CSC.Asset)"),
         ],
     },
+    # CDSE's DeletedProducts: a product evicted or withdrawn, with when and why.
+    "DeletedProduct": {
+        "kind": "EntityType",
+        "BaseType": "OData.CSC.Product",
+        "properties": [("DeletionDate", _DT), ("DeletionCause", {"Type": "Edm.String"})],
+    },
     "Attribute": {
         "kind": "EntityType",
         "key": "Name",
@@ -125,6 +131,13 @@ OPERATIONS: list[dict[str, Any]] = [
         ],
         "returns": "Collection(OData.CSC.Product)",
     },
+    {  # admins only: take a published product back (serve/withdraw.py)
+        "kind": "Action",
+        "Name": "Withdraw",
+        "IsBound": True,
+        "parameters": [("Product", "OData.CSC.Product"), ("DeletionCause", "Edm.String")],
+        "returns": "OData.CSC.DeletedProduct",
+    },
     *(
         {
             "kind": "Action",
@@ -143,7 +156,11 @@ OPERATIONS: list[dict[str, Any]] = [
     },
 ]
 
-ENTITY_SETS = {"Products": "Product", "Subscriptions": "Subscription"}
+ENTITY_SETS = {
+    "Products": "Product",
+    "DeletedProducts": "DeletedProduct",
+    "Subscriptions": "Subscription",
+}
 
 
 def service_document() -> dict[str, Any]:
@@ -204,7 +221,9 @@ def _xml_type(name: str, spec: dict[str, Any]) -> str:
             f'\n        <Member Name="{m}" Value="{i}"/>' for i, m in enumerate(spec["members"])
         )
         return f'\n      <EnumType Name="{name}">{members}\n      </EnumType>'
-    header = {k: spec[k] for k in ("BaseType", "Abstract", "HasStream") if k in spec}
+    header: dict[str, Any] = {
+        k: spec[k] for k in ("BaseType", "Abstract", "HasStream") if k in spec
+    }
     inner = f'\n        <Key><PropertyRef Name="{spec["key"]}"/></Key>' if "key" in spec else ""
     inner += "".join(f'\n        <Property Name="{p}"{_attrs(f)}/>' for p, f in spec["properties"])
     inner += "".join(

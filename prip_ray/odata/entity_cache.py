@@ -1,9 +1,10 @@
 """Encoded OData JSON of products, kept by the product's version and the requested form.
 
 A product's JSON depends only on its row and attributes, and those change only with its
-ModificationDate (eviction sets it, with Online false); the attributes never change after
-publication. So the bytes encoded for ``(Id, ModificationDate, Online)`` and a form
-(``$select``, ``$expand``) stay right for as long as that version exists, and a page of a
+ModificationDate (eviction sets it, with Online false; so does an OLQC report that changes
+the qualityStatus attribute, the only attribute that changes after publication). So the
+bytes encoded for ``(Id, ModificationDate, Online)`` and a form (``$select``, ``$expand``)
+stay right for as long as that version exists, and a page of a
 search needs from the database only its products' versions and the rows of those it has
 not encoded yet. Several clients read the same new products (the LTA, data access, the
 subscriptions' own users), so most of a page is usually here. Reading the rows of 100

@@ -71,6 +71,19 @@ SELECTABLE = (
 
 EXPANDABLE = ("Attributes", "Quicklooks", "Assets")
 
+# DeletedProducts: a Product's names plus when and why it went (CDSE's entity set).
+DELETED_PRODUCT_FIELDS: dict[str, str] = {
+    **PRODUCT_FIELDS,
+    "DeletionDate": DATETIME,
+    "DeletionCause": STRING,
+}
+FIELDS = {"Products": PRODUCT_FIELDS, "DeletedProducts": DELETED_PRODUCT_FIELDS}
+ORDERABLE_IN = {"Products": ORDERABLE, "DeletedProducts": (*ORDERABLE, "DeletionDate")}
+SELECTABLE_IN = {
+    "Products": SELECTABLE,
+    "DeletedProducts": (*SELECTABLE, "DeletionDate", "DeletionCause"),
+}
+
 
 def production_type(text: str) -> str | None:
     """The canonical ProductionType for any accepted spelling (``on_demand_default``)."""

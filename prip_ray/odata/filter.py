@@ -3,9 +3,11 @@
 The grammar is odata-query's (its lexer and LALR parser, pinned at 0.10.0). Two CSC forms it
 does not take are rewritten first by a pass that knows where quoted strings are, so nothing
 inside a string is ever touched: enum literals (``OData.CSC.ProductionType'x'`` → ``'x'``) and
-one-element lists (``in ('a')``). The tree it returns is then converted by
-:mod:`prip_ray.odata.convert`, which checks every name and literal against the whitelist.
-Every failure is an InvalidQuery naming the offending token.
+one-element lists (``in ('a')`` → ``in ('a','a')``, only for an item without parentheses, so
+the text at most doubles once). The tree it returns is then converted by
+:mod:`prip_ray.odata.convert`, which checks every name and literal against the whitelist
+and bounds the tree's depth and size. Every failure is an InvalidQuery naming the offending
+token, or saying the filter is too complex.
 """
 
 from __future__ import annotations
@@ -19,27 +21,40 @@ from odata_query.grammar import ODataLexer, ODataParser
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.ast import Node
-from prip_ray.odata.convert import Converter
+from prip_ray.odata.convert import Converter, too_complex
+from prip_ray.odata.fields import FIELDS
 
 MAX_LENGTH = 8000
+KEPT_LENGTH = 2000  # parsed filters up to this length are kept
 
 _ENUM = re.compile(r"(?:OData\.CSC\.)?ProductionType'", re.IGNORECASE)
 _IN = re.compile(r"\bin\s*\(", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1024)
-def parse_filter(text: str) -> Node:
-    """The AST of ``text``. Clients repeat their filters (polling for new products, paging),
+def parse_filter(text: str, entity_set: str = "Products") -> Node:
+    """The AST of ``text``, its names checked against the whitelist of ``entity_set``.
+    Clients repeat their filters (polling for new products, paging),
     and the tree is immutable, so parsed filters are kept: parsing is a third of the replica's
-    work for a one-page search. Failures are not kept; they raise every time."""
+    work for a one-page search. Only short ones are kept (a 2,000-character filter makes at
+    most ~40 KB of tree, an 8,000-character one ~150 KB: a client cycling through long ones
+    would grow the replica by 150 MB). Failures are not kept; they raise every time."""
+    return _kept(text, entity_set) if len(text) <= KEPT_LENGTH else _parse(text, entity_set)
+
+
+def _parse(text: str, entity_set: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise InvalidQuery(f"$filter is longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise InvalidQuery("$filter is empty")
     if "\x00" in text:  # no product has one, and SQLite would cut the pattern there
         raise InvalidQuery("$filter contains a NUL character", position=text.index("\x00"))
-    tree = _syntax_tree(_rewrite(text), text)
-    return Converter().convert(tree)
+    try:
+        return Converter(FIELDS[entity_set]).convert(_syntax_tree(_rewrite(text), text))
+    except RecursionError:  # the limits should come first; never let a tree take the replica
+        raise too_complex("it nests too deeply") from None
+
+
+_kept = lru_cache(maxsize=1024)(_parse)
 
 
 def _syntax_tree(text: str, original: str) -> Any:
@@ -92,8 +107,10 @@ def _rewrite(text: str) -> str:
         in_list = _IN.match(text, i)
         if in_list and (i == 0 or not text[i - 1].isalnum()):
             close = _closing_paren(text, in_list.end())
-            if close is not None and not _has_top_level_comma(text, in_list.end(), close):
-                item = _rewrite(text[in_list.end() : close])
+            if close is not None and _is_single_item(text, in_list.end(), close):
+                # A list item is a literal: one with parentheses (a nested in, a call) is
+                # left to the parser to refuse, and copying it would double it per level.
+                item = text[in_list.end() : close]
                 out.append(f"{text[i : in_list.end()]}{item},{item})")
                 i = close + 1
                 continue
@@ -128,14 +145,14 @@ def _closing_paren(text: str, start: int) -> int | None:
     return None
 
 
-def _has_top_level_comma(text: str, start: int, end: int) -> bool:
-    depth, i = 0, start
+def _is_single_item(text: str, start: int, end: int) -> bool:
+    """Between ``start`` and ``end``: no comma and no parenthesis outside quoted strings."""
+    i = start
     while i < end:
         if text[i] == "'":
             i = _string_end(text, i)
             continue
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if text[i] == "," and depth == 0:
-            return True
+        if text[i] in ",()":
+            return False
         i += 1
-    return False
+    return True

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.ast import Node
-from prip_ray.odata.fields import EXPANDABLE, ORDERABLE, SELECTABLE
+from prip_ray.odata.fields import EXPANDABLE, ORDERABLE_IN, SELECTABLE_IN
 from prip_ray.odata.filter import parse_filter
 
 KNOWN = {"$filter", "$orderby", "$top", "$skip", "$count", "$expand", "$select", "$format"}
@@ -49,7 +49,12 @@ class QueryOptions:
 
 
 def parse_query_options(
-    params: Mapping[str, str], *, default_top: int, max_top: int, max_skip: int
+    params: Mapping[str, str],
+    *,
+    default_top: int,
+    max_top: int,
+    max_skip: int,
+    entity_set: str = "Products",
 ) -> QueryOptions:
     options = {k: v for k, v in params.items() if k.startswith("$")}
     unknown = sorted(set(options) - KNOWN)
@@ -57,24 +62,26 @@ def parse_query_options(
         raise InvalidQuery(f"unknown query option {unknown[0]}", token=unknown[0])
     text = options.get("$filter")
     return QueryOptions(
-        filter=parse_filter(text) if text is not None else None,
-        orderby=parse_orderby(options.get("$orderby", "")),
+        filter=parse_filter(text, entity_set) if text is not None else None,
+        orderby=parse_orderby(options.get("$orderby", ""), ORDERABLE_IN[entity_set]),
         top=_bounded("$top", options.get("$top"), default_top, max_top),
         skip=_bounded("$skip", options.get("$skip"), 0, max_skip),
         count=_boolean("$count", options.get("$count", "false")),
         expand=frozenset(_names("$expand", options.get("$expand", ""), EXPANDABLE)),
-        select=_select(options.get("$select")),
+        select=_select(options.get("$select"), SELECTABLE_IN[entity_set]),
         format=_format(options.get("$format")),
     )
 
 
-def parse_orderby(text: str) -> tuple[tuple[str, bool], ...]:
+def parse_orderby(
+    text: str, orderable: tuple[str, ...] = ORDERABLE_IN["Products"]
+) -> tuple[tuple[str, bool], ...]:
     keys = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         words = item.split()
         if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise InvalidQuery(f"$orderby item {item!r} is not 'Property [asc|desc]'", token=item)
-        if words[0] not in ORDERABLE:
+        if words[0] not in orderable:
             raise InvalidQuery(f"cannot order by {words[0]}", token=words[0])
         keys.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
     return tuple(keys)
@@ -83,12 +90,13 @@ def parse_orderby(text: str) -> tuple[tuple[str, bool], ...]:
 def _bounded(option: str, text: str | None, default: int, maximum: int) -> int:
     if text is None:
         return default
-    if not text.strip().isdigit():
-        raise InvalidQuery(f"{option} must be a non-negative integer, not {text!r}", token=text)
-    value = int(text)
-    if value > maximum:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):  # '²' and '٣' are digits to isdigit()
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InvalidQuery(f"{option} must be a non-negative integer, not {shown!r}", token=text)
+    if len(digits) > 18 or int(digits) > maximum:  # int() refuses 4,300 digits
         raise InvalidQuery(f"{option} is at most {maximum}", token=text)
-    return value
+    return int(digits)
 
 
 def _boolean(option: str, text: str) -> bool:
@@ -105,10 +113,10 @@ def _names(option: str, text: str, allowed: tuple[str, ...]) -> list[str]:
     return names
 
 
-def _select(text: str | None) -> tuple[str, ...] | None:
+def _select(text: str | None, selectable: tuple[str, ...]) -> tuple[str, ...] | None:
     if text is None or text.strip() == "*":
         return None
-    return tuple(_names("$select", text, SELECTABLE))
+    return tuple(_names("$select", text, selectable))
 
 
 def _format(text: str | None) -> str | None:

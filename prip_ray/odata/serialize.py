@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from prip_ray.domain.footprint import to_ewkt
-from prip_ray.domain.products import Attribute, Product
+from prip_ray.domain.products import Attribute, DeletedProduct, Product
 
 PRODUCT_PROPERTIES = (
     "Id",
@@ -79,6 +79,27 @@ def product_json(
     for empty in ("Quicklooks", "Assets"):  # navigation the PRIP has nothing behind (yet)
         if empty in expand:
             body[empty] = []
+    return body
+
+
+def deleted_product_json(
+    entry: DeletedProduct,
+    *,
+    with_attributes: bool = False,
+    select: Sequence[str] | None = None,
+    expand: Collection[str] = (),
+) -> dict[str, Any]:
+    """A DeletedProducts entity: the product's properties, then DeletionDate and
+    DeletionCause (as CDSE's DeletedProducts gives them)."""
+    body = product_json(
+        entry.product, with_attributes=with_attributes, select=select, expand=expand
+    )
+    for name, value in (
+        ("DeletionDate", odata_datetime(entry.deletion_date)),
+        ("DeletionCause", entry.cause),
+    ):
+        if select is None or name in select:
+            body[name] = value
     return body
 
 

@@ -87,6 +87,8 @@ def certificate_of(signature: dict[str, Any]) -> x509.Certificate:
 
 
 def _public_der(key: Any) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return bytes(
+        key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )

@@ -5,8 +5,9 @@ Works with ``serve run prip_ray.serve.deployment:app_builder`` and with a Serve 
 replica builds its own engine and store client from settings, in its own process.
 
 With ``args: {start_actors: true}`` (the RayService of kuberay/) the builder also starts the
-rest of the PRIP on the cluster: ingestion shards, singletons and the download gateway, as
-detached named actors found again, not doubled, when the application is deployed once more.
+rest of the PRIP on the cluster: ingestion shards, singletons and a download gateway on every
+node, as detached named actors found again, not doubled, when the application is deployed
+once more. Each replica finds the gateways through Ray (actors/gateway_directory.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ray import serve
 from ray.serve import Application
 
 from prip_ray.actors.cluster import start_actors
-from prip_ray.actors.factory import start_download_gateway
+from prip_ray.actors.factory import start_download_gateways, start_gateway_supervisor
+from prip_ray.actors.gateway_directory import GatewayDirectory
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.metrics import RayMetrics
@@ -31,11 +33,12 @@ class ODataReplica:
     """One replica of the API; the FastAPI app is built here, on the replica."""
 
     def __init__(self, settings: Settings):
-        self._components = Components(settings)
+        self._components = Components.for_api(settings)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         services = self._components.api_services()
         services.metrics = RayMetrics()
+        services.gateways = GatewayDirectory(self._components.settings.ray.namespace)
         app = create_app(services)
         # Everything built so far lives as long as the replica: frozen, the cyclic garbage
         # collector stops walking it, which took ~100 ms per full collection here.
@@ -77,10 +80,11 @@ def app_builder(args: dict[str, Any]) -> Application:
 
 def start_prip_actors(settings: Settings) -> None:
     """Everything but the API, from inside Serve's build task: the actors must outlive that
-    task, hence detached whatever the settings say; ``$value`` then redirects to the gateway."""
+    task, hence detached whatever the settings say."""
     settings.ray.detached = True
     start_actors(settings)
-    _, settings.api.gateway_url = start_download_gateway(settings)
+    start_download_gateways(settings)
+    start_gateway_supervisor(settings)
 
 
 def deploy(settings: Settings) -> str:

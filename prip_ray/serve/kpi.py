@@ -37,7 +37,11 @@ def kpi_router() -> APIRouter:
         if service is None:
             raise InvalidQuery("this PRIP computes no KPIs")
         end = parse_when(until, datetime.now(UTC), "until")
-        start = parse_when(since, end - timedelta(days=1), "since")
+        try:
+            day_before = end - timedelta(days=1)
+        except OverflowError:  # until=0001-01-01
+            raise InvalidQuery("until is too early", token=until) from None
+        start = parse_when(since, day_before, "since")
         if start >= end:
             raise InvalidQuery("since must be before until", token=since)
         return JSONResponse(service.report(start, end))

@@ -15,23 +15,22 @@ from fastapi.responses import JSONResponse
 
 from prip_ray.errors import AuthenticationFailed, QuotaExceeded
 from prip_ray.security.keys import public_jwk
+from prip_ray.serve import openapi
 from prip_ray.serve.security import client_address, parse_basic, services_of
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-MAX_FORM = 8192
+MAX_FORM = 8192  # bytes; longer forms get 413 before they are read (serve/bodies.py)
 
 
 def oauth_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/oauth2/token")
+    @router.post("/oauth2/token", openapi_extra=openapi.documented(body=openapi.TOKEN_FORM))
     async def token(request: Request) -> JSONResponse:
         services = services_of(request)
         if services.tokens is None:
             return _oauth_error(400, "unsupported_grant_type", "this PRIP issues no tokens")
         body = await request.body()
-        if len(body) > MAX_FORM:
-            return _oauth_error(400, "invalid_request", "the form is too large")
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         grant = form.get("grant_type")
         try:

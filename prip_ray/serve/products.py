@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prip_ray.config import ApiSettings
 from prip_ray.domain.products import Product, ProductVersion
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
@@ -23,6 +24,7 @@ from prip_ray.odata.serialize import (
     entity_context,
     product_json,
 )
+from prip_ray.serve import openapi
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import downloader, guarded, searcher
@@ -34,7 +36,7 @@ ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 def products_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/Products")
+    @router.get("/Products", openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS))
     @guarded("search")
     def search(request: Request) -> Response:
         services = request.app.state.services
@@ -45,7 +47,7 @@ def products_router() -> APIRouter:
         loader = _loader(services, options)
         return _collection(services, options, page.versions, loader, page.count, link)
 
-    @router.get("/Products({key})")
+    @router.get("/Products({key})", openapi_extra=openapi.documented(openapi.ENTITY_OPTIONS))
     @guarded("search")
     def entity(request: Request, key: str) -> FastJSONResponse:
         params = dict(request.query_params)
@@ -59,7 +61,11 @@ def products_router() -> APIRouter:
         body.update(product_json(product, select=options.select, expand=options.expand))
         return FastJSONResponse(body)
 
-    @router.post("/Products/OData.CSC.FilterList", dependencies=[Depends(searcher)])
+    @router.post(
+        "/Products/OData.CSC.FilterList",
+        dependencies=[Depends(searcher)],
+        openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
+    )
     async def filter_list(request: Request) -> FastJSONResponse:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
@@ -68,7 +74,7 @@ def products_router() -> APIRouter:
         count = len(versions) if options.count else None
         return _collection(services, options, versions, _loader(services, options), count)
 
-    @router.get("/Products({key})/$value")
+    @router.get("/Products({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
     def download(
         request: Request, key: str, user: Annotated[User, Depends(downloader)]
     ) -> Response:
@@ -116,17 +122,18 @@ def _collection(
     return Response(body, media_type="application/json")
 
 
-MAX_BODY = 1 << 20  # a FilterList of 1000 long names is well below this
+def filter_list_limit(settings: ApiSettings) -> int:
+    """The largest FilterList body (serve/bodies.py): a KiB per name allowed is far more than
+    a product name and its JSON take, 1 MiB for the default 1000 names."""
+    return settings.max_filter_list * 1024
 
 
 async def _json(request: Request) -> Any:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    body = await request.body()  # no longer than filter_list_limit: BodyLimit saw to it
     try:
         return json.loads(body)
+    except RecursionError:  # [[[[... deeper than the interpreter's stack
+        raise InvalidQuery("the request body is not JSON: nested too deeply") from None
     except ValueError as e:
         raise InvalidQuery(f"the request body is not JSON: {e}") from None
 

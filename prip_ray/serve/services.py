@@ -5,8 +5,10 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from prip_ray.config import ApiSettings, SubscriptionSettings
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
@@ -19,8 +21,19 @@ from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.kpi import KpiService
+from prip_ray.services.quarantine import QuarantineService
 from prip_ray.services.quotas import QuotaService
+from prip_ray.services.subscriptions import SubscriptionService
 from prip_ray.services.tokens import TokenService
+from prip_ray.services.withdraw import Withdrawer
+
+
+class DownloadGateways(Protocol):
+    """The download gateways ``$value`` may send a client to (actors/gateway_directory.py)."""
+
+    def pick(self) -> str | None:
+        """Base URL of a live gateway, the nearest first; None when none answers."""
+        ...
 
 
 @dataclass
@@ -35,9 +48,15 @@ class ApiServices:
     subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
     secrets: SecretBox | None = None  # type: ignore[assignment]
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None
+    # None only in tests of other concerns, whose routes never reach these
+    deleted: DeletedProductRepository = None  # type: ignore[assignment]
+    withdrawer: Withdrawer = None  # type: ignore[assignment]
+    quarantine: QuarantineService = None  # type: ignore[assignment]
+    gateways: DownloadGateways | None = None  # None: $value streams the bytes itself
     # Blocking work (DB reads, store calls) runs in at most this many threads at once: as
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40

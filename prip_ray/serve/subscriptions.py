@@ -10,47 +10,38 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.domain.subscriptions import (
     ACTIONS,
     Subscription,
     check_credential,
     check_endpoint,
     check_event,
-    next_status,
 )
 from prip_ray.domain.users import User
-from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
+from prip_ray.errors import ConfigurationError, InvalidQuery, ProductNotFound
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
+from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
+from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # the body limit of every route but FilterList and the token
 
 
 def subscriptions_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/Subscriptions")
+    @router.post("/Subscriptions", openapi_extra=openapi.documented(body=openapi.SUBSCRIPTION))
     async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         services = services_of(request)
-        body = await _body(request)
-        fields = _validated(body)
-        limits = services.subscription_settings
-        running, total = services.subscriptions.counts(user.name)
-        if user.role != "admin" and (running >= limits.max_running or total >= limits.max_total):
-            raise QuotaExceeded(
-                f"at most {limits.max_running} running and {limits.max_total} "
-                "subscriptions per user",
-                retry_after=3600,
-            )
-        password = fields.pop("password")
-        created = services.subscriptions.create(
-            owner=user.name,
-            sealed_password=services.secrets.seal(password) if password else None,
-            now=datetime.now(UTC),
-            **fields,
+        fields = _validated(await _body(request))
+        rules = _rules(request)
+        # Off the event loop: it resolves the endpoint's name and reads the DB.
+        created = await services.blocking.run(
+            lambda: rules.create(user, now=datetime.now(UTC), **fields)
         )
         answer = {
             "@odata.context": "$metadata#OData.CSC.Subscription",
@@ -61,7 +52,7 @@ def subscriptions_router() -> APIRouter:
     @router.get("/Subscriptions")
     def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         owner = None if user.role == "admin" else user.name
-        found = services_of(request).subscriptions.list(owner)
+        found = _repository(request).list(owner)
         return JSONResponse(
             {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
         )
@@ -71,7 +62,7 @@ def subscriptions_router() -> APIRouter:
         found = _own(request, key, user)
         return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
 
-    @router.patch("/Subscriptions({key})")
+    @router.patch("/Subscriptions({key})", openapi_extra=openapi.documented(body=openapi.STATUS))
     async def change(
         request: Request, key: str, user: Annotated[User, Depends(subscriber)]
     ) -> Response:
@@ -79,7 +70,7 @@ def subscriptions_router() -> APIRouter:
         body = await _body(request)
         if set(body) - {"Status"} or not isinstance(body.get("Status"), str):
             raise InvalidQuery('PATCH takes {"Status": "running" | "paused" | "cancelled"}')
-        _set_status(request, found, body["Status"])
+        _set_status(request, user, found, body["Status"])
         return Response(status_code=204)
 
     @router.post("/Subscriptions({key})/OData.CSC.{action}")
@@ -90,13 +81,13 @@ def subscriptions_router() -> APIRouter:
             raise InvalidQuery(
                 f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
             )
-        _set_status(request, _own(request, key, user), ACTIONS[action])
+        _set_status(request, user, _own(request, key, user), ACTIONS[action])
         return Response(status_code=204)
 
     @router.delete("/Subscriptions({key})")
     def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
         found = _own(request, key, user)
-        services_of(request).subscriptions.delete(found.id)
+        _repository(request).delete(found.id)
         return Response(status_code=204)
 
     return router
@@ -126,6 +117,9 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
     text = body.get("FilterParam")
     if not isinstance(text, str):
         raise InvalidQuery("FilterParam (a $filter expression) is required")
+    for field, value in body.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL stores no NUL in text
+            raise InvalidQuery(f"{field} contains a NUL character")
     parse_filter(text)  # the same parser as Products: a wrong filter is refused here
     try:
         return {
@@ -151,28 +145,40 @@ def _optional(body: dict[str, Any], field: str) -> str | None:
 
 
 def _own(request: Request, key: str, user: User) -> Subscription:
-    found = services_of(request).subscriptions.get(parse_key(key))
+    found = _repository(request).get(parse_key(key))
     if found.owner != user.name and user.role != "admin":
         raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
     return found
 
 
-def _set_status(request: Request, sub: Subscription, wanted: str) -> None:
-    try:
-        status = next_status(sub.status, wanted)
-    except ValueError as e:
-        raise InvalidQuery(str(e)) from None
-    services_of(request).subscriptions.set_status(sub.id, status)
+def _set_status(request: Request, user: User, sub: Subscription, wanted: str) -> None:
+    _rules(request).set_status(user, sub, wanted)
+
+
+def _rules(request: Request) -> SubscriptionService:
+    rules = services_of(request).subscription_service
+    if rules is None:
+        raise ConfigurationError("this app was built without the subscription service")
+    return rules
+
+
+def _repository(request: Request) -> SubscriptionRepository:
+    found = services_of(request).subscriptions
+    if found is None:
+        raise ConfigurationError("this app was built without the subscription repository")
+    return found
+
+
+def _reason(error: Exception) -> str:
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidQuery(f"the request body is larger than {MAX_BODY} bytes")
+    raw = await request.body()  # no longer than MAX_BODY: BodyLimit (serve/bodies.py)
     try:
         body = json.loads(raw)
-    except ValueError as e:
-        raise InvalidQuery(f"the request body is not JSON: {e}") from None
+    except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested too deep
+        raise InvalidQuery(f"the request body is not JSON: {_reason(e)}") from None
     if not isinstance(body, dict):
         raise InvalidQuery("the request body must be a JSON object")
     return body

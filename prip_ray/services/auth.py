@@ -3,7 +3,11 @@ throttling, the per-minute request quota, and role checks.
 
 scrypt is deliberately slow, so a verified password is remembered for a short while, keyed
 by a hash of the credentials (never the password itself); throttling applies to the logins
-that must be verified, which every guess is. The user is looked up on every request all
+that must be verified, which every guess is. A login that proves a password stored with
+less than today's scrypt cost stores it again at today's cost (the only moment the
+cleartext is at hand). scrypt takes 128 MiB while it runs, so only a few run at once in a
+process (``SCRYPT_AT_ONCE``): a burst of logins for many names waits its turn instead of
+taking a replica's memory. The user is looked up on every request all
 the same (from the replica's user cache on PostgreSQL, which drops a user the moment their
 row changes: db/user_cache.py), so disabling a user or changing their role takes effect at
 once, for tokens already issued too.
@@ -20,15 +24,21 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from prip_ray.db.counters import BatchedCounter, RequestCounters
-from prip_ray.domain.passwords import verify_password
+from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
-from prip_ray.domain.users import User
+from prip_ray.domain.users import User, is_user_name
 from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded
 from prip_ray.services.tokens import TokenService
+
+SCRYPT_AT_ONCE = 2  # x 128 MiB per process at most
 
 
 class UserSource(Protocol):
     def get(self, name: str) -> User | None: ...
+
+
+class PasswordStore(Protocol):
+    def replace_password_hash(self, name: str, old: str, new: str) -> bool: ...
 
 
 class Authenticator:
@@ -43,6 +53,7 @@ class Authenticator:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         verify: Callable[[str, str], bool] = verify_password,
+        passwords: PasswordStore | None = None,  # where upgraded hashes go; None: not upgraded
     ):
         self._users = users
         self._counters = counters
@@ -55,9 +66,18 @@ class Authenticator:
         self._requests = BatchedCounter(counters) if counters is not None else None
         self._lock = threading.Lock()
         self._verify = verify
+        self._passwords = passwords
+        self._scrypt = threading.BoundedSemaphore(SCRYPT_AT_ONCE)
         self._verifying = [threading.Lock() for _ in range(64)]  # striped by credentials hash
 
     def login(self, name: str, password: str, address: str = "") -> User:
+        if not is_user_name(name):
+            # No user has it, and a NUL or a 5,000-character name is no DB key (PostgreSQL
+            # refuses NUL, the failure counter's subject is 128 characters): a wrong login
+            # like any other, counted against the address.
+            self._refuse_if_throttled("", address)
+            self._count_failure("", address)
+            raise AuthenticationFailed("unknown user or wrong password")
         key = hashlib.sha256(f"{name}\0{password}".encode()).digest()
         user = self._users.get(name)
         if user is not None and self._remembered(key, user.password_hash):
@@ -72,11 +92,12 @@ class Authenticator:
             if user is not None and self._remembered(key, user.password_hash):
                 return _enabled(user)
             self._refuse_if_throttled(name, address)
-            if user is None or not self._verify(password, user.password_hash):
+            if user is None or not self._verified_now(password, user.password_hash):
                 self._count_failure(name, address)
                 raise AuthenticationFailed("unknown user or wrong password")
+            stored = self._upgraded(user, password)
             with self._lock:
-                self._verified[key] = (user.password_hash, self._clock() + self._cache_seconds)
+                self._verified[key] = (stored, self._clock() + self._cache_seconds)
         return _enabled(user)
 
     def bearer(self, token: str, address: str = "") -> User:
@@ -96,6 +117,20 @@ class Authenticator:
     def count_request(self, user: User, limits: QuotaLimits) -> None:
         if self._requests is not None:
             check_request(limits, self._requests.hit(f"req:{user.name}", self._now()))
+
+    def _verified_now(self, password: str, password_hash: str) -> bool:
+        with self._scrypt:
+            return self._verify(password, password_hash)
+
+    def _upgraded(self, user: User, password: str) -> str:
+        """The password hash stored for ``user`` now, at today's cost if it was lower."""
+        if self._passwords is None or not needs_rehash(user.password_hash):
+            return user.password_hash
+        with self._scrypt:
+            new = hash_password(password)
+        if self._passwords.replace_password_hash(user.name, user.password_hash, new):
+            return new
+        return user.password_hash  # changed meanwhile: the next login sees the new one
 
     def _remembered(self, key: bytes, password_hash: str) -> bool:
         with self._lock:

@@ -45,11 +45,19 @@ class ShardPlan:
 BUNDLE_MAX_BYTES = 1 << 20
 
 
-def bundles(items: Sequence[InboxItem], workers: int, most: int) -> list[list[InboxItem]]:
+def bundles(
+    items: Sequence[InboxItem], workers: int, most: int, alone: Collection[str] = ()
+) -> list[list[InboxItem]]:
     """The products chosen for QC as calls: small files shared out evenly among ``workers``
-    (at most ``most`` a call), anything larger, and folders, one a call."""
-    small = [i for i in items if not i.is_dir and i.size <= BUNDLE_MAX_BYTES]
-    large = [[i] for i in items if i.is_dir or i.size > BUNDLE_MAX_BYTES]
+    (at most ``most`` a call); anything larger, folders, and the names ``alone`` (their
+    bundle's worker died: which of them kills workers shows when each goes alone), one a
+    call."""
+
+    def bundled(item: InboxItem) -> bool:
+        return not item.is_dir and item.size <= BUNDLE_MAX_BYTES and item.name not in alone
+
+    small = [i for i in items if bundled(i)]
+    large = [[i] for i in items if not bundled(i)]
     if not small:
         return large
     each = max(1, min(most, -(-len(small) // max(1, workers))))
@@ -151,3 +159,26 @@ class PublishQueue:
 
     def __len__(self) -> int:
         return len(self._waiting)
+
+
+@dataclass
+class WorkerDeaths:
+    """Products whose QC worker died under them. Ray restarts the worker and the product
+    stays in the inbox; one that kills every worker that takes it (memory exhausted while
+    unpacking, a crash in a native library) would do so for ever. After ``limit`` deaths it
+    is poison: quarantined instead of offered again."""
+
+    limit: int = 3
+    _deaths: dict[str, int] = field(default_factory=dict)
+
+    def died(self, name: str) -> bool:
+        """Count a death under ``name``; True when it has reached the limit."""
+        self._deaths[name] = self._deaths.get(name, 0) + 1
+        return self._deaths[name] >= self.limit
+
+    def count(self, name: str) -> int:
+        return self._deaths.get(name, 0)
+
+    def forget(self, name: str) -> None:
+        """``name`` was finished by a worker (or quarantined): its count starts over."""
+        self._deaths.pop(name, None)

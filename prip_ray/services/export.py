@@ -4,6 +4,9 @@ attributes) as gzip'd JSON Lines in the object store, full or incremental.
 It streams: products are read in keyset-ordered batches and written line by line to a
 temporary file, then stored in one atomic put, so memory stays flat however large the
 catalogue. Incremental exports take what changed (published or evicted) since a date.
+DeletedProducts entries recorded in that time follow as lines with ``DeletionDate`` and
+``DeletionCause``: the Roller takes rows out of the DB only once an export holds them
+(``exported_until``), so the exports together keep the complete history.
 When pyarrow is installed, the same pass also writes a Parquet file beside the JSON Lines
 (row groups of one batch each; nested parts as JSON text columns), for analytics tools.
 """
@@ -15,13 +18,14 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
-from prip_ray.domain.products import Product
-from prip_ray.odata.serialize import odata_datetime, product_json
+from prip_ray.domain.products import DeletedProduct, Product
+from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
 from prip_ray.ports import ObjectStore
 
 PREFIX = "catalogue/"
@@ -30,7 +34,11 @@ MEDIA_TYPES = {JSONL: "application/gzip", PARQUET: "application/vnd.apache.parqu
 _STRINGS = (
     "@odata.mediaContentType", "Id", "Name", "ContentType", "OriginDate", "PublicationDate",
     "EvictionDate", "ModificationDate", "ProductionType", "ObjectKey", "Footprint",
+    "DeletionDate", "DeletionCause",
 )  # fmt: skip
+# A row changed this long before an export started is in it: its transaction had committed
+# before the export's walk reached it (the Roller removes nothing newer).
+EXPORT_MARGIN = timedelta(minutes=1)
 _NESTED = ("ContentDate", "Checksum", "GeoFootprint", "Attributes")
 
 
@@ -64,8 +72,10 @@ class CatalogueExporter:
         *,
         batch: int = 1000,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        deleted: DeletedProductRepository | None = None,
     ):
         self._products = products
+        self._deleted = deleted
         self._store = store
         self._work_dir = work_dir
         self._batch = batch
@@ -80,12 +90,17 @@ class CatalogueExporter:
         with tempfile.TemporaryDirectory(dir=self._work_dir) as scratch:
             jsonl = Path(scratch) / f"export{JSONL}"
             parquet = Path(scratch) / f"export{PARQUET}" if parquet_available() else None
-            count = self._write(jsonl, parquet, self._products.stream(since, self._batch))
+            count = self._write(jsonl, parquet, self._lines(since))
             if parquet is not None:  # the JSON Lines last: its presence marks the export done
                 self._store.put_file(stem + PARQUET, parquet)
             self._store.put_file(stem + JSONL, jsonl)
             size = jsonl.stat().st_size
         return ExportRecord(stem + JSONL, kind, count, size, created)
+
+    def exported_until(self) -> datetime | None:
+        """What every row changed before is in an export (None: no export yet)."""
+        found = self.exports()
+        return found[0].created - EXPORT_MARGIN if found else None
 
     def exports(self) -> list[ExportRecord]:
         found = []
@@ -96,13 +111,18 @@ class CatalogueExporter:
             found.append(ExportRecord(key, kind, -1, self._store.size(key) or 0, created))
         return sorted(found, key=lambda r: r.created, reverse=True)
 
-    def _write(self, path: Path, parquet: Path | None, products: Iterator[Product]) -> int:
+    def _lines(self, since: datetime | None) -> Iterator[dict[str, Any]]:
+        for product in self._products.stream(since, self._batch):
+            yield _line(product)
+        if self._deleted is not None:
+            for entry in self._deleted.stream(since, self._batch):
+                yield _line(entry)
+
+    def _write(self, path: Path, parquet: Path | None, lines: Iterator[dict[str, Any]]) -> int:
         count = 0
         table = _ParquetSink(parquet, self._batch) if parquet is not None else None
         with gzip.open(path, "wt", encoding="utf-8") as out:
-            for product in products:
-                line = product_json(product, with_attributes=True)
-                line["ObjectKey"] = product.object_key or None
+            for line in lines:
                 out.write(json.dumps(line, separators=(",", ":")) + "\n")
                 if table is not None:
                     table.add(line)
@@ -110,6 +130,16 @@ class CatalogueExporter:
         if table is not None:
             table.close()
         return count
+
+
+def _line(item: Product | DeletedProduct) -> dict[str, Any]:
+    if isinstance(item, DeletedProduct):
+        line = deleted_product_json(item, with_attributes=True)
+    else:
+        line = product_json(item, with_attributes=True)
+    product = item.product if isinstance(item, DeletedProduct) else item
+    line["ObjectKey"] = product.object_key or None
+    return line
 
 
 class _ParquetSink:

@@ -3,6 +3,8 @@
 The order is what makes publication atomic and crash-safe:
 
 1. inspect (read, QC, checksums): a refusal moves the source to quarantine with its reason;
+   so does any failure that is not an outage of the DB or the store (``Unavailable``): a
+   product that breaks the code in a way nobody foresaw must not be retried forever;
 2. journal "storing" with a fresh object key (``<Id>/<name>``, never reused);
 3. put the bytes in the object store (complete or absent);
 4. one transaction: journal "published" (only if still ours) + product row + attributes;
@@ -30,15 +32,23 @@ from pathlib import Path
 
 from prip_ray.db.journal import IngestionJournal, JournalEntry
 from prip_ray.db.repository import ProductRepository
+from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, PripError, StorageError, Unavailable
+from prip_ray.errors import (
+    DuplicateProduct,
+    IngestFailed,
+    PripError,
+    StorageError,
+    Unavailable,
+)
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
 from prip_ray.services.inspect import inspect_package
-from prip_ray.storage.inbox import LocalQuarantine, published_name, remove_source
+from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +72,7 @@ class ReadyProduct:
     source: str  # the inbox entry (or the path given to ``prip-ray ingest``)
     remove: bool  # remove the source once published
     seconds: dict[str, float] = field(default_factory=dict)
+    digests: ProductHashes | None = None  # what its traces certify, stored with it
 
     def journal_row(self) -> tuple[str, str, str, str]:
         """(name, object_key, md5, source) of its attempt; a kept source is not the
@@ -82,7 +93,13 @@ class IngestService:
     retention: timedelta | None
     work_dir: Path
     retention_by_type: dict[str, timedelta | None] = field(default_factory=dict)
+    accept_hardlinks: bool = False
+    scan_limits: ScanLimits = field(default_factory=ScanLimits)
+    trace_algorithm: str | None = None  # hash what traces certify while inspecting
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Frees the name of a withdrawn product for its new delivery (db/retention.py): False
+    # when the name is not withdrawn, Unavailable while the withdrawal is being announced.
+    release_withdrawn: Callable[[str], bool] = field(default=lambda name: False)
 
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
         """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
@@ -120,6 +137,7 @@ class IngestService:
         timer = _Timer()
         name = published_name(source)
         try:
+            refuse_links(source, accept_hardlinks=self.accept_hardlinks)
             package = self._package(source, scratch, name)
             origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
             inspection = inspect_package(
@@ -129,28 +147,41 @@ class IngestService:
                 policy=self.policy,
                 origin_date=origin,
                 now=self.clock(),
+                limits=self.scan_limits,
+                trace_algorithm=self.trace_algorithm,
             )
             timer.lap("inspect")
-            return _Inspected(source, package, inspection.metadata, timer)
+            return _Inspected(source, package, inspection.metadata, inspection.digests, timer)
         except Unavailable as e:
             log.warning("ingest %s: %s, will retry", source.name, e)
             return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
         except PripError as e:
             return self._reject(source, name, e, remove, timer.laps)
+        except Exception as e:  # a poison product: quarantined with what went wrong
+            log.exception("ingest %s: unexpected failure", source.name)
+            failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
+            return self._reject(source, name, failed, remove, timer.laps)
+
+    def quarantine_unread(self, source: Path, error: PripError) -> IngestOutcome:
+        """Quarantine ``source`` with ``error`` without reading it: a product whose QC
+        workers keep dying on it."""
+        return self._reject(source, published_name(source), error, True, {})
 
     def publish(self, group: Sequence[ReadyProduct]) -> list[IngestOutcome]:
-        """Steps 4-5 for a group, in one transaction. A taken name fails that transaction;
-        the group is then published one by one, so only the duplicate is refused."""
+        """Steps 4-5 for a group, in one transaction. A product that fails that transaction
+        (a taken name, a value no column holds) fails it for all: the group is then
+        published one by one, so only that product is refused."""
         started = time.perf_counter()
+        digests = {r.product.id: r.digests for r in group if r.digests is not None}
         try:
-            published = self.repository.publish_all([ready.product for ready in group])
-        except DuplicateProduct as e:
-            if len(group) == 1:
-                return [self._lost_race(group[0], e)]
-            return [self._publish_one(ready) for ready in group]
+            published = self.repository.publish_all([r.product for r in group], digests)
         except Unavailable as e:  # nothing was published: each product waits in the inbox
             log.warning("publishing %d products: %s, will retry", len(group), e)
             return [self._retry(ready, e) for ready in group]
+        except Exception as e:
+            if len(group) == 1:
+                return [self._refused(group[0], e)]
+            return [self._publish_one(ready) for ready in group]
         keys = {product.object_key for product in published}
         done = [ready for ready in group if ready.product.object_key in keys]
         self._clear(done)
@@ -210,6 +241,8 @@ class IngestService:
         found = existing.get(item.metadata.name)
         prior = journal.get(item.metadata.name)
         try:
+            if found is not None and not found.online and self.release_withdrawn(found.name):
+                found = None  # a corrected delivery of a withdrawn product: a new product
             if found is not None:
                 return self._already_published(item.source, found, prior, md5, remove)
             if prior is not None and prior.state == "storing":
@@ -219,7 +252,7 @@ class IngestService:
         except PripError as e:
             return self._reject(item.source, item.metadata.name, e, remove, item.timer.laps)
         product = self._new_product(item.metadata)
-        return ReadyProduct(product, str(item.source), remove, item.timer.laps)
+        return ReadyProduct(product, str(item.source), remove, item.timer.laps, item.digests)
 
     def _put(self, ready: ReadyProduct, item: _Inspected) -> ReadyProduct | IngestOutcome:
         try:
@@ -232,22 +265,29 @@ class IngestService:
     def _publish_one(self, ready: ReadyProduct) -> IngestOutcome:
         started = time.perf_counter()
         try:
-            self.repository.publish(ready.product)
-        except DuplicateProduct as e:
-            return self._lost_race(ready, e)
+            self.repository.publish(ready.product, ready.digests)
         except Unavailable as e:
             return self._retry(ready, e)
+        except Exception as e:
+            return self._refused(ready, e)
         self._clear([ready])
         return self._published(ready, time.perf_counter() - started)
 
-    def _lost_race(self, ready: ReadyProduct, error: DuplicateProduct) -> IngestOutcome:
-        """Another ingestor published the name first: the loser deletes its own bytes."""
+    def _refused(self, ready: ReadyProduct, error: Exception) -> IngestOutcome:
+        """It cannot be published: another ingestor won the name (the loser deletes its own
+        bytes), the catalogue refused a value, or a failure nobody foresaw. Its bytes and
+        journal row go, the product to quarantine."""
+        product = ready.product
         try:
-            self.store.delete(ready.product.object_key)
+            self.store.delete(product.object_key)
+            self.journal.cancel(product.name, product.object_key)
         except Unavailable as e:
             return self._retry(ready, e)
-        source, name = Path(ready.source), ready.product.name
-        return self._reject(source, name, error, ready.remove, ready.seconds)
+        if not isinstance(error, PripError):
+            log.error("publishing %s: unexpected failure", product.name, exc_info=error)
+            error = IngestFailed(f"{product.name}: unexpected {type(error).__name__}: {error}")
+        source = Path(ready.source)
+        return self._reject(source, product.name, error, ready.remove, ready.seconds)
 
     def _published(self, ready: ReadyProduct, publish_s: float) -> IngestOutcome:
         product = ready.product
@@ -338,7 +378,9 @@ class IngestService:
         if not source.is_dir():
             return source
         folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._scratch()))
-        return write_folder_as_tar(source, Path(folder) / published_name)
+        return write_folder_as_tar(
+            source, Path(folder) / published_name, accept_hardlinks=self.accept_hardlinks
+        )
 
     def _scratch(self) -> Path:
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -356,6 +398,7 @@ class _Inspected:
     source: Path
     package: Path
     metadata: ProductMetadata
+    digests: ProductHashes | None  # what traces certify, when computed at inspection
     timer: _Timer
 
     def retry(self, error: PripError) -> IngestOutcome:

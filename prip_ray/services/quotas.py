@@ -45,11 +45,19 @@ class QuotaService:
     def usage(self, user: User) -> Usage:
         return self._history.usage(user.name, self.limits_for(user), self._now())
 
-    def start(self, user: User, product: Product, *, redirected: bool = False) -> UUID:
-        """Take a download slot (QuotaExceeded if none is left or the volume is used up)."""
+    def start(
+        self, user: User, product: Product, *, redirected: bool = False, hold_s: float = 0
+    ) -> UUID:
+        """Take a download slot (QuotaExceeded if none is left or the volume is used up).
+
+        ``redirected``: the bytes go from elsewhere (a presigned URL); the whole product counts
+        and the slot is held for ``hold_s``, the time the client may still use the URL."""
         status = "redirected" if redirected else "active"
         limits = self.limits_for(user)
-        return self._history.start(user.name, product, limits, self._now(), check_download, status)
+        hold = timedelta(seconds=hold_s)
+        return self._history.start(
+            user.name, product, limits, self._now(), check_download, status, hold=hold
+        )
 
     def metered(self, download_id: UUID, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """Pass the chunks on; record bytes sent and completed/aborted when the stream ends

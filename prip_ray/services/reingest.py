@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from prip_ray.db.repository import ProductRepository
-from prip_ray.errors import PripError
+from prip_ray.errors import PripError, Unavailable
 from prip_ray.services.ingest import IngestService
 from prip_ray.storage.sources import ProductSource
 
@@ -52,8 +52,10 @@ class Reingester:
             with tempfile.TemporaryDirectory(dir=self._scratch_root) as scratch:
                 path = self._source.fetch(name, Path(scratch))
                 return self._one(name, path)
-        except PripError as e:  # the source or the store failed: try again in a later run
+        except Unavailable as e:  # the source or the store failed: try again in a later run
             return ReingestOutcome("retry", name, f"{e.code}: {e}")
+        except PripError as e:  # the source holds something no run will ever take
+            return ReingestOutcome("rejected", name, f"{e.code}: {e}")
 
     def _one(self, name: str, path: Path) -> ReingestOutcome:
         size = _size(path)

@@ -2,21 +2,30 @@
 Traceability Service, each sent once.
 
 Events come from the outbox through the durable ``trace`` delivery queue. A trace is built
-(the stored bytes hashed in one pass, per-file hashes included), signed and recorded on its
-delivery row *before* the PUT; so a restart after an attempt that may have reached the
-service asks the service whether it holds that trace before sending the same one again.
-A service that is down or answers 5xx pauses the queue with exponential backoff; a 4xx is
-the service refusing that trace: recorded with its reason, logged as an alert, not retried.
+from the digests ingestion stored with the product (products published before those were
+stored have their bytes hashed once), signed and recorded on its delivery row *before* the
+PUT; so a restart after an attempt that may have reached the service asks the service
+whether it holds that trace before sending the same one again.
+
+Several traces are sent at once (``concurrency``), each failing one (5xx, unreachable) waits
+with its own exponential backoff, so one trace the service keeps failing never holds the
+others; a product's DELETE waits for its CREATE. When a whole wave of attempts fails the
+service itself looks down: the queue pauses with backoff rather than trying every trace. A
+4xx is the service refusing that trace: recorded with its reason, logged as an alert, not
+retried.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from prip_ray.db.deliveries import SENDING, Delivery, DeliveryQueue, QueuedEvent
 from prip_ray.db.repository import ProductRepository
@@ -31,7 +40,8 @@ from prip_ray.storage.traceability import TraceabilityClient, TraceRefused
 from prip_ray.storage.webhook import DeliveryFailed
 
 log = logging.getLogger(__name__)
-SERVICE = "traceability"  # the backoff key: the service is up or down for every trace
+SERVICE = "traceability"  # the backoff key of the whole queue, when the service is down
+SENT, RECOVERED, REFUSED, FAILED = "sent", "recovered", "refused", "failed"
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Tracer:
         *,
         hash_algorithm: str = "BLAKE3",
         batch: int = 100,
+        concurrency: int = 8,
         backoff: Backoff | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
@@ -79,7 +90,9 @@ class Tracer:
         self._client = client
         self._algorithm = hash_algorithm
         self._batch = batch
-        self._schedule = RetrySchedule(backoff or Backoff(2.0, 300.0))
+        self._concurrency = concurrency
+        self._backoff = backoff or Backoff(2.0, 300.0)
+        self._schedule = RetrySchedule(self._backoff)
         self._now = now
         self._clock = clock
 
@@ -88,26 +101,56 @@ class Tracer:
         self._queue.feed(_traced, now, self._batch * 10)
         if not self._schedule.due(SERVICE, self._clock()):
             return TraceRound()
-        sent = refused = recovered = 0
-        for delivery in self._queue.due(now, self._batch):
-            try:
-                if self._send(delivery):
-                    sent += 1
-                else:
-                    recovered += 1
-            except TraceRefused as e:
-                self._queue.refuse(delivery.id, str(e), self._now())
-                refused += 1
-                log.warning(
-                    "ALERT trace %s of %s refused: %s", delivery.event, delivery.product_name, e
-                )
-            except (DeliveryFailed, StorageError) as e:
-                wait = self._schedule.failed(SERVICE, self._clock()) - self._clock()
-                self._queue.retry(delivery.id, str(e), self._now() + timedelta(seconds=wait))
-                log.info("trace of %s waits %.0f s: %s", delivery.product_name, wait, e)
-                return TraceRound(sent, refused, 1, recovered)
+        due = self._queue.due(now, self._batch)
+        deleted = {d.product_id for d in due if d.event == "deleted"}
+        creating = self._queue.waiting(deleted, "created") if deleted else set()
+        outcomes = self._attempt([d for d in due if not _after_create(d, creating)])
+        if outcomes[SENT] or outcomes[RECOVERED]:
             self._schedule.succeeded(SERVICE)
-        return TraceRound(sent, refused, 0, recovered)
+        return TraceRound(outcomes[SENT], outcomes[REFUSED], outcomes[FAILED], outcomes[RECOVERED])
+
+    def _attempt(self, due: list[Delivery]) -> Counter[str]:
+        """Attempt the deliveries, ``concurrency`` at a time; stop early, pausing the queue,
+        when a whole wave fails with nothing getting through: the service looks down."""
+        outcomes: Counter[str] = Counter()
+        wave = max(2, self._concurrency)
+        failed_in_a_row = 0
+        todo = iter(due)
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="tracer") as pool:
+            running: set[Future[str]] = set()
+            while True:
+                while len(running) < self._concurrency and failed_in_a_row < wave:
+                    delivery = next(todo, None)
+                    if delivery is None:
+                        break
+                    running.add(pool.submit(self._deliver, delivery))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    outcomes[outcome] += 1
+                    failed_in_a_row = failed_in_a_row + 1 if outcome == FAILED else 0
+        if failed_in_a_row >= wave:
+            pause = self._schedule.failed(SERVICE, self._clock()) - self._clock()
+            log.info("traceability service looks down: traces wait %.0f s", pause)
+        return outcomes
+
+    def _deliver(self, delivery: Delivery) -> str:
+        """Send one delivery's trace; what became of it. Runs on the pool's threads."""
+        try:
+            return SENT if self._send(delivery) else RECOVERED
+        except TraceRefused as e:
+            self._queue.refuse(delivery.id, str(e), self._now())
+            log.warning(
+                "ALERT trace %s of %s refused: %s", delivery.event, delivery.product_name, e
+            )
+            return REFUSED
+        except (DeliveryFailed, StorageError) as e:
+            wait_s = self._backoff.delay(delivery.attempts + 1)
+            self._queue.retry(delivery.id, str(e), self._now() + timedelta(seconds=wait_s))
+            log.info("trace of %s waits %.0f s: %s", delivery.product_name, wait_s, e)
+            return FAILED
 
     def verify(self, name: str) -> Verification:
         """Recompute the stored product's hashes and check them and the signature against its
@@ -158,15 +201,23 @@ class Tracer:
     def _build(self, delivery: Delivery) -> dict[str, Any]:
         event = EVENTS[delivery.event]
         product = self._products.get(delivery.product_id)
+        stored = self._products.trace_digests(product.id, self._algorithm)
         if event == "DELETE":
             created = self._queue.detail(product.id, "created")
-            body = created["product"] if created else self._from_checksums(product)
-        else:
+            body = created["product"] if created else self._from_record(product, stored)
+        elif stored is not None:  # what ingestion hashed: the bytes are not read again
+            body = trace_product(product.name, stored)
+        else:  # published before digests were stored (or with another algorithm)
             try:
                 body = trace_product(product.name, self._hash(product, self._algorithm))
             except _BytesGone:  # evicted before the Tracer got to it
                 body = self._from_checksums(product)
         return build_trace(body, event, self._algorithm, self._signer.sign)
+
+    def _from_record(self, product: Product, stored: ProductHashes | None) -> dict[str, Any]:
+        if stored is not None:
+            return trace_product(product.name, stored)
+        return self._from_checksums(product)
 
     def _hash(self, product: Product, algorithm: str) -> ProductHashes:
         if not product.online or self._store.size(product.object_key) is None:
@@ -196,3 +247,8 @@ class Tracer:
 
 def _traced(event: QueuedEvent) -> bool:
     return event.event in EVENTS
+
+
+def _after_create(delivery: Delivery, creating: set[UUID]) -> bool:
+    """A DELETE whose CREATE is not at the service yet: it must not get there first."""
+    return delivery.event == "deleted" and delivery.product_id in creating

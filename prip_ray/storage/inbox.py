@@ -1,16 +1,25 @@
 """The inbox (a local or shared folder the production chain drops products into) and the
-quarantine folder where rejected products wait, each with the reason it was refused."""
+quarantine folder where rejected products wait, each with the reason it was refused.
+
+Links are never followed: a symbolic link in the inbox (to ``token-key.pem``, to a folder,
+to nowhere) is listed like a file and refused by :func:`refuse_links`, and the quarantine
+moves or copies the link itself. A hard link cannot be told from its original, so a file
+with more than one name is refused too unless the operator accepts hard links.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from prip_ray.errors import InvalidPackage
 
 # Names the production chain uses while a file is still being written.
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
@@ -31,7 +40,32 @@ class InboxItem:
 
 
 def published_name(source: Path) -> str:
-    return source.name + ".tar" if source.is_dir() else source.name
+    return source.name + ".tar" if _is_folder(source) else source.name
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def refuse_links(source: Path, *, accept_hardlinks: bool = False) -> None:
+    """Raise InvalidPackage if ``source`` is a symbolic link or (unless accepted) a file
+    with other names: publishing it would publish whatever it points to; or if it is no
+    file at all (a FIFO, a device, a socket)."""
+    if source.is_symlink():
+        raise InvalidPackage(
+            f"{source.name} is a symbolic link (to {os.readlink(source)}): links in the "
+            "inbox are not followed"
+        )
+    mode = source.lstat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A FIFO blocks the reader until someone writes (a QC worker would hang for good),
+        # a device reads the machine's own memory or disks.
+        raise InvalidPackage(f"{source.name} is not a regular file or folder (mode {mode:o})")
+    if not accept_hardlinks and not source.is_dir() and source.lstat().st_nlink > 1:
+        raise InvalidPackage(
+            f"{source.name} is a hard link ({source.lstat().st_nlink} names for one file): "
+            "the inbox takes files that are theirs alone"
+        )
 
 
 class LocalInbox:
@@ -54,17 +88,19 @@ class LocalInbox:
                 if _in_progress(entry.name):
                     continue
                 try:
-                    is_dir = entry.is_dir()
+                    # A link is listed as a file (the ingestor quarantines it), even one
+                    # that points nowhere: following it would hide it or read its target.
+                    is_dir = entry.is_dir(follow_symlinks=False)
                     if not wanted(entry.name + ".tar" if is_dir else entry.name):
                         continue
                     path = Path(entry.path)
-                    stat = None if is_dir else entry.stat()
-                    modified = _newest_mtime(path) if stat is None else stat.st_mtime
+                    found = None if is_dir else entry.stat(follow_symlinks=False)
+                    modified = _newest_mtime(path) if found is None else found.st_mtime
                 except FileNotFoundError:  # taken by someone else meanwhile
                     continue
                 if now - modified >= self._settle_s:
                     changed = datetime.fromtimestamp(modified, UTC)
-                    size = 0 if stat is None else stat.st_size
+                    size = 0 if found is None else found.st_size
                     items.append(InboxItem(entry.name, path, changed, is_dir, size))
         return sorted(items, key=lambda item: (item.modified, item.name))
 
@@ -77,9 +113,10 @@ def _in_progress(name: str) -> bool:
 
 
 def _newest_mtime(path: Path) -> float:
+    """lstat: a dangling link inside a PDI folder must not hide the folder for ever."""
     if not path.is_dir():
-        return path.stat().st_mtime
-    return max((p.stat().st_mtime for p in _walk(path)), default=path.stat().st_mtime)
+        return path.lstat().st_mtime
+    return max((p.lstat().st_mtime for p in _walk(path)), default=path.lstat().st_mtime)
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -107,10 +144,12 @@ class LocalQuarantine:
     def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
         target = self._free_target(source.name)
         if move:
-            shutil.move(str(source), target)
+            self._move(source, target)
+        elif source.is_symlink():
+            shutil.copy2(source, target, follow_symlinks=False)  # the link, not its target
         elif source.is_dir():
             shutil.copytree(source, target)
-        elif source.exists():
+        elif source.is_file():  # a FIFO or a device holds nothing to keep
             shutil.copy2(source, target)
         record = {
             "name": source.name,
@@ -121,6 +160,15 @@ class LocalQuarantine:
         }
         Path(f"{target}.reason.json").write_text(json.dumps(record, indent=2) + "\n")
         return target
+
+    @staticmethod
+    def _move(source: Path, target: Path) -> None:
+        """A link is moved as a link. A FIFO cannot be copied to another file system (nor
+        read: it would block), and holds no data: it is removed, its reason kept."""
+        try:
+            shutil.move(str(source), target)
+        except shutil.SpecialFileError:
+            source.unlink()
 
     def reasons(self) -> list[dict[str, str]]:
         return [json.loads(p.read_text()) for p in sorted(self.root.glob("*.reason.json"))]

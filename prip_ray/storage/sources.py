@@ -2,7 +2,9 @@
 
 A product is a file or a folder (a PDI) directly under the root; in S3 a folder is every key
 under ``<prefix><name>/``. ``fetch`` gives a local path to ingest from (the folder's own
-path, or a copy of the S3 object(s) in a scratch folder).
+path, or a copy of the S3 object(s) in a scratch folder). An S3 key is someone else's text:
+one with ``..``, ``.``, empty or absolute parts would be written outside the product's
+folder in scratch (or over a file of the PRIP), so the whole product is refused instead.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import shutil
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from prip_ray.config import S3Settings
-from prip_ray.errors import ConfigurationError, StorageError
+from prip_ray.errors import ConfigurationError, InvalidPackage, StorageError
 from prip_ray.storage.s3 import S3ObjectStore
 
 _HIDDEN = (".", "_")
@@ -89,7 +91,7 @@ class S3Source:
         if not keys:
             raise StorageError(f"s3://{self._store.bucket}: no product {name}")
         for key in keys:
-            self._download(key, scratch / key)
+            self._download(key, _inside(scratch, key))
         return scratch / name
 
     def size(self, name: str) -> int:
@@ -104,6 +106,14 @@ class S3Source:
             for chunk in self._store.read(key):
                 out.write(chunk)
         return target
+
+
+def _inside(scratch: Path, key: str) -> Path:
+    """Where ``key`` goes under ``scratch``; InvalidPackage if it would go anywhere else."""
+    parts = key.split("/")
+    if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise InvalidPackage(f"S3 key {key!r} points outside its product folder")
+    return scratch.joinpath(*PurePosixPath(key).parts)
 
 
 def clear(scratch: Path) -> None:

@@ -1,8 +1,10 @@
 """`prip-ray up` as a user runs it: a separate process with its own local Ray, stopped by
-SIGTERM. (It starts a second Ray instance beside the test session's; both are loopback.)"""
+SIGTERM. (It starts a second Ray instance beside the test session's.) Every port it and its
+Ray open listens on loopback only (issue #15): whoever reaches Ray's ports can run code."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
@@ -25,7 +28,14 @@ def test_up_serves_the_api_and_stops_on_sigterm(tmp_path: Path) -> None:
     components.users.add("ops", hash_password("ops-pw"), "admin")
     components.close()
     log = tmp_path / "up.log"
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PRIP_INGEST__SHARDS": "1"}
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",
+        "PRIP_INGEST__SHARDS": "1",
+        "PRIP_RAY__DASHBOARD": "true",  # the dashboard's ports are checked too
+    }
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # `up` must set it itself
+    env.pop("RAY_ADDRESS", None)
     command = [
         sys.executable,
         "-m",
@@ -47,9 +57,39 @@ def test_up_serves_the_api_and_stops_on_sigterm(tmp_path: Path) -> None:
         answer = httpx.get(f"http://127.0.0.1:{port}/odata/v1/Products", auth=("ops", "ops-pw"))
         assert answer.status_code == 200
         assert answer.json()["value"] == []
+        listening = _listening(process.pid)
+        kinds = {name for name, _, _ in listening}
+        assert {"gcs_server", "raylet"} <= kinds, listening
+        assert any(where.endswith(":8265") for _, _, where in listening), listening
+        exposed = [(n, pid) for n, pid, w in listening if not _loopback(w.rsplit(":", 1)[0])]
+        # The one port Ray 2.60 gives no way to move: each Serve replica's inter-deployment
+        # gRPC server, hard-coded to [::]:0 (serve/_private/replica.py). Ray's token auth
+        # (RAY_AUTH_MODE=token, its default, disabled in this test only) guards it.
+        assert all(n.startswith("ray::ServeReplica:") for n, _ in exposed), exposed
+        assert len({pid for _, pid in exposed}) == len(exposed), exposed  # one per replica
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=120) == 0
         assert "PRIP stopped" in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _listening(root: int) -> list[tuple[str, int, str]]:
+    """(process name, pid, address:port) of every listening TCP socket of ``root``, of the
+    processes it started (GCS, raylet, dashboard, agents, autoscaler monitor) and of
+    theirs (workers, Serve's proxy and replicas)."""
+    parent = psutil.Process(root)
+    pids = {root} | {child.pid for child in parent.children(recursive=True)}
+    found = []
+    for conn in psutil.net_connections("tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.pid in pids:
+            name = psutil.Process(conn.pid).name()
+            found.append((name, conn.pid, f"{conn.laddr.ip}:{conn.laddr.port}"))
+    return sorted(set(found))
+
+
+def _loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return (mapped or address).is_loopback

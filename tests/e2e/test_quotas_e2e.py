@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import ray
 
-from prip_ray.actors.factory import start_download_gateway
+from prip_ray.actors.factory import start_download_gateways, stop_download_gateways
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
@@ -43,7 +42,6 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     api = ray_settings.api
     api.port, api.min_replicas, api.max_replicas, api.replica_cpus = free_port(), 2, 2, 0.1
     api.gateway_port = free_port()
-    ray_settings.quotas.download_stale_s = 15  # an abandoned download frees its slot quickly
     components = Components(ray_settings)
     components.migrate()
     components.users.add("lta", hash_password("lta-pw"), "download")
@@ -51,12 +49,15 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     product = make_product(tmp_path, "granule", 0, 64 * 1024 * 1024)  # larger than socket buffers
     outcome = components.ingest.ingest(product.path, remove=False)
     assert outcome.status == "published", outcome.reason
-    gateway, api.gateway_url = start_download_gateway(ray_settings.model_copy(update={}))
+    start_download_gateways(ray_settings)  # $value finds it through Ray
     base = deploy(ray_settings)
     url = f"{base}Products({outcome.product_id})/$value"
     for _ in range(6):  # warm both replicas up: a cold first request must not outlast the slot
         httpx.get(f"{base}Products", auth=AUTH, timeout=60).raise_for_status()
     try:
+        redirect = httpx.get(url, auth=AUTH, timeout=30)  # to the node's gateway, found by Ray
+        assert redirect.status_code == 307, redirect.text
+        assert redirect.headers["location"].startswith(f"http://127.0.0.1:{api.gateway_port}/")
         with holding(url) as first, holding(url) as second:
             assert (first.status_code, second.status_code) == (200, 200)
             third = httpx.get(url, auth=AUTH, timeout=30, follow_redirects=True)
@@ -65,17 +66,18 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
             assert (
                 "in parallel" in third.json()["error"]["message"] and third.headers["Retry-After"]
             )
-        # both clients went away mid-download: their slots come back
+        # both clients went away mid-download: their slots come back at once, not only when
+        # the records go stale (download_stale_s, 120 s)
         wait_until(
             lambda: components.quotas.usage(components.users.get("lta")).active_downloads == 0,  # type: ignore[arg-type]
-            60,
+            10,
             what="abandoned downloads to free their slots",
         )
-        assert components.downloads.expire_stale(datetime.now(UTC)) == 2  # what the cleaner does
+        assert components.downloads.expire_stale(datetime.now(UTC)) == 0  # none left to expire
         assert [r.status for r in components.downloads.recent("lta")] == ["aborted", "aborted"]
         whole = httpx.get(url, auth=AUTH, timeout=60, follow_redirects=True)
         assert whole.status_code == 200 and len(whole.content) == product.size
     finally:
         undeploy()
-        ray.kill(gateway)
+        stop_download_gateways(ray_settings)
         components.close()

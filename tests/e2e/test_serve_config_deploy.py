@@ -19,11 +19,13 @@ from ray.serve.schema import ServeDeploySchema
 
 from prip_ray.actors.factory import (
     CATALOGUE_EXPORT,
-    DOWNLOAD_GATEWAY,
+    GATEWAY_SUPERVISOR,
     HISTORY_CLEANER,
     NOTIFIER,
     ROLLER,
+    download_gateway_names,
     shard_name,
+    stop_download_gateways,
 )
 from prip_ray.actors.health_probe import HEALTH_PROBE
 from prip_ray.bootstrap import Components
@@ -54,7 +56,8 @@ def _config_for(settings: Settings, config_file: Path) -> ServeDeploySchema:
 def _names(settings: Settings) -> list[str]:
     shards = [shard_name(i) for i in range(settings.ingest.shards)]
     singletons = [NOTIFIER, ROLLER, HISTORY_CLEANER, CATALOGUE_EXPORT, HEALTH_PROBE]
-    return [*shards, *singletons, DOWNLOAD_GATEWAY]
+    gateways = download_gateway_names(settings.ray.namespace)
+    return [*shards, *singletons, GATEWAY_SUPERVISOR, *gateways]
 
 
 def _actor_ids(settings: Settings) -> dict[str, str]:
@@ -89,6 +92,7 @@ def deployed(ray_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Sett
         for name in _names(ray_settings):  # detached: they outlive the test unless killed
             with contextlib.suppress(ValueError):
                 ray.kill(ray.get_actor(name, namespace=ray_settings.ray.namespace))
+        stop_download_gateways(ray_settings)  # any the supervisor restarted meanwhile
         components.close()
 
 
@@ -103,6 +107,7 @@ def test_serve_config_runs_the_whole_prip(deployed: tuple[str, Settings]) -> Non
 
         wait_until(lambda: len(listed()) == 1, what="the sample to be published")
         (product,) = listed()
+        assert len(download_gateway_names(settings.ray.namespace)) == 1  # one node, one
         redirect = client.get(f"Products({product['Id']})/$value")
         assert redirect.status_code == 307
         assert redirect.headers["location"].startswith(

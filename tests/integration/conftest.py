@@ -16,6 +16,9 @@ from prip_ray.serve.app import create_app
 from tests.samples import SAMPLES_DIR
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
+# Users the tests only need to exist: scrypt's real cost (128 MiB, ~0.4-1 s) at setup would
+# dominate the suite. A login still upgrades them to the real cost (services/auth.py).
+CHEAP_N = 2**10
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,7 +40,7 @@ def api(components: Components) -> Iterator[TestClient]:
     for sample in SAMPLES:
         outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
         assert outcome.status == "published", outcome.reason
-    components.users.add("alice", hash_password("alice-pw"), "download")
-    components.users.add("carol", hash_password("carol-pw"), "catalogue")
+    components.users.add("alice", hash_password("alice-pw", n=CHEAP_N), "download")
+    components.users.add("carol", hash_password("carol-pw", n=CHEAP_N), "catalogue")
     with TestClient(create_app(components.api_services())) as client:
         yield client

@@ -20,7 +20,7 @@ from prip_ray.domain.passwords import hash_password, verify_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.errors import AuthenticationFailed
 from prip_ray.serve.app import basic_header, create_app
-from prip_ray.services.auth import Authenticator
+from prip_ray.services.auth import SCRYPT_AT_ONCE, Authenticator
 from prip_ray.services.history import HistoryCleaner
 from prip_ray.services.tokens import TokenService
 from tests.samples import GRANULE
@@ -316,3 +316,50 @@ def test_request_counters_add_what_they_are_given(components: Components) -> Non
     assert counters.hit("req:erin", now, 5) == 5
     assert counters.hit("req:erin", now, 3) == 8
     assert counters.count("req:erin", now + timedelta(minutes=1)) == 0
+
+
+def test_a_login_upgrades_a_hash_made_at_a_lower_scrypt_cost(
+    api: TestClient, components: Components
+) -> None:
+    old = hash_password("old-pw", n=2**14)  # what earlier releases stored
+    components.users.add("olduser", old, "download")
+    headers = basic_header("olduser", "old-pw")
+    assert api.get("/odata/v1/Products", headers=headers).status_code == 200
+    user = components.users.get("olduser")
+    assert user is not None and user.password_hash != old
+    assert int(user.password_hash.split("$")[1]) >= 2**17
+    assert verify_password("old-pw", user.password_hash)
+    assert api.get("/odata/v1/Products", headers=headers).status_code == 200
+    wrong = basic_header("olduser", "guess")
+    assert api.get("/odata/v1/Products", headers=wrong).status_code == 401
+    assert components.users.get("olduser").password_hash == user.password_hash  # type: ignore[union-attr]
+
+
+def test_only_a_few_password_checks_run_at_once(components: Components) -> None:
+    """scrypt holds 128 MiB while it runs: a burst of logins for many users must not take
+    a replica's memory (before: one check per name at once, 8 here)."""
+    names = [f"user{i}" for i in range(8)]
+    for name in names:
+        components.users.add(name, hash_password("pw", n=2**10), "download")
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def verify(password: str, stored: str) -> bool:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return verify_password(password, stored)
+
+    auth = Authenticator(components.users, verify=verify)
+    start = threading.Barrier(len(names))
+
+    def login(name: str) -> str:
+        start.wait()
+        return auth.login(name, "pw").name
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        assert list(pool.map(login, names)) == names
+    assert most[0] == SCRYPT_AT_ONCE

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,7 @@ from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import basic_header, create_app
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
@@ -186,14 +187,22 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
     components = Components(settings)
     components.migrate()
     components.users.add("alice", hash_password("alice-pw"), "download")
+    components.users.set_quotas("alice", QuotaOverrides(max_parallel=1))
     assert components.ingest.ingest(drop(sample(TILE), settings.inbox)).status == "published"
     app = create_app(components.api_services())
     with TestClient(app) as api:
         product = one(api, TILE)
-        redirect = api.get(
-            f"/odata/v1/Products({product['Id']})/$value", headers=ALICE, follow_redirects=False
-        )
+        url = f"/odata/v1/Products({product['Id']})/$value"
+        redirect = api.get(url, headers=ALICE, follow_redirects=False)
+        # The URL is a download the client may start until it expires: it holds the slot.
+        assert api.get(url, headers=ALICE, follow_redirects=False).status_code == 429
     assert redirect.status_code == 307
+    alice = components.users.get("alice")
+    assert alice is not None
+    limits = components.quotas.limits_for(alice)
+    expired = datetime.now(UTC) + timedelta(seconds=61)
+    usage = components.downloads.usage("alice", limits, expired)
+    assert (usage.active_downloads, usage.window_bytes) == (0, product["ContentLength"])
     location = redirect.headers["location"]
     assert location.startswith(s3_settings.endpoint_url or "") and "Expires=" in location
     fetched = httpx.get(location)

@@ -30,9 +30,12 @@ def test_full_export_holds_every_product_evicted_ones_too(
     exporter._batch = 2  # several keyset batches
     record = exporter.export()
     exported = lines(components, record.key)
-    assert record.count == len(exported) == 3 and record.kind == "full"
+    # the three products, then their DeletedProducts entries (since those exist)
+    assert record.count == len(exported) == 6 and record.kind == "full"
     assert {e["Online"] for e in exported} == {False}
     assert all(e["Attributes"] and e["Checksum"] for e in exported)
+    assert [e["Name"] for e in exported[:3]] == [e["Name"] for e in exported[3:]]
+    assert {e.get("DeletionCause") for e in exported} == {None, "Retention period expired"}
 
 
 def test_incremental_export_takes_what_changed(api: TestClient, components: Components) -> None:
@@ -40,7 +43,7 @@ def test_incremental_export_takes_what_changed(api: TestClient, components: Comp
     assert components.exporter().export(since=since).count == 0
     components.roller(now=lambda: datetime.now(UTC) + timedelta(days=8)).run_once()
     changed = components.exporter().export(since=since)
-    assert changed.kind == "incremental" and changed.count == 3
+    assert changed.kind == "incremental" and changed.count == 6  # 3 rows and their entries
 
 
 def test_exports_are_listed_and_downloaded_by_admins_only(

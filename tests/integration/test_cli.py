@@ -30,6 +30,7 @@ def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
     assert user is not None and user.role == "download"
     assert "s3cret" not in user.password_hash
     assert verify_password("s3cret", user.password_hash)
+    assert int(user.password_hash.split("$")[1]) >= 2**17  # scrypt cost: 128 MiB per guess
     assert b"s3cret" not in (tmp_path / "prip.db").read_bytes()
     components.close()
 
@@ -101,6 +102,7 @@ def test_roll_dry_run_then_for_real(tmp_path: Path) -> None:
     assert dry.exit_code == 0 and "would evict" in dry.output and "watermark" in dry.output
     real = runner.invoke(app, ["roll", *data, *settings])
     assert real.exit_code == 0 and "evicted" in real.output
+    assert "0 left Products" in real.output  # offline for 3 days first, and no export yet
 
 
 def _config(folder: Path, text: str) -> Path:

@@ -3,13 +3,15 @@ dropped, and how reads and writes use their connections."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
 from prip_ray.db import session
 from prip_ray.db.session import create_db_engine, reader
-from prip_ray.errors import DatabaseUnavailable
+from prip_ray.errors import DatabaseUnavailable, QueryTimeout
 
 
 def _backend_pid(engine: Engine) -> int:
@@ -66,3 +68,21 @@ def test_reads_leave_no_transaction_and_writes_keep_theirs(pg_url: str) -> None:
             assert status == psycopg.pq.TransactionStatus.INTRANS
     finally:
         engine.dispose()
+
+
+def test_the_statement_timeout_stops_a_long_statement_and_the_pool_goes_on(pg_url: str) -> None:
+    limited = create_db_engine(pg_url, pool_size=1, statement_timeout_s=0.2)
+    unlimited = create_db_engine(pg_url, pool_size=1)
+    try:
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout) as caught, reader(limited).connect() as conn:
+            conn.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - started < 2
+        assert "pg_sleep" not in str(caught.value) and "statement" not in str(caught.value)
+        with reader(limited).connect() as conn:  # the connection is fine for the next one
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        with reader(unlimited).connect() as conn:  # engines without the limit: no limit
+            conn.execute(text("SELECT pg_sleep(0.4)"))
+    finally:
+        limited.dispose()
+        unlimited.dispose()

@@ -12,10 +12,11 @@ from sqlalchemy import update
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
+from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.serve.app import basic_header
-from tests.receiver import receiver
+from tests.receiver import LOOPBACK, receiver
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 LATER = datetime.now(UTC) + timedelta(days=8)  # past the 7-day retention of every sample
@@ -88,6 +89,7 @@ def test_a_crash_between_offline_and_delete_is_swept(
 
 
 def test_evictions_notify_deleted_subscriptions(api: TestClient, components: Components) -> None:
+    components.settings.subscriptions.allowed_networks = LOOPBACK  # the receiver's address
     with receiver() as endpoint:
         components.subscriptions.create(
             owner="alice", event="deleted", filter_param=f"Name eq '{TILE}.tar'",
@@ -118,3 +120,50 @@ def test_eviction_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
     assert components.roller(now=lambda: LATER).run_once().evicted == [f"{GRANULE}.tar"]
     assert list(components.store.keys()) == []
     components.close()
+
+
+def _publish_hktm(components: Components, tmp_path: Path) -> str:
+    name = "S2B_OPER_PRD_HKTM___20250801T070000_20250801T070500_0001"
+    source = tmp_path / "hktm-src" / name
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_bytes(b"telemetry" * 1000)
+    outcome = components.ingest.ingest(drop(source, components.settings.inbox))
+    assert outcome.status == "published", outcome.reason
+    return name
+
+
+def _with_fos(components: Components) -> Components:
+    """FOS configured (the Roller never connects to it, it only reads the queue)."""
+    fos = components.settings.fos.model_copy(update={"sftp_url": "sftp://prip@127.0.0.1:1/h"})
+    return Components(components.settings.model_copy(update={"fos": fos}))
+
+
+def test_hktm_waits_for_fos_past_its_date_and_the_watermark(
+    components: Components, tmp_path: Path
+) -> None:
+    """An SFTP outage longer than the retention loses no telemetry: an HKTM product past
+    its EvictionDate, over the watermark, is kept while its delivery to FOS is pending."""
+    name = _publish_hktm(components, tmp_path)
+    queue = DeliveryQueue(components.engine, "hktm")
+    assert queue.feed(lambda e: e.product_type == "PRD_HKTM__", datetime.now(UTC), 100) == 1
+    [delivery] = queue.due(datetime.now(UTC), 10)
+    queue.retry(delivery.id, "FOS unreachable", LATER + timedelta(days=30))  # FOS is down
+    components.settings.roller.watermark_gb = 1e-9  # one byte: everything is over it
+    report = components.roller(now=lambda: LATER).run_once()
+    assert report.evicted == [] and report.held == [name]
+    product = components.products.by_name(name)
+    assert product is not None and product.online
+    assert components.store.size(product.object_key) is not None
+    queue.done(delivery.id, LATER, {"path": f"hktm/{name}"})  # FOS is back and has it
+    assert components.roller(now=lambda: LATER).run_once().evicted == [name]
+
+
+def test_hktm_not_yet_queued_for_fos_is_held_only_when_fos_is_configured(
+    components: Components, tmp_path: Path
+) -> None:
+    """The forwarder has not queued it (it is down, or behind): with FOS configured the
+    product is still owed to FOS; without FOS nothing would ever deliver it."""
+    name = _publish_hktm(components, tmp_path)
+    report = _with_fos(components).roller(now=lambda: LATER).run_once()
+    assert report.evicted == [] and report.held == [name]
+    assert components.roller(now=lambda: LATER).run_once().evicted == [name]

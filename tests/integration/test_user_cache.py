@@ -86,7 +86,9 @@ def test_a_lost_listener_reads_every_time_until_it_listens_again(
     kept.get("alice")
     with psycopg.connect(pg_url, autocommit=True) as admin:
         killed = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            # Only this run's database: other runs on the same server have listeners too.
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = %s AND datname = current_database()",
             (APP_NAME,),
         ).fetchall()
         assert killed == [(True,)]

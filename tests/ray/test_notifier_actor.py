@@ -11,11 +11,12 @@ from prip_ray.actors.factory import start_notifier
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from tests.integration.test_notifications import product, publish
-from tests.receiver import receiver
+from tests.receiver import LOOPBACK, receiver
 from tests.waiting import wait_until
 
 
 def test_killed_notifier_restarts_and_delivers_everything(ray_settings: Settings) -> None:
+    ray_settings.subscriptions.allowed_networks = LOOPBACK  # the receiver's address
     components = Components(ray_settings)
     components.migrate()
     with receiver() as endpoint:

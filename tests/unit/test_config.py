@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from prip_ray.config import load_settings, settings_help
+from prip_ray.config import load_settings, masked_url, settings_help
 from prip_ray.errors import ConfigurationError
 
 
@@ -70,3 +70,64 @@ def test_help_lists_every_setting_as_an_environment_variable() -> None:
     text = settings_help()
     for name in ("PRIP_DATA_DIR", "PRIP_DB__URL", "PRIP_STORE__S3__ENDPOINT_URL", "PRIP_API__PORT"):
         assert name in text
+
+
+def test_oidc_issuer_without_audience_is_refused(tmp_path: Path) -> None:
+    environ = {"PRIP_AUTH__OIDC__ISSUER": "https://kc.example.org/realms/copernicus"}
+    with pytest.raises(ConfigurationError, match=r"auth\.oidc\.audience .* is required"):
+        load_settings(environ=environ, data_dir=tmp_path)
+    environ["PRIP_AUTH__OIDC__AUDIENCE"] = "prip"
+    assert load_settings(environ=environ, data_dir=tmp_path).auth.oidc.audience == "prip"
+
+
+def test_allowed_networks_from_the_environment_and_a_bad_one_named(tmp_path: Path) -> None:
+    assert load_settings(environ={}, data_dir=tmp_path).subscriptions.allowed_networks == []
+    environ = {"PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS": '["127.0.0.0/8", "fd00::/8"]'}
+    allowed = load_settings(environ=environ, data_dir=tmp_path).subscriptions.allowed_networks
+    assert allowed == ["127.0.0.0/8", "fd00::/8"]
+    environ["PRIP_SUBSCRIPTIONS__ALLOWED_NETWORKS"] = '["intranet"]'
+    with pytest.raises(ConfigurationError, match="'intranet' is not an IP network"):
+        load_settings(environ=environ, data_dir=tmp_path)
+
+
+def test_catalogue_retentions_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}, data_dir=tmp_path).roller
+    assert (defaults.offline_retention, defaults.deleted_retention) == ("3d", "30d")
+    environ = {"PRIP_ROLLER__OFFLINE_RETENTION": "12h", "PRIP_ROLLER__DELETED_RETENTION": "never"}
+    roller = load_settings(environ=environ, data_dir=tmp_path).roller
+    assert (roller.offline_retention, roller.deleted_retention) == ("12h", "never")
+    environ["PRIP_ROLLER__OFFLINE_RETENTION"] = "three days"
+    with pytest.raises(ConfigurationError):
+        load_settings(environ=environ, data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://prip:s3cr%40t@db:5432/prip", "postgresql://prip:***@db:5432/prip"),
+        (
+            "postgresql://u@h/db?password=s3cret&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
+        ("postgresql+psycopg://:s3cret@h/db", "postgresql+psycopg://:***@h/db"),
+        ("postgresql://prip@db/prip", "postgresql://prip@db/prip"),
+        ("sqlite:////var/prip/prip.db", "sqlite:////var/prip/prip.db"),
+    ],
+)
+def test_database_passwords_are_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+def test_settings_and_the_up_summary_never_show_the_database_password(tmp_path: Path) -> None:
+    from prip_ray.runtime import where_things_are
+
+    settings = load_settings(data_dir=tmp_path, db={"url": "postgresql://prip:hunter2@db/prip"})
+    for text in (
+        repr(settings),
+        str(settings),
+        repr(settings.db),
+        *where_things_are(settings, "u", []),
+    ):
+        assert "hunter2" not in text
+    assert "database:   postgresql://prip:***@db/prip" in where_things_are(settings, "u", [])
+    assert settings.db_url == "postgresql://prip:hunter2@db/prip"  # what the engine gets

@@ -74,6 +74,7 @@ def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_manifests_hold_the_three_kuberay_kinds() -> None:
     assert {"RayService", "RayCluster", "RayJob", "ConfigMap", "Secret"} <= set(BY_KIND)
+    assert "NetworkPolicy" in BY_KIND
 
 
 @pytest.mark.parametrize("doc", [d for _, d in DOCUMENTS], ids=[n for n, _ in DOCUMENTS])
@@ -146,7 +147,18 @@ def test_every_settings_file_loads_as_prip_settings(tmp_path: Path) -> None:
             path.write_text(text)
             settings = load_settings(path)
             assert settings.store.kind == "s3"
-            assert settings.api.gateway_resources  # pinned to the head that exposes 8001
+
+
+def test_every_ray_pod_exposes_its_download_gateway() -> None:
+    """Each node runs a download gateway: head and worker pods alike declare its port."""
+    (config_map,) = BY_KIND["ConfigMap"]
+    api = yaml.safe_load(config_map["data"]["prip.yaml"])["api"]
+    port = api.get("gateway_port") or api["port"] + 1
+    for kind in ("RayService", "RayCluster"):
+        for doc in BY_KIND[kind]:
+            for container in _containers(doc):
+                ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+                assert ports.get("gateway") == port, (kind, container["name"])
 
 
 def _known_variable(name: str) -> bool:
@@ -206,7 +218,104 @@ def test_launcher_config_passes_rays_own_validation() -> None:
     validate_config(config)
     head = config["available_node_types"][config["head_node_type"]]
     assert head["resources"]["CPU"] == 0
-    assert re.search(r"prip_gateway", " ".join(config["head_start_ray_commands"]))
     config["available_node_types"]["qc"]["max_wokers"] = 3  # misspelt: refused, not dropped
     with pytest.raises(Exception, match="max_wokers"):
         validate_config(config)
+
+
+def test_the_launcher_keeps_the_dashboard_on_loopback() -> None:
+    """The dashboard's job API runs code for whoever reaches it (issue #15)."""
+    config = yaml.safe_load(LAUNCHER.read_text())
+    for commands in ("head_start_ray_commands", "worker_start_ray_commands"):
+        text = " ".join(config[commands])
+        assert "0.0.0.0" not in text and "::" not in text, text
+    head = " ".join(config["head_start_ray_commands"])
+    assert re.search(r"--dashboard-host[= ]127\.0\.0\.1(\s|$)", head), head
+
+
+def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for kind in ("RayService", "RayCluster", "RayJob"):
+        for doc in BY_KIND[kind]:
+            cluster = _cluster_specs(doc)
+            groups = [cluster["headGroupSpec"], *cluster.get("workerGroupSpecs", [])]
+            for group in groups:
+                found.append((f"{kind}/{doc['metadata']['name']}", group["template"]))
+    return found
+
+
+def _head_ports(kind: str) -> dict[str, int]:
+    (doc,) = BY_KIND[kind]
+    (head,) = _cluster_specs(doc)["headGroupSpec"]["template"]["spec"]["containers"]
+    return {port["name"]: port["containerPort"] for port in head["ports"]}
+
+
+def _rules(policy: dict[str, Any]) -> list[tuple[list[dict[str, Any]], set[int] | None]]:
+    """(peers, TCP ports or None for every port) of each ingress rule."""
+    rules = []
+    for rule in policy["spec"]["ingress"]:
+        ports = rule.get("ports")
+        numbers = None if ports is None else {p["port"] for p in ports}
+        assert ports is None or all(p.get("protocol", "TCP") == "TCP" for p in ports)
+        rules.append((rule["from"], numbers))
+    return rules
+
+
+def test_the_network_policy_selects_every_ray_pod() -> None:
+    (policy,) = BY_KIND["NetworkPolicy"]
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    selector = policy["spec"]["podSelector"]
+    assert set(selector) == {"matchLabels"}  # no expressions that could select fewer
+    for name, template in _pod_templates():
+        labels = template["metadata"]["labels"]
+        assert selector["matchLabels"].items() <= labels.items(), name
+
+
+def test_only_the_clusters_own_pods_reach_the_ray_ports() -> None:
+    (policy,) = BY_KIND["NetworkPolicy"]
+    own = policy["spec"]["podSelector"]
+    every_port = [peers for peers, ports in _rules(policy) if ports is None]
+    assert every_port == [[{"podSelector": own}]]  # this namespace, the PRIP's pods, nothing else
+    ray_ports = {
+        port
+        for kind in ("RayService", "RayCluster")
+        for name, port in _head_ports(kind).items()
+        if name in ("gcs-server", "dashboard", "client")
+    }
+    api_ports = {
+        port
+        for kind in ("RayService", "RayCluster")
+        for name, port in _head_ports(kind).items()
+        if name in ("serve", "gateway")
+    }
+    assert ray_ports == {6379, 8265, 10001} and api_ports == {8000, 8001}
+    for peers, ports in _rules(policy):
+        if ports is None:
+            continue
+        for peer in peers:
+            assert "ipBlock" not in peer, peer  # no address range: 0.0.0.0/0 hides too easily
+            # A peer in another namespace names its pods too: both in one peer is an AND,
+            # as two peers they would admit the whole namespace.
+            assert "podSelector" in peer and peer["podSelector"].get("matchLabels"), peer
+        outsiders = [peer for peer in peers if "namespaceSelector" in peer]
+        if ports & api_ports:
+            assert ports == api_ports and len(peers) == 1  # the ingress controller alone
+            assert outsiders == peers
+            (ingress,) = peers
+            assert ingress["namespaceSelector"]["matchLabels"]
+            assert "ingress" in str(ingress["podSelector"]["matchLabels"])
+        assert not ports & (ray_ports - {8265}), (peers, ports)  # GCS and client: never
+    dashboard = [peers for peers, ports in _rules(policy) if ports and 8265 in ports]
+    (peers,) = dashboard
+    names = [str(peer["podSelector"]["matchLabels"]) for peer in peers]
+    assert any("kuberay-operator" in name for name in names), names
+    (job,) = BY_KIND["RayJob"]
+    assert {
+        "podSelector": {"matchLabels": {"batch.kubernetes.io/job-name": job["metadata"]["name"]}}
+    } in peers
+
+
+def test_the_network_policy_schema_refuses_what_the_api_server_would_drop() -> None:
+    doc = copy.deepcopy(BY_KIND["NetworkPolicy"][0])
+    doc["spec"]["ingress"][1]["from"][0]["podSelecter"] = {}  # misspelt: a pod-less peer
+    assert schema_errors(doc) != []

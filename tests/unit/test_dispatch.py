@@ -11,6 +11,7 @@ from prip_ray.services.dispatch import (
     PublishQueue,
     ReadyList,
     ShardPlan,
+    WorkerDeaths,
     bundles,
     desired_workers,
 )
@@ -115,6 +116,15 @@ def test_pool_grows_at_once_and_shrinks_only_after_a_quiet_spell() -> None:
     assert sizer.change(size=1, load=9) == 3  # never above the maximum
 
 
+def test_a_product_that_keeps_killing_its_worker_is_poison_at_the_limit() -> None:
+    deaths = WorkerDeaths(limit=3)
+    assert not deaths.died("a") and not deaths.died("a")
+    assert not deaths.died("b")  # counted per product
+    assert deaths.died("a") and deaths.count("a") == 3
+    deaths.forget("a")  # finished by a worker, or quarantined: starts over
+    assert deaths.count("a") == 0 and not deaths.died("a")
+
+
 def _ready(index: int) -> ReadyProduct:
     product = Product(
         id=uuid.UUID(int=index + 1),
@@ -173,3 +183,8 @@ def test_small_files_go_to_qc_in_bundles_large_ones_and_folders_alone(tmp_path: 
     assert {c[0].name for c in calls[-2:]} == {"LARGE.tar", "FOLDER"}
     assert sorted(i.name for c in calls for i in c) == sorted(i.name for i in items)
     assert [len(c) for c in bundles(items[:4], workers=4, most=3)] == [1, 1, 1, 1]
+    # A bundle whose worker died: its products go alone, so the one that kills shows itself.
+    suspects = {"S0.xml", "S1.xml"}
+    calls = bundles(items, workers=1, most=10, alone=suspects)
+    assert [len(c) for c in calls] == [5, 1, 1, 1, 1]
+    assert all(len(c) == 1 for c in calls if suspects & {i.name for i in c})

@@ -40,3 +40,19 @@ def test_due_evictions_count_towards_the_watermark_and_the_limit_bounds_a_round(
     assert [c.name for c in decision.evict] == ["P9", "P0"]  # 600 - 300 - 100 <= 250
     bounded = choose(due, oldest, stored_bytes=600, watermark_bytes=0, busy_ids=set(), limit=2)
     assert len(bounded.evict) == 2
+
+
+def test_held_products_stay_whatever_the_date_or_the_watermark() -> None:
+    due = [candidate(0), candidate(1)]
+    oldest = [due[1], candidate(2, due_days=5), candidate(3, due_days=5)]
+    decision = choose(
+        due,
+        oldest,
+        stored_bytes=400,
+        watermark_bytes=150,
+        busy_ids=set(),
+        limit=10,
+        held_ids={due[1].id, oldest[1].id},
+    )
+    assert [c.name for c in decision.evict] == ["P0", "P3"]
+    assert [c.name for c in decision.held] == ["P1"]

@@ -5,7 +5,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from prip_ray.errors import AuthenticationFailed
 from prip_ray.security.jwt import decode, encode
-from prip_ray.security.keys import Jwks, key_id, parse_jwk, public_jwk
+from prip_ray.security.keys import Jwks, key_id, parse_jwk, public_jwk, usable_keys
 
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -59,3 +59,22 @@ def test_jwks_round_trip_and_refresh_on_unknown_kid() -> None:
         parse_jwk(public_jwk(EC_KEY.public_key())).public_numbers()
         == EC_KEY.public_key().public_numbers()
     )
+
+
+def test_keys_of_other_types_or_malformed_are_skipped_not_fatal() -> None:
+    good = public_jwk(RSA_KEY.public_key())
+    document = {
+        "keys": [
+            {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"},
+            {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA", "kid": "p384"},
+            {"kty": "RSA", "kid": "no-modulus", "e": "AQAB"},
+            {"kty": "RSA", "kid": "not-base64", "n": 12, "e": "AQAB"},
+            {"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA", "kid": "off-curve"},
+            "not-a-key",
+            good,
+        ]
+    }
+    assert list(usable_keys(document)) == [good["kid"]]
+    with pytest.raises(ValueError, match="list of keys"):
+        usable_keys({"keys": "x"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -9,7 +10,7 @@ import pytest
 
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
-from prip_ray.odata.filter import parse_filter
+from prip_ray.odata.filter import KEPT_LENGTH, _kept, _rewrite, parse_filter
 
 NAME = ast.Property(("Name",))
 LENGTH = ast.Property(("ContentLength",))
@@ -191,10 +192,80 @@ def test_malformed_filters_are_invalid_queries(text: str, token: str | None) -> 
 
 def test_a_repeated_filter_is_parsed_once_and_a_wrong_one_fails_every_time() -> None:
     text = "startswith(Name,'S2B_OPER_MSI_L1C_TL') and ContentLength gt 7"
-    before = parse_filter.cache_info().hits
+    before = _kept.cache_info().hits
     first, again = parse_filter(text), parse_filter(text)
     assert again is first
-    assert parse_filter.cache_info().hits == before + 1
+    assert _kept.cache_info().hits == before + 1
     for _ in range(2):
         with pytest.raises(InvalidQuery, match="position"):
             parse_filter("Name eq 'a' and")
+
+
+def _nested_in(levels: int) -> str:
+    text = "Name in ('a')"
+    for _ in range(levels):
+        text = f"Name in ({text})"
+    return text
+
+
+HOSTILE = [
+    _nested_in(30),  # the one-element rewrite doubled the text at each level: 15 MB from 200
+    "not " * 1000 + "ContentLength gt 5",  # not before a comparison recursed unbounded
+    "not " * 1000 + "contains(Name,'a') eq true",
+    "not (" * 150 + "Online" + ")" * 150,
+    "Attributes/OData.CSC.StringAttribute/any(a:" + "not " * 500 + "a/Name eq 'x')",
+    "ContentLength in (" + ",".join(["1"] * 1990) + ")",
+    "(" * 3000 + "Online" + ")" * 3000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: t[:30])
+def test_hostile_filters_are_refused_quickly_as_too_complex(text: str) -> None:
+    started = time.perf_counter()
+    try:
+        tree = parse_filter(text)
+    except InvalidQuery as e:
+        assert "too complex" in str(e) or "unexpected" in str(e)
+    else:  # what is accepted stays small however it was written
+        assert _depth(tree) <= 100 and sum(1 for _ in ast.walk(tree)) <= 1000
+    assert time.perf_counter() - started < 1
+
+
+def test_one_element_lists_are_rewritten_once_not_per_level() -> None:
+    text = _nested_in(30)
+    assert len(_rewrite(text)) <= 2 * len(text)
+    assert _rewrite("Name in ('a') or Name in ( 'b''c' )") == (
+        "Name in ('a','a') or Name in ( 'b''c' , 'b''c' )"
+    )
+
+
+def test_long_chains_of_one_operator_are_balanced_not_refused() -> None:
+    tree = parse_filter(" or ".join(f"Name eq '{i}'" for i in range(400)))
+    assert _depth(tree) <= 10
+    leaves = [n.value for n in ast.walk(tree) if isinstance(n, ast.Compare)]
+    assert leaves == [str(i) for i in range(400)]  # in the order written
+
+
+def test_too_many_conditions_or_values_are_too_complex() -> None:
+    with pytest.raises(InvalidQuery, match="too complex: more than 1000"):
+        parse_filter("ContentLength in (" + ",".join(["7"] * 1001) + ")")
+    with pytest.raises(InvalidQuery, match="too complex: more than 1000"):
+        half = "ContentLength in (" + ",".join(["7"] * 500) + ")"
+        parse_filter(f"{half} or {half}")  # conditions and values count together
+    assert isinstance(parse_filter("ContentLength in (" + ",".join(["7"] * 999) + ")"), ast.In)
+
+
+def test_long_filters_are_not_kept() -> None:
+    long = "Name in (" + ",".join(f"'{i:04}'" for i in range(400)) + ")"
+    assert len(long) > KEPT_LENGTH
+    assert parse_filter(long) == parse_filter(long) and parse_filter(long) is not parse_filter(long)
+
+
+def _depth(node: ast.Node) -> int:
+    children = {
+        ast.And: lambda n: (n.left, n.right),
+        ast.Or: lambda n: (n.left, n.right),
+        ast.Not: lambda n: (n.operand,),
+        ast.Lambda: lambda n: (n.condition,),
+    }.get(type(node), lambda n: ())(node)
+    return 1 + max((_depth(c) for c in children), default=0)

@@ -40,6 +40,11 @@ def test_every_system_option() -> None:
         ({"$top": "-1"}, "-1"),
         ({"$top": "ten"}, "ten"),
         ({"$skip": "10001"}, "10001"),
+        ({"$top": "٣"}, "٣"),  # int() reads Arabic-Indic digits; OData does not
+        ({"$top": "²"}, "²"),  # isdigit() says yes, int() raises
+        ({"$skip": "٣"}, "٣"),
+        ({"$top": "9" * 5000}, "9" * 5000),  # more digits than int() converts
+        ({"$skip": "99999999999999999999999"}, "99999999999999999999999"),
         ({"$count": "yes"}, "yes"),
         ({"$orderby": "Footprint asc"}, "Footprint"),
         ({"$orderby": "Name upward"}, "Name upward"),

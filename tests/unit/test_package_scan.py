@@ -1,13 +1,15 @@
 import hashlib
+import tarfile
 import zipfile
 
 import blake3
 import pytest
 
+from prip_ray.domain.hashing import hash_product
 from prip_ray.domain.package import FILE, TAR, TAR_GZ, ZIP
 from prip_ray.errors import InvalidPackage
 from prip_ray.pdi import scan_package, write_folder_as_tar
-from tests.samples import TILE, extract_sample, retar, sample, tar_with
+from tests.samples import SAMPLES_DIR, TILE, extract_sample, retar, sample, tar_with
 
 
 def test_gzip_tar_named_tar_is_detected_and_hashed_in_one_pass() -> None:
@@ -74,3 +76,56 @@ def test_truncated_archive_is_unreadable(tmp_path, keep: float) -> None:
     target.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(InvalidPackage, match="unreadable"):
         scan_package(target)
+
+
+def test_a_dot_slash_top_folder_is_read_and_a_nameless_file_refused(tmp_path) -> None:
+    folder = extract_sample(TILE, tmp_path / "x")
+    target = tmp_path / "dot.tar"
+    with tarfile.open(target, "w") as archive:
+        archive.add(folder, arcname=".")  # "./" first, then "./MTD_TL.xml", ...
+    assert scan_package(target).files == scan_package(sample(TILE)).files
+    with pytest.raises(InvalidPackage, match="without a name"):
+        scan_package(tar_with(tmp_path / "p.tar", {"PDI/ok": b"1", "./": b"2"}))
+
+
+def test_hardlink_and_symlink_members_pointing_outside_are_refused(tmp_path) -> None:
+    for kind in (tarfile.LNKTYPE, tarfile.SYMTYPE):
+        target = tmp_path / f"{kind!r}.tar"
+        with tarfile.open(target, "w") as archive:
+            info = tarfile.TarInfo("PDI/key.pem")
+            info.type, info.linkname = kind, "/data/prip/token-key.pem"
+            archive.addfile(info)
+        with pytest.raises(InvalidPackage, match="link"):
+            scan_package(target)
+
+
+def _packages(tmp_path) -> list:
+    """Every kind of package: the samples as they come (plain and gzip'd tars), a folder
+    packed by the ingestor, a zip and a plain file."""
+    folder = extract_sample(TILE, tmp_path / "x")
+    zipped = tmp_path / f"{TILE}.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            archive.write(path, path.relative_to(folder.parent).as_posix())
+    plain = tmp_path / "report.xml"
+    plain.write_bytes(b"<report>" + b"x" * 5000 + b"</report>")
+    return [
+        *sorted(SAMPLES_DIR.glob("S2B_*.tar")),
+        write_folder_as_tar(folder, tmp_path / "packed" / f"{TILE}.tar"),
+        retar(folder, tmp_path / f"{TILE}.tar.gz", gzip=True),
+        zipped,
+        plain,
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ["BLAKE3", "SHA256", "SHA3"])
+def test_trace_digests_are_what_hashing_the_stored_bytes_gives(tmp_path, algorithm) -> None:
+    """The Tracer certifies the scan's digests instead of reading the product again: they
+    must be exactly what ``hash_product`` computes from the bytes, members included."""
+    for package in _packages(tmp_path):
+        scan = scan_package(package, algorithm)
+        with package.open("rb") as f:
+            expected = hash_product(iter(lambda: f.read(65536), b""), algorithm)
+        assert scan.trace == expected, package.name
+        assert scan.md5 == hashlib.md5(package.read_bytes()).hexdigest()
+    assert scan_package(sample(TILE)).trace is None  # not asked for: not computed

@@ -1,8 +1,10 @@
-from prip_ray.domain.passwords import hash_password, verify_password
+from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
+
+CHEAP = 2**10  # these tests are about the format, not the cost
 
 
 def test_hash_is_salted_and_verifies() -> None:
-    first, second = hash_password("s3cret"), hash_password("s3cret")
+    first, second = hash_password("s3cret", n=CHEAP), hash_password("s3cret", n=CHEAP)
     assert first != second  # salted
     assert "s3cret" not in first
     assert first.startswith("scrypt$")
@@ -11,9 +13,23 @@ def test_hash_is_salted_and_verifies() -> None:
 
 
 def test_wrong_or_garbled_inputs_do_not_verify() -> None:
-    stored = hash_password("s3cret")
+    stored = hash_password("s3cret", n=CHEAP)
     assert not verify_password("s3cret ", stored)
     assert not verify_password("", stored)
     assert not verify_password("s3cret", "plain-text")
     assert not verify_password("s3cret", stored.replace("scrypt", "md5"))
     assert not verify_password("s3cret", "scrypt$x$8$1$AAAA$AAAA")
+
+
+def test_the_default_cost_is_at_least_2_17_and_verifies_within_maxmem() -> None:
+    stored = hash_password("s3cret")
+    scheme, n, r, p, _, _ = stored.split("$")
+    assert scheme == "scrypt" and int(n) >= 2**17 and int(r) >= 8 and int(p) >= 1
+    assert verify_password("s3cret", stored)  # 128 MiB fits the memory bound it is read with
+    assert not needs_rehash(stored)
+
+
+def test_hashes_below_todays_cost_need_a_rehash() -> None:
+    assert needs_rehash(hash_password("s3cret", n=2**15))
+    assert needs_rehash(hash_password("s3cret", n=2**17, r=4))
+    assert not needs_rehash("plain-text") and not needs_rehash("md5$x")

@@ -31,3 +31,13 @@ def test_settings_give_the_same_autoscaling_keys() -> None:
     document = yaml.safe_load(CONFIG.read_text())
     assert set(scaling) == set(document["applications"][0]["deployments"][0]["autoscaling_config"])
     assert (scaling["min_replicas"], scaling["max_replicas"]) == (1, 3)
+
+
+def test_api_replicas_and_only_they_get_the_statement_timeout(tmp_path: Path) -> None:
+    from prip_ray.bootstrap import Components
+    from prip_ray.serve.deployment import ODataReplica
+
+    settings = load_settings(data_dir=tmp_path, api={"statement_timeout_s": 3})
+    assert ODataReplica(settings)._components.statement_timeout_s == 3
+    assert Components(settings).statement_timeout_s == 0  # ingestion, Roller, CLI
+    assert load_settings(data_dir=tmp_path).api.statement_timeout_s == 10

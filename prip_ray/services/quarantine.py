@@ -1,0 +1,149 @@
+"""Quarantine for operators: the refused products, as rows in the PRIP DB and as files in
+the quarantine folder (each beside its ``.reason.json``, storage/inbox.py).
+
+Files first, then the row: ``RecordedQuarantine.put`` moves the product in and writes its
+reason, then records the entry (a name refused again replaces its older bytes); ``retry``
+and ``purge`` delete the reason, move the bytes back to the inbox or delete them, then drop
+the row. A crash between leaves a reason without its row or a row with neither bytes nor
+reason: ``reconcile``, run by every Roller round, settles both, and imports refusals
+quarantined before the DB kept them. A refused link stays a link (its target is never read,
+sized or deleted), and a refused FIFO has a reason but no bytes (storage/inbox.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prip_ray.db.quarantine import QuarantineRepository
+from prip_ray.domain.quarantine import QuarantineEntry
+from prip_ray.errors import InvalidQuery, ProductNotFound, StorageError
+from prip_ray.storage.inbox import LocalQuarantine
+
+log = logging.getLogger(__name__)
+REASON = ".reason.json"
+
+
+class RecordedQuarantine(LocalQuarantine):
+    """The quarantine folder, each refusal also recorded in the DB."""
+
+    def __init__(self, root: Path, repository: QuarantineRepository):
+        super().__init__(root)
+        self.repository = repository
+
+    def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
+        target = super().put(source, reason, code, move=move)
+        self.settle(target, _read(Path(f"{target}{REASON}")))
+        return target
+
+    def settle(self, target: Path, record: dict[str, Any]) -> None:
+        """Record the refusal whose bytes are at ``target``; bytes of the name that this one
+        replaces are deleted, and so are these if the DB holds a newer refusal already."""
+        at = datetime.fromisoformat(record["quarantined_at"])
+        name = record["name"]
+        replaced = self.repository.record(
+            name, record["code"], record["reason"], at, _size(target), str(target)
+        )
+        if replaced is not None:
+            remove_quarantined(Path(replaced.location))
+        current = self.repository.get(name)
+        if current is not None and current.location != str(target):
+            remove_quarantined(target)  # an older refusal than the one recorded
+
+
+class QuarantineService:
+    def __init__(
+        self,
+        quarantine: RecordedQuarantine,
+        inbox: Path,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._quarantine = quarantine
+        self._repository = quarantine.repository
+        self._inbox = inbox
+        self._now = now
+
+    def entries(
+        self, since: datetime | None = None, reason_contains: str | None = None
+    ) -> list[QuarantineEntry]:
+        return self._repository.entries(since, reason_contains=reason_contains)
+
+    def retry(self, name: str) -> Path:
+        """Move ``name`` back to the inbox (it goes through QC again); its entry goes."""
+        entry = self._repository.get(name)
+        if entry is None:
+            raise ProductNotFound(f"{name} is not in quarantine")
+        target = self._inbox / entry.name
+        if target.exists():
+            raise InvalidQuery(f"{target} is in the inbox already")
+        if not os.path.lexists(entry.location):
+            raise StorageError(f"{name} has no bytes in quarantine to retry")
+        try:
+            Path(f"{entry.location}{REASON}").unlink(missing_ok=True)
+            self._inbox.mkdir(parents=True, exist_ok=True)
+            shutil.move(entry.location, target)
+        except OSError as e:
+            raise StorageError(f"cannot move {entry.location} to the inbox: {e}") from e
+        self._repository.forget(entry.name, entry.location)
+        log.info("quarantine: %s back in the inbox for another QC", name)
+        return target
+
+    def purge(self, before: datetime) -> int:
+        """Delete the entries (and their bytes) last seen before ``before``."""
+        purged = 0
+        for entry in self._repository.entries(until=before):
+            remove_quarantined(Path(entry.location))
+            purged += self._repository.forget(entry.name, entry.location)
+        if purged:
+            log.info("quarantine: purged %d entries last seen before %s", purged, before)
+        return purged
+
+    def reconcile(self) -> int:
+        """Finish what a crash left half done; returns how many things it settled."""
+        settled = 0
+        for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
+            target = Path(str(reason)[: -len(REASON)])
+            record = _read(reason)
+            entry = self._repository.get(record["name"])
+            if entry is None or entry.location != str(target):
+                self._quarantine.settle(target, record)
+                settled += 1
+        for entry in self._repository.entries():
+            explained = f"{entry.location}{REASON}"
+            if not os.path.lexists(entry.location) and not os.path.lexists(explained):
+                settled += self._repository.forget(entry.name, entry.location)  # retried, purged
+        return settled
+
+
+def remove_quarantined(target: Path) -> None:
+    """Delete the reason, then the quarantined bytes (a file, a PDI folder, or a link, never
+    what it points to); gone is fine."""
+    try:
+        Path(f"{target}{REASON}").unlink(missing_ok=True)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    except OSError as e:
+        raise StorageError(f"cannot delete {target}: {e}") from e
+
+
+def _read(reason: Path) -> dict[str, Any]:
+    return json.loads(reason.read_text())  # type: ignore[no-any-return]
+
+
+def _size(target: Path) -> int:
+    """Bytes held in quarantine: a link and a removed FIFO hold none."""
+    if target.is_symlink() or not target.exists():
+        return 0
+    if target.is_dir():
+        return sum(
+            p.lstat().st_size for p in target.rglob("*") if p.is_file() and not p.is_symlink()
+        )
+    return target.stat().st_size

@@ -1,0 +1,132 @@
+"""A simulated stretch of days on both databases, every service driven with a fake clock:
+products published, traced, notified, downloaded, evicted, exported and forgotten at a steady
+rate. Every table's row count reaches a plateau proportional to rate x retention instead of
+growing with the days."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Table, func, select
+
+from prip_ray.bootstrap import Components
+from prip_ray.db.deliveries import DeliveryQueue
+from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.pruning import EventPruner
+from prip_ray.db.tables import (
+    attributes,
+    deleted_attributes,
+    deleted_products,
+    deliveries,
+    downloads,
+    health_probes,
+    ingestions,
+    outbox,
+    products,
+    request_counts,
+)
+from prip_ray.domain.quotas import QuotaLimits
+from prip_ray.services.history import HistoryCleaner
+from tests.samples import TILE
+
+RATE = 4  # products a day
+DAYS = 18
+TABLES = (
+    products, attributes, deleted_products, deleted_attributes, outbox, deliveries,
+    downloads, request_counts, health_probes, ingestions,
+)  # fmt: skip
+
+
+def test_every_table_reaches_a_plateau(api: TestClient, components: Components) -> None:
+    roller = components.settings.roller
+    roller.offline_retention, roller.deleted_retention, roller.events_retention = "1d", "3d", "2d"
+    template = components.products.by_name(f"{TILE}.tar")
+    assert template is not None
+    subscription = components.subscriptions.create(
+        owner="alice", event="created", filter_param="Online eq true",
+        endpoint="http://127.0.0.1:9/", username=None, sealed_password=None,
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    with components.engine.connect() as conn:
+        query = select(func.count()).where(attributes.c.product_id == template.id)
+        per_product = {"attributes": conn.execute(query).scalar_one()}
+    per_product["deleted_attributes"] = per_product["attributes"]
+    start = datetime.now(UTC)
+    history: list[dict[str, int]] = []
+    for day in range(DAYS):
+        now = start + timedelta(days=day)
+        _one_day(components, template, subscription.id, now, day)
+        history.append(_counts(components))
+    last = history[-1]
+    for table in TABLES:
+        name = table.name
+        series = [h[name] for h in history]
+        assert last[name] == history[-4][name], (name, series)  # flat for the last days
+        bound = RATE * 12 * per_product.get(name, 1)  # rate x (retentions + slack)
+        assert last[name] <= bound, (name, series)
+    assert last["products"] > 0 and last["deleted_products"] > 0 and last["outbox"] > 0
+    assert last["products"] < RATE * DAYS  # far fewer than ever published
+
+
+def test_the_newest_event_and_needed_deliveries_stay(
+    api: TestClient, components: Components
+) -> None:
+    pruner = EventPruner(components.engine)
+    trace = DeliveryQueue(components.engine, "trace")
+    later = datetime.now(UTC) + timedelta(days=365)
+    trace.feed(lambda event: True, datetime.now(UTC), 100)
+    for delivery in trace.due(later, 100):
+        trace.done(delivery.id, later, None)
+    newest = max(e.seq for e in components.subscriptions.events_after(0, 100))
+    assert pruner.prune_outbox(later) == 2  # every reader is past; the newest stays
+    assert [e.seq for e in components.subscriptions.events_after(0, 100)] == [newest]
+    assert pruner.prune_deliveries(later) == 0  # their products are still listed
+    components.roller(now=lambda: later).run_once()  # evicted: three new events
+    assert min(e.seq for e in components.subscriptions.events_after(0, 100)) > newest
+
+
+def _one_day(
+    components: Components, template: Any, subscription_id: Any, now: datetime, day: int
+) -> None:
+    journal = components.ingest.journal
+    for i in range(RATE):
+        product_id = uuid.uuid4()
+        name = f"{template.name.removesuffix('.tar')}_{day:03d}_{i}.tar"
+        product = dataclasses.replace(
+            template, id=product_id, name=name, publication_date=now, modification_date=now,
+            eviction_date=now + timedelta(days=2), object_key=f"{product_id}/{name}",
+        )  # fmt: skip
+        journal.begin(name, product.object_key, "", "")
+        components.products.publish(product)
+        journal.finish(name)
+        components.downloads.start("alice", product, QuotaLimits(), now, lambda *_: None)
+        components.counters.hit("user:alice", now)
+    trace = DeliveryQueue(components.engine, "trace")
+    trace.feed(lambda event: True, now, 1000)
+    for delivery in trace.due(now, 1000):
+        trace.done(delivery.id, now, None)
+    newest = max((e.seq for e in components.subscriptions.events_after(0, 100_000)), default=0)
+    components.subscriptions.advance(subscription_id, newest, now)  # a healthy subscriber
+    probes = KpiRepository(components.engine)
+    probes.record_probe(now, True, 0.01, None)
+    probes.purge_probes(now - timedelta(days=2))  # as the health probe actor does
+    HistoryCleaner(
+        components.downloads, components.counters, components.users, 3, now=lambda: now
+    ).run_once()
+    exporter = components.exporter()
+    exporter._now = lambda: now
+    exporter.export(since=now - timedelta(days=1) if day else None)
+    components.roller(now=lambda: now + timedelta(minutes=5)).run_once()
+
+
+def _counts(components: Components) -> dict[str, int]:
+    with components.engine.connect() as conn:
+        return {t.name: _count(conn, t) for t in TABLES}
+
+
+def _count(conn: Any, table: Table) -> int:
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
