@@ -95,6 +95,12 @@ class IngestSettings(BaseModel):
     qc_worker_cpus: float = Field(default=0.5, gt=0)
     max_in_flight: int = Field(default=8, ge=1, description="products in QC per shard")
     poll_interval_s: float = Field(default=1.0, gt=0)
+    publish_batch: int = Field(
+        default=32, ge=1, description="products that finished QC published in one transaction"
+    )
+    publish_wait_ms: float = Field(
+        default=20, ge=0, description="longest a product that finished QC waits for others"
+    )
     retry_base_s: float = Field(
         default=2.0, gt=0, description="first wait after a storage failure; doubles, max 5 min"
     )

@@ -1,8 +1,10 @@
 """IngestShard: a Ray actor that owns one shard of the inbox and feeds a pool of QC workers.
 
-It only coordinates: which products are its own and ready (``ShardPlan``), how many are in
-flight (backpressure), how many QC workers it needs (``desired_workers``). After a restart it
-resumes from the inbox and the ingestion journal, not from memory.
+It coordinates: which products are its own and ready (``ShardPlan``), how many are in
+flight (backpressure), how many QC workers it needs (``desired_workers``), and which
+products that finished QC are published together (``PublishQueue``: one transaction for
+a group). After a restart it resumes from the inbox and the ingestion journal, not from
+memory: products it held waiting for publication are simply prepared again.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.naming import product_type_of
 from prip_ray.errors import IngestFailed
 from prip_ray.metrics import RayMetrics
-from prip_ray.services.dispatch import PoolSizer, ReadyList, ShardPlan, WorkerDeaths
+from prip_ray.services.dispatch import (
+    PoolSizer,
+    PublishQueue,
+    ReadyList,
+    ShardPlan,
+    WorkerDeaths,
+    bundles,
+)
+from prip_ray.services.ingest import ReadyProduct
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +56,17 @@ class IngestShard:
         self._starting: dict[Any, Any] = {}  # ping ObjectRef -> worker still being placed
         self._sizer = PoolSizer(settings.ingest.qc_workers_min, settings.ingest.qc_workers_max)
         self._woken_at = float("-inf")
-        self._in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (name, worker)
+        self._in_flight: dict[Any, tuple[list[str], Any]] = {}  # ObjectRef -> (names, worker)
         self._started: dict[Any, float] = {}  # ObjectRef -> when it was picked up
+        self._publishing = PublishQueue(
+            settings.ingest.publish_batch, settings.ingest.publish_wait_ms / 1000
+        )
+        self._picked_at: dict[str, float] = {}  # waiting for publication -> when picked up
         self._metrics = RayMetrics()
         self._counts: Counter[str] = Counter()
         self._retries = RetrySchedule(Backoff(base_s=settings.ingest.retry_base_s))
         self._deaths = WorkerDeaths(settings.ingest.max_worker_deaths)
+        self._alone: set[str] = set()  # in a bundle whose worker died: QC'd alone from now on
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._recovered = False
@@ -67,16 +82,24 @@ class IngestShard:
             if not self._recovered:
                 self._recover()
             self._collect(timeout=0)
+            self._publish_due()
             self._note_started_workers()
             candidates = self._ready.candidates()
-            names = {name for name, _ in self._in_flight.values()}
-            now = time.monotonic()
-            batch = self._plan.select(candidates, names, due=lambda n: self._retries.due(n, now))
-            self._size_pool(len(self._in_flight) + len(batch))
-            for item in batch:
-                self._submit(str(item.path), item.name)
+            publishing, now = self._publishing.names(), time.monotonic()
+            # Products waiting for publication are done with QC: not offered again, but not
+            # counted against the in-flight bound either, so QC goes on while a group forms.
+            batch = self._plan.select(
+                candidates,
+                self._names_in_flight(),
+                due=lambda n: n not in publishing and self._retries.due(n, now),
+            )
+            self._size_pool(self._load() + len(batch))
+            placed = len(self._ready_workers) or len(self._workers)
+            most = self._settings.ingest.publish_batch
+            for bundle in bundles(batch, placed, most, alone=self._alone):
+                self._submit([str(item.path) for item in bundle], [item.name for item in bundle])
             waiting = len(candidates) - len(batch)
-            self._metrics.qc_queue(self._plan.shard, len(self._in_flight), max(0, waiting))
+            self._metrics.qc_queue(self._plan.shard, self._load(), max(0, waiting))
             return self._stats()
 
     def stats(self) -> dict[str, Any]:
@@ -100,6 +123,9 @@ class IngestShard:
         interval = self._settings.ingest.poll_interval_s
         with self._lock:
             in_flight = [*self._in_flight, *self._starting]
+            due_in = self._publishing.due_in()
+        if due_in is not None:  # a group waits for publication: not longer than it may
+            interval = min(interval, due_in)
         if in_flight:
             ray.wait(in_flight, num_returns=1, timeout=interval)
         else:
@@ -115,15 +141,15 @@ class IngestShard:
         self._counts["recovered"] += resolved
         self._recovered = True
 
-    def _submit(self, path: str, name: str) -> None:
+    def _submit(self, paths: list[str], names: list[str]) -> None:
         # A worker Ray has not placed yet (no CPU free for it) would sit on its products for
         # as long as that takes: send to started ones, all of them only while none is.
         pool = [w for w in self._workers if w in self._ready_workers] or self._workers
         worker = min(pool, key=self._load_of)
-        ref = worker.ingest.remote(path)
-        self._in_flight[ref] = (name, worker)
+        ref = worker.prepare.remote(paths)
+        self._in_flight[ref] = (names, worker)
         self._started[ref] = time.monotonic()
-        self._counts["submitted"] += 1
+        self._counts["submitted"] += len(names)
 
     def _collect(self, timeout: float) -> None:
         if not self._in_flight:
@@ -131,29 +157,57 @@ class IngestShard:
         done, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=timeout)
         published = self._counts["published"]
         for ref in done:
-            name, _worker = self._in_flight.pop(ref)
-            seconds = time.monotonic() - self._started.pop(ref, time.monotonic())
+            names, _worker = self._in_flight.pop(ref)
+            picked_at = self._started.pop(ref, time.monotonic())
             try:
-                outcome = ray.get(ref)
-                self._counts[outcome["status"]] += 1
-                if outcome["status"] != "retry":  # published, rejected or completed: moved
-                    self._ready.gone(name)
-                self._metrics.ingested(
-                    outcome["status"], product_type_of(name), outcome.get("size", 0), seconds
-                )
-                if outcome["status"] == "retry":  # a downstream failed: try again later
-                    self._retries.failed(name, time.monotonic())
+                results = ray.get(ref)
+            except (RayActorError, RayTaskError) as e:  # they stay in the inbox: picked again
+                self._counts["worker_failed"] += len(names)
+                seconds = time.monotonic() - picked_at
+                for name in names:
+                    self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
+                log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, names, e)
+                self._worker_died(names, e)
+                continue
+            for name, result in zip(names, results, strict=True):
+                if isinstance(result, ReadyProduct):  # QC passed, bytes stored: to a group
+                    self._publishing.add(result)
+                    self._picked_at[name] = picked_at
                 else:
-                    self._retries.succeeded(name)
-                self._deaths.forget(name)
-            except (RayActorError, RayTaskError) as e:  # stays in the inbox: picked again
-                self._counts["worker_failed"] += 1
-                self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
-                log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, name, e)
-                if _product_may_be_to_blame(e) and self._deaths.died(name):
-                    self._quarantine_poison(name, e)
+                    self._finish(name, result["status"], result.get("size", 0), picked_at)
         if self._counts["published"] > published:
             self._wake_outbox_readers()
+
+    def _publish_due(self) -> None:
+        published = self._counts["published"]
+        while group := self._publishing.take():
+            for outcome in self._components.ingest.publish(group):
+                picked_at = self._picked_at.pop(outcome.name, time.monotonic())
+                self._finish(outcome.name, outcome.status, outcome.size, picked_at)
+        if self._counts["published"] > published:
+            self._wake_outbox_readers()
+
+    def _finish(self, name: str, status: str, size: int, picked_at: float) -> None:
+        """Count an outcome; a product that left the inbox is never offered again."""
+        self._counts[status] += 1
+        self._metrics.ingested(status, product_type_of(name), size, time.monotonic() - picked_at)
+        if status == "retry":  # a downstream failed: try again later
+            self._retries.failed(name, time.monotonic())
+        else:  # published, rejected or completed: moved
+            self._ready.gone(name)
+            self._retries.succeeded(name)
+        self._deaths.forget(name)
+        self._alone.discard(name)
+
+    def _worker_died(self, names: list[str], error: Exception) -> None:
+        """A death counts against a product only when it was alone in its call: a bundle's
+        products are sent alone after it, so the one to blame shows itself."""
+        if not _product_may_be_to_blame(error):
+            return
+        if len(names) > 1:
+            self._alone.update(names)
+        elif self._deaths.died(names[0]):
+            self._quarantine_poison(names[0], error)
 
     def _quarantine_poison(self, name: str, error: Exception) -> None:
         deaths = self._deaths.count(name)
@@ -164,6 +218,7 @@ class IngestShard:
             self._counts["rejected"] += 1
         self._ready.gone(name)
         self._deaths.forget(name)
+        self._alone.discard(name)
 
     def _wake_outbox_readers(self) -> None:
         """New products: tell the outbox readers now rather than at their next poll (a hint only;
@@ -200,12 +255,20 @@ class IngestShard:
                 self._ready_workers.add(worker)
 
     def _load_of(self, worker: Any) -> int:
-        return sum(1 for _, w in self._in_flight.values() if w == worker)
+        return sum(len(names) for names, w in self._in_flight.values() if w == worker)
+
+    def _load(self) -> int:
+        """Products in QC (a call may hold several)."""
+        return sum(len(names) for names, _ in self._in_flight.values())
+
+    def _names_in_flight(self) -> set[str]:
+        return {name for names, _ in self._in_flight.values() for name in names}
 
     def _stats(self) -> dict[str, Any]:
         return {
             "shard": self._plan.shard,
-            "in_flight": len(self._in_flight),
+            "in_flight": self._load(),
+            "to_publish": len(self._publishing),
             "backing_off": len(self._retries),
             "workers": len(self._workers),
             **self._counts,

@@ -1,4 +1,5 @@
-"""QcWorker: a Ray actor that ingests one product at a time (the CPU work: read, QC, hash).
+"""QcWorker: a Ray actor that prepares one product at a time (the CPU work: read, QC, hash;
+then its bytes to the object store) for its shard to publish.
 
 A thin shell over :class:`prip_ray.services.ingest.IngestService`; it builds its own DB
 engine and object-store client from settings, once, in its own process.
@@ -12,15 +13,18 @@ from typing import Any
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from prip_ray.services.ingest import ReadyProduct
 
 
 class QcWorker:
     def __init__(self, settings: Settings):
         self._components = Components(settings)
 
-    def ingest(self, path: str, remove: bool = True) -> dict[str, Any]:
-        outcome = self._components.ingest.ingest(Path(path), remove=remove)
-        return asdict(outcome)
+    def prepare(self, paths: list[str]) -> list[ReadyProduct | dict[str, Any]]:
+        """Per product, in order: ready to publish, or its outcome (rejected, retry,
+        completed) as a dict."""
+        prepared = self._components.ingest.prepare_all([Path(p) for p in paths])
+        return [p if isinstance(p, ReadyProduct) else asdict(p) for p in prepared]
 
     def ping(self) -> bool:
         return True

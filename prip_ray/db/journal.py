@@ -8,12 +8,21 @@ published twice, no orphan bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from prip_ray.db.tables import ingestions
+
+# INSERT ... ON CONFLICT: one statement where select-then-insert-or-update took three.
+_UPSERT: dict[str, Callable[[Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 @dataclass(frozen=True)
@@ -30,25 +39,40 @@ class JournalEntry:
 class IngestionJournal:
     def __init__(self, engine: Engine):
         self._engine = engine
+        # Each write below is one statement, which is a transaction of its own: in autocommit
+        # it costs one round trip, without a BEGIN before it and a COMMIT after.
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def begin(self, name: str, object_key: str, md5: str, source: str) -> None:
         """Record the intent to store ``name``; a retry of the same product counts an attempt."""
+        self.begin_all([(name, object_key, md5, source)])
+
+    def begin_all(self, attempts: Sequence[tuple[str, str, str, str]]) -> None:
+        """:meth:`begin` for several (name, object_key, md5, source), in one statement."""
+        if not attempts:
+            return
         now = datetime.now(UTC)
-        with self._engine.begin() as conn:
-            found = conn.execute(
-                select(ingestions.c.attempts).where(ingestions.c.name == name)
-            ).first()
-            values = {"object_key": object_key, "md5": md5, "state": "storing", "source": source}
-            if found is None:
-                conn.execute(
-                    insert(ingestions).values(name=name, attempts=1, updated_at=now, **values)
-                )
-            else:
-                conn.execute(
-                    update(ingestions)
-                    .where(ingestions.c.name == name)
-                    .values(attempts=found.attempts + 1, updated_at=now, **values)
-                )
+        rows = [
+            {"name": name, "object_key": key, "md5": md5, "source": source}
+            for name, key, md5, source in attempts
+        ]
+        upsert = _UPSERT[self._engine.dialect.name](ingestions).values(
+            state="storing", attempts=1, updated_at=now
+        )
+        new = upsert.excluded
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[ingestions.c.name],
+            set_={
+                "object_key": new.object_key,
+                "md5": new.md5,
+                "source": new.source,
+                "state": "storing",
+                "updated_at": now,
+                "attempts": ingestions.c.attempts + 1,
+            },
+        )
+        with self._single.connect() as conn:
+            conn.execute(upsert, rows)
 
     def get(self, name: str) -> JournalEntry | None:
         with self._engine.connect() as conn:
@@ -56,6 +80,14 @@ class IngestionJournal:
                 conn.execute(select(ingestions).where(ingestions.c.name == name)).mappings().first()
             )
         return JournalEntry(**row) if row else None
+
+    def get_all(self, names: Collection[str]) -> list[JournalEntry]:
+        """The entries of these names that exist, in no order."""
+        if not names:
+            return []
+        query = select(ingestions).where(ingestions.c.name.in_(list(names)))
+        with self._single.connect() as conn:
+            return [JournalEntry(**row) for row in conn.execute(query).mappings()]
 
     def entries(self) -> list[JournalEntry]:
         with self._engine.connect() as conn:
@@ -75,5 +107,10 @@ class IngestionJournal:
         return done.rowcount == 1
 
     def finish(self, name: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(delete(ingestions).where(ingestions.c.name == name))
+        self.finish_all([name])
+
+    def finish_all(self, names: Collection[str]) -> None:
+        """Drop the rows of products whose inbox copies are gone, in one statement."""
+        if names:
+            with self._single.connect() as conn:
+                conn.execute(delete(ingestions).where(ingestions.c.name.in_(list(names))))

@@ -126,6 +126,15 @@ class OlqcLinks:
             conn.execute(update(products).where(products.c.id == product_id).values(**changes))
 
 
+def lock_key(product: Product) -> str:
+    """The inspected name whose lock :meth:`OlqcLinks.on_publish` takes for ``product``:
+    a group publishing several products takes them in this order."""
+    if is_report(product.product_type):
+        inspected = {a.name: a.value for a in product.attributes}.get(INSPECTED_PRODUCT)
+        return inspected if isinstance(inspected, str) else ""
+    return inspected_key(product.name)
+
+
 def _lock(conn: Connection, inspected: str) -> None:
     """Serialise the report and product sides of one inspected name until commit."""
     if conn.dialect.name != "postgresql":

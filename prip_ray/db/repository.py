@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
-from prip_ray.db.olqc import OlqcLinks
+from prip_ray.db.olqc import OlqcLinks, lock_key
 from prip_ray.db.queries import COLUMNS
 from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import (
@@ -93,37 +93,67 @@ class ProductRepository:
         OverflowError of SQLite's driver) is the product's fault, not an outage: it raises
         InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
+        found = {product.id: digests} if digests is not None else {}
+        if not self.publish_all([product], found):
+            raise StorageError(f"{product.name}: ingestion attempt was cancelled")
+
+    def publish_all(
+        self, group: Sequence[Product], digests: Mapping[UUID, ProductHashes] | None = None
+    ) -> list[Product]:
+        """Publish a group in one transaction, as :meth:`publish` does one product (with the
+        ``digests`` computed for them, by Id); returns those published. A product whose
+        attempt the journal no longer holds is left out, and its neighbours are published; a
+        name that is taken (DuplicateProduct) or a value no column holds (InvalidMetadata)
+        fails the whole group, which the caller then publishes one by one."""
+        if not group:
+            return []
+        now = datetime.now(UTC)
+        attempts = [(p.name, p.object_key) for p in group]
+        claim = (
+            update(ingestions)
+            .where(
+                tuple_(ingestions.c.name, ingestions.c.object_key).in_(attempts),
+                ingestions.c.state == "storing",
+            )
+            .values(state="published", updated_at=now)
+            .returning(ingestions.c.name, ingestions.c.object_key)
+        )
         try:
             with self._engine.begin() as conn:
-                claimed = conn.execute(
-                    update(ingestions)
-                    .where(
-                        ingestions.c.name == product.name,
-                        ingestions.c.object_key == product.object_key,
-                        ingestions.c.state == "storing",
-                    )
-                    .values(state="published", updated_at=datetime.now(UTC))
-                )
-                if claimed.rowcount != 1:
-                    raise StorageError(f"{product.name}: ingestion attempt was cancelled")
-                conn.execute(insert(products), [product_row(product)])
-                conn.execute(
-                    insert(tables.outbox).values(
-                        product_id=product.id, event="created", created_at=datetime.now(UTC)
-                    )
-                )
-                conn.execute(insert(attributes), attribute_rows(product))
-                if digests is not None:
-                    row = digests_row(product.id, digests)
-                    conn.execute(insert(tables.trace_digests), [row])
-                self._olqc.on_publish(conn, product)  # a report and its product meet here
+                claimed = {(row.name, row.object_key) for row in conn.execute(claim)}
+                chosen = [p for p in group if (p.name, p.object_key) in claimed]
+                if chosen:
+                    self._insert(conn, chosen, digests or {}, now)
         except IntegrityError as e:
-            raise DuplicateProduct(f"{product.name} is already published") from e
+            raise DuplicateProduct(f"{_names(group)} is already published") from e
         except (DataError, OverflowError) as e:
             cause = getattr(e, "orig", None) or e
             raise InvalidMetadata(
-                f"{product.name}: a metadata value cannot be stored in the catalogue: {cause}"
+                f"{_names(group)}: a metadata value cannot be stored in the catalogue: {cause}"
             ) from e
+        return chosen
+
+    def _insert(
+        self,
+        conn: Any,
+        group: Sequence[Product],
+        digests: Mapping[UUID, ProductHashes],
+        now: datetime,
+    ) -> None:
+        """The rows of a publication: products, their attributes, an outbox event each, the
+        digests ingestion computed, and the OLQC links (in the order of their locks, so two
+        groups never wait for each other's)."""
+        conn.execute(insert(products), [product_row(p) for p in group])
+        conn.execute(
+            insert(tables.outbox),
+            [{"product_id": p.id, "event": "created", "created_at": now} for p in group],
+        )
+        conn.execute(insert(attributes), [row for p in group for row in attribute_rows(p)])
+        computed = [digests_row(p.id, digests[p.id]) for p in group if p.id in digests]
+        if computed:
+            conn.execute(insert(tables.trace_digests), computed)
+        for product in sorted(group, key=lock_key):
+            self._olqc.on_publish(conn, product)  # a report and its product meet here
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))
@@ -141,8 +171,8 @@ class ProductRepository:
             row = conn.execute(query).mappings().first()
         return digests_from_row(row) if row is not None else None
 
-    def by_name(self, name: str) -> Product | None:
-        found = self._load(select(products).where(products.c.name == name))
+    def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
+        found = self._load(select(products).where(products.c.name == name), with_attributes)
         return found[0] if found else None
 
     def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[Product]:
@@ -170,11 +200,12 @@ class ProductRepository:
             found += self._load(query, with_attributes)
         return found
 
-    def by_names(self, names: Sequence[str]) -> list[Product]:
+    def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
         """Products with these names, in the order asked; unknown names are left out."""
         if not names:
             return []
-        found = {p.name: p for p in self._load(select(products).where(products.c.name.in_(names)))}
+        query = select(products).where(products.c.name.in_(names))
+        found = {p.name: p for p in self._load(query, with_attributes)}
         return [found[name] for name in names if name in found]
 
     def versions_by_names(self, names: Sequence[str]) -> list[ProductVersion]:
@@ -328,6 +359,10 @@ class ProductRepository:
         for row in conn.execute(query).mappings():  # type: ignore[attr-defined]
             grouped[row["product_id"]].append(attribute_from_row(row))
         return grouped
+
+
+def _names(group: Sequence[Product]) -> str:
+    return group[0].name if len(group) == 1 else f"one of {len(group)} products"
 
 
 BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)

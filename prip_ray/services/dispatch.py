@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from prip_ray.domain.sharding import shard_of
+from prip_ray.services.ingest import ReadyProduct
 from prip_ray.storage.inbox import InboxItem
 
 
@@ -37,6 +38,30 @@ class ShardPlan:
                 if len(chosen) == room:
                     break
         return chosen
+
+
+# A product this small costs its QC worker a few ms: several go in one call, so the Ray call
+# and the PRIP DB look-ups are paid once for them all, and none waits long for the others.
+BUNDLE_MAX_BYTES = 1 << 20
+
+
+def bundles(
+    items: Sequence[InboxItem], workers: int, most: int, alone: Collection[str] = ()
+) -> list[list[InboxItem]]:
+    """The products chosen for QC as calls: small files shared out evenly among ``workers``
+    (at most ``most`` a call); anything larger, folders, and the names ``alone`` (their
+    bundle's worker died: which of them kills workers shows when each goes alone), one a
+    call."""
+
+    def bundled(item: InboxItem) -> bool:
+        return not item.is_dir and item.size <= BUNDLE_MAX_BYTES and item.name not in alone
+
+    small = [i for i in items if bundled(i)]
+    large = [[i] for i in items if not bundled(i)]
+    if not small:
+        return large
+    each = max(1, min(most, -(-len(small) // max(1, workers))))
+    return [small[k : k + each] for k in range(0, len(small), each)] + large
 
 
 def desired_workers(load: int, minimum: int, maximum: int) -> int:
@@ -96,6 +121,44 @@ class ReadyList:
     def gone(self, name: str) -> None:
         """``name`` left the inbox (published, quarantined): never offer it again."""
         self._gone.add(name)
+
+
+@dataclass
+class PublishQueue:
+    """Products that finished QC, waiting to share one publishing transaction: a group goes
+    once it holds ``batch`` products or its oldest has waited ``wait_s``. The wait bounds
+    what grouping adds to a product's latency; the batch bounds one transaction."""
+
+    batch: int
+    wait_s: float
+    clock: Callable[[], float] = time.monotonic
+    _waiting: list[tuple[float, ReadyProduct]] = field(default_factory=list)
+
+    def add(self, ready: ReadyProduct) -> None:
+        self._waiting.append((self.clock(), ready))
+
+    def names(self) -> set[str]:
+        """Names waiting here: still in the inbox, but not to be offered to QC again."""
+        return {ready.product.name for _, ready in self._waiting}
+
+    def take(self) -> list[ReadyProduct]:
+        """The next group if it is due (full, or its oldest waited long enough), else []."""
+        due_in = self.due_in()
+        if due_in is None or due_in > 0:
+            return []
+        group, self._waiting = self._waiting[: self.batch], self._waiting[self.batch :]
+        return [ready for _, ready in group]
+
+    def due_in(self) -> float | None:
+        """Seconds until a group is due (0: now); None when nothing waits."""
+        if not self._waiting:
+            return None
+        if len(self._waiting) >= self.batch:
+            return 0.0
+        return max(0.0, self._waiting[0][0] + self.wait_s - self.clock())
+
+    def __len__(self) -> int:
+        return len(self._waiting)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Ingest one product: inspect it, store its bytes, publish its row, clear the inbox.
+"""Ingest products: inspect each, store its bytes, publish rows in groups, clear the inbox.
 
 The order is what makes publication atomic and crash-safe:
 
@@ -10,8 +10,12 @@ The order is what makes publication atomic and crash-safe:
 4. one transaction: journal "published" (only if still ours) + product row + attributes;
 5. remove the inbox copy, then the journal row.
 
-A crash between any two steps leaves a journal row that :meth:`IngestService.recover`
-resolves: unpublished bytes are deleted, published products get their inbox copy removed.
+Steps 1-3 (:meth:`IngestService.prepare`) run on a QC worker, one product at a time, and
+give a :class:`ReadyProduct`; steps 4-5 (:meth:`IngestService.publish`) take a group of
+them, so products that finish QC together share one transaction (a product's round trips to
+the PRIP DB, not its QC, are what small products cost). A crash between any two steps
+leaves a journal row that :meth:`IngestService.recover` resolves: unpublished bytes are
+deleted, published products get their inbox copy removed.
 """
 
 from __future__ import annotations
@@ -20,22 +24,30 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prip_ray.db.journal import IngestionJournal, JournalEntry
 from prip_ray.db.repository import ProductRepository
+from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import eviction_date
-from prip_ray.errors import DuplicateProduct, IngestFailed, PripError, Unavailable
+from prip_ray.errors import (
+    DuplicateProduct,
+    IngestFailed,
+    PripError,
+    StorageError,
+    Unavailable,
+)
 from prip_ray.pdi import write_folder_as_tar
 from prip_ray.ports import ObjectStore
-from prip_ray.services.inspect import Inspection, inspect_package
+from prip_ray.services.inspect import inspect_package
 from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
@@ -49,6 +61,25 @@ class IngestOutcome:
     reason: str | None = None
     size: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadyProduct:
+    """A product that passed QC and whose bytes are stored under its attempt's key: all its
+    publication needs. A QC worker hands it to its shard, which publishes a group at once."""
+
+    product: Product
+    source: str  # the inbox entry (or the path given to ``prip-ray ingest``)
+    remove: bool  # remove the source once published
+    seconds: dict[str, float] = field(default_factory=dict)
+    digests: ProductHashes | None = None  # what its traces certify, stored with it
+
+    def journal_row(self) -> tuple[str, str, str, str]:
+        """(name, object_key, md5, source) of its attempt; a kept source is not the
+        journal's to remove, so recovery is not told of it."""
+        product = self.product
+        source = self.source if self.remove else ""
+        return product.name, product.object_key, product.checksum("MD5") or "", source
 
 
 @dataclass
@@ -73,39 +104,94 @@ class IngestService:
     def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
         """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
         (``prip-ray ingest PATH``); inbox products are removed once published."""
+        prepared = self.prepare(source, remove=remove)
+        if isinstance(prepared, IngestOutcome):
+            return prepared
+        [outcome] = self.publish([prepared])
+        return outcome
+
+    def prepare(self, source: Path, *, remove: bool = True) -> ReadyProduct | IngestOutcome:
+        """Steps 1-3: a ReadyProduct to publish, or the outcome when there is nothing to
+        publish (rejected, to retry, or completed after a crash)."""
+        [prepared] = self.prepare_all([source], remove=remove)
+        return prepared
+
+    def prepare_all(
+        self, sources: Sequence[Path], *, remove: bool = True
+    ) -> list[ReadyProduct | IngestOutcome]:
+        """:meth:`prepare` for several products, in order: each is inspected, then one look-up
+        of the PRIP DB and one journal write serve them all, then each one's bytes go up."""
+        with ExitStack() as scratch:
+            inspected = [self._inspect(source, scratch, remove) for source in sources]
+            passed = [i for i in inspected if isinstance(i, _Inspected)]
+            try:
+                stored = iter(self._store_all(passed, remove))
+            except Unavailable as e:  # the DB: the products wait in the inbox
+                log.warning("ingest %s: %s, will retry", [i.source.name for i in passed], e)
+                stored = iter([i.retry(e) for i in passed])
+            return [next(stored) if isinstance(i, _Inspected) else i for i in inspected]
+
+    def _inspect(
+        self, source: Path, scratch: ExitStack, remove: bool
+    ) -> _Inspected | IngestOutcome:
         timer = _Timer()
         name = published_name(source)
-        with tempfile.TemporaryDirectory(dir=self._scratch()) as scratch:
-            try:
-                refuse_links(source, accept_hardlinks=self.accept_hardlinks)
-                package = self._package(source, Path(scratch), name)
-                origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
-                inspection = inspect_package(
-                    package,
-                    name,
-                    registry=self.registry,
-                    policy=self.policy,
-                    origin_date=origin,
-                    now=self.clock(),
-                    limits=self.scan_limits,
-                    trace_algorithm=self.trace_algorithm,
-                )
-                timer.lap("inspect")
-                return self._publish(source, package, inspection, remove, timer)
-            except Unavailable as e:  # the store or the DB: the product waits in the inbox
-                log.warning("ingest %s: %s, will retry", source.name, e)
-                return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
-            except PripError as e:
-                return self._reject(source, name, e, remove, timer)
-            except Exception as e:  # a poison product: quarantined with what went wrong
-                log.exception("ingest %s: unexpected failure", source.name)
-                failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
-                return self._reject(source, name, failed, remove, timer)
+        try:
+            refuse_links(source, accept_hardlinks=self.accept_hardlinks)
+            package = self._package(source, scratch, name)
+            origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
+            inspection = inspect_package(
+                package,
+                name,
+                registry=self.registry,
+                policy=self.policy,
+                origin_date=origin,
+                now=self.clock(),
+                limits=self.scan_limits,
+                trace_algorithm=self.trace_algorithm,
+            )
+            timer.lap("inspect")
+            return _Inspected(source, package, inspection.metadata, inspection.digests, timer)
+        except Unavailable as e:
+            log.warning("ingest %s: %s, will retry", source.name, e)
+            return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
+        except PripError as e:
+            return self._reject(source, name, e, remove, timer.laps)
+        except Exception as e:  # a poison product: quarantined with what went wrong
+            log.exception("ingest %s: unexpected failure", source.name)
+            failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
+            return self._reject(source, name, failed, remove, timer.laps)
 
     def quarantine_unread(self, source: Path, error: PripError) -> IngestOutcome:
         """Quarantine ``source`` with ``error`` without reading it: a product whose QC
         workers keep dying on it."""
-        return self._reject(source, published_name(source), error, True, _Timer())
+        return self._reject(source, published_name(source), error, True, {})
+
+    def publish(self, group: Sequence[ReadyProduct]) -> list[IngestOutcome]:
+        """Steps 4-5 for a group, in one transaction. A product that fails that transaction
+        (a taken name, a value no column holds) fails it for all: the group is then
+        published one by one, so only that product is refused."""
+        started = time.perf_counter()
+        digests = {r.product.id: r.digests for r in group if r.digests is not None}
+        try:
+            published = self.repository.publish_all([r.product for r in group], digests)
+        except Unavailable as e:  # nothing was published: each product waits in the inbox
+            log.warning("publishing %d products: %s, will retry", len(group), e)
+            return [self._retry(ready, e) for ready in group]
+        except Exception as e:
+            if len(group) == 1:
+                return [self._refused(group[0], e)]
+            return [self._publish_one(ready) for ready in group]
+        keys = {product.object_key for product in published}
+        done = [ready for ready in group if ready.product.object_key in keys]
+        self._clear(done)
+        seconds = time.perf_counter() - started
+        return [
+            self._published(ready, seconds)
+            if ready.product.object_key in keys
+            else self._retry(ready, StorageError(f"{ready.product.name}: attempt was cancelled"))
+            for ready in group
+        ]
 
     def recover(
         self,
@@ -127,53 +213,104 @@ class IngestService:
                 resolved += self._cancel(entry)
         return resolved
 
-    def _publish(
+    def _store_all(
+        self, passed: list[_Inspected], remove: bool
+    ) -> list[ReadyProduct | IngestOutcome]:
+        """Steps 2-3 for products that passed QC, in order."""
+        if not passed:
+            return []
+        names = [i.metadata.name for i in passed]
+        existing = {p.name: p for p in self.repository.by_names(names, with_attributes=False)}
+        journal = {entry.name: entry for entry in self.journal.get_all(names)}
+        attempts = [self._attempt(item, existing, journal, remove) for item in passed]
+        self.journal.begin_all([r.journal_row() for r in attempts if isinstance(r, ReadyProduct)])
+        return [
+            self._put(r, item) if isinstance(r, ReadyProduct) else r
+            for item, r in zip(passed, attempts, strict=True)
+        ]
+
+    def _attempt(
         self,
-        source: Path,
-        package: Path,
-        inspection: Inspection,
+        item: _Inspected,
+        existing: dict[str, Product],
+        journal: dict[str, JournalEntry],
         remove: bool,
-        timer: _Timer,
-    ) -> IngestOutcome:
-        metadata = inspection.metadata
-        existing = self.repository.by_name(metadata.name)
-        md5 = _md5_of(metadata)
-        if existing is not None and not existing.online and self.release_withdrawn(existing.name):
-            existing = None  # a corrected delivery of a withdrawn product: a new product
-        if existing is not None:
-            return self._already_published(source, existing, md5, remove)
-        product = self._new_product(metadata)
-        prior = self.journal.get(product.name)
-        if prior is not None and prior.state == "storing":
-            self.store.delete(prior.object_key)  # bytes of an earlier, interrupted attempt
-        self.journal.begin(product.name, product.object_key, md5, str(source) if remove else "")
-        self.store.put_file(product.object_key, package)
-        timer.lap("store")
+    ) -> ReadyProduct | IngestOutcome:
+        """A new attempt for ``item`` (its journal row not yet written), or its outcome."""
+        md5 = _md5_of(item.metadata)
+        found = existing.get(item.metadata.name)
+        prior = journal.get(item.metadata.name)
         try:
-            self.repository.publish(product, inspection.digests)
-        except Unavailable:
-            raise  # the journal row lets a retry (or recovery) deal with the stored bytes
-        except Exception:  # another ingestor won the race, or the catalogue refused a value
+            if found is not None and not found.online and self.release_withdrawn(found.name):
+                found = None  # a corrected delivery of a withdrawn product: a new product
+            if found is not None:
+                return self._already_published(item.source, found, prior, md5, remove)
+            if prior is not None and prior.state == "storing":
+                self.store.delete(prior.object_key)  # bytes of an earlier, interrupted attempt
+        except Unavailable as e:
+            return item.retry(e)
+        except PripError as e:
+            return self._reject(item.source, item.metadata.name, e, remove, item.timer.laps)
+        product = self._new_product(item.metadata)
+        return ReadyProduct(product, str(item.source), remove, item.timer.laps, item.digests)
+
+    def _put(self, ready: ReadyProduct, item: _Inspected) -> ReadyProduct | IngestOutcome:
+        try:
+            self.store.put_file(ready.product.object_key, item.package)
+        except Unavailable as e:
+            return item.retry(e)
+        item.timer.lap("store")
+        return replace(ready, seconds=item.timer.laps)
+
+    def _publish_one(self, ready: ReadyProduct) -> IngestOutcome:
+        started = time.perf_counter()
+        try:
+            self.repository.publish(ready.product, ready.digests)
+        except Unavailable as e:
+            return self._retry(ready, e)
+        except Exception as e:
+            return self._refused(ready, e)
+        self._clear([ready])
+        return self._published(ready, time.perf_counter() - started)
+
+    def _refused(self, ready: ReadyProduct, error: Exception) -> IngestOutcome:
+        """It cannot be published: another ingestor won the name (the loser deletes its own
+        bytes), the catalogue refused a value, or a failure nobody foresaw. Its bytes and
+        journal row go, the product to quarantine."""
+        product = ready.product
+        try:
             self.store.delete(product.object_key)
             self.journal.cancel(product.name, product.object_key)
-            raise
-        timer.lap("publish")
-        self._clear(source, product.name, remove)
+        except Unavailable as e:
+            return self._retry(ready, e)
+        if not isinstance(error, PripError):
+            log.error("publishing %s: unexpected failure", product.name, exc_info=error)
+            error = IngestFailed(f"{product.name}: unexpected {type(error).__name__}: {error}")
+        source = Path(ready.source)
+        return self._reject(source, product.name, error, ready.remove, ready.seconds)
+
+    def _published(self, ready: ReadyProduct, publish_s: float) -> IngestOutcome:
+        product = ready.product
         log.info("published %s as %s (%d bytes)", product.name, product.id, product.content_length)
         return IngestOutcome(
             "published",
             product.name,
             str(product.id),
             size=product.content_length,
-            seconds=timer.laps,
+            seconds={**ready.seconds, "publish": publish_s},
         )
 
+    def _retry(self, ready: ReadyProduct, error: PripError) -> IngestOutcome:
+        """Its bytes stay until the next attempt, or recovery, deletes them."""
+        return IngestOutcome("retry", ready.product.name, reason=str(error), seconds=ready.seconds)
+
     def _already_published(
-        self, source: Path, existing: Product, md5: str, remove: bool
+        self, source: Path, existing: Product, entry: JournalEntry | None, md5: str, remove: bool
     ) -> IngestOutcome:
-        entry = self.journal.get(existing.name)
         if entry is not None and entry.state == "published" and entry.md5 == md5:
-            self._clear(source, existing.name, remove)  # we crashed after publishing it
+            if remove:  # we crashed after publishing it
+                remove_source(source)
+            self.journal.finish(existing.name)
             return IngestOutcome("completed", existing.name, str(existing.id))
         same = "identical content" if existing.checksum("MD5") == md5 else "different content"
         raise DuplicateProduct(
@@ -205,17 +342,23 @@ class IngestService:
         )
 
     def _reject(
-        self, source: Path, name: str, error: PripError, remove: bool, timer: _Timer
+        self, source: Path, name: str, error: PripError, remove: bool, seconds: dict[str, float]
     ) -> IngestOutcome:
         reason = str(error)
         self.quarantine.put(source, reason, error.code, move=remove)
         log.warning("quarantined %s: %s: %s", name, error.code, reason)
-        return IngestOutcome("rejected", name, reason=f"{error.code}: {reason}", seconds=timer.laps)
+        return IngestOutcome("rejected", name, reason=f"{error.code}: {reason}", seconds=seconds)
 
-    def _clear(self, source: Path, name: str, remove: bool) -> None:
-        if remove:
-            remove_source(source)
-        self.journal.finish(name)
+    def _clear(self, group: Sequence[ReadyProduct]) -> None:
+        """Step 5 for published products. Their journal rows go last, in one statement; if
+        the DB is away for it, they stay "published" and recovery drops them."""
+        for ready in group:
+            if ready.remove:
+                remove_source(Path(ready.source))
+        try:
+            self.journal.finish_all([ready.product.name for ready in group])
+        except Unavailable as e:
+            log.warning("published, journal rows left to recovery: %s", e)
 
     def _abandoned(
         self, entry: JournalEntry, in_inbox: Callable[[str], bool], stale_after: timedelta
@@ -231,11 +374,12 @@ class IngestService:
         log.info("recovery: deleted unpublished bytes of %s", entry.name)
         return 1
 
-    def _package(self, source: Path, scratch: Path, published_name: str) -> Path:
+    def _package(self, source: Path, scratch: ExitStack, published_name: str) -> Path:
         if not source.is_dir():
             return source
+        folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._scratch()))
         return write_folder_as_tar(
-            source, scratch / published_name, accept_hardlinks=self.accept_hardlinks
+            source, Path(folder) / published_name, accept_hardlinks=self.accept_hardlinks
         )
 
     def _scratch(self) -> Path:
@@ -245,6 +389,22 @@ class IngestService:
 
 def _md5_of(metadata: ProductMetadata) -> str:
     return next((c.value for c in metadata.checksums if c.algorithm.upper() == "MD5"), "")
+
+
+@dataclass
+class _Inspected:
+    """A product that passed QC, and the package whose bytes will be stored."""
+
+    source: Path
+    package: Path
+    metadata: ProductMetadata
+    digests: ProductHashes | None  # what traces certify, when computed at inspection
+    timer: _Timer
+
+    def retry(self, error: PripError) -> IngestOutcome:
+        return IngestOutcome(
+            "retry", self.metadata.name, reason=str(error), seconds=self.timer.laps
+        )
 
 
 class _Timer:

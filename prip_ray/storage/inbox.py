@@ -31,6 +31,7 @@ class InboxItem:
     path: Path
     modified: datetime
     is_dir: bool = False
+    size: int = 0  # bytes of a file (not counted for a folder)
 
     @property
     def published_name(self) -> str:
@@ -93,16 +94,14 @@ class LocalInbox:
                     if not wanted(entry.name + ".tar" if is_dir else entry.name):
                         continue
                     path = Path(entry.path)
-                    modified = (
-                        _newest_mtime(path)
-                        if is_dir
-                        else entry.stat(follow_symlinks=False).st_mtime
-                    )
+                    found = None if is_dir else entry.stat(follow_symlinks=False)
+                    modified = _newest_mtime(path) if found is None else found.st_mtime
                 except FileNotFoundError:  # taken by someone else meanwhile
                     continue
                 if now - modified >= self._settle_s:
                     changed = datetime.fromtimestamp(modified, UTC)
-                    items.append(InboxItem(entry.name, path, changed, is_dir))
+                    size = 0 if found is None else found.st_size
+                    items.append(InboxItem(entry.name, path, changed, is_dir, size))
         return sorted(items, key=lambda item: (item.modified, item.name))
 
     def __contains__(self, path: Path) -> bool:

@@ -70,3 +70,40 @@ def test_a_killed_shard_restarts_and_keeps_ingesting(
     assert _published(ray_settings) == {s.name for s in SAMPLES}
     same = ray.get_actor(shard_name(0), namespace=ray_settings.ray.namespace)
     assert ray.get(same.stats.remote())["shard"] == 0
+
+
+def test_a_shard_killed_with_a_group_waiting_publishes_each_product_once(
+    ray_settings: Settings,
+) -> None:
+    """Products that passed QC and whose bytes are stored wait for company (a group of 3,
+    wait 10 min) when their shard dies: nothing is published, and after the restart they
+    are prepared again, published once, with no stray bytes left in the store."""
+    ingest = ray_settings.ingest.model_copy(
+        update={"shards": 1, "publish_batch": 3, "publish_wait_ms": 600_000}
+    )
+    settings = ray_settings.model_copy(update={"ingest": ingest})
+    components = Components(settings)
+    components.migrate()
+    [shard] = start_ingestion(settings)
+    try:
+        for sample in SAMPLES[:2]:
+            drop(sample, settings.inbox)
+
+        def stored_and_waiting() -> bool:
+            entries = components.ingest.journal.entries()
+            keys = set(components.store.keys())
+            return len(entries) == 2 and {e.object_key for e in entries} == keys
+
+        wait_until(stored_and_waiting, what="two products stored, waiting for a third")
+        assert ray.get(shard.stats.remote())["to_publish"] == 2
+        assert _published(settings) == set()
+        ray.kill(shard, no_restart=False)  # a crash: Ray restarts it, the group is gone
+        drop(SAMPLES[2], settings.inbox)
+        wait_until(lambda: not any(settings.inbox.iterdir()), what="the group to be published")
+        assert _published(settings) == {s.name for s in SAMPLES}
+        published = [components.products.by_name(s.name) for s in SAMPLES]
+        assert sorted(components.store.keys()) == sorted(p.object_key for p in published if p)
+        assert components.ingest.journal.entries() == []
+    finally:
+        ray.kill(shard)
+        components.close()

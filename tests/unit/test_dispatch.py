@@ -1,16 +1,22 @@
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prip_ray.domain.products import NEVER, Product, TimeRange
 from prip_ray.domain.sharding import shard_of
 from prip_ray.services.dispatch import (
+    BUNDLE_MAX_BYTES,
     PoolSizer,
+    PublishQueue,
     ReadyList,
     ShardPlan,
     WorkerDeaths,
+    bundles,
     desired_workers,
 )
-from prip_ray.storage.inbox import InboxItem
+from prip_ray.services.ingest import ReadyProduct
+from prip_ray.storage.inbox import InboxItem, LocalInbox
 
 NOW = datetime(2025, 8, 1, tzinfo=UTC)
 
@@ -117,3 +123,68 @@ def test_a_product_that_keeps_killing_its_worker_is_poison_at_the_limit() -> Non
     assert deaths.died("a") and deaths.count("a") == 3
     deaths.forget("a")  # finished by a worker, or quarantined: starts over
     assert deaths.count("a") == 0 and not deaths.died("a")
+
+
+def _ready(index: int) -> ReadyProduct:
+    product = Product(
+        id=uuid.UUID(int=index + 1),
+        name=f"P{index:03d}.tar",
+        product_type="MSI_L0__GR",
+        content_type="application/x-tar",
+        content_length=10_000,
+        origin_date=NOW,
+        publication_date=NOW,
+        eviction_date=NEVER,
+        modification_date=NOW,
+        content_date=TimeRange(NOW, NOW),
+        object_key=f"{index}/P{index:03d}.tar",
+    )
+    return ReadyProduct(product, f"/inbox/{product.name}", remove=True)
+
+
+def test_a_publish_group_waits_for_company_at_most_its_wait() -> None:
+    now = [0.0]
+    queue = PublishQueue(batch=4, wait_s=0.05, clock=lambda: now[0])
+    assert queue.due_in() is None and queue.take() == []
+    queue.add(_ready(0))
+    now[0] = 0.02
+    queue.add(_ready(1))
+    assert queue.take() == []  # the oldest has waited 20 of its 50 ms
+    assert queue.due_in() == 0.05 - 0.02
+    assert queue.names() == {"P000.tar", "P001.tar"}
+    now[0] = 0.05
+    assert [r.product.name for r in queue.take()] == ["P000.tar", "P001.tar"]
+    assert len(queue) == 0 and queue.names() == set()
+
+
+def test_a_full_publish_group_goes_at_once_and_the_rest_waits_its_turn() -> None:
+    now = [0.0]
+    queue = PublishQueue(batch=3, wait_s=10.0, clock=lambda: now[0])
+    for index in range(5):
+        queue.add(_ready(index))
+    assert queue.due_in() == 0.0
+    assert [r.product.name for r in queue.take()] == ["P000.tar", "P001.tar", "P002.tar"]
+    assert queue.take() == []  # two left: not full, and their wait has not passed
+    now[0] = 10.0
+    assert [r.product.name for r in queue.take()] == ["P003.tar", "P004.tar"]
+
+
+def test_small_files_go_to_qc_in_bundles_large_ones_and_folders_alone(tmp_path: Path) -> None:
+    inbox = LocalInbox(tmp_path / "inbox", settle_s=0)
+    for index in range(7):
+        (inbox.root / f"S{index}.xml").write_bytes(b"x" * 10_000)
+    (inbox.root / "LARGE.tar").write_bytes(b"x" * (BUNDLE_MAX_BYTES + 1))
+    (inbox.root / "FOLDER").mkdir()
+    (inbox.root / "FOLDER" / "file").write_bytes(b"x")
+    items = inbox.ready()
+    assert {i.name: i.size for i in items}["S0.xml"] == 10_000  # the listing's own stat
+    calls = bundles(items, workers=2, most=3)
+    assert [len(c) for c in calls] == [3, 3, 1, 1, 1]  # 7 small over 2 workers: <= 3 a call
+    assert {c[0].name for c in calls[-2:]} == {"LARGE.tar", "FOLDER"}
+    assert sorted(i.name for c in calls for i in c) == sorted(i.name for i in items)
+    assert [len(c) for c in bundles(items[:4], workers=4, most=3)] == [1, 1, 1, 1]
+    # A bundle whose worker died: its products go alone, so the one that kills shows itself.
+    suspects = {"S0.xml", "S1.xml"}
+    calls = bundles(items, workers=1, most=10, alone=suspects)
+    assert [len(c) for c in calls] == [5, 1, 1, 1, 1]
+    assert all(len(c) == 1 for c in calls if suspects & {i.name for i in c})
