@@ -41,7 +41,7 @@ COLUMNS = {
     "DeletionCause": deleted_products.c.deletion_cause,
 }
 WIDE_AREA = 360 * 180 / 10  # square degrees: a tenth of the globe
-_OPERATORS = {
+_OPERATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "eq": lambda c, v: c == v,
     "ne": lambda c, v: c != v,
     "lt": lambda c, v: c < v,
@@ -83,7 +83,8 @@ def _leaf(node: ast.Node, column: Any) -> ColumnElement[bool]:
     if isinstance(node, ast.Compare):
         return _OPERATORS[node.op](column(node.prop.name), node.value)
     if isinstance(node, ast.In):
-        return column(node.prop.name).in_(node.values)
+        listed: ColumnElement[bool] = column(node.prop.name).in_(node.values)
+        return listed
     if isinstance(node, ast.Function):
         return Like(column(node.prop.name), node.name, node.value)
     raise InvalidQuery(f"{type(node).__name__} is not allowed here")

@@ -235,7 +235,8 @@ class ProductRepository:
         # One row more than asked tells whether a next page exists, without a second query.
         page = statements.page_of(options.filter, options.orderby, options.skip, options.top + 1)
         with self._reader.connect() as conn:
-            found = [ProductVersion(*row) for row in conn.execute(page)]
+            rows: list[Any] = list(conn.execute(page))  # (Id, ModificationDate, Online)
+            found = [ProductVersion(*row) for row in rows]
         return SearchPage(found[: options.top], count, more=len(found) > options.top)
 
     def _search_shapes(
@@ -338,9 +339,10 @@ class ProductRepository:
     def _id_in(self, column: Any, ids: Sequence[UUID]) -> Any:
         return id_in(column, ids, self._engine.dialect.name)
 
-    def _scalar(self, query: Select[tuple[int]]) -> int:
+    def _scalar(self, query: Select[Any]) -> int:
         with self._reader.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            found: int = conn.execute(query).scalar_one()
+            return found
 
     def _load(
         self, query: Select[tuple[object, ...]], with_attributes: bool = True
@@ -406,7 +408,7 @@ def _page(versions: list[ProductVersion], total: int, options: QueryOptions) -> 
 
 def _box(row: Any) -> tuple[float, float, float, float] | None:
     box = tuple(row[1:5])  # id, then the BOX_COLUMNS
-    return None if box[0] is None else box  # type: ignore[return-value]
+    return None if box[0] is None else box
 
 
 def _shape_matches(spatial: list[Node], geojson: Any, box: Any) -> bool:

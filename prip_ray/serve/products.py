@@ -66,7 +66,7 @@ def products_router() -> APIRouter:
         dependencies=[Depends(searcher)],
         openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
     )
-    async def filter_list(request: Request) -> FastJSONResponse:
+    async def filter_list(request: Request) -> Response:
         services = request.app.state.services
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))

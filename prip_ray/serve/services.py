@@ -46,8 +46,8 @@ class ApiServices:
     quotas: QuotaService | None = None  # None: no quotas (tests of other concerns)
     tokens: TokenService | None = None  # None: no token endpoint
     users: UserRepository | None = None
-    subscriptions: SubscriptionRepository | None = None  # type: ignore[assignment]
-    secrets: SecretBox | None = None  # type: ignore[assignment]
+    subscriptions: SubscriptionRepository | None = None
+    secrets: SecretBox | None = None
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
