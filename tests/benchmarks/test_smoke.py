@@ -155,6 +155,20 @@ def smoke_soak(needs: Needs) -> None:
     assert re.search(r"^== all \d+ dropped products published exactly once: OK$", out, re.M)
 
 
+def smoke_console(needs: Needs) -> None:
+    database = f"prip_smoke_console_{uuid.uuid4().hex[:8]}"
+    try:
+        out = _run("console", "--tiny", "--pg", needs.pg_server(), "--database", database)
+    finally:
+        _drop_database(needs.pg_server(), database)
+    ((products, probes),) = _figures(r"^(\d+) products, (\d+) probes: load", out)
+    assert products == 3000 and probes > 0
+    routes = re.findall(r"^(page|CSV|JSON)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", out, re.M)
+    assert [r[0] for r in routes] == ["page", "CSV", "JSON"], out
+    for _, first, p50, most, size in routes:
+        assert int(first) > 0 and 0 < int(p50) <= int(most) and int(size) > 0
+
+
 @pytest.fixture
 def needs(request: pytest.FixtureRequest) -> Iterator[Needs]:
     made: list[str] = []
@@ -194,6 +208,7 @@ BENCHMARKS = {
     "download_memory": smoke_download_memory,
     "odata": pytest.param(smoke_odata, marks=PG),
     "soak": pytest.param(smoke_soak, marks=PG),
+    "console": pytest.param(smoke_console, marks=PG),
 }
 
 
