@@ -87,8 +87,12 @@ def bounds() -> dict[str, Bound]:
         "request_counts": Bound("1 h (services/history.py)", 1 / 24),
         "health_probes": Bound("400 d (actors/health_probe.py)", 400),
         "quarantine": Bound("ingest.quarantine_retention", _days(ingest.quarantine_retention)),
-        "olqc_outcomes": Bound("none: never pruned", None),
-        "kpi_hours": Bound("none: never pruned", None),
+        # a tally goes once idle for as long as its product can be listed (db/pruning.py)
+        "olqc_outcomes": Bound(
+            "idle max(roller.deleted_retention, product listed + offline)",
+            max(_days(roller.deleted_retention), listed),
+        ),
+        "kpi_hours": Bound("400 d, with the probes (actors/health_probe.py)", 400),
     }
 
 

@@ -192,14 +192,15 @@ def smoke_table_sizes(needs: Needs) -> None:
         assert gb == pytest.approx(day_gb, rel=0.05, abs=0.002), name
         if kept != "grows":
             assert float(held) == pytest.approx(day_gb * float(kept), rel=0.05, abs=0.02), name
-    assert rows["olqc_outcomes"][3] == "grows" and rows["products"][3] == "10"
+    assert rows["olqc_outcomes"][3] == "30" and rows["products"][3] == "10"
+    assert all(row[3] != "grows" for row in rows.values())  # every table is pruned
     ((steady, growth),) = _figures(
         rf"^steady state at the default retentions: {NUMBER} GB; unpruned tables grow by "
         rf"{NUMBER} GB a year$",
         out,
     )
     kept_total = sum(float(held) for *_, held in rows.values() if held != "-")
-    assert steady == pytest.approx(kept_total, rel=0.01, abs=0.1) and growth > 0
+    assert steady == pytest.approx(kept_total, rel=0.01, abs=0.1) and growth == 0
 
 
 @pytest.fixture
