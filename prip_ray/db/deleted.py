@@ -1,10 +1,10 @@
 """DeletedProducts in the PRIP DB: the entry written when a product goes, and its search.
 
 ``deleted_products``/``deleted_attributes`` have the columns of ``products``/``attributes``,
-so a DeletedProducts search is a Products search statement (db/search_statements.py) moved
+so a DeletedProducts search is a Products search statement (db/search/statements.py) moved
 onto them by one traversal that swaps the tables and their columns: the filter translator,
 its whitelist checks and the paging are the same code, only the two DeletedProducts
-properties (DeletionDate, DeletionCause) are extra columns (db/queries.py). Statements are
+properties (DeletionDate, DeletionCause) are extra columns (db/search/clauses.py). Statements are
 kept per distinct query like those of Products.
 
 An entry is recorded (``record_deletion``) inside the transaction that takes the product
@@ -24,10 +24,10 @@ from uuid import UUID
 from sqlalchemy import Boolean, Connection, Engine, String, insert, literal, select, tuple_
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from prip_ray.db import search_statements as statements
 from prip_ray.db.id_lists import id_in
-from prip_ray.db.queries import order_by_clauses
 from prip_ray.db.rows import attribute_from_row, product_from_row
+from prip_ray.db.search import statements
+from prip_ray.db.search.clauses import order_by_clauses
 from prip_ray.db.session import reader
 from prip_ray.db.tables import (
     UtcDateTime,

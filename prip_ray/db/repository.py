@@ -21,12 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DataError, IntegrityError
 
-from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
 from prip_ray.db.id_lists import id_in
 from prip_ray.db.olqc import OlqcLinks, lock_key
-from prip_ray.db.queries import COLUMNS
-from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import (
     attribute_from_row,
     attribute_rows,
@@ -35,6 +32,9 @@ from prip_ray.db.rows import (
     product_from_row,
     product_row,
 )
+from prip_ray.db.search import statements
+from prip_ray.db.search.clauses import COLUMNS
+from prip_ray.db.search.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.session import reader
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion

@@ -27,7 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from prip_ray.db.queries import COLUMNS, is_wide
+from prip_ray.db.search.clauses import COLUMNS, is_wide
 from prip_ray.db.tables import UtcDateTime, products
 from prip_ray.odata.options import sort_as_sql, sort_keys
 

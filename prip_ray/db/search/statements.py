@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from prip_ray.db.queries import filter_clause, order_by_clauses
-from prip_ray.db.rectangles import rectangle_candidates
+from prip_ray.db.search.clauses import filter_clause, order_by_clauses
+from prip_ray.db.search.rectangles import rectangle_candidates
 from prip_ray.db.tables import products
 from prip_ray.odata.ast import Node
 
