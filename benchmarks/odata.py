@@ -55,8 +55,7 @@ from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
 from prip_ray.config import ApiSettings, load_settings
 from prip_ray.db.migrate import upgrade
-from prip_ray.db.repository import MAX_SHAPE_CANDIDATES
-from prip_ray.db.search import statements
+from prip_ray.db.search import MAX_SHAPE_CANDIDATES, statements
 from prip_ray.db.search.rectangles import rectangle_of
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import products
