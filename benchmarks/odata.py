@@ -54,10 +54,9 @@ from sqlalchemy.engine import make_url
 from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
 from prip_ray.config import ApiSettings, load_settings
-from prip_ray.db import search_statements as statements
 from prip_ray.db.migrate import upgrade
-from prip_ray.db.rectangles import rectangle_of
-from prip_ray.db.repository import MAX_SHAPE_CANDIDATES
+from prip_ray.db.search import MAX_SHAPE_CANDIDATES, statements
+from prip_ray.db.search.rectangles import rectangle_of
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
@@ -217,7 +216,7 @@ def _explain(engine: Engine) -> None:
         options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
         area = next((n for n in walk(options.filter) if isinstance(n, Intersects)), None)
         bounds = rectangle_of(area.geometry) if area is not None else None
-        if bounds is not None:  # a rectangle: counted and paged in SQL (db/rectangles.py)
+        if bounds is not None:  # a rectangle: counted and paged in SQL (db/search/rectangles.py)
             wanted = options.skip + options.top + 1
             query = statements.rectangle_page(
                 options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES

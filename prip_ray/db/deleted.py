@@ -1,10 +1,10 @@
 """DeletedProducts in the PRIP DB: the entry written when a product goes, and its search.
 
 ``deleted_products``/``deleted_attributes`` have the columns of ``products``/``attributes``,
-so a DeletedProducts search is a Products search statement (db/search_statements.py) moved
+so a DeletedProducts search is a Products search statement (db/search/statements.py) moved
 onto them by one traversal that swaps the tables and their columns: the filter translator,
 its whitelist checks and the paging are the same code, only the two DeletedProducts
-properties (DeletionDate, DeletionCause) are extra columns (db/queries.py). Statements are
+properties (DeletionDate, DeletionCause) are extra columns (db/search/clauses.py). Statements are
 kept per distinct query like those of Products.
 
 An entry is recorded (``record_deletion``) inside the transaction that takes the product
@@ -24,10 +24,11 @@ from uuid import UUID
 from sqlalchemy import Boolean, Connection, Engine, String, insert, literal, select, tuple_
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from prip_ray.db import search_statements as statements
 from prip_ray.db.id_lists import id_in
-from prip_ray.db.queries import order_by_clauses
 from prip_ray.db.rows import attribute_from_row, product_from_row
+from prip_ray.db.search import statements
+from prip_ray.db.search.clauses import order_by_clauses
+from prip_ray.db.search.pages import MAX_SHAPE_CANDIDATES  # as for Products
 from prip_ray.db.session import reader
 from prip_ray.db.tables import (
     UtcDateTime,
@@ -41,8 +42,6 @@ from prip_ray.errors import InvalidQuery, ProductNotFound
 from prip_ray.odata.ast import conjuncts, has_geometry, is_spatial
 from prip_ray.odata.evaluate import footprint_matches
 from prip_ray.odata.options import QueryOptions
-
-MAX_SHAPE_CANDIDATES = 50_000  # as for Products: footprints tested in Python per query
 
 _SWAP: dict[int, Any] = {id(products): deleted_products, id(attributes): deleted_attributes}
 _SWAP.update({id(c): deleted_products.c[c.name] for c in products.c})
@@ -128,7 +127,7 @@ class DeletedProductRepository:
             if options.count:
                 count = int(conn.execute(_count_of(options.filter)).scalar_one())
             page = _page_of(options.filter, options.orderby, options.skip, options.top + 1)
-            ids = [row[0] for row in conn.execute(page)]
+            ids = [row.id for row in conn.execute(page)]
         more = len(ids) > options.top
         return DeletedPage(self._in_order(ids[: options.top], options), count, more)
 

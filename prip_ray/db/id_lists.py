@@ -9,7 +9,7 @@ no arrays and keeps the IN list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -21,3 +21,9 @@ def id_in(column: Any, ids: Sequence[UUID], dialect: str) -> ColumnElement[bool]
     if dialect == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Uuid())))  # type: ignore[no-any-return]
     return column.in_(ids)  # type: ignore[no-any-return]
+
+
+def chunks(ids: Sequence[UUID], size: int = 1000) -> Iterator[list[UUID]]:
+    """Id lists a statement at a time (SQLite limits the parameters of one statement)."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])

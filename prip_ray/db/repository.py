@@ -6,27 +6,15 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    Engine,
-    Select,
-    Text,
-    cast,
-    insert,
-    select,
-    tuple_,
-    update,
-)
+from sqlalchemy import Engine, Select, insert, select, tuple_, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from prip_ray.db import search_statements as statements
 from prip_ray.db import tables
-from prip_ray.db.id_lists import id_in
+from prip_ray.db.id_lists import chunks, id_in
 from prip_ray.db.olqc import OlqcLinks, lock_key
-from prip_ray.db.queries import COLUMNS
-from prip_ray.db.rectangles import plain_key, rectangle_of, sort_rows
 from prip_ray.db.rows import (
     attribute_from_row,
     attribute_rows,
@@ -35,38 +23,15 @@ from prip_ray.db.rows import (
     product_from_row,
     product_row,
 )
+from prip_ray.db.search import SearchPage, search_page, statements
+from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
 from prip_ray.domain.hashing import ProductHashes
-from prip_ray.domain.products import Attribute, Footprint, Product, ProductVersion
-from prip_ray.errors import (
-    DuplicateProduct,
-    InvalidMetadata,
-    InvalidQuery,
-    ProductNotFound,
-    StorageError,
-)
-from prip_ray.odata.ast import Intersects, Lambda, Node, conjuncts, has_geometry, is_spatial, walk
-from prip_ray.odata.evaluate import (
-    boxes_inside,
-    footprint_matches,
-    matches,
-    shapes_intersect,
-    sort_products,
-)
-from prip_ray.odata.options import QueryOptions, sort_keys
+from prip_ray.domain.products import Attribute, Product, ProductVersion
+from prip_ray.errors import DuplicateProduct, InvalidMetadata, ProductNotFound, StorageError
+from prip_ray.odata.options import QueryOptions
 
 products, attributes, ingestions = tables.products, tables.attributes, tables.ingestions
-T = TypeVar("T")
-MAX_SHAPE_CANDIDATES = 50_000  # footprints tested in Python for one spatial query
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of a search, as the products' versions in order."""
-
-    versions: list[ProductVersion]
-    count: int | None  # set when $count=true was asked
-    more: bool = False  # more products follow this page
 
 
 @dataclass(frozen=True)
@@ -195,7 +160,7 @@ class ProductRepository:
     def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
         """Products for these Ids, in no order; unknown Ids are left out."""
         found: list[Product] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             query = select(products).where(self._id_in(products.c.id, chunk))
             found += self._load(query, with_attributes)
         return found
@@ -215,7 +180,7 @@ class ProductRepository:
             return []
         query = statements.VERSIONS.add_columns(products.c.name).where(products.c.name.in_(names))
         with self._reader.connect() as conn:
-            found = {row.name: ProductVersion(*row[:3]) for row in conn.execute(query)}
+            found = {row.name: version_of(row) for row in conn.execute(query)}
         return [found[name] for name in names if name in found]
 
     def search(self, options: QueryOptions) -> SearchResult:
@@ -228,121 +193,10 @@ class ProductRepository:
     def search_page(self, options: QueryOptions) -> SearchPage:
         """One page of a search as product versions: what a caller that keeps encoded
         products (serve/products.py) needs to tell which it must read in full."""
-        query = statements.matching(options.filter)
-        if has_geometry(options.filter):
-            return self._search_shapes(query, options)
-        count = self._scalar(statements.count_of(options.filter)) if options.count else None
-        # One row more than asked tells whether a next page exists, without a second query.
-        page = statements.page_of(options.filter, options.orderby, options.skip, options.top + 1)
-        with self._reader.connect() as conn:
-            rows: list[Any] = list(conn.execute(page))  # (Id, ModificationDate, Online)
-            found = [ProductVersion(*row) for row in rows]
-        return SearchPage(found[: options.top], count, more=len(found) > options.top)
-
-    def _search_shapes(
-        self, query: Select[tuple[object, ...]], options: QueryOptions
-    ) -> SearchPage:
-        """SQL gives a superset (bounding boxes, GiST-indexed on PostgreSQL), unordered so the
-        planner can use that index; the real footprint shapes then decide, and the survivors
-        are ordered and paged here exactly as SQL would."""
-        assert options.filter is not None
-        parts = conjuncts(options.filter)
-        if has_geometry(options.filter) and all(is_spatial(p) for p in parts if has_geometry(p)):
-            return self._search_footprints(query, options, [p for p in parts if has_geometry(p)])
-        with_attributes = any(isinstance(n, Lambda) for n in walk(options.filter))
-        candidates = self._load(_bounded(query), with_attributes)
-        _check_candidates(len(candidates))
-        hits = sort_products([p for p in candidates if matches(options.filter, p)], options.orderby)
-        return _page([p.version for p in _window(hits, options)], len(hits), options)
-
-    def _search_footprints(
-        self, query: Select[tuple[object, ...]], options: QueryOptions, spatial: list[Node]
-    ) -> SearchPage:
-        """The usual case, ``<conditions SQL decides exactly> and <spatial part>``: only
-        footprints and sort keys are read for the candidates."""
-        area = _single_area(spatial)
-        bounds = rectangle_of(area) if area is not None else None
-        if bounds is not None:
-            return self._search_rectangle(options, area, bounds)
-        keys = [plain_key(COLUMNS[name]) for name, _ in sort_keys(options.orderby)]
-        light = query.with_only_columns(products.c.id, *BOX_COLUMNS, *keys)
-        with self._reader.connect() as conn:
-            rows = conn.execute(_bounded(light)).all()
-            _check_candidates(len(rows))
-            hits = self._spatial_hits(conn, rows, spatial)
-        sort_rows(hits, options.orderby, first_key=1 + len(BOX_COLUMNS))
-        return self._page_of(hits, len(hits), options)
-
-    def _search_rectangle(
-        self, options: QueryOptions, area: Any, bounds: tuple[float, float, float, float]
-    ) -> SearchPage:
-        """A rectangular area: SQL orders and counts the boxes inside it (rectangles.py)."""
-        assert options.filter is not None
-        wanted = options.skip + options.top + 1
-        candidates = statements.rectangle_page(
-            options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
-        )
-        with self._reader.connect() as conn:
-            rows = conn.execute(candidates).all()
-        unsure = [r for r in rows if not r.sure]
-        _check_candidates(len(unsure))
-        passed = shapes_intersect(area, [r.shape for r in unsure])
-        hits = [r for r in rows if r.sure] + [
-            r for r, hit in zip(unsure, passed, strict=True) if hit
-        ]
-        sort_rows(hits, options.orderby, first_key=6)
-        total = (int(rows[0].sure_count or 0) if rows else 0) + sum(passed)
-        page = [ProductVersion(r.id, r.modification_date, r.online) for r in _window(hits, options)]
-        return _page(page, total, options)
-
-    def _page_of(self, hits: list[Any], total: int, options: QueryOptions) -> SearchPage:
-        """The page ``hits[skip:skip+top]`` (rows whose first column is the Id, in order)
-        as versions, from one more query."""
-        ids = [r[0] for r in _window(hits, options)]
-        with self._reader.connect() as conn:
-            rows = conn.execute(statements.VERSIONS.where(self._id_in(products.c.id, ids)))
-            found = {row[0]: ProductVersion(*row) for row in rows}
-        return _page([found[i] for i in ids if i in found], total, options)
-
-    def _spatial_hits(self, conn: Any, rows: Sequence[Any], spatial: list[Node]) -> list[Any]:
-        """Boxes inside the area need no shape; footprints are read only for the others."""
-        boxes = [_box(r) for r in rows]
-        area = _single_area(spatial)
-        inside = boxes_inside(area, boxes) if area is not None else [False] * len(rows)
-        unsure = [r.id for r, sure in zip(rows, inside, strict=True) if not sure]
-        if area is not None:  # the common case: one area, footprints tested in one call
-            passed = self._intersecting(conn, unsure, area)
-            return [r for r, sure in zip(rows, inside, strict=True) if sure or r.id in passed]
-        shapes: dict[UUID, Any] = {}
-        for chunk in _chunks(unsure):
-            query = select(products.c.id, products.c.footprint).where(
-                self._id_in(products.c.id, chunk)
-            )
-            shapes.update((row.id, row.footprint) for row in conn.execute(query))
-        return [
-            r
-            for r, box, sure in zip(rows, boxes, inside, strict=True)
-            if sure or _shape_matches(spatial, shapes.get(r.id), box)
-        ]
-
-    def _intersecting(self, conn: Any, ids: list[UUID], geometry: Any) -> set[UUID]:
-        """Those of ``ids`` whose footprint intersects ``geometry``, read as GeoJSON text."""
-        passed: set[UUID] = set()
-        text = cast(products.c.footprint, Text)
-        for chunk in _chunks(ids):
-            query = select(products.c.id, text).where(self._id_in(products.c.id, chunk))
-            found = conn.execute(query).all()
-            hits = shapes_intersect(geometry, [row[1] for row in found])
-            passed.update(row[0] for row, hit in zip(found, hits, strict=True) if hit)
-        return passed
+        return search_page(self._reader, self._load, options)
 
     def _id_in(self, column: Any, ids: Sequence[UUID]) -> Any:
         return id_in(column, ids, self._engine.dialect.name)
-
-    def _scalar(self, query: Select[Any]) -> int:
-        with self._reader.connect() as conn:
-            found: int = conn.execute(query).scalar_one()
-            return found
 
     def _load(
         self, query: Select[tuple[object, ...]], with_attributes: bool = True
@@ -365,52 +219,3 @@ class ProductRepository:
 
 def _names(group: Sequence[Product]) -> str:
     return group[0].name if len(group) == 1 else f"one of {len(group)} products"
-
-
-BOX_COLUMNS = (products.c.min_lon, products.c.min_lat, products.c.max_lon, products.c.max_lat)
-
-
-def _chunks(ids: Sequence[UUID], size: int = 1000) -> Iterator[list[UUID]]:
-    """Id lists a statement at a time (SQLite limits the parameters of one statement)."""
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-def _bounded(query: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:
-    return query.limit(MAX_SHAPE_CANDIDATES + 1)
-
-
-def _single_area(spatial: list[Node]) -> Any:
-    """The geometry when the spatial part is one Intersects, else None."""
-    if len(spatial) == 1 and isinstance(spatial[0], Intersects):
-        return spatial[0].geometry
-    return None
-
-
-def _check_candidates(found: int) -> None:
-    if found > MAX_SHAPE_CANDIDATES:
-        raise InvalidQuery(
-            f"the area matches more than {MAX_SHAPE_CANDIDATES} footprints: "
-            "narrow it, or add a time or name condition"
-        )
-
-
-def _window(hits: Sequence[T], options: QueryOptions) -> Sequence[T]:
-    """The hits of the requested page, from all hits in order."""
-    return hits[options.skip : options.skip + options.top]
-
-
-def _page(versions: list[ProductVersion], total: int, options: QueryOptions) -> SearchPage:
-    """A page of a search whose hits number ``total``."""
-    more = total > options.skip + options.top
-    return SearchPage(versions, total if options.count else None, more=more)
-
-
-def _box(row: Any) -> tuple[float, float, float, float] | None:
-    box = tuple(row[1:5])  # id, then the BOX_COLUMNS
-    return None if box[0] is None else box
-
-
-def _shape_matches(spatial: list[Node], geojson: Any, box: Any) -> bool:
-    footprint = Footprint(geojson, box) if geojson is not None else None
-    return all(footprint_matches(n, footprint) for n in spatial)

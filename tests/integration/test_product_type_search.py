@@ -1,4 +1,4 @@
-"""productType filters are answered from the product_type column (db/queries.py): the same
+"""productType filters are answered from the product_type column (db/search/clauses.py): the same
 answers as the attribute rows give, checked against the in-memory evaluator on real SQLite and
 PostgreSQL, including products written without a productType attribute of their own."""
 
@@ -13,8 +13,8 @@ from sqlalchemy import Engine, insert, select
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.migrate import alembic_config
-from prip_ray.db.queries import filter_clause
 from prip_ray.db.rows import attribute_rows, product_row
+from prip_ray.db.search.clauses import filter_clause
 from prip_ray.db.tables import attributes, products
 from prip_ray.domain.products import NEVER, Attribute, Checksum, Product, TimeRange
 from prip_ray.odata.evaluate import matches

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from prip_ray.bootstrap import Components
-from prip_ray.db import search_statements as statements
+from prip_ray.db.search import statements
 from prip_ray.domain.footprint import footprint_from_points
 from prip_ray.domain.products import NEVER, Attribute, Checksum, Product, TimeRange
 from prip_ray.odata.options import parse_query_options

@@ -13,7 +13,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from prip_ray.bootstrap import Components
-from prip_ray.db.rectangles import rectangle_of
+from prip_ray.db.search.rectangles import rectangle_of
 from prip_ray.domain.footprint import footprint_from_points
 from prip_ray.domain.products import NEVER, Attribute, Product, TimeRange
 from prip_ray.odata.geography import parse_geography

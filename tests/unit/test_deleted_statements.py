@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from prip_ray.db import search_statements as statements
-from prip_ray.db.boxes import PG_BOX
 from prip_ray.db.deleted import on_deleted
+from prip_ray.db.search import statements
+from prip_ray.db.search.boxes import PG_BOX
 from prip_ray.odata.filter import parse_filter
 
 AREA = "OData.CSC.Intersects(area=geography'SRID=4326;POLYGON((1 1,2 1,2 2,1 2,1 1))')"

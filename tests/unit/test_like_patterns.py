@@ -1,6 +1,6 @@
 """OData string functions as LIKE patterns: the argument is matched literally."""
 
-from prip_ray.db.likes import like_pattern
+from prip_ray.db.search.likes import like_pattern
 
 
 def test_wildcards_and_the_escape_character_are_escaped() -> None:

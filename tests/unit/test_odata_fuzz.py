@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
-from prip_ray.db.queries import filter_clause
+from prip_ray.db.search.clauses import filter_clause
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.filter import parse_filter
 

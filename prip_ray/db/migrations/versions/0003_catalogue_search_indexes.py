@@ -12,7 +12,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Must match prip_ray.db.boxes.PG_BOX, the expression queries use.
+# Must match prip_ray.db.search.boxes.PG_BOX, the expression queries use.
 BOX = "box(point(min_lon, min_lat), point(max_lon, max_lat))"
 
 

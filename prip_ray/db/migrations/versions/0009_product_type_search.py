@@ -3,7 +3,7 @@
 A productType any() filter probed the attributes table once per candidate product: for the
 benchmark's four-part search (4,145 hits among 33k products of one day) those probes were
 most of 40 ms in PostgreSQL. The product_type column always held the same value, so search
-now reads it instead (db/queries.py), and this migration makes that rule hold for rows
+now reads it instead (db/search/clauses.py), and this migration makes that rule hold for rows
 written before it: a product without a productType attribute gets one from its column, and
 a column that disagrees with the attribute (none should) takes the attribute's value, which
 is what clients have been served.

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
-from prip_ray.db.boxes import BoxOverlap
-from prip_ray.db.likes import Like
 from prip_ray.db.rows import PRODUCT_TYPE, value_column
+from prip_ray.db.search.boxes import BoxOverlap
+from prip_ray.db.search.likes import Like
 from prip_ray.db.tables import attributes, deleted_products, products
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
