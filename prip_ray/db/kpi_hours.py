@@ -5,7 +5,7 @@ read without its own ("bare"), the costly part of a month (see services/kpi_cach
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -13,10 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.tables import kpi_days, kpi_hours
 from prip_ray.domain.kpi_rollup import ALL_TYPES, HourRollup, Strip
-from prip_ray.domain.kpi_series import day_of
 
 Day = tuple[datetime, str]  # (day, product type)
-_WITHOUT_BUCKETS = [c for c in kpi_hours.c if c.name != "buckets"]
+_WITHOUT_BUCKETS = [c for c in kpi_hours.c if c.name != "buckets"]  # in _rollup's order
 
 
 class KpiHours:
@@ -31,12 +30,14 @@ class KpiHours:
         window = (kpi_hours.c.hour >= since, kpi_hours.c.hour < until)
         done, rollups = set(), []
         with self._engine.connect() as conn:
-            for row in conn.execute(select(*_WITHOUT_BUCKETS).where(*window)).mappings():
-                if row["product_type"] == ALL_TYPES:
-                    done.add(row["hour"])
+            # rows as tuples, not mappings: a cold month is ~6,500 of them
+            for row in conn.execute(select(*_WITHOUT_BUCKETS).where(*window)):
+                if row[1] == ALL_TYPES:
+                    done.add(row[0])
                 else:
-                    rollups.append(_rollup(row))
-        self.fill_buckets([r for r in rollups if day_of(r.hour) not in bare])
+                    rollups.append(_rollup(*row))
+        bare_hours = {day + timedelta(hours=h) for day in bare for h in range(24)}
+        self.fill_buckets([r for r in rollups if r.hour not in bare_hours])
         return done, rollups
 
     def fill_buckets(self, rollups: Sequence[HourRollup]) -> None:
@@ -118,12 +119,19 @@ def _buckets(stored: dict[str, list[float]]) -> dict[int, list[float]]:
     return {int(b): held for b, held in stored.items()}  # fresh lists from the decoder
 
 
-def _rollup(row: Any) -> HourRollup:
+def _rollup(
+    hour: datetime,
+    product_type: str,
+    published: int,
+    p50_s: float,
+    p95_s: float,
+    max_s: float,
+    bins: list[int],
+    stored_strips: dict[str, Any],
+) -> HourRollup:
     strips = {
         key: Strip(name, datetime.fromisoformat(at) if at else None, granules, set(detectors))
-        for key, (name, at, granules, detectors) in row["strips"].items()
+        for key, (name, at, granules, detectors) in stored_strips.items()
     }
-    return HourRollup(
-        row["hour"], row["product_type"], row["published"], row["p50_s"], row["p95_s"],
-        row["max_s"], list(row["bins"]), {}, strips,
-    )  # fmt: skip
+    # bins: a fresh list from the decoder; buckets: read apart (fill_buckets)
+    return HourRollup(hour, product_type, published, p50_s, p95_s, max_s, bins, {}, strips)
