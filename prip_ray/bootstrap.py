@@ -297,6 +297,7 @@ class Components:
             "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
             "events": EventPruner(self.engine),
             "events_retention": parse_duration(roller.events_retention),
+            "outcomes_retention": _listed_at_most(self.settings),
         }
         return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 
@@ -329,3 +330,17 @@ class Components:
             source.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _listed_at_most(settings: Settings) -> timedelta | None:
+    """How long a product can stay findable after publication, in Products then in
+    DeletedProducts (None: for ever); OLQC tallies idle that long are pruned."""
+    parts = [
+        parse_duration(settings.ingest.retention),
+        parse_duration(settings.roller.offline_retention),
+        parse_duration(settings.roller.deleted_retention),
+    ]
+    if any(part is None for part in parts):
+        return None
+    listed, offline, deleted = (part for part in parts if part is not None)
+    return max(deleted, listed + offline)

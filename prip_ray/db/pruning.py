@@ -7,6 +7,9 @@
 * ``deliveries``: done or refused ones older than the retention, once their product's row
   has left Products: the Tracer reads the CREATE delivery of a product again to trace its
   DELETE with the same digest.
+* ``olqc_outcomes``: the tally of a product's OLQC reports, once no report has come for it
+  for longer than its product can stay listed (the Roller passes that age): a product
+  published when its last report came has left Products and DeletedProducts by then.
 
 Batches of ``batch`` rows per transaction, so no lock is held long.
 """
@@ -18,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, exists, func, not_, select
 
 from prip_ray.db.retention import outbox_low_water
-from prip_ray.db.tables import deliveries, outbox, products
+from prip_ray.db.tables import deliveries, olqc_outcomes, outbox, products
 
 FINISHED = ("done", "refused")
 
@@ -61,4 +64,16 @@ class EventPruner:
                     conn.execute(delete(deliveries).where(deliveries.c.id.in_(ids)))
             removed += len(ids)
             if len(ids) < batch:
+                return removed
+
+    def prune_olqc_outcomes(self, before: datetime, batch: int = 5000) -> int:
+        removed = 0
+        while True:
+            with self._engine.begin() as conn:
+                query = select(olqc_outcomes.c.inspected).where(olqc_outcomes.c.updated_at < before)
+                names = conn.execute(query.limit(batch)).scalars().all()
+                if names:
+                    conn.execute(delete(olqc_outcomes).where(olqc_outcomes.c.inspected.in_(names)))
+            removed += len(names)
+            if len(names) < batch:
                 return removed

@@ -62,6 +62,7 @@ class Roller:
         quarantine_retention: timedelta | None = None,
         events: EventPruner | None = None,
         events_retention: timedelta | None = None,
+        outcomes_retention: timedelta | None = None,
     ):
         """``retention`` None: rows stay in Products for ever (as before DeletedProducts);
         a retention None ("never") keeps that step off. ``exported_until``: the catalogue
@@ -81,6 +82,7 @@ class Roller:
         self._quarantine_retention = quarantine_retention
         self._events = events
         self._events_retention = events_retention
+        self._outcomes_retention = outcomes_retention
 
     def run_once(self, dry_run: bool = False) -> RollReport:
         now = self._now()
@@ -127,7 +129,10 @@ class Roller:
         if self._events is None or self._events_retention is None:
             return 0
         before = now - self._events_retention
-        return self._events.prune_outbox(before) + self._events.prune_deliveries(before)
+        pruned = self._events.prune_outbox(before) + self._events.prune_deliveries(before)
+        if self._outcomes_retention is not None:
+            pruned += self._events.prune_olqc_outcomes(now - self._outcomes_retention)
+        return pruned
 
     def _tidy_quarantine(self, now: datetime) -> int:
         """Settle what a crash left half done in the quarantine, then purge old entries."""

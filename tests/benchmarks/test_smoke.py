@@ -155,6 +155,54 @@ def smoke_soak(needs: Needs) -> None:
     assert re.search(r"^== all \d+ dropped products published exactly once: OK$", out, re.M)
 
 
+def smoke_console(needs: Needs) -> None:
+    database = f"prip_smoke_console_{uuid.uuid4().hex[:8]}"
+    try:
+        out = _run("console", "--tiny", "--pg", needs.pg_server(), "--database", database)
+    finally:
+        _drop_database(needs.pg_server(), database)
+    ((products, probes),) = _figures(r"^(\d+) products, (\d+) probes: load", out)
+    assert products == 3000 and probes > 0
+    routes = re.findall(r"^(page|CSV|JSON)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", out, re.M)
+    assert [r[0] for r in routes] == ["page", "CSV", "JSON"], out
+    for _, first, p50, most, size in routes:
+        assert int(first) > 0 and 0 < int(p50) <= int(most) and int(size) > 0
+
+
+def smoke_table_sizes(needs: Needs) -> None:
+    out = _run("table_sizes", "--tiny", "--db-url", needs.pg_url())
+    rows = {
+        name: (float(per_day), float(per_row), float(gb), kept, held)
+        for name, per_day, per_row, gb, kept, held in re.findall(
+            r"^(\w+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(grows|[\d.]+)\s+(-|[\d.]+)  \S", out, re.M
+        )
+    }
+    every = {"products", "attributes", "trace_digests", "deleted_products", "deleted_attributes",
+             "outbox", "deliveries", "downloads", "request_counts", "health_probes",
+             "quarantine", "olqc_outcomes", "kpi_hours"}  # fmt: skip
+    assert set(rows) == every, out
+    products = rows["products"][0]
+    assert products == pytest.approx(650_000, rel=0.01)  # extrapolated to the seed's day
+    assert rows["attributes"][0] > 10 * products  # ~15 attributes each, as ingestion writes
+    assert rows["outbox"][0] == pytest.approx(2 * products, rel=0.01)  # created + deleted
+    assert rows["health_probes"][0] == 2880  # one every 30 s
+    for name, (per_day, per_row, gb, kept, held) in rows.items():
+        assert per_day > 0 and per_row > 0, (name, out)
+        day_gb = per_day * per_row / 1e9  # bytes per row are printed rounded
+        assert gb == pytest.approx(day_gb, rel=0.05, abs=0.002), name
+        if kept != "grows":
+            assert float(held) == pytest.approx(day_gb * float(kept), rel=0.05, abs=0.02), name
+    assert rows["olqc_outcomes"][3] == "30" and rows["products"][3] == "10"
+    assert all(row[3] != "grows" for row in rows.values())  # every table is pruned
+    ((steady, growth),) = _figures(
+        rf"^steady state at the default retentions: {NUMBER} GB; unpruned tables grow by "
+        rf"{NUMBER} GB a year$",
+        out,
+    )
+    kept_total = sum(float(held) for *_, held in rows.values() if held != "-")
+    assert steady == pytest.approx(kept_total, rel=0.01, abs=0.1) and growth == 0
+
+
 @pytest.fixture
 def needs(request: pytest.FixtureRequest) -> Iterator[Needs]:
     made: list[str] = []
@@ -194,6 +242,8 @@ BENCHMARKS = {
     "download_memory": smoke_download_memory,
     "odata": pytest.param(smoke_odata, marks=PG),
     "soak": pytest.param(smoke_soak, marks=PG),
+    "console": pytest.param(smoke_console, marks=PG),
+    "table_sizes": pytest.param(smoke_table_sizes, marks=PG),
 }
 
 

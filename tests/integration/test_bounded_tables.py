@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, insert, select
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.deliveries import DeliveryQueue
@@ -25,6 +25,8 @@ from prip_ray.db.tables import (
     downloads,
     health_probes,
     ingestions,
+    kpi_hours,
+    olqc_outcomes,
     outbox,
     products,
     request_counts,
@@ -37,13 +39,14 @@ RATE = 4  # products a day
 DAYS = 18
 TABLES = (
     products, attributes, deleted_products, deleted_attributes, outbox, deliveries,
-    downloads, request_counts, health_probes, ingestions,
+    downloads, request_counts, health_probes, ingestions, olqc_outcomes, kpi_hours,
 )  # fmt: skip
 
 
 def test_every_table_reaches_a_plateau(api: TestClient, components: Components) -> None:
     roller = components.settings.roller
     roller.offline_retention, roller.deleted_retention, roller.events_retention = "1d", "3d", "2d"
+    components.settings.ingest.retention = "2d"  # as the products' EvictionDate below
     template = components.products.by_name(f"{TILE}.tar")
     assert template is not None
     subscription = components.subscriptions.create(
@@ -69,6 +72,7 @@ def test_every_table_reaches_a_plateau(api: TestClient, components: Components) 
         bound = RATE * 12 * per_product.get(name, 1)  # rate x (retentions + slack)
         assert last[name] <= bound, (name, series)
     assert last["products"] > 0 and last["deleted_products"] > 0 and last["outbox"] > 0
+    assert last["olqc_outcomes"] > 0 and last["kpi_hours"] > 0
     assert last["products"] < RATE * DAYS  # far fewer than ever published
 
 
@@ -111,6 +115,14 @@ def _one_day(
         trace.done(delivery.id, now, None)
     newest = max((e.seq for e in components.subscriptions.events_after(0, 100_000)), default=0)
     components.subscriptions.advance(subscription_id, newest, now)  # a healthy subscriber
+    with components.engine.begin() as conn:  # a report's tally, and an hour rolled up
+        conn.execute(insert(olqc_outcomes).values(
+            inspected=name.removesuffix(".tar"), passed=1, failed=0, errors=0, updated_at=now,
+        ))  # fmt: skip
+        conn.execute(insert(kpi_hours).values(
+            hour=now, product_type="ALL", published=RATE, p50_s=1.0, p95_s=2.0, max_s=3.0,
+            bins=[], buckets={}, strips={},
+        ))  # fmt: skip
     probes = KpiRepository(components.engine)
     probes.record_probe(now, True, 0.01, None)
     probes.purge_probes(now - timedelta(days=2))  # as the health probe actor does
