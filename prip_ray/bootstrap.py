@@ -25,6 +25,7 @@ from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.olqc import OlqcLinks
+from prip_ray.db.probe_hours import ProbeHours
 from prip_ray.db.pruning import EventPruner
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
@@ -203,6 +204,7 @@ class Components:
             QuarantineRepository(self.engine),
             targets,
             KpiHours(self.engine),
+            ProbeHours(self.engine),
         )
 
     def console(self, kpi: KpiService | None = None) -> ConsoleService:

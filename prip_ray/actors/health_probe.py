@@ -108,7 +108,7 @@ class HealthProbeActor:
     def _set_gauges(self) -> None:
         until = datetime.now(UTC)
         # the console's longest period rolled up ahead of it (once; then only the new hours)
-        self._figures.rollups(until - ROLLED_UP, until)
+        self._figures.roll_up(until - ROLLED_UP, until)
         since = until - timedelta(hours=self._settings.kpi.metrics_window_h)
         figures = self._figures.figures(since, until)
         targets = figures.targets

@@ -26,7 +26,14 @@ from sqlalchemy import (
     union_all,
 )
 
-from prip_ray.db.tables import deleted_products, health_probes, kpi_hours, products
+from prip_ray.db.tables import (
+    deleted_products,
+    health_probes,
+    kpi_days,
+    kpi_hours,
+    kpi_probe_hours,
+    products,
+)
 
 _BATCH = 10_000
 
@@ -159,10 +166,12 @@ class KpiRepository:
             ]
 
     def purge_probes(self, before: datetime) -> int:
-        """The KPI history older than ``before``: probes, and the hourly rollups (kept as
-        long, for reports on past months); how many probes went."""
+        """The KPI history older than ``before``: probes, and the rollups of hours and days
+        (kept as long, for reports on past months); how many probes went."""
         with self._engine.begin() as conn:
             conn.execute(delete(kpi_hours).where(kpi_hours.c.hour < before))
+            conn.execute(delete(kpi_probe_hours).where(kpi_probe_hours.c.hour < before))
+            conn.execute(delete(kpi_days).where(kpi_days.c.day < before))
             return conn.execute(delete(health_probes).where(health_probes.c.at < before)).rowcount
 
 

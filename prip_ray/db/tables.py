@@ -343,6 +343,30 @@ kpi_hours = Table(
     Column("strips", JSON, nullable=False),  # {"key": [datastrip, published, granules, [Dnn]]}
 )
 
+# The delay buckets of each whole day and product type, the kpi_hours rows of its 24 hours
+# merged (domain/kpi_rollup.merged_buckets): written for every type of a day at once, by
+# the health prober rolling up ahead; percentiles over a month read 30 of these, not 720.
+kpi_days = Table(
+    "kpi_days",
+    metadata,
+    Column("day", UtcDateTime, primary_key=True),
+    Column("product_type", String(64), primary_key=True),
+    Column("published", Integer, nullable=False),
+    Column("buckets", JSON, nullable=False),  # {"bucket": [count, largest delay]}
+)
+
+# The probes of each past hour (services/probe_history.py): good and failed counts, and the
+# probes whose outcome differs from the one before (the first of a rolled-up span too), all
+# that the availability ratio, outages and timeline are computed from.
+kpi_probe_hours = Table(
+    "kpi_probe_hours",
+    metadata,
+    Column("hour", UtcDateTime, primary_key=True),
+    Column("good", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("changes", JSON, nullable=False),  # [[iso time, ok], ...] in time order
+)
+
 # DeletedProducts (CDSE's entity set): a product evicted or withdrawn, as it was, with when and
 # why. Written in the transaction that takes the product offline; it outlives the product's
 # row in ``products`` (roller.deleted_retention). Same columns as ``products`` so that one

@@ -133,6 +133,25 @@ def merged_percentiles(rollups: Sequence[HourRollup], qs: Sequence[float]) -> li
     return found
 
 
+def merged_buckets(rollups: Sequence[HourRollup]) -> HourRollup:
+    """One rollup (of the first's hour and type) holding the delay buckets and count of
+    ``rollups``: a whole day's, kept or stored, stands for its 24 hours in percentiles."""
+    merged = HourRollup(rollups[0].hour, rollups[0].product_type, 0)
+    buckets = merged.buckets
+    for rollup in rollups:
+        merged.published += rollup.published
+        # the hot loop of a cold month (~900k buckets): no call per bucket
+        for bucket, (count, largest) in rollup.buckets.items():
+            held = buckets.get(bucket)
+            if held is None:
+                buckets[bucket] = [count, largest]
+            else:
+                held[0] += count
+                if largest > held[1]:
+                    held[1] = largest
+    return merged
+
+
 def merged_strips(rollups: Iterable[HourRollup]) -> dict[str, Strip]:
     strips: dict[str, Strip] = {}
     for rollup in rollups:

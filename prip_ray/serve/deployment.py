@@ -13,6 +13,8 @@ once more. Each replica finds the gateways through Ray (actors/gateway_directory
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.metrics import RayMetrics
 from prip_ray.serve.app import create_app
+from prip_ray.services.kpi import KpiService
+
+log = logging.getLogger(__name__)
 
 
 class ODataReplica:
@@ -44,7 +49,22 @@ class ODataReplica:
         # collector stops walking it, which took ~100 ms per full collection here.
         gc.collect()
         gc.freeze()
+        if services.kpi is not None:
+            warm = threading.Thread(target=_warm, args=(services.kpi,), name="kpi-warm")
+            warm.daemon = True
+            warm.start()
         return app
+
+
+def _warm(kpi: KpiService) -> None:
+    """The console's month read before an operator asks for it; a DB away only means the
+    first request reads it instead."""
+    try:
+        kpi.warm()
+    except Exception:
+        log.warning(
+            "KPI warm-up failed; the first console request will read the month", exc_info=True
+        )
 
 
 def autoscaling_config(settings: Settings) -> dict[str, Any]:

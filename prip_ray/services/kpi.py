@@ -13,6 +13,7 @@ from typing import Any
 
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
+from prip_ray.db.probe_hours import ProbeHours
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.kpi import (
     Availability,
@@ -25,6 +26,7 @@ from prip_ray.domain.kpi_rollup import (
     HourRollup,
     datastrip_summary,
     incomplete,
+    merged_buckets,
     merged_percentiles,
     merged_strips,
     roll_up,
@@ -53,8 +55,10 @@ TIMELINE_SLOTS = 120  # the probe timeline's resolution, whatever the window
 LATEST_QUARANTINED = 20
 L0_NAMES = "%_MSI_L0__%"
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 # An hour is rolled up this long after it ends: a product stamped 10:59:59 may commit later.
 SETTLED = timedelta(minutes=5)
+WARMED = timedelta(days=30)  # the console's longest named period
 
 
 @dataclass
@@ -139,7 +143,8 @@ class KpiFigures:
 
 class KpiService:
     """``hours``: where past hours' rollups are kept; None computes every hour from the
-    products each time (what a month of a busy PRIP cannot afford)."""
+    products each time (what a month of a busy PRIP cannot afford). ``probe_hours``: the
+    same for the probes of past hours; None works them out from the probes once a process."""
 
     def __init__(
         self,
@@ -147,13 +152,14 @@ class KpiService:
         quarantine: QuarantineRepository,
         targets: Targets = DEFAULT_TARGETS,
         hours: KpiHours | None = None,
+        probe_hours: ProbeHours | None = None,
     ):
         self._repository = repository
         self._quarantine = quarantine
         self.targets = targets
         self._hours = hours
-        self._cache = RollupCache()
-        self._probes = ProbeHistory(repository, TIMELINE_SLOTS)
+        self._cache = RollupCache(load=hours.fill_buckets if hours else None)
+        self._probes = ProbeHistory(repository, TIMELINE_SLOTS, probe_hours)
 
     def report(self, since: datetime, until: datetime) -> dict[str, Any]:
         return self.figures(since, until).to_json()
@@ -205,11 +211,41 @@ class KpiService:
             latest_quarantined=quarantined[:LATEST_QUARANTINED],  # newest first
         )
 
+    def roll_up(self, since: datetime, until: datetime) -> None:
+        """The past hours of the window rolled up and stored, products and probes, and its
+        whole days' delay buckets merged, as a console showing it would need them: the
+        health prober does it ahead of any request."""
+        rollups = self.rollups(since, until)
+        if self._hours is not None:
+            self._store_days(_whole_days(_ceil_hour(since), self._closed(until)), rollups)
+        self._probes.figures(since, until)
+
+    def _store_days(self, days: list[datetime], rollups: list[HourRollup]) -> None:
+        assert self._hours is not None
+        if not days:
+            return
+        stored = {day for day, _ in self._hours.read_days(days[0], days[-1] + DAY)}
+        by_day: dict[tuple[datetime, str], list[HourRollup]] = defaultdict(list)
+        for rollup in rollups:
+            if (day := day_of(rollup.hour)) in days and day not in stored:
+                by_day[(day, rollup.product_type)].append(rollup)
+        merged = []
+        for (day, _), found in sorted(by_day.items()):
+            merged.append(merged_buckets(found))
+            merged[-1].hour = day
+        self._hours.store_days(merged)
+
+    def warm(self, span: timedelta = WARMED) -> None:
+        """The past hours of the last ``span`` read into this process: a replica does it
+        when it starts, so that the first operator to open the console does not wait."""
+        until = datetime.now(UTC)
+        self.figures(until - span, until)
+
     def rollups(self, since: datetime, until: datetime) -> list[HourRollup]:
         """The window's rollups: whole past hours from the store of rollups (rolling up and
         storing those not there yet), the partial and the current hours from the products."""
         first = _ceil_hour(since)
-        closed = min(hour_of(until), hour_of(datetime.now(UTC) - SETTLED))
+        closed = self._closed(until)
         if self._hours is None or first >= closed:
             return self._from_products(since, until)
         wanted = [first + HOUR * i for i in range(_hours_between(first, closed))]
@@ -223,10 +259,21 @@ class KpiService:
             edges += self._from_products(closed, until)
         return sorted(held + edges, key=lambda r: (r.hour, r.product_type))
 
+    def _closed(self, until: datetime) -> datetime:
+        """The end of the window's last hour that can be rolled up."""
+        return min(hour_of(until), hour_of(datetime.now(UTC) - SETTLED))
+
     def _stored(self, hours: list[datetime]) -> list[HourRollup]:
-        """The rollups of past ``hours``, from the DB, rolled up there first if need be."""
+        """The rollups of past ``hours``, from the DB, rolled up there first if need be;
+        those of whole days with their buckets stored merged, bare (services/kpi_cache)."""
         assert self._hours is not None
-        done, stored = self._hours.read(hours[0], hours[-1] + HOUR)
+        since, until = hours[0], hours[-1] + HOUR
+        days = {
+            key: day
+            for key, day in self._hours.read_days(since, until).items()
+            if key[0] + DAY <= until
+        }
+        done, stored = self._hours.read(since, until, {day for day, _ in days})
         wanted = set(hours)
         stored = [r for r in stored if r.hour in wanted]
         absent = [hour for hour in hours if hour not in done]
@@ -235,7 +282,7 @@ class KpiService:
             fresh = [r for r in fresh if r.hour in set(absent)]
             self._hours.store(absent, fresh)
             stored += fresh
-        self._cache.put(hours, stored)
+        self._cache.put(hours, stored, days)
         return stored
 
     def _from_products(self, since: datetime, until: datetime) -> list[HourRollup]:
@@ -260,6 +307,12 @@ def _timeliness(
 def _ceil_hour(when: datetime) -> datetime:
     floor = hour_of(when)
     return floor if floor == when else floor + HOUR
+
+
+def _whole_days(first: datetime, closed: datetime) -> list[datetime]:
+    """The days whose 24 hours all lie in [first, closed)."""
+    day = day_of(first) if day_of(first) == first else day_of(first) + DAY
+    return [day + DAY * i for i in range(max(0, int((closed - day) / DAY)))]
 
 
 def _hours_between(first: datetime, last: datetime) -> int:

@@ -1,7 +1,11 @@
 """The availability figures of a window from the recorded probes: the ratio, the outages and
 the timeline. A month of probes every 30 s is 86,000 rows: the DB counts them and reduces
-them to their changes, and a process keeps what it learnt of each past hour (probes never
-arrive late by more than the prober's round, see SETTLED)."""
+them to their changes. What each past hour holds is stored once (``ProbeHours``, rolled up
+ahead by the health prober) and kept by the process: a fresh process reads a month as ~720
+rows. Probes never arrive late by more than the prober's round, see SETTLED.
+
+An hour's changes are those of the span it was rolled up in, so they may start with a
+probe whose outcome did not change: outages() reads such a probe as no change at all."""
 
 from __future__ import annotations
 
@@ -10,19 +14,22 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from prip_ray.db.kpi import KpiRepository
+from prip_ray.db.probe_hours import Changes, ProbeHour, ProbeHours
 from prip_ray.domain.kpi import Availability
 from prip_ray.domain.kpi_series import Outage, Slot, hour_of, outages
 
 HOUR = timedelta(hours=1)
 SETTLED = timedelta(minutes=5)
-Changes = list[tuple[datetime, bool]]
 
 
 class ProbeHistory:
-    def __init__(self, repository: KpiRepository, slots: int):
+    """``stored``: where past hours are kept; None works them out from the probes."""
+
+    def __init__(self, repository: KpiRepository, slots: int, stored: ProbeHours | None = None):
         self._repository = repository
         self._slots = slots
-        self._hours: dict[datetime, tuple[int, int, Changes]] = {}  # good, failed, changes
+        self._stored = stored
+        self._hours: dict[datetime, ProbeHour] = {}
         self._lock = threading.Lock()
 
     def figures(
@@ -63,18 +70,31 @@ class ProbeHistory:
         return counts, changes
 
     def _learn(self, since: datetime, until: datetime) -> None:
+        """The hours of [since, until) kept: from the store, the others from the probes
+        (and stored)."""
+        found = self._stored.read(since, until) if self._stored else {}
+        hours = [since + HOUR * i for i in range(int((until - since) / HOUR))]
+        absent = [hour for hour in hours if hour not in found]
+        if absent:
+            fresh = self._from_probes(absent[0], absent[-1] + HOUR)
+            fresh = {hour: fresh[hour] for hour in absent}
+            if self._stored:
+                self._stored.store(fresh)
+            found |= fresh
+        with self._lock:
+            self._hours.update(found)
+
+    def _from_probes(self, since: datetime, until: datetime) -> dict[datetime, ProbeHour]:
         hours = int((until - since) / HOUR)
-        found: dict[datetime, tuple[int, int, Changes]] = {
-            since + HOUR * i: (0, 0, []) for i in range(hours)
-        }
+        found: dict[datetime, ProbeHour] = {since + HOUR * i: (0, 0, []) for i in range(hours)}
         for index, good, failed in self._repository.probe_slots(since, until, hours):
             found[since + HOUR * index] = (good, failed, [])
         by_hour: dict[datetime, Changes] = defaultdict(list)
         for at, ok in self._repository.probe_changes(since, until):
             by_hour[hour_of(at)].append((at, ok))
-        with self._lock:
-            for hour, (good, failed, _) in found.items():
-                self._hours[hour] = (good, failed, by_hour.get(hour, []))
+        return {
+            hour: (good, failed, by_hour.get(hour, [])) for hour, (good, failed, _) in found.items()
+        }
 
     def _summed(
         self,

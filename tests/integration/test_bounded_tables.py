@@ -25,7 +25,9 @@ from prip_ray.db.tables import (
     downloads,
     health_probes,
     ingestions,
+    kpi_days,
     kpi_hours,
+    kpi_probe_hours,
     olqc_outcomes,
     outbox,
     products,
@@ -40,6 +42,7 @@ DAYS = 18
 TABLES = (
     products, attributes, deleted_products, deleted_attributes, outbox, deliveries,
     downloads, request_counts, health_probes, ingestions, olqc_outcomes, kpi_hours,
+    kpi_days, kpi_probe_hours,
 )  # fmt: skip
 
 
@@ -72,7 +75,7 @@ def test_every_table_reaches_a_plateau(api: TestClient, components: Components) 
         bound = RATE * 12 * per_product.get(name, 1)  # rate x (retentions + slack)
         assert last[name] <= bound, (name, series)
     assert last["products"] > 0 and last["deleted_products"] > 0 and last["outbox"] > 0
-    assert last["olqc_outcomes"] > 0 and last["kpi_hours"] > 0
+    assert last["olqc_outcomes"] > 0 and last["kpi_hours"] > 0 and last["kpi_days"] > 0
     assert last["products"] < RATE * DAYS  # far fewer than ever published
 
 
@@ -122,6 +125,10 @@ def _one_day(
         conn.execute(insert(kpi_hours).values(
             hour=now, product_type="ALL", published=RATE, p50_s=1.0, p95_s=2.0, max_s=3.0,
             bins=[], buckets={}, strips={},
+        ))  # fmt: skip
+        conn.execute(insert(kpi_probe_hours).values(hour=now, good=1, failed=0, changes=[]))
+        conn.execute(insert(kpi_days).values(
+            day=now, product_type="ALL", published=RATE, buckets={},
         ))  # fmt: skip
     probes = KpiRepository(components.engine)
     probes.record_probe(now, True, 0.01, None)

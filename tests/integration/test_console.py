@@ -18,6 +18,7 @@ from prip_ray.config import KpiSettings
 from prip_ray.console.plots import volume
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.db.kpi_hours import KpiHours
+from prip_ray.db.probe_hours import ProbeHours
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.serve.app import basic_header, create_app
 from prip_ray.services.kpi import KpiService
@@ -162,6 +163,40 @@ def test_stored_rollups_give_the_figures_of_the_products(
         assert figures.incomplete == first.incomplete
         assert figures.datastrips == first.datastrips
         assert figures.availability == first.availability
+
+
+def test_days_rolled_up_ahead_give_a_cold_process_the_same_figures(
+    components: Components, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    build_history(components, now, tmp_path / "work")
+    window = (now - timedelta(days=3), now)
+    components.kpi().roll_up(*window)  # the prober's work: hours, whole days, probe hours
+    days = KpiHours(components.engine).read_days(window[0], now)
+    assert len({day for day, _ in days}) == 2  # the two whole days of the three
+    plain = KpiService(KpiRepository(components.engine), QuarantineRepository(components.engine))
+    cold = components.kpi()  # a new process: whole days' buckets merged, their hours bare
+    # the 3 days, then 36 hours that cut a day held bare (its hours' buckets are fetched)
+    for since in (window[0], now - timedelta(hours=36)):
+        expected, found = plain.figures(since, now), cold.figures(since, now)
+        assert found.timeliness == expected.timeliness and found.hourly == expected.hourly
+        assert found.histogram == expected.histogram and found.daily == expected.daily
+        assert found.availability == expected.availability
+        assert found.outages == expected.outages and found.timeline == expected.timeline
+
+
+def test_probe_hours_stored_give_the_figures_of_the_probes(
+    components: Components, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    build_history(components, now, tmp_path / "work")
+    window = (now - timedelta(days=2), now)
+    repository, stored = KpiRepository(components.engine), ProbeHours(components.engine)
+    direct = ProbeHistory(repository, 500).figures(*window)
+    ProbeHistory(repository, 20, stored).figures(*window)  # works the hours out, stores them
+    assert len(stored.read(*window)) >= 40
+    cold = ProbeHistory(repository, 20, stored).figures(*window)  # reads them
+    assert cold[0] == direct[0] and cold[1] == direct[1]
 
 
 def test_probe_hours_kept_give_the_figures_of_the_probes(

@@ -70,3 +70,16 @@ def test_the_cache_condenses_whole_days_to_the_same_percentiles() -> None:
     assert len(condensed) == 12 + 1  # the hours of the third day, and the two whole ones
     assert cache.condensed(held)[-1] is condensed[-1]  # merged once, kept
     assert merged_percentiles(condensed, (50, 95)) == merged_percentiles(rollups, (50, 95))
+
+
+def test_a_day_merged_before_never_stands_for_part_of_it() -> None:
+    rng = random.Random(11)
+    rows = [(T0 + timedelta(minutes=10 * i), "GR", rng.uniform(60, 7200)) for i in range(6 * 48)]
+    rollups = roll_up(rows, [])
+    cache = RollupCache()
+    cache.put([T0 + timedelta(hours=h) for h in range(48)], rollups)
+    cache.condensed(rollups)  # both days merged and kept
+    later = [r for r in rollups if r.hour >= T0 + timedelta(hours=30)]  # cuts the second day
+    assert merged_percentiles(cache.condensed(later), (50, 95)) == merged_percentiles(
+        later, (50, 95)
+    )
