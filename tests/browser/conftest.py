@@ -41,7 +41,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module, not session: while Playwright's sync API is open it keeps an asyncio loop running
+# in the main thread, and every later test that calls asyncio.run (the SFTP client) fails.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = os.environ.get("PRIP_TEST_CHROMIUM", "/usr/bin/chromium")
     if not Path(executable).exists():
