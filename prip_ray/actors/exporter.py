@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ray.util.metrics import Counter
 
+from prip_ray.actors.names import CATALOGUE_EXPORT
 from prip_ray.actors.service_loop import holder_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
@@ -16,7 +17,7 @@ from prip_ray.services.export_schedule import due_export
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 600.0
-EXPORT_LEASE = "prip-catalogue-export"
+EXPORT_LEASE = CATALOGUE_EXPORT
 EXPORT_TTL = timedelta(hours=1)
 
 

@@ -8,6 +8,20 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from prip_ray.actors.ingest_shard import IngestShard
+from prip_ray.actors.names import (
+    CATALOGUE_EXPORT,
+    DOWNLOAD_GATEWAY,
+    GATEWAY_SUPERVISOR,
+    HEALTH_PROBE,
+    HISTORY_CLEANER,
+    HKTM_FORWARDER,
+    NOTIFIER,
+    ROLLER,
+    TRACER,
+    gateway_name,
+    shard_name,
+)
 from prip_ray.actors.qc_worker import QcWorker
 from prip_ray.config import Settings
 
@@ -26,19 +40,14 @@ def qc_worker_class(settings: Settings) -> Any:
 
 
 def ingest_shard_class(settings: Settings) -> Any:
-    from prip_ray.actors.ingest_shard import IngestShard  # it builds QC workers through us
-
     # A shard only coordinates (no CPU reserved); it resumes from the inbox and the journal.
     return _remote(IngestShard, num_cpus=0, max_restarts=-1, max_concurrency=4)
-
-
-def shard_name(index: int) -> str:
-    return f"prip-ingest-shard-{index}"
 
 
 def start_ingestion(settings: Settings) -> list[Any]:
     """Start (or find, if already running) one named shard actor per shard of the inbox."""
     shard_cls = ingest_shard_class(settings)
+    qc_worker_cls = qc_worker_class(settings)  # handed to the shards, which start the workers
     lifetime = "detached" if settings.ray.detached else None
     shards = settings.ingest.shards
     return [
@@ -47,12 +56,9 @@ def start_ingestion(settings: Settings) -> list[Any]:
             namespace=settings.ray.namespace,
             get_if_exists=True,
             lifetime=lifetime,
-        ).remote(settings, i, shards)
+        ).remote(settings, i, shards, qc_worker_cls)
         for i in range(shards)
     ]
-
-
-HISTORY_CLEANER = "prip-history-cleaner"
 
 
 def start_history_cleaner(settings: Settings) -> Any:
@@ -60,13 +66,6 @@ def start_history_cleaner(settings: Settings) -> Any:
     from prip_ray.actors.history_cleaner import HistoryCleanerActor
 
     return _singleton(settings, HistoryCleanerActor, HISTORY_CLEANER)
-
-
-DOWNLOAD_GATEWAY = "prip-download-gateway"  # + "-<node id>": one per node
-
-
-def gateway_name(node_id: str) -> str:
-    return f"{DOWNLOAD_GATEWAY}-{node_id}"
 
 
 def download_gateway_names(namespace: str) -> list[str]:
@@ -117,17 +116,11 @@ def stop_download_gateways(settings: Settings) -> None:
             ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
 
 
-GATEWAY_SUPERVISOR = "prip-gateway-supervisor"
-
-
 def start_gateway_supervisor(settings: Settings) -> Any:
     """The singleton that gives a node that joins later its download gateway."""
     from prip_ray.actors.gateway_supervisor import GatewaySupervisorActor
 
     return _singleton(settings, GatewaySupervisorActor, GATEWAY_SUPERVISOR)
-
-
-NOTIFIER = "prip-notifier"
 
 
 def start_notifier(settings: Settings) -> Any:
@@ -137,17 +130,11 @@ def start_notifier(settings: Settings) -> Any:
     return _singleton(settings, NotifierActor, NOTIFIER)
 
 
-ROLLER = "prip-roller"
-
-
 def start_roller(settings: Settings) -> Any:
     """The rolling archive's singleton (found, not duplicated, if already running)."""
     from prip_ray.actors.roller import RollerActor
 
     return _singleton(settings, RollerActor, ROLLER)
-
-
-CATALOGUE_EXPORT = "prip-catalogue-export"
 
 
 def start_catalogue_export(settings: Settings) -> Any:
@@ -167,14 +154,14 @@ def _singleton(settings: Settings, actor: type, name: str) -> Any:
 
 def start_tracer(settings: Settings) -> Any:
     """The Tracer's singleton, or None when no Traceability Service is configured."""
-    from prip_ray.actors.tracer import TRACER, TracerActor
+    from prip_ray.actors.tracer import TracerActor
 
     return _singleton(settings, TracerActor, TRACER) if settings.trace.url else None
 
 
 def start_hktm_forwarder(settings: Settings) -> Any:
     """The HKTM forwarder's singleton, or None when no FOS SFTP URL is configured."""
-    from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER, HktmForwarderActor
+    from prip_ray.actors.hktm_forwarder import HktmForwarderActor
 
     if not settings.fos.sftp_url:
         return None
@@ -183,6 +170,6 @@ def start_hktm_forwarder(settings: Settings) -> Any:
 
 def start_health_probe(settings: Settings) -> Any:
     """The availability prober (one per PRIP, under a DB lease)."""
-    from prip_ray.actors.health_probe import HEALTH_PROBE, HealthProbeActor
+    from prip_ray.actors.health_probe import HealthProbeActor
 
     return _singleton(settings, HealthProbeActor, HEALTH_PROBE)

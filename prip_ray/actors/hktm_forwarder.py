@@ -8,14 +8,13 @@ from typing import Any
 
 from ray.util.metrics import Counter, Gauge
 
+from prip_ray.actors.names import HKTM_FORWARDER
 from prip_ray.actors.service_loop import ServiceLoop
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.leases import LeaseRepository
 from prip_ray.metrics import add
-
-HKTM_FORWARDER = "prip-hktm-forwarder"
 
 
 class HktmForwarderActor:

@@ -9,6 +9,7 @@ import logging
 
 from ray.util.metrics import Counter
 
+from prip_ray.actors.names import NOTIFIER
 from prip_ray.actors.service_loop import ServiceLoop
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
@@ -29,7 +30,7 @@ class NotifierActor:
         self._total = 0
         self._failures_seen = 0
         self._loop = ServiceLoop(
-            "prip-notifier",
+            NOTIFIER,
             LeaseRepository(components.engine),
             ttl_s=settings.lease.ttl_s,
             interval_s=settings.subscriptions.poll_interval_s,

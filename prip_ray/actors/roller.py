@@ -15,6 +15,7 @@ from typing import Any
 
 from ray.util.metrics import Counter, Gauge
 
+from prip_ray.actors.names import ROLLER
 from prip_ray.actors.service_loop import holder_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
@@ -23,7 +24,7 @@ from prip_ray.domain.retention import parse_duration
 from prip_ray.metrics import add
 
 log = logging.getLogger(__name__)
-ROLLER_LEASE = "prip-roller"
+ROLLER_LEASE = ROLLER
 
 
 class RollerActor:

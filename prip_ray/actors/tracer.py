@@ -12,6 +12,7 @@ from typing import Any
 
 from ray.util.metrics import Counter, Gauge
 
+from prip_ray.actors.names import TRACER
 from prip_ray.actors.service_loop import ServiceLoop
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
@@ -20,7 +21,6 @@ from prip_ray.db.leases import LeaseRepository
 from prip_ray.metrics import add
 
 log = logging.getLogger(__name__)
-TRACER = "prip-tracer"
 
 
 class TracerActor:
