@@ -23,6 +23,7 @@ from prip_ray.actors.names import (
     shard_name,
 )
 from prip_ray.actors.qc_worker import QcWorker
+from prip_ray.actors.singleton import SingletonActor
 from prip_ray.config import Settings
 
 
@@ -125,9 +126,7 @@ def start_gateway_supervisor(settings: Settings) -> Any:
 
 def start_notifier(settings: Settings) -> Any:
     """The Subscription component's delivery actor (one per cluster; restarted on failure)."""
-    from prip_ray.actors.notifier import NotifierActor
-
-    return _singleton(settings, NotifierActor, NOTIFIER)
+    return _singleton(settings, SingletonActor, NOTIFIER)
 
 
 def start_roller(settings: Settings) -> Any:
@@ -144,28 +143,26 @@ def start_catalogue_export(settings: Settings) -> Any:
 
 
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
-    """One named actor per cluster, restarted by Ray if it dies, found if already running."""
+    """One named actor per cluster, restarted by Ray if it dies, found if already running.
+    A :class:`SingletonActor` is told which service it runs: its name."""
     actor_cls = _remote(actor, num_cpus=0, max_restarts=-1, max_task_retries=-1)
     lifetime = "detached" if settings.ray.detached else None
+    args = (name,) if actor is SingletonActor else ()
     return actor_cls.options(
         name=name, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
-    ).remote(settings)
+    ).remote(settings, *args)
 
 
 def start_tracer(settings: Settings) -> Any:
     """The Tracer's singleton, or None when no Traceability Service is configured."""
-    from prip_ray.actors.tracer import TracerActor
-
-    return _singleton(settings, TracerActor, TRACER) if settings.trace.url else None
+    return _singleton(settings, SingletonActor, TRACER) if settings.trace.url else None
 
 
 def start_hktm_forwarder(settings: Settings) -> Any:
     """The HKTM forwarder's singleton, or None when no FOS SFTP URL is configured."""
-    from prip_ray.actors.hktm_forwarder import HktmForwarderActor
-
     if not settings.fos.sftp_url:
         return None
-    return _singleton(settings, HktmForwarderActor, HKTM_FORWARDER)
+    return _singleton(settings, SingletonActor, HKTM_FORWARDER)
 
 
 def start_health_probe(settings: Settings) -> Any:

@@ -65,7 +65,7 @@ class ServiceLoop:
         while not self._stop.is_set():
             done = 0
             try:
-                if self._hold():
+                if self.hold():
                     done = self._work()
             except Exception:  # the DB or a downstream may be away: the next round retries
                 log.exception("%s round failed", self.service)
@@ -75,7 +75,8 @@ class ServiceLoop:
             self._wake.wait(self._interval)
             self._wake.clear()
 
-    def _hold(self) -> bool:
+    def hold(self) -> bool:
+        """Take or renew the lease; whether this loop may work now."""
         now = datetime.now(UTC)
         self.holding = self._leases.acquire(self.service, self.holder, self._ttl, now)
         if not self.holding:
