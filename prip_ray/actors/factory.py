@@ -8,6 +8,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from prip_ray.actors.health_probe import HealthProbeActor
 from prip_ray.actors.ingest_shard import IngestShard
 from prip_ray.actors.names import (
     CATALOGUE_EXPORT,
@@ -64,9 +65,7 @@ def start_ingestion(settings: Settings) -> list[Any]:
 
 def start_history_cleaner(settings: Settings) -> Any:
     """The one History Cleaner of the cluster (found, not duplicated, if already running)."""
-    from prip_ray.actors.history_cleaner import HistoryCleanerActor
-
-    return _singleton(settings, HistoryCleanerActor, HISTORY_CLEANER)
+    return _singleton(settings, SingletonActor, HISTORY_CLEANER)
 
 
 def download_gateway_names(namespace: str) -> list[str]:
@@ -131,15 +130,12 @@ def start_notifier(settings: Settings) -> Any:
 
 def start_roller(settings: Settings) -> Any:
     """The rolling archive's singleton (found, not duplicated, if already running)."""
-    from prip_ray.actors.roller import RollerActor
-
-    return _singleton(settings, RollerActor, ROLLER)
+    return _singleton(settings, SingletonActor, ROLLER)
 
 
 def start_catalogue_export(settings: Settings) -> Any:
-    from prip_ray.actors.exporter import CatalogueExportActor
-
-    return _singleton(settings, CatalogueExportActor, CATALOGUE_EXPORT)
+    """The scheduled catalogue exports' singleton."""
+    return _singleton(settings, SingletonActor, CATALOGUE_EXPORT)
 
 
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
@@ -166,7 +162,6 @@ def start_hktm_forwarder(settings: Settings) -> Any:
 
 
 def start_health_probe(settings: Settings) -> Any:
-    """The availability prober (one per PRIP, under a DB lease)."""
-    from prip_ray.actors.health_probe import HealthProbeActor
-
+    """The availability prober (one per PRIP, under a DB lease). Its own actor, not a
+    SingletonActor: it probes while the DB is away (see actors/singleton.py)."""
     return _singleton(settings, HealthProbeActor, HEALTH_PROBE)

@@ -1,44 +1,21 @@
-"""How each singleton service is built from ``Components``: the registry behind
-:class:`prip_ray.actors.singleton.SingletonActor`.
-
-A builder returns a :class:`SingletonService`: the round the loop runs (how much it did: more
-than nothing runs the next round at once), a run on demand, how often, and its stats. The
-services' own Ray metrics live here, next to the round that counts them. Progress always
-lives in the PRIP DB (delivery queues, cursors, the catalogue), so a restart resumes.
-"""
+"""The singletons that deliver what ingestion publishes: the notifier (the Subscription
+component), the Tracer and the HKTM forwarder (see ``actors/singleton.py``). Their progress is
+in the PRIP DB (cursors and outbox, delivery queues), so a restart resumes without losing or
+repeating a delivery; a shard that published wakes them (``names.OUTBOX_READERS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ray.util.metrics import Counter, Gauge
 
-from prip_ray.actors.names import HKTM_FORWARDER, NOTIFIER, TRACER
+from prip_ray.actors.singleton_service import SingletonService
 from prip_ray.bootstrap import Components
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.metrics import add
-
-
-@dataclass
-class SingletonService:
-    """What the generic singleton needs of a service."""
-
-    work: Callable[[], int]  # one round of the loop: how much it did
-    interval_s: float  # between rounds that did nothing (capped by the lease's TTL / 3)
-    run: Callable[[], Any]  # one run asked for now (``SingletonActor.run_now``)
-    stats: Callable[[], dict[str, Any]] = field(default=dict)
-    ttl_s: float | None = None  # the lease's; None: ``lease.ttl_s``
-
-
-def build_service(name: str, components: Components) -> SingletonService:
-    try:
-        builder = BUILDERS[name]
-    except KeyError:
-        raise ValueError(f"no singleton service named {name!r}") from None
-    return builder(components)
 
 
 @dataclass
@@ -78,7 +55,7 @@ def _delivery(
     return SingletonService(work=work, interval_s=interval_s, run=work, stats=stats)
 
 
-def _tracer(components: Components) -> SingletonService:
+def tracer(components: Components) -> SingletonService:
     tracer = components.tracer()
 
     def run_once() -> tuple[int, int, int]:
@@ -96,7 +73,7 @@ def _tracer(components: Components) -> SingletonService:
     return _delivery(queue, run_once, metrics, components.settings.trace.poll_interval_s)
 
 
-def _hktm_forwarder(components: Components) -> SingletonService:
+def hktm_forwarder(components: Components) -> SingletonService:
     forwarder = components.hktm_forwarder()
 
     def run_once() -> tuple[int, int, int]:
@@ -114,7 +91,7 @@ def _hktm_forwarder(components: Components) -> SingletonService:
     return _delivery(queue, run_once, metrics, components.settings.fos.poll_interval_s)
 
 
-def _notifier(components: Components) -> SingletonService:
+def notifier(components: Components) -> SingletonService:
     """The Subscription component: cursors and outbox in the DB."""
     notifier = components.notifier()
     delivered = Counter("prip_notifications_delivered", "notifications delivered")
@@ -133,10 +110,3 @@ def _notifier(components: Components) -> SingletonService:
     return SingletonService(
         work=work, interval_s=interval_s, run=work, stats=lambda: {"delivered": seen["delivered"]}
     )
-
-
-BUILDERS: dict[str, Callable[[Components], SingletonService]] = {
-    NOTIFIER: _notifier,
-    TRACER: _tracer,
-    HKTM_FORWARDER: _hktm_forwarder,
-}
