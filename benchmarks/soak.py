@@ -68,7 +68,8 @@ from benchmarks.day_mix import (
     items_per_day,
 )
 from prip_ray.actors.cluster import start_actors, stop_actors
-from prip_ray.actors.factory import shard_name, start_download_gateways
+from prip_ray.actors.factory import start_download_gateways
+from prip_ray.actors.names import shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.db.tables import products

@@ -8,7 +8,23 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from prip_ray.actors.health_probe import HealthProbeActor
+from prip_ray.actors.ingest_shard import IngestShard
+from prip_ray.actors.names import (
+    CATALOGUE_EXPORT,
+    DOWNLOAD_GATEWAY,
+    GATEWAY_SUPERVISOR,
+    HEALTH_PROBE,
+    HISTORY_CLEANER,
+    HKTM_FORWARDER,
+    NOTIFIER,
+    ROLLER,
+    TRACER,
+    gateway_name,
+    shard_name,
+)
 from prip_ray.actors.qc_worker import QcWorker
+from prip_ray.actors.singleton import SingletonActor
 from prip_ray.config import Settings
 
 
@@ -26,19 +42,14 @@ def qc_worker_class(settings: Settings) -> Any:
 
 
 def ingest_shard_class(settings: Settings) -> Any:
-    from prip_ray.actors.ingest_shard import IngestShard  # it builds QC workers through us
-
     # A shard only coordinates (no CPU reserved); it resumes from the inbox and the journal.
     return _remote(IngestShard, num_cpus=0, max_restarts=-1, max_concurrency=4)
-
-
-def shard_name(index: int) -> str:
-    return f"prip-ingest-shard-{index}"
 
 
 def start_ingestion(settings: Settings) -> list[Any]:
     """Start (or find, if already running) one named shard actor per shard of the inbox."""
     shard_cls = ingest_shard_class(settings)
+    qc_worker_cls = qc_worker_class(settings)  # handed to the shards, which start the workers
     lifetime = "detached" if settings.ray.detached else None
     shards = settings.ingest.shards
     return [
@@ -47,26 +58,14 @@ def start_ingestion(settings: Settings) -> list[Any]:
             namespace=settings.ray.namespace,
             get_if_exists=True,
             lifetime=lifetime,
-        ).remote(settings, i, shards)
+        ).remote(settings, i, shards, qc_worker_cls)
         for i in range(shards)
     ]
 
 
-HISTORY_CLEANER = "prip-history-cleaner"
-
-
 def start_history_cleaner(settings: Settings) -> Any:
     """The one History Cleaner of the cluster (found, not duplicated, if already running)."""
-    from prip_ray.actors.history_cleaner import HistoryCleanerActor
-
-    return _singleton(settings, HistoryCleanerActor, HISTORY_CLEANER)
-
-
-DOWNLOAD_GATEWAY = "prip-download-gateway"  # + "-<node id>": one per node
-
-
-def gateway_name(node_id: str) -> str:
-    return f"{DOWNLOAD_GATEWAY}-{node_id}"
+    return _singleton(settings, SingletonActor, HISTORY_CLEANER)
 
 
 def download_gateway_names(namespace: str) -> list[str]:
@@ -117,9 +116,6 @@ def stop_download_gateways(settings: Settings) -> None:
             ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
 
 
-GATEWAY_SUPERVISOR = "prip-gateway-supervisor"
-
-
 def start_gateway_supervisor(settings: Settings) -> Any:
     """The singleton that gives a node that joins later its download gateway."""
     from prip_ray.actors.gateway_supervisor import GatewaySupervisorActor
@@ -127,62 +123,45 @@ def start_gateway_supervisor(settings: Settings) -> Any:
     return _singleton(settings, GatewaySupervisorActor, GATEWAY_SUPERVISOR)
 
 
-NOTIFIER = "prip-notifier"
-
-
 def start_notifier(settings: Settings) -> Any:
     """The Subscription component's delivery actor (one per cluster; restarted on failure)."""
-    from prip_ray.actors.notifier import NotifierActor
-
-    return _singleton(settings, NotifierActor, NOTIFIER)
-
-
-ROLLER = "prip-roller"
+    return _singleton(settings, SingletonActor, NOTIFIER)
 
 
 def start_roller(settings: Settings) -> Any:
     """The rolling archive's singleton (found, not duplicated, if already running)."""
-    from prip_ray.actors.roller import RollerActor
-
-    return _singleton(settings, RollerActor, ROLLER)
-
-
-CATALOGUE_EXPORT = "prip-catalogue-export"
+    return _singleton(settings, SingletonActor, ROLLER)
 
 
 def start_catalogue_export(settings: Settings) -> Any:
-    from prip_ray.actors.exporter import CatalogueExportActor
-
-    return _singleton(settings, CatalogueExportActor, CATALOGUE_EXPORT)
+    """The scheduled catalogue exports' singleton."""
+    return _singleton(settings, SingletonActor, CATALOGUE_EXPORT)
 
 
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
-    """One named actor per cluster, restarted by Ray if it dies, found if already running."""
+    """One named actor per cluster, restarted by Ray if it dies, found if already running.
+    A :class:`SingletonActor` is told which service it runs: its name."""
     actor_cls = _remote(actor, num_cpus=0, max_restarts=-1, max_task_retries=-1)
     lifetime = "detached" if settings.ray.detached else None
+    args = (name,) if actor is SingletonActor else ()
     return actor_cls.options(
         name=name, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
-    ).remote(settings)
+    ).remote(settings, *args)
 
 
 def start_tracer(settings: Settings) -> Any:
     """The Tracer's singleton, or None when no Traceability Service is configured."""
-    from prip_ray.actors.tracer import TRACER, TracerActor
-
-    return _singleton(settings, TracerActor, TRACER) if settings.trace.url else None
+    return _singleton(settings, SingletonActor, TRACER) if settings.trace.url else None
 
 
 def start_hktm_forwarder(settings: Settings) -> Any:
     """The HKTM forwarder's singleton, or None when no FOS SFTP URL is configured."""
-    from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER, HktmForwarderActor
-
     if not settings.fos.sftp_url:
         return None
-    return _singleton(settings, HktmForwarderActor, HKTM_FORWARDER)
+    return _singleton(settings, SingletonActor, HKTM_FORWARDER)
 
 
 def start_health_probe(settings: Settings) -> Any:
-    """The availability prober (one per PRIP, under a DB lease)."""
-    from prip_ray.actors.health_probe import HEALTH_PROBE, HealthProbeActor
-
+    """The availability prober (one per PRIP, under a DB lease). Its own actor, not a
+    SingletonActor: it probes while the DB is away (see actors/singleton.py)."""
     return _singleton(settings, HealthProbeActor, HEALTH_PROBE)

@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import ray
 
-from prip_ray.actors.factory import DOWNLOAD_GATEWAY, download_gateway_names
+from prip_ray.actors.factory import download_gateway_names
+from prip_ray.actors.names import DOWNLOAD_GATEWAY
 
 log = logging.getLogger(__name__)
 

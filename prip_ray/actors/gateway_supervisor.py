@@ -4,7 +4,9 @@
 come and go afterwards (KubeRay's autoscaler, a replaced pod). Every ``RECONCILE_EVERY_S``
 this singleton starts a gateway on each alive node that has none; a node's gateway that
 crashed is restarted by Ray itself, and a dead node's gateway is gone with it. It holds no
-lease: starting an actor that already runs only finds it.
+lease: starting an actor that already runs only finds it, and each cluster of an upgrade
+must give its own nodes their gateways, which a lease shared through the PRIP DB would stop.
+That is why it is not a ``SingletonActor`` (``actors/singleton.py``), which always is leased.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ray.util.metrics import Gauge
 
+from prip_ray.actors.names import HEALTH_PROBE
 from prip_ray.actors.service_loop import ServiceLoop
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
@@ -32,7 +33,6 @@ from prip_ray.metrics import KpiGauges
 from prip_ray.services.probe import ProbeResult, UserJourneyProbe
 
 log = logging.getLogger(__name__)
-HEALTH_PROBE = "prip-health-probe"
 KEEP = timedelta(days=400)  # a year of availability, and a bit
 ROLLED_UP = timedelta(days=31)
 PENDING = 10_000  # probes kept while the DB is away: three and a half days at 30 s

@@ -20,9 +20,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
-from prip_ray.actors.factory import NOTIFIER, qc_worker_class
-from prip_ray.actors.hktm_forwarder import HKTM_FORWARDER
-from prip_ray.actors.tracer import TRACER
+from prip_ray.actors.names import OUTBOX_READERS
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
@@ -46,11 +44,13 @@ WAKE_EVERY_S = 0.25
 
 
 class IngestShard:
-    def __init__(self, settings: Settings, shard: int, shards: int):
+    def __init__(self, settings: Settings, shard: int, shards: int, qc_worker_cls: Any):
+        """``qc_worker_cls``: the QC worker as a Ray actor class, from the factory (which
+        applies every actor's Ray options; importing it here would be a circle)."""
         self._settings = settings
         self._components = Components(settings)
         self._plan = ShardPlan(shard, shards, settings.ingest.max_in_flight)
-        self._worker_cls = qc_worker_class(settings)
+        self._worker_cls = qc_worker_cls
         self._workers: list[Any] = []
         self._ready_workers: set[Any] = set()  # started: a product sent to them is worked on
         self._starting: dict[Any, Any] = {}  # ping ObjectRef -> worker still being placed
@@ -226,7 +226,7 @@ class IngestShard:
         if time.monotonic() - self._woken_at < WAKE_EVERY_S:
             return  # they are awake already; each look-up is a round trip to the GCS
         self._woken_at = time.monotonic()
-        for name in (NOTIFIER, TRACER, HKTM_FORWARDER):
+        for name in OUTBOX_READERS:
             with contextlib.suppress(ValueError):  # not running (not configured, ingest-only)
                 ray.get_actor(name, namespace=self._settings.ray.namespace).wake.remote()
 

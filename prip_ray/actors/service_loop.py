@@ -46,6 +46,9 @@ class ServiceLoop:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._waiting_for: str | None = None
+        # run_now (the actor's thread) and the loop may take the lease at the same moment:
+        # two INSERTs of one holder, and the loser would think another cluster holds it.
+        self._holding_lock = threading.Lock()
         self.holding = False
         self.rounds = 0  # rounds tried, holding the lease or not: what tests and probes wait on
         self._thread = threading.Thread(target=self._loop, name=service, daemon=True)
@@ -65,7 +68,7 @@ class ServiceLoop:
         while not self._stop.is_set():
             done = 0
             try:
-                if self._hold():
+                if self.hold():
                     done = self._work()
             except Exception:  # the DB or a downstream may be away: the next round retries
                 log.exception("%s round failed", self.service)
@@ -74,6 +77,11 @@ class ServiceLoop:
                 continue
             self._wake.wait(self._interval)
             self._wake.clear()
+
+    def hold(self) -> bool:
+        """Take or renew the lease; whether this loop may work now."""
+        with self._holding_lock:
+            return self._hold()
 
     def _hold(self) -> bool:
         now = datetime.now(UTC)

@@ -28,13 +28,12 @@ from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
 from prip_ray.actors.factory import (
-    DOWNLOAD_GATEWAY,
     download_gateway_names,
-    gateway_name,
     start_download_gateways,
     start_gateway_supervisor,
     stop_download_gateways,
 )
+from prip_ray.actors.names import DOWNLOAD_GATEWAY, gateway_name
 from prip_ray.config import Settings, load_settings
 from prip_ray.serve.deployment import deploy
 

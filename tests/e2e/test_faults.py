@@ -24,7 +24,7 @@ import httpx
 import psutil
 import ray
 
-from prip_ray.actors.factory import shard_name
+from prip_ray.actors.names import shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.errors import DatabaseUnavailable

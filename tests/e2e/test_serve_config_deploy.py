@@ -17,17 +17,16 @@ from ray import serve
 from ray.serve._private.api import serve_start
 from ray.serve.schema import ServeDeploySchema
 
-from prip_ray.actors.factory import (
+from prip_ray.actors.factory import download_gateway_names, stop_download_gateways
+from prip_ray.actors.names import (
     CATALOGUE_EXPORT,
     GATEWAY_SUPERVISOR,
+    HEALTH_PROBE,
     HISTORY_CLEANER,
     NOTIFIER,
     ROLLER,
-    download_gateway_names,
     shard_name,
-    stop_download_gateways,
 )
-from prip_ray.actors.health_probe import HEALTH_PROBE
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password

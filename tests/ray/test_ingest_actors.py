@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import ray
 
-from prip_ray.actors.factory import shard_name, start_ingestion
+from prip_ray.actors.factory import start_ingestion
+from prip_ray.actors.names import shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.odata.options import QueryOptions

@@ -34,7 +34,9 @@ def test_killed_notifier_restarts_and_delivers_everything(ray_settings: Settings
             wait_until(
                 lambda: len(endpoint.pairs()) == 400, 60, what="every product after the restart"
             )
-            assert ray.get(notifier.delivered.remote()) >= 0  # the same named actor answers again
+            assert (
+                ray.get(notifier.stats.remote())["delivered"] >= 0
+            )  # the same named actor answers again
         finally:
             ray.kill(notifier)
     repeats = sum(n - 1 for n in endpoint.pairs().values())

@@ -156,12 +156,12 @@ def test_catalogue_export_with_the_store_away_then_killed(
     try:
         own_s3.stop()
         with pytest.raises(RayTaskError):
-            ray.get(exporter.run_due.remote())  # the store is away: nothing is written
+            ray.get(exporter.run_now.remote())  # the store is away: nothing is written
         own_s3.start()
         assert components.exporter().exports() == []
-        key = ray.get(exporter.run_due.remote())  # the full export was still due
+        key = ray.get(exporter.run_now.remote())  # the full export was still due
         ray.kill(exporter, no_restart=False)  # a crash after it
-        assert ray.get(exporter.run_due.remote()) is None  # restarted: not written twice
+        assert ray.get(exporter.run_now.remote()) is None  # restarted: not written twice
     finally:
         ray.kill(exporter)
     records = components.exporter().exports()  # JSON Lines, and Parquet beside it
