@@ -39,7 +39,11 @@ def window(request: Request) -> tuple[str, datetime, datetime]:
     if period in SPANS:
         return period, now - SPANS[period], now
     until = parse_when(params.get("until") or None, now, "until")
-    since = parse_when(params.get("since") or None, until - SPANS["24h"], "since")
+    try:
+        day_before = until - SPANS["24h"]
+    except OverflowError:  # until=0001-01-01
+        raise InvalidQuery("until is too early", token=params.get("until")) from None
+    since = parse_when(params.get("since") or None, day_before, "since")
     if since >= until:
         raise InvalidQuery("since must be before until", token=params.get("since"))
     return period, since, until

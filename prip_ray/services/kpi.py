@@ -47,6 +47,7 @@ from prip_ray.domain.kpi_series import (
 )
 from prip_ray.domain.naming import product_type_of
 from prip_ray.domain.quarantine import QuarantineEntry
+from prip_ray.errors import InvalidQuery
 from prip_ray.services.kpi_cache import RollupCache
 from prip_ray.services.probe_history import ProbeHistory
 
@@ -59,6 +60,7 @@ DAY = timedelta(days=1)
 # An hour is rolled up this long after it ends: a product stamped 10:59:59 may commit later.
 SETTLED = timedelta(minutes=5)
 WARMED = timedelta(days=30)  # the console's longest named period
+LONGEST_WINDOW = timedelta(days=400)  # the KPI history kept (probes, hourly rollups)
 
 
 @dataclass
@@ -165,6 +167,14 @@ class KpiService:
         return self.figures(since, until).to_json()
 
     def figures(self, since: datetime, until: datetime) -> KpiFigures:
+        """Raises InvalidQuery for a window longer than the KPI history kept: its hours and
+        days are worked out one by one, so a window from year 1 would take the process's
+        memory (``GET /kpi?since=0001-01-01``)."""
+        if until - since > LONGEST_WINDOW:
+            raise InvalidQuery(
+                f"a KPI window is at most {LONGEST_WINDOW.days} days (the history kept)",
+                token=since.isoformat(),
+            )
         quarantined = self._quarantined(since, until)
         rejected = Counter(product_type_of(entry.name) for entry in quarantined)
         per_day = Counter(day_of(entry.last_seen) for entry in quarantined)
