@@ -1,0 +1,252 @@
+"""In-memory stand-ins for the ports the services use (``prip_ray.ports``), after
+cosmicpython's ``FakeRepository``: the services run on them with no database, no S3, no
+network. The integration tests run the same services on PostgreSQL, S3 and loopback peers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery, QueuedEvent
+from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.products import NEVER, Checksum, Product, TimeRange
+from prip_ray.errors import (
+    DeliveryFailed,
+    ProductNotFound,
+    RemoteConflict,
+    StorageError,
+    TraceRefused,
+)
+
+T0 = datetime(2025, 8, 1, tzinfo=UTC)
+
+
+def a_product(
+    name: str, data: bytes = b"", product_type: str = "MSI_L1C_TL", **changes: Any
+) -> Product:
+    """A published product whose bytes are ``data`` under the key ``name``."""
+    product = Product(
+        id=uuid.uuid4(),
+        name=name,
+        product_type=product_type,
+        content_type="application/octet-stream",
+        content_length=len(data),
+        origin_date=T0,
+        publication_date=T0,
+        eviction_date=NEVER,
+        modification_date=T0,
+        content_date=TimeRange(T0, T0 + timedelta(minutes=1)),
+        object_key=name,
+        checksums=(Checksum("MD5", hashlib.md5(data).hexdigest(), T0),),
+    )
+    return replace(product, **changes)
+
+
+class FakeClock:
+    """``now`` and ``clock`` for a service, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.at = T0
+        self.seconds = 0.0
+
+    def now(self) -> datetime:
+        return self.at
+
+    def clock(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+        self.seconds += seconds
+
+
+class FakeCatalogue:
+    def __init__(self, *products: Product) -> None:
+        self.products = {p.id: p for p in products}
+        self.digests: dict[tuple[uuid.UUID, str], ProductHashes] = {}
+
+    def add(self, product: Product) -> Product:
+        self.products[product.id] = product
+        return product
+
+    def get(self, product_id: uuid.UUID) -> Product:
+        if product_id not in self.products:
+            raise ProductNotFound(f"no product with Id {product_id}")
+        return self.products[product_id]
+
+    def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
+        return next((p for p in self.products.values() if p.name == name), None)
+
+    def trace_digests(self, product_id: uuid.UUID, algorithm: str) -> ProductHashes | None:
+        return self.digests.get((product_id, algorithm))
+
+
+class FakeObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.broken = False  # every call raises StorageError
+
+    def _check(self) -> None:
+        if self.broken:
+            raise StorageError("the fake store is down")
+
+    def put_file(self, key: str, path: Path) -> None:
+        self._check()
+        self.objects[key] = path.read_bytes()
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        self._check()
+        data = self.objects[key]
+        yield data[start : None if end is None else end + 1]
+
+    def size(self, key: str) -> int | None:
+        self._check()
+        return len(self.objects[key]) if key in self.objects else None
+
+    def delete(self, key: str) -> None:
+        self._check()
+        self.objects.pop(key, None)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        self._check()
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+
+class FakeDeliveryQueue:
+    """One channel's queue over an in-memory outbox, with the states of the real one."""
+
+    def __init__(self) -> None:
+        self.outbox: list[tuple[str, Product]] = []
+        self.cursor = 0
+        self.rows: dict[int, Delivery] = {}
+        self.errors: dict[int, str] = {}
+
+    def publish(self, event: str, product: Product) -> None:
+        """What ingestion (``created``) or eviction (``deleted``) writes to the outbox."""
+        self.outbox.append((event, product))
+
+    def feed(self, wanted: Callable[[QueuedEvent], bool], now: datetime, limit: int) -> int:
+        batch = self.outbox[self.cursor : self.cursor + limit]
+        queued = 0
+        for seq, (event, product) in enumerate(batch, start=self.cursor + 1):
+            if wanted(QueuedEvent(event, product.product_type, product.name)):
+                delivery_id = len(self.rows) + 1
+                self.rows[delivery_id] = Delivery(
+                    delivery_id, "fake", seq, product.id, product.name, event,
+                    PENDING, 0, now, now, None,
+                )  # fmt: skip
+                queued += 1
+        self.cursor += len(batch)
+        return queued
+
+    def due(self, now: datetime, limit: int, in_order: bool = False) -> list[Delivery]:
+        waiting = [d for d in self.rows.values() if d.state in (PENDING, SENDING)][:limit]
+        if not in_order:
+            return [d for d in waiting if d.next_attempt_at <= now]
+        late = [i for i, d in enumerate(waiting) if d.next_attempt_at > now]
+        return waiting[: late[0]] if late else waiting
+
+    def sending(self, delivery_id: int, detail: Mapping[str, Any] | None = None) -> None:
+        row = self.rows[delivery_id]
+        kept = row.detail if detail is None else dict(detail)
+        self.rows[delivery_id] = replace(row, state=SENDING, attempts=row.attempts + 1, detail=kept)
+
+    def done(self, delivery_id: int, now: datetime, detail: Mapping[str, Any] | None) -> None:
+        row = self.rows[delivery_id]
+        kept = row.detail if detail is None else dict(detail)
+        self.rows[delivery_id] = replace(row, state=DONE, detail=kept)
+
+    def retry(self, delivery_id: int, error: str, not_before: datetime) -> None:
+        self.errors[delivery_id] = error
+        self.rows[delivery_id] = replace(self.rows[delivery_id], next_attempt_at=not_before)
+
+    def refuse(self, delivery_id: int, error: str, now: datetime) -> None:
+        self.errors[delivery_id] = error
+        self.rows[delivery_id] = replace(self.rows[delivery_id], state=REFUSED)
+
+    def detail(self, product_id: uuid.UUID, event: str) -> dict[str, Any] | None:
+        found = [
+            d.detail
+            for d in self.rows.values()
+            if d.product_id == product_id and d.event == event and d.detail is not None
+        ]
+        return found[-1] if found else None
+
+    def waiting(self, product_ids: Collection[uuid.UUID], event: str) -> set[uuid.UUID]:
+        return {
+            d.product_id
+            for d in self.rows.values()
+            if d.product_id in product_ids and d.event == event and d.state in (PENDING, SENDING)
+        }
+
+    def states(self) -> dict[str, str]:
+        """Each delivery's state, by product name and event."""
+        return {f"{d.product_name} {d.event}": d.state for d in self.rows.values()}
+
+
+class FakeTraceService:
+    """The Traceability Service: what it holds, and failures the test asks for."""
+
+    def __init__(self) -> None:
+        self.traces: list[dict[str, Any]] = []
+        self.down = False
+        self.refuse: set[str] = set()  # product names it answers 4xx for
+
+    def put(self, trace: dict[str, Any]) -> None:
+        if self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        if trace["product"]["name"] in self.refuse:
+            raise TraceRefused("400 Bad Request")
+        self.traces.append(trace)
+
+    def by_name(self, name: str) -> list[dict[str, Any]]:
+        if self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        return [t for t in self.traces if t["product"]["name"] == name]
+
+
+class FakeFos:
+    """FOS's SFTP directory: the files it holds, how many sessions were opened, and a
+    ``down`` switch (cannot connect) or ``cut_after`` (a transfer fails after n files)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.sessions = 0
+        self.down = False
+        self.cut_after: int | None = None
+
+    def session(self, verify_readback: bool = True) -> FakeFosSession:
+        return FakeFosSession(self)
+
+
+class FakeFosSession:
+    def __init__(self, fos: FakeFos) -> None:
+        self._fos = fos
+
+    async def __aenter__(self) -> FakeFosSession:
+        if self._fos.down:
+            raise DeliveryFailed("FOS: connection refused")
+        self._fos.sessions += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def deliver(
+        self, relative_path: str, chunks: Iterator[bytes], size: int, md5: str | None
+    ) -> tuple[str, bool]:
+        data = b"".join(chunks)
+        held = self._fos.files.get(relative_path)
+        if held is not None:
+            if hashlib.md5(held).hexdigest() == md5:
+                return relative_path, True
+            raise RemoteConflict(f"{relative_path}: another file is there")
+        if self._fos.cut_after is not None and len(self._fos.files) >= self._fos.cut_after:
+            raise DeliveryFailed(f"FOS {relative_path}: connection lost")
+        self._fos.files[relative_path] = data
+        return relative_path, False
