@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
 from prip_ray.domain.deliveries import Delivery, QueuedEvent
+from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.hashing import ProductHashes
-from prip_ray.domain.products import Product
+from prip_ray.domain.products import DeletedProduct, Product
+from prip_ray.domain.subscriptions import Subscription
 
 
 class ObjectStore(Protocol):
@@ -45,6 +47,10 @@ class ProductCatalogue(Protocol):
         ...
 
     def by_name(self, name: str, with_attributes: bool = True) -> Product | None: ...
+
+    def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
+        """Products for these Ids, in no order; unknown Ids are left out."""
+        ...
 
     def trace_digests(self, product_id: UUID, algorithm: str) -> ProductHashes | None:
         """The digests stored at publication, if computed with ``algorithm``."""
@@ -104,3 +110,39 @@ class FosTarget(Protocol):
     """Where HKTM products go (FOS over SFTP)."""
 
     def session(self, verify_readback: bool = True) -> FosSession: ...
+
+
+class DeletedProducts(Protocol):
+    """The DeletedProducts entries (evicted or withdrawn products)."""
+
+    def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, DeletedProduct]: ...
+
+
+class SubscriptionStore(Protocol):
+    """Subscriptions as the Notifier uses them: the running ones, the outbox they read,
+    and their delivery progress."""
+
+    def running(self) -> list[tuple[Subscription, str | None]]:
+        """Running subscriptions with their sealed endpoint passwords."""
+        ...
+
+    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]: ...
+
+    def advance(self, subscription_id: UUID, cursor: int, notified: datetime | None) -> None:
+        """Every event up to ``cursor`` is handled (and the failure, if any, is over)."""
+        ...
+
+    def advance_many(self, progress: list[tuple[UUID, int, datetime | None]]) -> None: ...
+
+    def failing(self, subscription_id: UUID, since: datetime, error: str, failed: bool) -> None:
+        """Delivery fails since ``since``; ``failed``: for good (status ``failed``)."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a notification to a subscriber's endpoint; ``DeliveryFailed`` when it does not
+    take it (not 2xx, unreachable, not allowed)."""
+
+    def __call__(
+        self, url: str, body: dict[str, Any], *, username: str | None, password: str | None
+    ) -> None: ...
