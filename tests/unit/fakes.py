@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery, QueuedEvent
+from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.hashing import ProductHashes
-from prip_ray.domain.products import NEVER, Checksum, Product, TimeRange
+from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
+from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import (
     DeliveryFailed,
     ProductNotFound,
@@ -81,6 +83,9 @@ class FakeCatalogue:
 
     def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
         return next((p for p in self.products.values() if p.name == name), None)
+
+    def by_ids(self, ids: Sequence[uuid.UUID], with_attributes: bool = True) -> list[Product]:
+        return [self.products[i] for i in ids if i in self.products]
 
     def trace_digests(self, product_id: uuid.UUID, algorithm: str) -> ProductHashes | None:
         return self.digests.get((product_id, algorithm))
@@ -250,3 +255,77 @@ class FakeFosSession:
             raise DeliveryFailed(f"FOS {relative_path}: connection lost")
         self._fos.files[relative_path] = data
         return relative_path, False
+
+
+class FakeSubscriptions:
+    """Subscriptions over an in-memory outbox, with the progress the Notifier writes."""
+
+    def __init__(self) -> None:
+        self.subs: dict[uuid.UUID, tuple[Subscription, str | None]] = {}
+        self.outbox: list[OutboxEvent] = []
+
+    def subscribe(self, filter_param: str, endpoint: str, sealed: str | None = None) -> uuid.UUID:
+        sub = Subscription(
+            uuid.uuid4(), "alice", "running", "created", filter_param, endpoint,
+            "ep" if sealed else None, sealed is not None, T0, None, 0,
+        )  # fmt: skip
+        self.subs[sub.id] = (sub, sealed)
+        return sub.id
+
+    def publish(self, event: str, product: Product) -> None:
+        self.outbox.append(OutboxEvent(len(self.outbox) + 1, product.id, event, T0))
+
+    def get(self, subscription_id: uuid.UUID) -> Subscription:
+        return self.subs[subscription_id][0]
+
+    def running(self) -> list[tuple[Subscription, str | None]]:
+        return [(s, sealed) for s, sealed in self.subs.values() if s.status == "running"]
+
+    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+        return [e for e in self.outbox if e.seq > seq][:limit]
+
+    def advance(self, subscription_id: uuid.UUID, cursor: int, notified: datetime | None) -> None:
+        sub, sealed = self.subs[subscription_id]
+        changes: dict[str, Any] = {"cursor": cursor, "failing_since": None, "last_error": None}
+        if notified is not None:
+            changes["last_notification_date"] = notified
+        self.subs[subscription_id] = (replace(sub, **changes), sealed)
+
+    def advance_many(self, progress: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
+        for subscription_id, cursor, notified in progress:
+            self.advance(subscription_id, cursor, notified)
+
+    def failing(
+        self, subscription_id: uuid.UUID, since: datetime, error: str, failed: bool
+    ) -> None:
+        sub, sealed = self.subs[subscription_id]
+        status = "failed" if failed else sub.status
+        changed = replace(sub, failing_since=since, last_error=error, status=status)
+        self.subs[subscription_id] = (changed, sealed)
+
+
+class FakeDeletedProducts:
+    def __init__(self) -> None:
+        self.entries: dict[uuid.UUID, DeletedProduct] = {}
+
+    def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DeletedProduct]:
+        return {i: self.entries[i] for i in ids if i in self.entries}
+
+
+class FakeWebhooks:
+    """Subscriber endpoints: what each received (with the credentials), and endpoints that
+    are down (every POST fails)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any], str | None, str | None]] = []
+        self.down: set[str] = set()
+
+    def __call__(
+        self, url: str, body: dict[str, Any], *, username: str | None, password: str | None
+    ) -> None:
+        if url in self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        self.received.append((url, body, username, password))
+
+    def names(self, url: str) -> list[str]:
+        return [body["ProductName"] for to, body, _, _ in self.received if to == url]
