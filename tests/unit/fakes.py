@@ -15,10 +15,13 @@ from typing import Any
 from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery, QueuedEvent
 from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.journal import JournalEntry
 from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import (
+    DatabaseUnavailable,
     DeliveryFailed,
+    DuplicateProduct,
     ProductNotFound,
     RemoteConflict,
     StorageError,
@@ -329,3 +332,89 @@ class FakeWebhooks:
 
     def names(self, url: str) -> list[str]:
         return [body["ProductName"] for to, body, _, _ in self.received if to == url]
+
+
+class FakeJournal:
+    """The ingestion journal: one entry per product name, as the real one keeps them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, JournalEntry] = {}
+
+    def begin_all(self, attempts: Sequence[tuple[str, str, str, str]]) -> None:
+        for name, object_key, md5, source in attempts:
+            tries = self.rows[name].attempts + 1 if name in self.rows else 1
+            self.rows[name] = JournalEntry(name, object_key, md5, "storing", source, tries, T0)
+
+    def get_all(self, names: Collection[str]) -> list[JournalEntry]:
+        return [self.rows[n] for n in names if n in self.rows]
+
+    def entries(self) -> list[JournalEntry]:
+        return list(self.rows.values())
+
+    def cancel(self, name: str, object_key: str) -> bool:
+        entry = self.rows.get(name)
+        if entry is None or entry.state != "storing" or entry.object_key != object_key:
+            return False
+        del self.rows[name]
+        return True
+
+    def finish(self, name: str) -> None:
+        self.rows.pop(name, None)
+
+    def finish_all(self, names: Collection[str]) -> None:
+        for name in names:
+            self.finish(name)
+
+
+class FakePublisher(FakeCatalogue):
+    """The catalogue ingestion publishes to: like the real one, a product is published only
+    while its journal attempt stands, and that attempt is marked published with it."""
+
+    def __init__(self, journal: FakeJournal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.down = False  # the PRIP DB is away: every call raises Unavailable
+
+    def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
+        self._check()
+        found = {p.name: p for p in self.products.values()}
+        return [found[n] for n in names if n in found]
+
+    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+        found = {product.id: digests} if digests is not None else {}
+        if not self.publish_all([product], found):
+            raise StorageError(f"{product.name}: ingestion attempt was cancelled")
+
+    def publish_all(
+        self, group: Sequence[Product], digests: Mapping[uuid.UUID, ProductHashes] | None = None
+    ) -> list[Product]:
+        self._check()
+        taken = {p.name for p in self.products.values()}
+        if any(p.name in taken for p in group):
+            raise DuplicateProduct("a product of the group is already published")
+        published = []
+        for product in group:
+            entry = self.journal.rows.get(product.name)
+            if entry is None or entry.object_key != product.object_key:
+                continue  # recovery cancelled the attempt
+            self.journal.rows[product.name] = replace(entry, state="published")
+            self.add(product)
+            published.append(product)
+        return published
+
+    def _check(self) -> None:
+        if self.down:
+            raise DatabaseUnavailable("the fake PRIP DB is away")
+
+
+class FakeQuarantine:
+    """Refused products: what each was refused for; the source goes, as into the folder."""
+
+    def __init__(self) -> None:
+        self.refused: dict[str, str] = {}  # name: error code
+
+    def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
+        self.refused[source.name] = code
+        if move:
+            source.unlink(missing_ok=True)
+        return source
