@@ -313,11 +313,15 @@ class Components:
         )
 
     def notifier(self, **overrides: Any) -> Notifier:
+        subscriptions = self.settings.subscriptions
+        if "send" not in overrides:
+            policy = EndpointPolicy(subscriptions.allowed_networks)
+            overrides["send"] = Webhook(policy, subscriptions.timeout_s).post_json
         return Notifier(
             self.subscriptions,
             self.products,
             self.secrets,
-            self.settings.subscriptions,
+            subscriptions,
             **{"deleted": self.deleted_products(), **overrides},
         )
 

@@ -21,6 +21,10 @@ PripError
 │   ├── StorageError        the object store failed (adapters raise it ``from`` the cause)
 │   ├── DatabaseUnavailable the PRIP DB cannot be reached, or dropped the connection
 │   └── QueryTimeout        a statement ran past the API's statement timeout and was stopped
+├── DeliveryFailed          a downstream peer (webhook, Traceability Service, FOS) failed this
+│                           attempt (5xx, unreachable, cut): tried again with backoff
+├── TraceRefused            the Traceability Service refused a trace (4xx): not retried
+├── RemoteConflict          a different file already has this name at FOS: not overwritten
 └── ConfigurationError      settings that cannot work together
 
 Adapters translate library errors where they catch them (``raise StorageError(...) from e``);
@@ -141,3 +145,17 @@ class QueryTimeout(Unavailable):
 
 class ConfigurationError(PripError):
     code = "ConfigurationError"
+
+
+class DeliveryFailed(PripError):
+    code = "DeliveryFailed"
+
+
+class TraceRefused(PripError):
+    code = "TraceRefused"
+
+
+class RemoteConflict(PripError):
+    """A different file already has this name at the peer: not overwritten."""
+
+    code = "RemoteConflict"

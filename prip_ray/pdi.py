@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import stat
 import tarfile
 import time
 import zipfile
@@ -317,3 +319,40 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield base / name
         for name in sorted(filenames):
             yield base / name
+
+
+def published_name(source: Path) -> str:
+    return source.name + ".tar" if _is_folder(source) else source.name
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def refuse_links(source: Path, *, accept_hardlinks: bool = False) -> None:
+    """Raise InvalidPackage if ``source`` is a symbolic link or (unless accepted) a file
+    with other names: publishing it would publish whatever it points to; or if it is no
+    file at all (a FIFO, a device, a socket)."""
+    if source.is_symlink():
+        raise InvalidPackage(
+            f"{source.name} is a symbolic link (to {os.readlink(source)}): links in the "
+            "inbox are not followed"
+        )
+    mode = source.lstat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A FIFO blocks the reader until someone writes (a QC worker would hang for good),
+        # a device reads the machine's own memory or disks.
+        raise InvalidPackage(f"{source.name} is not a regular file or folder (mode {mode:o})")
+    if not accept_hardlinks and not source.is_dir() and source.lstat().st_nlink > 1:
+        raise InvalidPackage(
+            f"{source.name} is a hard link ({source.lstat().st_nlink} names for one file): "
+            "the inbox takes files that are theirs alone"
+        )
+
+
+def remove_source(path: Path) -> None:
+    """Remove an ingested inbox entry (file or PDI folder); already gone is fine."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

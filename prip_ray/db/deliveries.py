@@ -10,7 +10,6 @@ reason when the peer says no for good.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,36 +17,16 @@ from uuid import UUID
 from sqlalchemy import Engine, RowMapping, func, insert, select, update
 
 from prip_ray.db.tables import consumers, deliveries, outbox, products
-
-PENDING, SENDING, DONE, REFUSED = "pending", "sending", "done", "refused"
+from prip_ray.domain.deliveries import DONE as DONE
+from prip_ray.domain.deliveries import PENDING as PENDING
+from prip_ray.domain.deliveries import REFUSED as REFUSED
+from prip_ray.domain.deliveries import SENDING as SENDING
+from prip_ray.domain.deliveries import Delivery as Delivery
+from prip_ray.domain.deliveries import QueuedEvent as QueuedEvent
 
 
 class _Raced(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: int
-    channel: str
-    outbox_seq: int
-    product_id: UUID
-    product_name: str
-    event: str
-    state: str
-    attempts: int
-    queued_at: datetime
-    next_attempt_at: datetime
-    detail: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class QueuedEvent:
-    """What ``feed`` shows a channel's filter of each outbox event."""
-
-    event: str
-    product_type: str
-    product_name: str
 
 
 class DeliveryQueue:

@@ -9,7 +9,6 @@ published twice, no orphan bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,23 +16,13 @@ from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from prip_ray.db.tables import ingestions
+from prip_ray.domain.journal import JournalEntry as JournalEntry
 
 # INSERT ... ON CONFLICT: one statement where select-then-insert-or-update took three.
 _UPSERT: dict[str, Callable[[Table], Any]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    name: str
-    object_key: str
-    md5: str
-    state: str  # "storing" | "published"
-    source: str
-    attempts: int
-    updated_at: datetime
 
 
 class IngestionJournal:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins  # the method `list` hides the type inside the class
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,18 +19,11 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 
 from prip_ray.db.tables import outbox, subscriptions
+from prip_ray.domain.events import OutboxEvent as OutboxEvent
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import ProductNotFound
 
 Limits = Callable[[int, int], None]  # (running, total) of the owner's others; raises to refuse
-
-
-@dataclass(frozen=True)
-class OutboxEvent:
-    seq: int
-    product_id: UUID
-    event: str
-    created_at: datetime
 
 
 class SubscriptionRepository:

@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from prip_ray.config import FosSettings
-from prip_ray.db.deliveries import Delivery, DeliveryQueue, QueuedEvent
-from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.backoff import Backoff, RetrySchedule
+from prip_ray.domain.deliveries import Delivery, QueuedEvent
 from prip_ray.domain.products import Product
-from prip_ray.errors import ProductNotFound, StorageError
-from prip_ray.ports import ObjectStore
-from prip_ray.storage.sftp import RemoteConflict, SftpSession, SftpTarget
-from prip_ray.storage.webhook import DeliveryFailed
+from prip_ray.errors import DeliveryFailed, ProductNotFound, RemoteConflict, StorageError
+from prip_ray.ports import DeliveryQueue, FosSession, FosTarget, ObjectStore, ProductCatalogue
 
 log = logging.getLogger(__name__)
 FOS = "fos"  # the backoff key: FOS is up or down for every product
@@ -57,9 +54,9 @@ class HktmForwarder:
     def __init__(
         self,
         queue: DeliveryQueue,
-        products: ProductRepository,
+        products: ProductCatalogue,
         store: ObjectStore,
-        target: SftpTarget,
+        target: FosTarget,
         settings: FosSettings,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -91,7 +88,7 @@ class HktmForwarder:
     async def _round(self, due: Iterable[Delivery]) -> ForwardRound:
         delivered = already = refused = 0
         try:
-            async with SftpSession(self._target, self._settings.verify_readback) as session:
+            async with self._target.session(self._settings.verify_readback) as session:
                 for delivery in due:
                     try:
                         found = await self._deliver(session, delivery)
@@ -112,7 +109,7 @@ class HktmForwarder:
             return ForwardRound(delivered, already, refused, 1)
         return ForwardRound(delivered, already, refused, 0)
 
-    async def _deliver(self, session: SftpSession, delivery: Delivery) -> bool:
+    async def _deliver(self, session: FosSession, delivery: Delivery) -> bool:
         product = self._products.get(delivery.product_id)
         if not product.online:
             raise ProductNotFound(f"{product.name} was evicted before FOS could have it")

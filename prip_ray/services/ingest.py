@@ -30,9 +30,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prip_ray.db.journal import IngestionJournal, JournalEntry
-from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.journal import JournalEntry
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
@@ -45,10 +44,9 @@ from prip_ray.errors import (
     StorageError,
     Unavailable,
 )
-from prip_ray.pdi import write_folder_as_tar
-from prip_ray.ports import ObjectStore
+from prip_ray.pdi import published_name, refuse_links, remove_source, write_folder_as_tar
+from prip_ray.ports import IngestJournal, ObjectStore, ProductPublisher, Quarantine
 from prip_ray.services.inspect import inspect_package
-from prip_ray.storage.inbox import LocalQuarantine, published_name, refuse_links, remove_source
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +83,9 @@ class ReadyProduct:
 @dataclass
 class IngestService:
     store: ObjectStore
-    repository: ProductRepository
-    journal: IngestionJournal
-    quarantine: LocalQuarantine
+    repository: ProductPublisher
+    journal: IngestJournal
+    quarantine: Quarantine
     registry: ProductTypeRegistry
     policy: QcPolicy
     retention: timedelta | None

@@ -30,24 +30,20 @@ from typing import Any
 from uuid import UUID
 
 from prip_ray.config import SubscriptionSettings
-from prip_ray.db.deleted import DeletedProductRepository
-from prip_ray.db.repository import ProductRepository
-from prip_ray.db.subscriptions import OutboxEvent, SubscriptionRepository
 from prip_ray.domain.backoff import Backoff, RetrySchedule
-from prip_ray.domain.endpoints import EndpointPolicy
+from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.products import DeletedProduct, Product
 from prip_ray.domain.subscriptions import Subscription
-from prip_ray.errors import ConfigurationError, PripError
+from prip_ray.errors import ConfigurationError, DeliveryFailed, PripError
 from prip_ray.odata.ast import Node
 from prip_ray.odata.evaluate import matches
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
+from prip_ray.ports import DeletedProducts, ProductCatalogue, SubscriptionStore, WebhookSender
 from prip_ray.security.secrets import SecretBox
-from prip_ray.storage.webhook import DeliveryFailed, Webhook
 
 log = logging.getLogger(__name__)
 PERSIST_EVERY = 20  # deliveries between cursor writes within one round (bounds repeats)
-Sender = Callable[..., None]  # (url, body, *, username, password): Webhook.post_json
 UNREADABLE_PASSWORD = "the stored endpoint password cannot be read (the operators know)"
 
 
@@ -81,24 +77,22 @@ class _Round:
 class Notifier:
     def __init__(
         self,
-        subscriptions: SubscriptionRepository,
-        products: ProductRepository,
+        subscriptions: SubscriptionStore,
+        products: ProductCatalogue,
         secrets: SecretBox,
         settings: SubscriptionSettings,
         *,
-        send: Sender | None = None,
+        send: WebhookSender,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
-        deleted: DeletedProductRepository | None = None,
+        deleted: DeletedProducts | None = None,
     ):
         self._subscriptions = subscriptions
         self._deleted = deleted
         self._products = products
         self._secrets = secrets
         self._settings = settings
-        self._send = (
-            send or Webhook(EndpointPolicy(settings.allowed_networks), settings.timeout_s).post_json
-        )
+        self._send = send
         self._now = now
         self._clock = clock
         self._schedule = RetrySchedule(Backoff(settings.retry_base_s, settings.retry_max_s))

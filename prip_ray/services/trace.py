@@ -27,17 +27,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from prip_ray.db.deliveries import SENDING, Delivery, DeliveryQueue, QueuedEvent
-from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.backoff import Backoff, RetrySchedule
+from prip_ray.domain.deliveries import SENDING, Delivery, QueuedEvent
 from prip_ray.domain.hashing import ProductHashes, hash_product
 from prip_ray.domain.products import Product
 from prip_ray.domain.traces import EVENTS, build_trace, differences, message_matches, trace_product
-from prip_ray.errors import PripError, StorageError
-from prip_ray.ports import ObjectStore
+from prip_ray.errors import DeliveryFailed, PripError, StorageError, TraceRefused
+from prip_ray.ports import DeliveryQueue, ObjectStore, ProductCatalogue, TraceService
 from prip_ray.security.signing import TraceSigner, certificate_of, verify_signature
-from prip_ray.storage.traceability import TraceabilityClient, TraceRefused
-from prip_ray.storage.webhook import DeliveryFailed
 
 log = logging.getLogger(__name__)
 SERVICE = "traceability"  # the backoff key of the whole queue, when the service is down
@@ -71,10 +68,10 @@ class Tracer:
     def __init__(
         self,
         queue: DeliveryQueue,
-        products: ProductRepository,
+        products: ProductCatalogue,
         store: ObjectStore,
         signer: TraceSigner,
-        client: TraceabilityClient,
+        client: TraceService,
         *,
         hash_algorithm: str = "BLAKE3",
         batch: int = 100,

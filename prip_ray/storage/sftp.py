@@ -19,16 +19,11 @@ from typing import Any
 import asyncssh
 
 from prip_ray.config import FosSettings
-from prip_ray.errors import ConfigurationError, PripError
+from prip_ray.errors import ConfigurationError
+from prip_ray.errors import RemoteConflict as RemoteConflict
 from prip_ray.storage.webhook import DeliveryFailed
 
 _READ = 1 << 18
-
-
-class RemoteConflict(PripError):
-    """A different file already has this name at the peer: not overwritten."""
-
-    code = "RemoteConflict"
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,10 @@ class SftpTarget:
             check_host_key=not fos.insecure_no_host_check,
             timeout_s=fos.timeout_s,
         )
+
+    def session(self, verify_readback: bool = True) -> SftpSession:
+        """A connection for one round of deliveries (opened by ``async with``)."""
+        return SftpSession(self, verify_readback)
 
     def connect_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {

@@ -12,12 +12,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from prip_ray.errors import PripError
+from prip_ray.errors import TraceRefused as TraceRefused
 from prip_ray.storage.webhook import DeliveryFailed
-
-
-class TraceRefused(PripError):
-    code = "TraceRefused"
 
 
 class TraceabilityClient:

@@ -27,14 +27,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prip_ray.domain.endpoints import EndpointPolicy
-from prip_ray.errors import EndpointNotAllowed, PripError, Unavailable
+from prip_ray.errors import DeliveryFailed as DeliveryFailed
+from prip_ray.errors import EndpointNotAllowed, Unavailable
 
 NOT_ALLOWED = "endpoint not allowed"
 Resolver = Callable[..., list[Any]]  # socket.getaddrinfo's signature
-
-
-class DeliveryFailed(PripError):
-    code = "DeliveryFailed"
 
 
 class Webhook:

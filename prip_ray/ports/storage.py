@@ -1,4 +1,4 @@
-"""Small interfaces the services depend on; ``db/`` and ``storage/`` implement them."""
+"""Where product bytes live."""
 
 from __future__ import annotations
 

@@ -1,0 +1,16 @@
+"""Small interfaces the services depend on; ``db/`` and ``storage/`` implement them
+(structurally: no adapter inherits from a port, mypy checks they fit where bootstrap wires
+them), and ``tests/unit/fakes.py`` fakes them."""
+
+from prip_ray.ports.catalogue import DeletedProducts as DeletedProducts
+from prip_ray.ports.catalogue import ProductCatalogue as ProductCatalogue
+from prip_ray.ports.deliveries import DeliveryQueue as DeliveryQueue
+from prip_ray.ports.deliveries import FosSession as FosSession
+from prip_ray.ports.deliveries import FosTarget as FosTarget
+from prip_ray.ports.deliveries import TraceService as TraceService
+from prip_ray.ports.ingest import IngestJournal as IngestJournal
+from prip_ray.ports.ingest import ProductPublisher as ProductPublisher
+from prip_ray.ports.ingest import Quarantine as Quarantine
+from prip_ray.ports.storage import ObjectStore as ObjectStore
+from prip_ray.ports.subscriptions import SubscriptionStore as SubscriptionStore
+from prip_ray.ports.subscriptions import WebhookSender as WebhookSender

@@ -1,0 +1,40 @@
+"""What the Notifier uses: subscriptions, their outbox, and the subscribers' endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from prip_ray.domain.events import OutboxEvent
+from prip_ray.domain.subscriptions import Subscription
+
+
+class SubscriptionStore(Protocol):
+    """Subscriptions as the Notifier uses them: the running ones, the outbox they read,
+    and their delivery progress."""
+
+    def running(self) -> list[tuple[Subscription, str | None]]:
+        """Running subscriptions with their sealed endpoint passwords."""
+        ...
+
+    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]: ...
+
+    def advance(self, subscription_id: UUID, cursor: int, notified: datetime | None) -> None:
+        """Every event up to ``cursor`` is handled (and the failure, if any, is over)."""
+        ...
+
+    def advance_many(self, progress: list[tuple[UUID, int, datetime | None]]) -> None: ...
+
+    def failing(self, subscription_id: UUID, since: datetime, error: str, failed: bool) -> None:
+        """Delivery fails since ``since``; ``failed``: for good (status ``failed``)."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """POSTs a notification to a subscriber's endpoint; ``DeliveryFailed`` when it does not
+    take it (not 2xx, unreachable, not allowed)."""
+
+    def __call__(
+        self, url: str, body: dict[str, Any], *, username: str | None, password: str | None
+    ) -> None: ...

@@ -1,0 +1,420 @@
+"""In-memory stand-ins for the ports the services use (``prip_ray.ports``), after
+cosmicpython's ``FakeRepository``: the services run on them with no database, no S3, no
+network. The integration tests run the same services on PostgreSQL, S3 and loopback peers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery, QueuedEvent
+from prip_ray.domain.events import OutboxEvent
+from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.journal import JournalEntry
+from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
+from prip_ray.domain.subscriptions import Subscription
+from prip_ray.errors import (
+    DatabaseUnavailable,
+    DeliveryFailed,
+    DuplicateProduct,
+    ProductNotFound,
+    RemoteConflict,
+    StorageError,
+    TraceRefused,
+)
+
+T0 = datetime(2025, 8, 1, tzinfo=UTC)
+
+
+def a_product(
+    name: str, data: bytes = b"", product_type: str = "MSI_L1C_TL", **changes: Any
+) -> Product:
+    """A published product whose bytes are ``data`` under the key ``name``."""
+    product = Product(
+        id=uuid.uuid4(),
+        name=name,
+        product_type=product_type,
+        content_type="application/octet-stream",
+        content_length=len(data),
+        origin_date=T0,
+        publication_date=T0,
+        eviction_date=NEVER,
+        modification_date=T0,
+        content_date=TimeRange(T0, T0 + timedelta(minutes=1)),
+        object_key=name,
+        checksums=(Checksum("MD5", hashlib.md5(data).hexdigest(), T0),),
+    )
+    return replace(product, **changes)
+
+
+class FakeClock:
+    """``now`` and ``clock`` for a service, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.at = T0
+        self.seconds = 0.0
+
+    def now(self) -> datetime:
+        return self.at
+
+    def clock(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+        self.seconds += seconds
+
+
+class FakeCatalogue:
+    def __init__(self, *products: Product) -> None:
+        self.products = {p.id: p for p in products}
+        self.digests: dict[tuple[uuid.UUID, str], ProductHashes] = {}
+
+    def add(self, product: Product) -> Product:
+        self.products[product.id] = product
+        return product
+
+    def get(self, product_id: uuid.UUID) -> Product:
+        if product_id not in self.products:
+            raise ProductNotFound(f"no product with Id {product_id}")
+        return self.products[product_id]
+
+    def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
+        return next((p for p in self.products.values() if p.name == name), None)
+
+    def by_ids(self, ids: Sequence[uuid.UUID], with_attributes: bool = True) -> list[Product]:
+        return [self.products[i] for i in ids if i in self.products]
+
+    def trace_digests(self, product_id: uuid.UUID, algorithm: str) -> ProductHashes | None:
+        return self.digests.get((product_id, algorithm))
+
+
+class FakeObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.broken = False  # every call raises StorageError
+
+    def _check(self) -> None:
+        if self.broken:
+            raise StorageError("the fake store is down")
+
+    def put_file(self, key: str, path: Path) -> None:
+        self._check()
+        self.objects[key] = path.read_bytes()
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        self._check()
+        data = self.objects[key]
+        yield data[start : None if end is None else end + 1]
+
+    def size(self, key: str) -> int | None:
+        self._check()
+        return len(self.objects[key]) if key in self.objects else None
+
+    def delete(self, key: str) -> None:
+        self._check()
+        self.objects.pop(key, None)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        self._check()
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+
+class FakeDeliveryQueue:
+    """One channel's queue over an in-memory outbox, with the states of the real one."""
+
+    def __init__(self) -> None:
+        self.outbox: list[tuple[str, Product]] = []
+        self.cursor = 0
+        self.rows: dict[int, Delivery] = {}
+        self.errors: dict[int, str] = {}
+
+    def publish(self, event: str, product: Product) -> None:
+        """What ingestion (``created``) or eviction (``deleted``) writes to the outbox."""
+        self.outbox.append((event, product))
+
+    def feed(self, wanted: Callable[[QueuedEvent], bool], now: datetime, limit: int) -> int:
+        batch = self.outbox[self.cursor : self.cursor + limit]
+        queued = 0
+        for seq, (event, product) in enumerate(batch, start=self.cursor + 1):
+            if wanted(QueuedEvent(event, product.product_type, product.name)):
+                delivery_id = len(self.rows) + 1
+                self.rows[delivery_id] = Delivery(
+                    delivery_id, "fake", seq, product.id, product.name, event,
+                    PENDING, 0, now, now, None,
+                )  # fmt: skip
+                queued += 1
+        self.cursor += len(batch)
+        return queued
+
+    def due(self, now: datetime, limit: int, in_order: bool = False) -> list[Delivery]:
+        waiting = [d for d in self.rows.values() if d.state in (PENDING, SENDING)][:limit]
+        if not in_order:
+            return [d for d in waiting if d.next_attempt_at <= now]
+        late = [i for i, d in enumerate(waiting) if d.next_attempt_at > now]
+        return waiting[: late[0]] if late else waiting
+
+    def sending(self, delivery_id: int, detail: Mapping[str, Any] | None = None) -> None:
+        row = self.rows[delivery_id]
+        kept = row.detail if detail is None else dict(detail)
+        self.rows[delivery_id] = replace(row, state=SENDING, attempts=row.attempts + 1, detail=kept)
+
+    def done(self, delivery_id: int, now: datetime, detail: Mapping[str, Any] | None) -> None:
+        row = self.rows[delivery_id]
+        kept = row.detail if detail is None else dict(detail)
+        self.rows[delivery_id] = replace(row, state=DONE, detail=kept)
+
+    def retry(self, delivery_id: int, error: str, not_before: datetime) -> None:
+        self.errors[delivery_id] = error
+        self.rows[delivery_id] = replace(self.rows[delivery_id], next_attempt_at=not_before)
+
+    def refuse(self, delivery_id: int, error: str, now: datetime) -> None:
+        self.errors[delivery_id] = error
+        self.rows[delivery_id] = replace(self.rows[delivery_id], state=REFUSED)
+
+    def detail(self, product_id: uuid.UUID, event: str) -> dict[str, Any] | None:
+        found = [
+            d.detail
+            for d in self.rows.values()
+            if d.product_id == product_id and d.event == event and d.detail is not None
+        ]
+        return found[-1] if found else None
+
+    def waiting(self, product_ids: Collection[uuid.UUID], event: str) -> set[uuid.UUID]:
+        return {
+            d.product_id
+            for d in self.rows.values()
+            if d.product_id in product_ids and d.event == event and d.state in (PENDING, SENDING)
+        }
+
+    def states(self) -> dict[str, str]:
+        """Each delivery's state, by product name and event."""
+        return {f"{d.product_name} {d.event}": d.state for d in self.rows.values()}
+
+
+class FakeTraceService:
+    """The Traceability Service: what it holds, and failures the test asks for."""
+
+    def __init__(self) -> None:
+        self.traces: list[dict[str, Any]] = []
+        self.down = False
+        self.refuse: set[str] = set()  # product names it answers 4xx for
+
+    def put(self, trace: dict[str, Any]) -> None:
+        if self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        if trace["product"]["name"] in self.refuse:
+            raise TraceRefused("400 Bad Request")
+        self.traces.append(trace)
+
+    def by_name(self, name: str) -> list[dict[str, Any]]:
+        if self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        return [t for t in self.traces if t["product"]["name"] == name]
+
+
+class FakeFos:
+    """FOS's SFTP directory: the files it holds, how many sessions were opened, and a
+    ``down`` switch (cannot connect) or ``cut_after`` (a transfer fails after n files)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.sessions = 0
+        self.down = False
+        self.cut_after: int | None = None
+
+    def session(self, verify_readback: bool = True) -> FakeFosSession:
+        return FakeFosSession(self)
+
+
+class FakeFosSession:
+    def __init__(self, fos: FakeFos) -> None:
+        self._fos = fos
+
+    async def __aenter__(self) -> FakeFosSession:
+        if self._fos.down:
+            raise DeliveryFailed("FOS: connection refused")
+        self._fos.sessions += 1
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def deliver(
+        self, relative_path: str, chunks: Iterator[bytes], size: int, md5: str | None
+    ) -> tuple[str, bool]:
+        data = b"".join(chunks)
+        held = self._fos.files.get(relative_path)
+        if held is not None:
+            if hashlib.md5(held).hexdigest() == md5:
+                return relative_path, True
+            raise RemoteConflict(f"{relative_path}: another file is there")
+        if self._fos.cut_after is not None and len(self._fos.files) >= self._fos.cut_after:
+            raise DeliveryFailed(f"FOS {relative_path}: connection lost")
+        self._fos.files[relative_path] = data
+        return relative_path, False
+
+
+class FakeSubscriptions:
+    """Subscriptions over an in-memory outbox, with the progress the Notifier writes."""
+
+    def __init__(self) -> None:
+        self.subs: dict[uuid.UUID, tuple[Subscription, str | None]] = {}
+        self.outbox: list[OutboxEvent] = []
+
+    def subscribe(self, filter_param: str, endpoint: str, sealed: str | None = None) -> uuid.UUID:
+        sub = Subscription(
+            uuid.uuid4(), "alice", "running", "created", filter_param, endpoint,
+            "ep" if sealed else None, sealed is not None, T0, None, 0,
+        )  # fmt: skip
+        self.subs[sub.id] = (sub, sealed)
+        return sub.id
+
+    def publish(self, event: str, product: Product) -> None:
+        self.outbox.append(OutboxEvent(len(self.outbox) + 1, product.id, event, T0))
+
+    def get(self, subscription_id: uuid.UUID) -> Subscription:
+        return self.subs[subscription_id][0]
+
+    def running(self) -> list[tuple[Subscription, str | None]]:
+        return [(s, sealed) for s, sealed in self.subs.values() if s.status == "running"]
+
+    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+        return [e for e in self.outbox if e.seq > seq][:limit]
+
+    def advance(self, subscription_id: uuid.UUID, cursor: int, notified: datetime | None) -> None:
+        sub, sealed = self.subs[subscription_id]
+        changes: dict[str, Any] = {"cursor": cursor, "failing_since": None, "last_error": None}
+        if notified is not None:
+            changes["last_notification_date"] = notified
+        self.subs[subscription_id] = (replace(sub, **changes), sealed)
+
+    def advance_many(self, progress: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
+        for subscription_id, cursor, notified in progress:
+            self.advance(subscription_id, cursor, notified)
+
+    def failing(
+        self, subscription_id: uuid.UUID, since: datetime, error: str, failed: bool
+    ) -> None:
+        sub, sealed = self.subs[subscription_id]
+        status = "failed" if failed else sub.status
+        changed = replace(sub, failing_since=since, last_error=error, status=status)
+        self.subs[subscription_id] = (changed, sealed)
+
+
+class FakeDeletedProducts:
+    def __init__(self) -> None:
+        self.entries: dict[uuid.UUID, DeletedProduct] = {}
+
+    def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, DeletedProduct]:
+        return {i: self.entries[i] for i in ids if i in self.entries}
+
+
+class FakeWebhooks:
+    """Subscriber endpoints: what each received (with the credentials), and endpoints that
+    are down (every POST fails)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any], str | None, str | None]] = []
+        self.down: set[str] = set()
+
+    def __call__(
+        self, url: str, body: dict[str, Any], *, username: str | None, password: str | None
+    ) -> None:
+        if url in self.down:
+            raise DeliveryFailed("503 Service Unavailable")
+        self.received.append((url, body, username, password))
+
+    def names(self, url: str) -> list[str]:
+        return [body["ProductName"] for to, body, _, _ in self.received if to == url]
+
+
+class FakeJournal:
+    """The ingestion journal: one entry per product name, as the real one keeps them."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, JournalEntry] = {}
+
+    def begin_all(self, attempts: Sequence[tuple[str, str, str, str]]) -> None:
+        for name, object_key, md5, source in attempts:
+            tries = self.rows[name].attempts + 1 if name in self.rows else 1
+            self.rows[name] = JournalEntry(name, object_key, md5, "storing", source, tries, T0)
+
+    def get_all(self, names: Collection[str]) -> list[JournalEntry]:
+        return [self.rows[n] for n in names if n in self.rows]
+
+    def entries(self) -> list[JournalEntry]:
+        return list(self.rows.values())
+
+    def cancel(self, name: str, object_key: str) -> bool:
+        entry = self.rows.get(name)
+        if entry is None or entry.state != "storing" or entry.object_key != object_key:
+            return False
+        del self.rows[name]
+        return True
+
+    def finish(self, name: str) -> None:
+        self.rows.pop(name, None)
+
+    def finish_all(self, names: Collection[str]) -> None:
+        for name in names:
+            self.finish(name)
+
+
+class FakePublisher(FakeCatalogue):
+    """The catalogue ingestion publishes to: like the real one, a product is published only
+    while its journal attempt stands, and that attempt is marked published with it."""
+
+    def __init__(self, journal: FakeJournal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.down = False  # the PRIP DB is away: every call raises Unavailable
+
+    def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
+        self._check()
+        found = {p.name: p for p in self.products.values()}
+        return [found[n] for n in names if n in found]
+
+    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+        found = {product.id: digests} if digests is not None else {}
+        if not self.publish_all([product], found):
+            raise StorageError(f"{product.name}: ingestion attempt was cancelled")
+
+    def publish_all(
+        self, group: Sequence[Product], digests: Mapping[uuid.UUID, ProductHashes] | None = None
+    ) -> list[Product]:
+        self._check()
+        taken = {p.name for p in self.products.values()}
+        if any(p.name in taken for p in group):
+            raise DuplicateProduct("a product of the group is already published")
+        published = []
+        for product in group:
+            entry = self.journal.rows.get(product.name)
+            if entry is None or entry.object_key != product.object_key:
+                continue  # recovery cancelled the attempt
+            self.journal.rows[product.name] = replace(entry, state="published")
+            self.add(product)
+            published.append(product)
+        return published
+
+    def _check(self) -> None:
+        if self.down:
+            raise DatabaseUnavailable("the fake PRIP DB is away")
+
+
+class FakeQuarantine:
+    """Refused products: what each was refused for; the source goes, as into the folder."""
+
+    def __init__(self) -> None:
+        self.refused: dict[str, str] = {}  # name: error code
+
+    def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
+        self.refused[source.name] = code
+        if move:
+            source.unlink(missing_ok=True)
+        return source
