@@ -18,6 +18,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.errors import ConfigurationError
 from prip_ray.services.hktm import HktmForwarder
 from prip_ray.storage.sftp import SftpSession
+from tests.fixtures.components import BuildComponents
 from tests.samples import GRANULE, drop, sample
 from tests.sftp_server import PASSWORD, FosServer, fos_server
 from tests.waiting import wait_until
@@ -167,25 +168,28 @@ def test_an_unknown_host_key_is_refused(
     assert fos.files() == {}
 
 
-def test_a_wrong_url_is_a_configuration_error(components: Components) -> None:
+def test_a_wrong_url_is_a_configuration_error(
+    components: Components, built_components: BuildComponents
+) -> None:
     settings = components.settings.model_copy(
         update={"fos": FosSettings(sftp_url="ftp://fos.example/hktm")}
     )
     with pytest.raises(ConfigurationError, match="sftp://"):
-        Components(settings).hktm_forwarder()
+        built_components(settings).hktm_forwarder()
 
 
 @pytest.mark.s3
-def test_hktm_from_s3_to_fos(tmp_path: Path, s3_settings: S3Settings, fos: FosServer) -> None:
+def test_hktm_from_s3_to_fos(
+    tmp_path: Path, s3_settings: S3Settings, fos: FosServer, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path / "prip",
         store={"kind": "s3", "s3": s3_settings.model_copy(update={"prefix": "hktm/"}).model_dump()},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     names = publish_hktm(components, tmp_path, 2)
     forwarder: HktmForwarder = forwarding(components, fos, tmp_path).hktm_forwarder()
     assert forwarder.run_once().delivered == 2
     assert sorted(fos.files()) == [f"hktm/{n}" for n in names]
-    components.close()

@@ -16,6 +16,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.serve.app import basic_header
+from tests.fixtures.components import BuildComponents
 from tests.receiver import LOOPBACK, receiver
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
@@ -107,19 +108,20 @@ def test_evictions_notify_deleted_subscriptions(api: TestClient, components: Com
 
 
 @pytest.mark.s3
-def test_eviction_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
+def test_eviction_on_s3(
+    tmp_path: Path, s3_settings: S3Settings, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path,
         store={"kind": "s3", "s3": s3_settings.model_dump()},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
     assert len(list(components.store.keys())) == 1
     assert components.roller(now=lambda: LATER).run_once().evicted == [f"{GRANULE}.tar"]
     assert list(components.store.keys()) == []
-    components.close()
 
 
 def _publish_hktm(components: Components, tmp_path: Path) -> str:

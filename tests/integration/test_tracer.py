@@ -23,6 +23,7 @@ from prip_ray.domain.hashing import hash_product
 from prip_ray.domain.traces import trace_product
 from prip_ray.services.trace import Tracer, TraceRound
 from prip_ray.storage.traceability import TraceabilityClient
+from tests.fixtures.components import BuildComponents
 from tests.pki import write_key_and_cert
 from tests.samples import SAMPLES_DIR, drop
 from tests.traceability import TOKEN, TraceService, trace_service
@@ -289,7 +290,10 @@ def test_verify_finds_changed_bytes(
 
 @pytest.mark.s3
 def test_traces_of_products_in_s3(
-    tmp_path: Path, s3_settings: S3Settings, service: TraceService
+    tmp_path: Path,
+    s3_settings: S3Settings,
+    service: TraceService,
+    built_components: BuildComponents,
 ) -> None:
     settings = load_settings(
         data_dir=tmp_path / "prip",
@@ -299,18 +303,20 @@ def test_traces_of_products_in_s3(
         },
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     for source in SAMPLES:
         assert components.ingest.ingest(drop(source, settings.inbox)).status == "published"
     tracer = fast(traced(components, service, tmp_path))
     assert tracer.run_once().sent == 3
     assert all(tracer.verify(name).ok for name in NAMES)
-    components.close()
 
 
 def test_cli_trace_verify_with_the_operator_env_names(
-    tmp_path: Path, service: TraceService, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    service: TraceService,
+    monkeypatch: pytest.MonkeyPatch,
+    built_components: BuildComponents,
 ) -> None:
     from typer.testing import CliRunner
 
@@ -323,7 +329,7 @@ def test_cli_trace_verify_with_the_operator_env_names(
     }.items():  # fmt: skip
         monkeypatch.setenv(variable, value)
     data = tmp_path / "prip"
-    components = Components(load_settings(data_dir=data, ingest={"settle_s": 0}))
+    components = built_components(load_settings(data_dir=data, ingest={"settle_s": 0}))
     components.migrate()
     for source in SAMPLES:
         assert (
@@ -339,4 +345,3 @@ def test_cli_trace_verify_with_the_operator_env_names(
     (components.settings.store_root / product.object_key).write_bytes(b"not the product")
     bad = runner.invoke(app, ["trace", "verify", NAMES[1], "--data-dir", str(data)])
     assert bad.exit_code == 1 and "MISMATCH" in bad.output
-    components.close()
