@@ -134,10 +134,10 @@ def _publish_hktm(components: Components, tmp_path: Path) -> str:
     return name
 
 
-def _with_fos(components: Components) -> Components:
+def _with_fos(build: BuildComponents, components: Components) -> Components:
     """FOS configured (the Roller never connects to it, it only reads the queue)."""
     fos = components.settings.fos.model_copy(update={"sftp_url": "sftp://prip@127.0.0.1:1/h"})
-    return Components(components.settings.model_copy(update={"fos": fos}))
+    return build(components.settings.model_copy(update={"fos": fos}))
 
 
 def test_hktm_waits_for_fos_past_its_date_and_the_watermark(
@@ -161,11 +161,11 @@ def test_hktm_waits_for_fos_past_its_date_and_the_watermark(
 
 
 def test_hktm_not_yet_queued_for_fos_is_held_only_when_fos_is_configured(
-    components: Components, tmp_path: Path
+    components: Components, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     """The forwarder has not queued it (it is down, or behind): with FOS configured the
     product is still owed to FOS; without FOS nothing would ever deliver it."""
     name = _publish_hktm(components, tmp_path)
-    report = _with_fos(components).roller(now=lambda: LATER).run_once()
+    report = _with_fos(built_components, components).roller(now=lambda: LATER).run_once()
     assert report.evicted == [] and report.held == [name]
     assert components.roller(now=lambda: LATER).run_once().evicted == [name]
