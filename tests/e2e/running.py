@@ -28,15 +28,14 @@ def free_port() -> int:
 def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
     """Yields the OData base URL and the test's own components (a user ``lta`` exists)."""
     settings.api.port = free_port()
-    components = Components(settings)
-    components.migrate()
-    components.users.add(USER, hash_password(PASSWORD), "download")
-    shards = start_ingestion(settings)
-    url = deploy(settings)
-    try:
-        yield url, components
-    finally:
-        undeploy()
-        for shard in shards:
-            ray.kill(shard)
-        components.close()
+    with contextlib.closing(Components(settings)) as components:
+        components.migrate()
+        components.users.add(USER, hash_password(PASSWORD), "download")
+        shards = start_ingestion(settings)
+        url = deploy(settings)
+        try:
+            yield url, components
+        finally:
+            undeploy()
+            for shard in shards:
+                ray.kill(shard)

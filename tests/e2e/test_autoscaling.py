@@ -8,11 +8,11 @@ import time
 import httpx
 from ray import serve
 
-from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.deployment import deploy, undeploy
 from tests.e2e.running import free_port
+from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 
 CLIENTS = 8
@@ -24,11 +24,13 @@ def _running_replicas() -> int:
     return int(status.replica_states.get("RUNNING", 0))
 
 
-def test_replicas_scale_up_under_load(ray_settings: Settings) -> None:
+def test_replicas_scale_up_under_load(
+    ray_settings: Settings, built_components: BuildComponents
+) -> None:
     api = ray_settings.api
     api.port, api.min_replicas, api.max_replicas = free_port(), 1, 2
     api.target_ongoing_requests, api.upscale_delay_s, api.replica_cpus = 1, 0, 0.1
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     components.users.add("load", hash_password("load-pw"), "download")
     url = deploy(ray_settings)
@@ -58,5 +60,4 @@ def test_replicas_scale_up_under_load(ray_settings: Settings) -> None:
         for thread in threads:
             thread.join()
         undeploy()
-        components.close()
     assert sum(sent) > 0

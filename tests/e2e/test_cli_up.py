@@ -14,19 +14,21 @@ from pathlib import Path
 import httpx
 import psutil
 
-from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
 from tests.e2e.running import free_port
+from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 
 
-def test_up_serves_the_api_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_up_serves_the_api_and_stops_on_sigterm(
+    tmp_path: Path, built_components: BuildComponents
+) -> None:
     port = free_port()
-    components = Components(load_settings(data_dir=tmp_path))
+    components = built_components(load_settings(data_dir=tmp_path))
     components.migrate()
     components.users.add("ops", hash_password("ops-pw"), "admin")
-    components.close()
+    components.close()  # before `prip up` opens the database; again, harmlessly, at teardown
     log = tmp_path / "up.log"
     env = {
         **os.environ,

@@ -31,6 +31,7 @@ from prip_ray.domain.users import QuotaOverrides
 from prip_ray.local_ray import LOOPBACK_ONLY
 from prip_ray.synthetic import make_product
 from tests.e2e.running import free_port
+from tests.fixtures.components import BuildComponents
 
 AUTH = ("lta", "lta-pw")
 SIZE = 48 * 1024 * 1024  # well beyond the socket buffers: a download is in flight for a while
@@ -87,7 +88,9 @@ class Host:
 
 
 @pytest.fixture
-def prip(clean_pg: Engine, tmp_path: Path) -> Iterator[tuple[Host, Components, str, str]]:
+def prip(
+    clean_pg: Engine, tmp_path: Path, built_components: BuildComponents
+) -> Iterator[tuple[Host, Components, str, str]]:
     settings = load_settings(
         data_dir=tmp_path / "prip",
         db={"url": clean_pg.url.render_as_string(hide_password=False), "pool_size": 2},
@@ -100,7 +103,7 @@ def prip(clean_pg: Engine, tmp_path: Path) -> Iterator[tuple[Host, Components, s
         },
         ray={"namespace": "prip-multinode"},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     components.users.add("lta", hash_password(AUTH[1]), "download")
     components.users.set_quotas("lta", QuotaOverrides(max_parallel=1))
@@ -115,7 +118,6 @@ def prip(clean_pg: Engine, tmp_path: Path) -> Iterator[tuple[Host, Components, s
         yield host, components, f"Products({outcome.product_id})/$value", md5
     finally:
         host.close()
-        components.close()
 
 
 def _portable(settings: Settings) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import httpx
 
 from prip_ray.actors.factory import start_download_gateways, stop_download_gateways
-from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.deployment import deploy, undeploy
 from prip_ray.synthetic import make_product
 from tests.e2e.running import free_port
+from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 
 AUTH = ("lta", "lta-pw")
@@ -37,12 +37,12 @@ def holding(url: str) -> Iterator[httpx.Response]:
 
 
 def test_parallel_limit_across_replicas_and_abandoned_slots(
-    ray_settings: Settings, tmp_path: Path
+    ray_settings: Settings, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     api = ray_settings.api
     api.port, api.min_replicas, api.max_replicas, api.replica_cpus = free_port(), 2, 2, 0.1
     api.gateway_port = free_port()
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     components.users.add("lta", hash_password("lta-pw"), "download")
     components.users.set_quotas("lta", QuotaOverrides(max_parallel=2))
@@ -80,4 +80,3 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     finally:
         undeploy()
         stop_download_gateways(ray_settings)
-        components.close()

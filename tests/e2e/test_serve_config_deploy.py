@@ -27,11 +27,11 @@ from prip_ray.actors.names import (
     ROLLER,
     shard_name,
 )
-from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
 from tests.e2e.running import free_port
+from tests.fixtures.components import BuildComponents
 from tests.samples import SAMPLES_DIR, drop
 from tests.waiting import wait_until
 
@@ -68,12 +68,14 @@ def _actor_ids(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def deployed(ray_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
+def deployed(
+    ray_settings: Settings, tmp_path: Path, built_components: BuildComponents
+) -> Iterator[tuple[str, Settings]]:
     ray_settings.api.port = free_port()
     ray_settings.api.gateway_port = free_port()
     config_file = tmp_path / "prip.yaml"
     config_file.write_text(yaml.safe_dump(ray_settings.model_dump(mode="json")))
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     components.users.add("lta", hash_password("lta-password"), "download")
     client = serve_start(http_options={"host": "127.0.0.1", "port": ray_settings.api.port})
@@ -92,7 +94,6 @@ def deployed(ray_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Sett
             with contextlib.suppress(ValueError):
                 ray.kill(ray.get_actor(name, namespace=ray_settings.ray.namespace))
         stop_download_gateways(ray_settings)  # any the supervisor restarted meanwhile
-        components.close()
 
 
 def test_serve_config_runs_the_whole_prip(deployed: tuple[str, Settings]) -> None:

@@ -24,6 +24,7 @@ from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import basic_header, create_app
+from tests.fixtures.components import BuildComponents
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 ALICE = basic_header("alice", "alice-pw")
@@ -176,7 +177,7 @@ def test_a_product_evicted_after_it_was_served_is_never_served_stale(
 
 @pytest.mark.s3
 def test_s3_downloads_can_redirect_to_a_presigned_url(
-    tmp_path: Path, s3_settings: S3Settings
+    tmp_path: Path, s3_settings: S3Settings, built_components: BuildComponents
 ) -> None:
     settings = load_settings(
         data_dir=tmp_path / "prip",
@@ -184,7 +185,7 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
         api={"download_redirect": True, "redirect_ttl_s": 60},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     components.users.add("alice", hash_password("alice-pw"), "download")
     components.users.set_quotas("alice", QuotaOverrides(max_parallel=1))
@@ -208,4 +209,3 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
     fetched = httpx.get(location)
     assert fetched.status_code == 200, fetched.text
     assert fetched.content == sample(TILE).read_bytes()  # no credentials needed
-    components.close()

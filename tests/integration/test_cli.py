@@ -6,16 +6,18 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from prip_ray.bootstrap import Components
 from prip_ray.cli import app
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import verify_password
+from tests.fixtures.components import BuildComponents
 from tests.samples import SAMPLES_DIR
 
 runner = CliRunner()
 
 
-def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
+def test_user_add_stores_a_hash_not_the_password(
+    tmp_path: Path, built_components: BuildComponents
+) -> None:
     data = str(tmp_path)
     added = runner.invoke(
         app,
@@ -25,14 +27,13 @@ def test_user_add_stores_a_hash_not_the_password(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     listed = runner.invoke(app, ["user", "list", "--data-dir", data])
     assert "lta" in listed.output and "download" in listed.output
-    components = Components(load_settings(data_dir=tmp_path))
+    components = built_components(load_settings(data_dir=tmp_path))
     user = components.users.get("lta")
     assert user is not None and user.role == "download"
     assert "s3cret" not in user.password_hash
     assert verify_password("s3cret", user.password_hash)
     assert int(user.password_hash.split("$")[1]) >= 2**17  # scrypt cost: 128 MiB per guess
     assert b"s3cret" not in (tmp_path / "prip.db").read_bytes()
-    components.close()
 
 
 def test_user_add_refuses_bad_input(tmp_path: Path) -> None:
@@ -55,7 +56,9 @@ def test_user_add_refuses_bad_input(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "exists" in again.output
 
 
-def test_user_disable_enable_set_role_and_set_quota(tmp_path: Path) -> None:
+def test_user_disable_enable_set_role_and_set_quota(
+    tmp_path: Path, built_components: BuildComponents
+) -> None:
     data = ["--data-dir", str(tmp_path)]
     add = ["user", "add", "ops", "--role", "download", "--password-stdin", *data]
     assert runner.invoke(app, add, input="pw\n").exit_code == 0
@@ -63,7 +66,7 @@ def test_user_disable_enable_set_role_and_set_quota(tmp_path: Path) -> None:
     assert runner.invoke(app, ["user", "set-role", "ops", "admin", *data]).exit_code == 0
     quota = ["user", "set-quota", "ops", "--parallel", "8", "--volume-gb", "1.5", *data]
     assert runner.invoke(app, quota).exit_code == 0
-    components = Components(load_settings(data_dir=tmp_path))
+    components = built_components(load_settings(data_dir=tmp_path))
     user = components.users.get("ops")
     assert user is not None and user.disabled and user.role == "admin"
     assert (user.quotas.max_parallel, user.quotas.volume_bytes) == (8, 1_500_000_000)
@@ -76,7 +79,6 @@ def test_user_disable_enable_set_role_and_set_quota(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no user" in missing.output
     bad_role = runner.invoke(app, ["user", "set-role", "ops", "root", *data])
     assert bad_role.exit_code != 0
-    components.close()
 
 
 def test_ingest_paths_keeps_the_sources(tmp_path: Path) -> None:

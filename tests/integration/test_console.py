@@ -32,6 +32,7 @@ from tests.console_history import (
     History,
     build_history,
 )
+from tests.fixtures.components import BuildComponents
 
 AS_ADMIN = basic_header(*ADMIN)
 
@@ -135,12 +136,13 @@ def test_only_admins_get_in(console: tuple[TestClient, History], components: Com
         assert client.get(path, headers=basic_header(*DOWNLOADER)).status_code == 403
 
 
-def test_targets_come_from_settings(components: Components) -> None:
+def test_targets_come_from_settings(
+    components: Components, built_components: BuildComponents
+) -> None:
     kpi = KpiSettings(timeliness_targets={"MSI_L2A_TL": 7200, "default": 600})
     settings = components.settings.model_copy(update={"kpi": kpi})
-    other = Components(settings)
+    other = built_components(settings)
     targets = other.kpi().targets
-    other.close()
     assert targets.timeliness_of("MSI_L2A_TL") == 7200 and targets.timeliness_of("X") == 600
 
 

@@ -23,6 +23,7 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.gateway import create_gateway_app
 from prip_ray.synthetic import make_product
+from tests.fixtures.components import BuildComponents
 
 
 @contextlib.contextmanager
@@ -46,10 +47,10 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def _components(clean_pg: Engine, tmp_path: Path, **api: Any) -> Components:
+def _components(build: BuildComponents, clean_pg: Engine, tmp_path: Path, **api: Any) -> Components:
     url = clean_pg.url.render_as_string(hide_password=False)
     settings = load_settings(data_dir=tmp_path / "prip", db={"url": url}, api=api)
-    components = Components(settings)
+    components = build(settings)
     components.migrate()
     components.users.add("lta", hash_password("lta-pw"), "download")
     return components
@@ -69,9 +70,9 @@ def _ticket_url(components: Components, base: str, product_id: str) -> str:
 
 
 def test_a_client_that_goes_away_frees_its_slot_within_two_seconds(
-    clean_pg: Engine, tmp_path: Path
+    clean_pg: Engine, tmp_path: Path, built_components: BuildComponents
 ) -> None:
-    components = _components(clean_pg, tmp_path)
+    components = _components(built_components, clean_pg, tmp_path)
     components.users.set_quotas("lta", QuotaOverrides(max_parallel=1))
     user = components.users.get("lta")
     assert user is not None
@@ -96,22 +97,22 @@ def test_a_client_that_goes_away_frees_its_slot_within_two_seconds(
                 time.sleep(0.05)
             waits.append(time.monotonic() - gone)
     records = [(r.status, r.bytes_sent) for r in components.downloads.recent("lta")]
-    components.close()
     assert max(waits) < 2.0, (waits, records)
     assert [status for status, _ in records] == ["aborted"] * 4
 
 
 def test_a_capped_download_takes_at_least_its_size_over_the_cap(
-    clean_pg: Engine, tmp_path: Path
+    clean_pg: Engine, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     cap_mb_s = 2.0
-    components = _components(clean_pg, tmp_path, download_rate_limit_mb_s=cap_mb_s)
+    components = _components(
+        built_components, clean_pg, tmp_path, download_rate_limit_mb_s=cap_mb_s
+    )
     product_id, content = _publish(components, tmp_path, 3 * 1000 * 1000)
     with serving(create_gateway_app(components.api_services())) as base:
         started = time.monotonic()
         response = httpx.get(_ticket_url(components, base, product_id), timeout=60)
         took = time.monotonic() - started
-    components.close()
     assert response.status_code == 200
     assert hashlib.md5(response.content).digest() == hashlib.md5(content).digest()
     floor = len(content) / (cap_mb_s * 1e6)

@@ -18,6 +18,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.errors import ConfigurationError
 from prip_ray.services.hktm import HktmForwarder
 from prip_ray.storage.sftp import SftpSession
+from tests.fixtures.components import BuildComponents
 from tests.samples import GRANULE, drop, sample
 from tests.sftp_server import PASSWORD, FosServer, fos_server
 from tests.waiting import wait_until
@@ -52,7 +53,11 @@ def fos(tmp_path: Path) -> Iterator[FosServer]:
 
 
 def forwarding(
-    components: Components, fos: FosServer, tmp_path: Path, **fos_settings: Any
+    build: BuildComponents,
+    components: Components,
+    fos: FosServer,
+    tmp_path: Path,
+    **fos_settings: Any,
 ) -> Components:
     options: dict[str, Any] = {
         "sftp_url": fos.url(),
@@ -63,16 +68,16 @@ def forwarding(
     }
     options.update(fos_settings)
     settings: Settings = components.settings.model_copy(update={"fos": FosSettings(**options)})
-    return Components(settings)
+    return build(settings)
 
 
 def test_each_hktm_product_reaches_fos_once_and_whole(
-    components: Components, fos: FosServer, tmp_path: Path
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     names = publish_hktm(components, tmp_path, 3)
     drop(sample(GRANULE), components.settings.inbox)  # not telemetry: not for FOS
     components.ingest.ingest(components.settings.inbox / sample(GRANULE).name)
-    forwarder = forwarding(components, fos, tmp_path).hktm_forwarder()
+    forwarder = forwarding(built_components, components, fos, tmp_path).hktm_forwarder()
     assert forwarder.run_once().delivered == 3
     assert forwarder.run_once().delivered == 0
     files = fos.files()
@@ -84,9 +89,12 @@ def test_each_hktm_product_reaches_fos_once_and_whole(
     assert fos.renames == [f"/hktm/{n}" for n in names]  # in publication order
 
 
-def test_layout_and_key_login(components: Components, fos: FosServer, tmp_path: Path) -> None:
+def test_layout_and_key_login(
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
+) -> None:
     names = publish_hktm(components, tmp_path, 2)
     forwarder = forwarding(
+        built_components,
         components,
         fos,
         tmp_path,
@@ -99,9 +107,9 @@ def test_layout_and_key_login(components: Components, fos: FosServer, tmp_path: 
 
 
 def test_fos_away_then_back_delivers_in_order_once(
-    components: Components, fos: FosServer, tmp_path: Path
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
 ) -> None:
-    forwarder = forwarding(components, fos, tmp_path).hktm_forwarder()
+    forwarder = forwarding(built_components, components, fos, tmp_path).hktm_forwarder()
     fos.stop()
     names = publish_hktm(components, tmp_path, 4)
     assert forwarder.run_once().failed == 1
@@ -114,11 +122,11 @@ def test_fos_away_then_back_delivers_in_order_once(
 
 
 def test_a_cut_mid_transfer_leaves_no_partial_file_and_is_sent_again(
-    components: Components, fos: FosServer, tmp_path: Path
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     names = publish_hktm(components, tmp_path, 3, size=2_000_000)
     fos.cut_next = 1
-    forwarder = forwarding(components, fos, tmp_path).hktm_forwarder()
+    forwarder = forwarding(built_components, components, fos, tmp_path).hktm_forwarder()
     first = forwarder.run_once()
     assert first.failed == 1 and fos.cuts == 1
     assert not any(path.startswith("hktm/S2B") for path in fos.files())  # only a .part
@@ -130,10 +138,10 @@ def test_a_cut_mid_transfer_leaves_no_partial_file_and_is_sent_again(
 
 
 def test_a_crash_after_the_rename_is_detected_not_sent_twice(
-    components: Components, fos: FosServer, tmp_path: Path
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     names = publish_hktm(components, tmp_path, 2)
-    forwarding_components = forwarding(components, fos, tmp_path)
+    forwarding_components = forwarding(built_components, components, fos, tmp_path)
 
     original = SftpSession.deliver
 
@@ -155,37 +163,44 @@ def test_a_crash_after_the_rename_is_detected_not_sent_twice(
 
 
 def test_an_unknown_host_key_is_refused(
-    components: Components, fos: FosServer, tmp_path: Path
+    components: Components, fos: FosServer, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     publish_hktm(components, tmp_path, 1)
     import asyncssh
 
     stranger = asyncssh.generate_private_key("ssh-ed25519")
     known = fos.write_known_hosts(tmp_path / "other_known_hosts", stranger)
-    forwarder = forwarding(components, fos, tmp_path, known_hosts=known).hktm_forwarder()
+    forwarder = forwarding(
+        built_components, components, fos, tmp_path, known_hosts=known
+    ).hktm_forwarder()
     assert forwarder.run_once().failed == 1
     assert fos.files() == {}
 
 
-def test_a_wrong_url_is_a_configuration_error(components: Components) -> None:
+def test_a_wrong_url_is_a_configuration_error(
+    components: Components, built_components: BuildComponents
+) -> None:
     settings = components.settings.model_copy(
         update={"fos": FosSettings(sftp_url="ftp://fos.example/hktm")}
     )
     with pytest.raises(ConfigurationError, match="sftp://"):
-        Components(settings).hktm_forwarder()
+        built_components(settings).hktm_forwarder()
 
 
 @pytest.mark.s3
-def test_hktm_from_s3_to_fos(tmp_path: Path, s3_settings: S3Settings, fos: FosServer) -> None:
+def test_hktm_from_s3_to_fos(
+    tmp_path: Path, s3_settings: S3Settings, fos: FosServer, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path / "prip",
         store={"kind": "s3", "s3": s3_settings.model_copy(update={"prefix": "hktm/"}).model_dump()},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     names = publish_hktm(components, tmp_path, 2)
-    forwarder: HktmForwarder = forwarding(components, fos, tmp_path).hktm_forwarder()
+    forwarder: HktmForwarder = forwarding(
+        built_components, components, fos, tmp_path
+    ).hktm_forwarder()
     assert forwarder.run_once().delivered == 2
     assert sorted(fos.files()) == [f"hktm/{n}" for n in names]
-    components.close()

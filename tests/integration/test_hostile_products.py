@@ -16,6 +16,7 @@ import pytest
 from prip_ray.bootstrap import Components
 from prip_ray.errors import IngestFailed
 from tests.bombs import gzip_tar_bomb
+from tests.fixtures.components import BuildComponents
 from tests.samples import GRANULE, TILE, extract_sample, retar
 
 
@@ -200,13 +201,13 @@ def test_a_gzip_bomb_is_quarantined(components: Components, tmp_path: Path) -> N
 
 
 def test_a_product_over_the_qc_timeout_is_quarantined(
-    components: Components, tmp_path: Path
+    components: Components, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     """Data_Size admits the 1 GiB member; ingest.qc_timeout_s stops reading it."""
     settings = components.settings.model_copy(
         update={"ingest": components.settings.ingest.model_copy(update={"qc_timeout_s": 0.3})}
     )
-    ingest = Components(settings).ingest
+    ingest = built_components(settings).ingest
     assert ingest.scan_limits.timeout_s == 0.3
     folder = extract_sample(GRANULE, tmp_path / "slow")
     inventory = folder / "Inventory_Metadata.xml"

@@ -14,13 +14,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
-from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password
 from prip_ray.errors import AuthenticationFailed, Unavailable
 from prip_ray.security.jwt import encode
 from prip_ray.security.keys import JWKS_TIMEOUT_S, Jwks, key_id, public_jwk
 from prip_ray.serve.app import create_app
+from tests.fixtures.components import BuildComponents
 
 REALM_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KID = key_id(REALM_KEY.public_key())
@@ -92,11 +92,13 @@ def kc_token(issuer: str, **extra: object) -> str:
     return encode({**claims, **extra}, REALM_KEY, KID)
 
 
-def test_keycloak_tokens_are_verified_against_its_jwks(realm: str, tmp_path: Path) -> None:
+def test_keycloak_tokens_are_verified_against_its_jwks(
+    realm: str, tmp_path: Path, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path, auth={"oidc": {"issuer": realm, "audience": "prip"}}
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     components.users.add("alice", hash_password("pw"), "download")
     with TestClient(create_app(components.api_services())) as api:
@@ -115,23 +117,21 @@ def test_keycloak_tokens_are_verified_against_its_jwks(realm: str, tmp_path: Pat
         assert status(forged) == 401
         components.users.set_disabled("alice", True)
         assert status(kc_token(realm)) == 401
-    components.close()
 
 
 def test_keys_of_unsupported_types_beside_the_realm_key_are_skipped(
-    provider: Provider, tmp_path: Path
+    provider: Provider, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     provider.keys = [*ODD_KEYS, *provider.keys]  # before: a 500 for every token
     settings = load_settings(
         data_dir=tmp_path, auth={"oidc": {"issuer": provider.url, "audience": "prip"}}
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     components.users.add("alice", hash_password("pw", n=2**10), "download")
     with TestClient(create_app(components.api_services())) as api:
         headers = {"Authorization": f"Bearer {kc_token(provider.url)}"}
         assert api.get("/odata/v1/Products", headers=headers).status_code == 200
-    components.close()
 
 
 def test_a_provider_that_hangs_stalls_no_request_and_is_not_asked_again_at_once(
@@ -166,12 +166,14 @@ def test_a_provider_that_hangs_stalls_no_request_and_is_not_asked_again_at_once(
     assert provider.requests == 3
 
 
-def test_while_the_provider_is_unreachable_tokens_get_a_quick_503(tmp_path: Path) -> None:
+def test_while_the_provider_is_unreachable_tokens_get_a_quick_503(
+    tmp_path: Path, built_components: BuildComponents
+) -> None:
     closed = "http://127.0.0.1:9/realms/copernicus"  # the discard port: nobody listens
     settings = load_settings(
         data_dir=tmp_path, auth={"oidc": {"issuer": closed, "audience": "prip"}}
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     with TestClient(create_app(components.api_services())) as api:
         for _ in range(3):
@@ -180,7 +182,6 @@ def test_while_the_provider_is_unreachable_tokens_get_a_quick_503(tmp_path: Path
             answer = api.get("/odata/v1/Products", headers=headers)
             assert answer.status_code == 503 and answer.headers["Retry-After"]
             assert time.monotonic() - started < 1
-    components.close()
 
 
 def _refusal(jwks: Jwks, kid: str) -> BaseException:

@@ -22,6 +22,7 @@ from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
 from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
+from tests.fixtures.components import BuildComponents
 from tests.samples import TILE, drop, sample
 
 BROKEN = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMX_N05.11.tar"
@@ -163,9 +164,9 @@ class _no_error:
         return False
 
 
-def test_the_quarantine_commands(tmp_path: Path) -> None:
+def test_the_quarantine_commands(tmp_path: Path, built_components: BuildComponents) -> None:
     settings = load_settings(data_dir=tmp_path, ingest={"settle_s": 0})
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     good = Path(shutil.copy(sample(TILE), tmp_path / f"{TILE}.tar"))
     components.recorded_quarantine().put(good, "looks odd", "QualityCheckFailed")
@@ -187,7 +188,6 @@ def test_the_quarantine_commands(tmp_path: Path) -> None:
     purged = runner.invoke(app, ["quarantine", "purge", *data])
     assert purged.exit_code == 0 and "1 purged" in purged.output
     assert components.quarantine().entries() == []
-    components.close()
 
 
 def test_links_and_fifos_are_recorded_without_touching_what_they_point_to(

@@ -16,6 +16,7 @@ from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.serve.app import basic_header
+from tests.fixtures.components import BuildComponents
 from tests.receiver import LOOPBACK, receiver
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
@@ -107,19 +108,20 @@ def test_evictions_notify_deleted_subscriptions(api: TestClient, components: Com
 
 
 @pytest.mark.s3
-def test_eviction_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
+def test_eviction_on_s3(
+    tmp_path: Path, s3_settings: S3Settings, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path,
         store={"kind": "s3", "s3": s3_settings.model_dump()},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
     assert len(list(components.store.keys())) == 1
     assert components.roller(now=lambda: LATER).run_once().evicted == [f"{GRANULE}.tar"]
     assert list(components.store.keys()) == []
-    components.close()
 
 
 def _publish_hktm(components: Components, tmp_path: Path) -> str:
@@ -132,10 +134,10 @@ def _publish_hktm(components: Components, tmp_path: Path) -> str:
     return name
 
 
-def _with_fos(components: Components) -> Components:
+def _with_fos(build: BuildComponents, components: Components) -> Components:
     """FOS configured (the Roller never connects to it, it only reads the queue)."""
     fos = components.settings.fos.model_copy(update={"sftp_url": "sftp://prip@127.0.0.1:1/h"})
-    return Components(components.settings.model_copy(update={"fos": fos}))
+    return build(components.settings.model_copy(update={"fos": fos}))
 
 
 def test_hktm_waits_for_fos_past_its_date_and_the_watermark(
@@ -159,11 +161,11 @@ def test_hktm_waits_for_fos_past_its_date_and_the_watermark(
 
 
 def test_hktm_not_yet_queued_for_fos_is_held_only_when_fos_is_configured(
-    components: Components, tmp_path: Path
+    components: Components, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     """The forwarder has not queued it (it is down, or behind): with FOS configured the
     product is still owed to FOS; without FOS nothing would ever deliver it."""
     name = _publish_hktm(components, tmp_path)
-    report = _with_fos(components).roller(now=lambda: LATER).run_once()
+    report = _with_fos(built_components, components).roller(now=lambda: LATER).run_once()
     assert report.evicted == [] and report.held == [name]
     assert components.roller(now=lambda: LATER).run_once().evicted == [name]

@@ -23,6 +23,7 @@ from prip_ray.domain.hashing import hash_product
 from prip_ray.domain.traces import trace_product
 from prip_ray.services.trace import Tracer, TraceRound
 from prip_ray.storage.traceability import TraceabilityClient
+from tests.fixtures.components import BuildComponents
 from tests.pki import write_key_and_cert
 from tests.samples import SAMPLES_DIR, drop
 from tests.traceability import TOKEN, TraceService, trace_service
@@ -40,7 +41,11 @@ def service() -> Iterator[TraceService]:
 
 
 def traced(
-    components: Components, service: TraceService, tmp_path: Path, **trace: Any
+    build: BuildComponents,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    **trace: Any,
 ) -> Components:
     key, cert = write_key_and_cert(tmp_path / "pki", trace.pop("kind", "rsa"))
     settings: Settings = components.settings.model_copy(
@@ -50,7 +55,7 @@ def traced(
             )
         }
     )
-    return Components(settings)
+    return build(settings)
 
 
 def fast(components: Components, **overrides: Any) -> Tracer:
@@ -58,9 +63,13 @@ def fast(components: Components, **overrides: Any) -> Tracer:
 
 
 def test_every_publication_is_traced_once_with_a_verified_signature(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     assert tracer.run_once().sent == 3
     assert tracer.run_once().sent == 0  # nothing twice
     assert service.events() == {(name, "CREATE"): 1 for name in NAMES}
@@ -79,9 +88,15 @@ def test_every_publication_is_traced_once_with_a_verified_signature(
 
 
 def test_ecdsa_key_and_sha3(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    tracer = fast(traced(components, service, tmp_path, kind="ec", hash_algorithm="SHA3"))
+    tracer = fast(
+        traced(built_components, components, service, tmp_path, kind="ec", hash_algorithm="SHA3")
+    )
     assert tracer.run_once().sent == 3
     assert {t["signature"]["algorithm"] for t in service.traces} == {"ECDSA-SHA256"}
     assert {t["hash_algorithm"] for t in service.traces} == {"SHA3"}
@@ -89,9 +104,13 @@ def test_ecdsa_key_and_sha3(
 
 
 def test_service_down_then_up_loses_and_doubles_nothing(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     service.down = 4
     first = tracer.run_once()
     assert (first.sent, first.failed) == (0, 3)
@@ -100,14 +119,18 @@ def test_service_down_then_up_loses_and_doubles_nothing(
 
 
 def test_a_down_service_pauses_the_queue_after_a_wave_of_failures(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     """Per-trace backoff must not turn into trying every trace while the service is away:
     when a whole wave fails, the queue waits (one at a time here: a wave is 2 traces, so
     the third due is not tried)."""
     moment = [0.0]
     start = datetime.now(UTC)
-    tracer = traced(components, service, tmp_path).tracer(
+    tracer = traced(built_components, components, service, tmp_path).tracer(
         concurrency=1,
         backoff=Backoff(5.0, 10.0),
         clock=lambda: moment[0],
@@ -130,6 +153,7 @@ def test_a_restart_after_the_put_does_not_send_again(
     service: TraceService,
     tmp_path: Path,
     concurrency: int,
+    built_components: BuildComponents,
 ) -> None:
     """Every trace in flight when the process dies reached the service: each is found
     there after the restart, none is sent twice (one at a time: only the first)."""
@@ -139,7 +163,7 @@ def test_a_restart_after_the_put_does_not_send_again(
             super().put(trace)
             raise KeyboardInterrupt  # the process dies before recording the delivery
 
-    with_service = traced(components, service, tmp_path)
+    with_service = traced(built_components, components, service, tmp_path)
     client = DiesAfterPut(service.url, TOKEN)
     with pytest.raises(KeyboardInterrupt):
         fast(with_service, client=client, concurrency=concurrency).run_once()
@@ -151,10 +175,14 @@ def test_a_restart_after_the_put_does_not_send_again(
 
 
 def test_a_refusal_is_recorded_and_not_retried(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     service.refuse = {NAMES[0]}
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     first = tracer.run_once()
     assert (first.sent, first.refused) == (2, 1)
     assert tracer.run_once().refused == 0
@@ -168,9 +196,13 @@ def test_a_refusal_is_recorded_and_not_retried(
 
 
 def test_eviction_is_traced_as_delete_with_the_create_hash(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     tracer.run_once()
     assert len(components.roller(now=lambda: LATER).run_once().evicted) == 3
     assert tracer.run_once().sent == 3
@@ -181,9 +213,13 @@ def test_eviction_is_traced_as_delete_with_the_create_hash(
 
 
 def test_withdrawal_is_traced_as_delete(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     tracer.run_once()
     components.withdrawer().withdraw_name(NAMES[0], "wrong processing baseline")
     components.withdrawer().withdraw_name(NAMES[0], "again")  # idempotent: no second event
@@ -193,7 +229,11 @@ def test_withdrawal_is_traced_as_delete(
 
 
 def test_traces_certify_the_ingest_digests_without_reading_the_bytes(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     """Ingestion hashed the bytes for the trace: with every stored object deleted after
     publication, each product still gets its full trace, per-file hashes included."""
@@ -202,7 +242,7 @@ def test_traces_certify_the_ingest_digests_without_reading_the_bytes(
         assert product is not None
         components.store.delete(product.object_key)
         assert components.store.size(product.object_key) is None
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     assert tracer.run_once().sent == 3
     assert service.bad_signatures == 0
     for trace in service.traces:
@@ -210,7 +250,11 @@ def test_traces_certify_the_ingest_digests_without_reading_the_bytes(
 
 
 def test_products_published_without_digests_are_hashed_from_their_bytes(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     """Products published before migration 0012 have no stored digests: their trace comes
     from their stored bytes, as before; an evicted one falls back to its checksums."""
@@ -219,7 +263,7 @@ def test_products_published_without_digests_are_hashed_from_their_bytes(
     evicted = components.products.by_name(NAMES[2])
     assert evicted is not None
     components.store.delete(evicted.object_key)
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     assert tracer.run_once().sent == 3
     by_name = {t["product"]["name"]: t["product"] for t in service.traces}
     for name in NAMES[:2]:
@@ -229,13 +273,17 @@ def test_products_published_without_digests_are_hashed_from_their_bytes(
 
 
 def test_one_failing_trace_does_not_hold_the_others(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     """The service fails the oldest product's traces (500): the others are delivered at
     once, CREATE and DELETE; the failing product's DELETE waits for its CREATE, and both
     get there, once, when the service takes them again."""
     service.fail = {NAMES[0]}
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     first = tracer.run_once()
     assert (first.sent, first.failed) == (2, 1)
     assert set(service.events()) == {(name, "CREATE") for name in NAMES[1:]}
@@ -251,10 +299,14 @@ def test_one_failing_trace_does_not_hold_the_others(
 
 
 def test_traces_are_sent_concurrently_within_the_bound(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
     service.delay_s = 0.3
-    tracer = fast(traced(components, service, tmp_path), concurrency=2)
+    tracer = fast(traced(built_components, components, service, tmp_path), concurrency=2)
     assert tracer.run_once().sent == 3
     assert service.most_in_flight == 2
     assert service.events() == {(name, "CREATE"): 1 for name in NAMES}
@@ -269,9 +321,13 @@ def _expected(name: str, algorithm: str) -> dict[str, Any]:
 
 
 def test_verify_finds_changed_bytes(
-    api: TestClient, components: Components, service: TraceService, tmp_path: Path
+    api: TestClient,
+    components: Components,
+    service: TraceService,
+    tmp_path: Path,
+    built_components: BuildComponents,
 ) -> None:
-    with_service = traced(components, service, tmp_path)
+    with_service = traced(built_components, components, service, tmp_path)
     tracer = fast(with_service)
     tracer.run_once()
     assert all(tracer.verify(name).ok for name in NAMES)
@@ -289,7 +345,10 @@ def test_verify_finds_changed_bytes(
 
 @pytest.mark.s3
 def test_traces_of_products_in_s3(
-    tmp_path: Path, s3_settings: S3Settings, service: TraceService
+    tmp_path: Path,
+    s3_settings: S3Settings,
+    service: TraceService,
+    built_components: BuildComponents,
 ) -> None:
     settings = load_settings(
         data_dir=tmp_path / "prip",
@@ -299,18 +358,20 @@ def test_traces_of_products_in_s3(
         },
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     for source in SAMPLES:
         assert components.ingest.ingest(drop(source, settings.inbox)).status == "published"
-    tracer = fast(traced(components, service, tmp_path))
+    tracer = fast(traced(built_components, components, service, tmp_path))
     assert tracer.run_once().sent == 3
     assert all(tracer.verify(name).ok for name in NAMES)
-    components.close()
 
 
 def test_cli_trace_verify_with_the_operator_env_names(
-    tmp_path: Path, service: TraceService, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    service: TraceService,
+    monkeypatch: pytest.MonkeyPatch,
+    built_components: BuildComponents,
 ) -> None:
     from typer.testing import CliRunner
 
@@ -323,7 +384,7 @@ def test_cli_trace_verify_with_the_operator_env_names(
     }.items():  # fmt: skip
         monkeypatch.setenv(variable, value)
     data = tmp_path / "prip"
-    components = Components(load_settings(data_dir=data, ingest={"settle_s": 0}))
+    components = built_components(load_settings(data_dir=data, ingest={"settle_s": 0}))
     components.migrate()
     for source in SAMPLES:
         assert (
@@ -339,4 +400,3 @@ def test_cli_trace_verify_with_the_operator_env_names(
     (components.settings.store_root / product.object_key).write_bytes(b"not the product")
     bad = runner.invoke(app, ["trace", "verify", NAMES[1], "--data-dir", str(data)])
     assert bad.exit_code == 1 and "MISMATCH" in bad.output
-    components.close()

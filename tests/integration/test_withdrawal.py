@@ -24,6 +24,7 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.errors import StorageError
 from prip_ray.serve.app import basic_header
 from prip_ray.storage.local import LocalObjectStore
+from tests.fixtures.components import BuildComponents
 from tests.receiver import receiver
 from tests.samples import TILE, sample
 
@@ -155,9 +156,9 @@ def test_a_withdrawn_product_is_published_again(api: TestClient, components: Com
     assert components.deleted_products().get(old.id).product.name == old.name
 
 
-def test_the_command_withdraws(tmp_path: Path) -> None:
+def test_the_command_withdraws(tmp_path: Path, built_components: BuildComponents) -> None:
     settings = load_settings(data_dir=tmp_path, ingest={"settle_s": 0})
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     settings.inbox.mkdir(parents=True, exist_ok=True)
     assert components.ingest.ingest(Path(shutil.copy(sample(TILE), settings.inbox))).status == (
@@ -175,17 +176,18 @@ def test_the_command_withdraws(tmp_path: Path) -> None:
     args = ["product", "withdraw", "NOPE", "--cause", "x", "--data-dir", str(tmp_path)]
     missing = runner.invoke(app, args)
     assert missing.exit_code == 1 and "NOPE" in missing.output
-    components.close()
 
 
 @pytest.mark.s3
-def test_withdrawal_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
+def test_withdrawal_on_s3(
+    tmp_path: Path, s3_settings: S3Settings, built_components: BuildComponents
+) -> None:
     settings = load_settings(
         data_dir=tmp_path,
         store={"kind": "s3", "s3": s3_settings.model_dump()},
         ingest={"settle_s": 0},
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     settings.inbox.mkdir(parents=True, exist_ok=True)
     dropped = Path(shutil.copy(sample(TILE), settings.inbox))
@@ -195,4 +197,3 @@ def test_withdrawal_on_s3(tmp_path: Path, s3_settings: S3Settings) -> None:
     assert report.announced and report.freed_bytes > 0
     assert list(components.store.keys()) == []
     assert components.deleted_products().get(report.product_id).cause == f"Withdrawn: {CAUSE}"
-    components.close()

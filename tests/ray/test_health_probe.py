@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import ray
 
 from prip_ray.actors.factory import start_health_probe
-from prip_ray.bootstrap import Components
 from prip_ray.config import ApiSettings, KpiSettings, Settings
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.serve.app import create_app
+from tests.fixtures.components import BuildComponents
 from tests.fixtures.postgres import PrivatePostgres
 from tests.http_server import serving
 from tests.ray.test_metrics_export import scrape
@@ -22,12 +22,12 @@ from tests.waiting import wait_until
 
 
 def test_probes_record_a_db_outage_and_export_kpis(
-    ray_settings: Settings, private_pg: PrivatePostgres
+    ray_settings: Settings, private_pg: PrivatePostgres, built_components: BuildComponents
 ) -> None:
     settings = ray_settings.model_copy(
         update={"db": ray_settings.db.model_copy(update={"url": private_pg.url})}
     )
-    components = Components(settings)
+    components = built_components(settings)
     components.migrate()
     assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
     window = (datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(hours=1))
@@ -78,4 +78,3 @@ def test_probes_record_a_db_outage_and_export_kpis(
             wait_until(exported, 60, "the KPI gauges on the Prometheus endpoint")
         finally:
             ray.kill(prober)
-    components.close()

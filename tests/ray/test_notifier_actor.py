@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 import ray
 
 from prip_ray.actors.factory import start_notifier
-from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
+from tests.fixtures.components import BuildComponents
 from tests.integration.test_notifications import product, publish
 from tests.receiver import LOOPBACK, receiver
 from tests.waiting import wait_until
 
 
-def test_killed_notifier_restarts_and_delivers_everything(ray_settings: Settings) -> None:
+def test_killed_notifier_restarts_and_delivers_everything(
+    ray_settings: Settings, built_components: BuildComponents
+) -> None:
     ray_settings.subscriptions.allowed_networks = LOOPBACK  # the receiver's address
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     with receiver() as endpoint:
         components.subscriptions.create(
@@ -41,4 +43,3 @@ def test_killed_notifier_restarts_and_delivers_everything(ray_settings: Settings
             ray.kill(notifier)
     repeats = sum(n - 1 for n in endpoint.pairs().values())
     assert repeats <= 20  # at least once: only what was in flight at the crash may repeat
-    components.close()

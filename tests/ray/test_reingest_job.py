@@ -12,10 +12,10 @@ import yaml
 from rich.console import Console
 from sqlalchemy import Engine
 
-from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
 from prip_ray.jobs.reingest import run
 from prip_ray.storage.s3 import S3ObjectStore
+from tests.fixtures.components import BuildComponents
 from tests.integration.test_hktm_forwarder import hktm_name
 from tests.samples import SAMPLES_DIR
 
@@ -55,7 +55,7 @@ def job(*args: str) -> tuple[dict[str, int], str]:
 
 
 def test_folder_reingest_is_idempotent_and_resumable(
-    ray_session: None, clean_pg: Engine, tmp_path: Path
+    ray_session: None, clean_pg: Engine, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     folder, cfg = source_folder(tmp_path), config(tmp_path, clean_pg)
     first, log = job(str(folder), "--config", str(cfg), "--workers", "2", "--max-products", "3")
@@ -66,14 +66,13 @@ def test_folder_reingest_is_idempotent_and_resumable(
     assert both == {"published": 7, "rejected": 1}
     _, log = job(str(folder), "--config", str(cfg), "--restart", "--product-type", "MSI_L0__GR")
     assert "D09" in log and "InvalidPackage" in log  # the rejection is named with its reason
-    components = Components(load_settings(cfg))
+    components = built_components(load_settings(cfg))
     assert {s.name for s in SAMPLES} <= {p.name for p in components.products.stream(None)}
     assert len(list(components.products.stream(None))) == 7
     assert (folder / SAMPLES[0].name).exists()  # the source is kept
     again, _ = job(str(folder), "--config", str(cfg), "--restart")
     assert again == {"verified": 7, "rejected": 1}  # verified, never published twice
     assert len(list(components.products.stream(None))) == 7
-    components.close()
 
 
 def test_filters_by_type_and_sensing_date(
@@ -87,7 +86,11 @@ def test_filters_by_type_and_sensing_date(
 
 @pytest.mark.s3
 def test_reingest_from_an_s3_prefix(
-    ray_session: None, clean_pg: Engine, tmp_path: Path, s3_settings: S3Settings
+    ray_session: None,
+    clean_pg: Engine,
+    tmp_path: Path,
+    s3_settings: S3Settings,
+    built_components: BuildComponents,
 ) -> None:
     source = S3ObjectStore(s3_settings.model_copy(update={"bucket": "lta-copy", "prefix": "s2/"}))
     source.ensure_bucket()
@@ -99,9 +102,8 @@ def test_reingest_from_an_s3_prefix(
     cfg = config(tmp_path, clean_pg, store={"kind": "s3", "s3": s3})
     counts, _ = job("s3://lta-copy/s2", "--config", str(cfg))
     assert counts == {"published": 3}
-    components = Components(load_settings(cfg))
+    components = built_components(load_settings(cfg))
     for sample in SAMPLES:
         product = components.products.by_name(sample.name)
         assert product is not None
         assert b"".join(components.store.read(product.object_key)) == sample.read_bytes()
-    components.close()

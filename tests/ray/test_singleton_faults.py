@@ -26,6 +26,7 @@ from prip_ray.db.subscriptions import OutboxEvent
 from prip_ray.db.tables import products
 from prip_ray.domain.products import Product
 from prip_ray.synthetic import make_product
+from tests.fixtures.components import BuildComponents
 from tests.fixtures.s3 import OwnS3
 from tests.integration.test_hktm_forwarder import publish_hktm
 from tests.pki import write_key_and_cert
@@ -37,9 +38,9 @@ PRODUCTS = 40
 
 
 def test_tracer_killed_mid_batch_with_the_service_flapping(
-    ray_settings: Settings, tmp_path: Path
+    ray_settings: Settings, tmp_path: Path, built_components: BuildComponents
 ) -> None:
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     names = publish_hktm(components, tmp_path, PRODUCTS, size=50_000)
     key, cert = write_key_and_cert(tmp_path / "pki")
@@ -66,13 +67,12 @@ def test_tracer_killed_mid_batch_with_the_service_flapping(
     assert service.events() == {(name, "CREATE"): 1 for name in names}
     assert service.bad_signatures == 0
     assert stats["backlog"] == 0 and stats.get("done") == PRODUCTS
-    components.close()
 
 
 def test_hktm_forwarder_killed_mid_batch_with_fos_away_and_back(
-    ray_settings: Settings, tmp_path: Path
+    ray_settings: Settings, tmp_path: Path, built_components: BuildComponents
 ) -> None:
-    components = Components(ray_settings)
+    components = built_components(ray_settings)
     components.migrate()
     with fos_server(tmp_path / "fos") as fos:
         settings = ray_settings.model_copy(
@@ -105,17 +105,16 @@ def test_hktm_forwarder_killed_mid_batch_with_fos_away_and_back(
         assert product is not None
         assert delivered[f"hktm/{name}"] == b"".join(components.store.read(product.object_key))
     assert stats["backlog"] == 0
-    components.close()
 
 
 def test_roller_killed_mid_batch_with_the_store_away(
-    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
+    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     settings = _on_own_s3(ray_settings, own_s3)
     settings.ingest.retention = "1s"  # due a second after publication
     settings.roller.interval = "1s"
     settings.roller.batch = 5
-    components = Components(settings)
+    components = built_components(settings)
     ids = {p.id for p in _published_granules(components, tmp_path, PRODUCTS // 2)}
     time.sleep(1.5)
     own_s3.stop()  # entries can go offline, their bytes cannot go yet
@@ -130,7 +129,6 @@ def test_roller_killed_mid_batch_with_the_store_away(
         ray.kill(roller)
     deleted = [e.product_id for e in _events(components) if e.event == "deleted"]
     assert sorted(map(str, deleted)) == sorted(map(str, ids))  # one DELETE event each
-    components.close()
 
 
 def _offline(components: Components) -> int:
@@ -147,10 +145,10 @@ def _events(components: Components) -> list[OutboxEvent]:
 
 
 def test_catalogue_export_with_the_store_away_then_killed(
-    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path
+    ray_settings: Settings, own_s3: OwnS3, tmp_path: Path, built_components: BuildComponents
 ) -> None:
     settings = _on_own_s3(ray_settings, own_s3)
-    components = Components(settings)
+    components = built_components(settings)
     _published_granules(components, tmp_path, 10)
     exporter = start_catalogue_export(settings)
     try:
@@ -169,7 +167,6 @@ def test_catalogue_export_with_the_store_away_then_killed(
     assert {r.kind for r in records} == {"full"}
     lines = gzip.decompress(b"".join(components.store.read(key))).splitlines()
     assert len(lines) == 10
-    components.close()
 
 
 def _on_own_s3(ray_settings: Settings, own_s3: OwnS3) -> Settings:
