@@ -228,6 +228,9 @@ def test_database_outage_under_load(
         wait_until(lambda: _answers_since(clients, down, 503), 30, "503 while the DB is away")
         private_pg.start()
         up = time.monotonic()
+        # The test's own pooled connections died with the server: start afresh, so the
+        # waits below ask the DB, not a dead socket (the PRIP's own processes reconnect).
+        components.engine.dispose()
         everything = {**before, **during}
         wait_until(lambda: _published(components, everything) == len(everything), 180, "ingest")
         wait_until(lambda: components.ingest.journal.entries() == [], 60, "journal to clear")
