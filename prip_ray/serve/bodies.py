@@ -19,10 +19,13 @@ from prip_ray.serve.errors import odata_error
 
 class BodyTooLarge(HTTPException):
     """Raised from ``receive`` once a body crosses its limit. An HTTPException, so FastAPI's
-    body parsing lets it through and the app's error handler answers 413 in OData form."""
+    body parsing lets it through and the app's error handler answers 413 in OData form. The
+    answer closes the connection: the rest of the body is never read, and a server that kept
+    the connection open would wait for it until its keep-alive timeout."""
 
     def __init__(self, limit: int):
-        super().__init__(413, f"the request body is larger than {limit} bytes")
+        message = f"the request body is larger than {limit} bytes"
+        super().__init__(413, message, headers={"Connection": "close"})
 
 
 class BodyLimit:
