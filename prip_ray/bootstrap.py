@@ -170,6 +170,7 @@ class Components:
             failed_logins_per_minute=self.settings.quotas.failed_logins_per_minute,
             cache_seconds=self.settings.api.auth_cache_s,
             passwords=self.users,
+            scrypt_n=self.settings.auth.scrypt_n,
         )
 
     def api_services(self) -> ApiServices:

@@ -356,9 +356,10 @@ def user_add(
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
     password = _read_password(password_stdin)
-    components = _components(_settings(data_dir, config))
+    settings = _settings(data_dir, config)
+    components = _components(settings)
     try:
-        components.users.add(name, hash_password(password), role)
+        components.users.add(name, hash_password(password, n=settings.auth.scrypt_n), role)
     except PripError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(1) from e

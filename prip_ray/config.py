@@ -283,7 +283,19 @@ class AuthSettings(BaseModel):
     issuer: str = "prip-ray"
     audience: str = "prip-ray"
     token_ttl_s: int = Field(default=3600, ge=60)
+    scrypt_log2_n: int = Field(
+        default=17,
+        ge=10,
+        le=20,
+        description="cost of stored password hashes as log2 of scrypt's N (17: 128 MiB and "
+        "~0.4 s per hash, OWASP's minimum); a login with a cheaper hash stores it again at "
+        "this cost. Below 17 only for tests",
+    )
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+
+    @property
+    def scrypt_n(self) -> int:
+        return 1 << self.scrypt_log2_n
 
 
 class SubscriptionSettings(BaseModel):

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.kpi import KpiRepository
-from prip_ray.domain.passwords import hash_password
 from prip_ray.synthetic import make_product
+from tests.cheap_passwords import cheap_hash
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 # (stem, delay s, hours before now it was published)
@@ -56,8 +56,8 @@ def _ingest(components: Components, source: Path, delay: float, published: datet
 
 def build_history(components: Components, now: datetime, work: Path) -> History:
     history = History(now)
-    components.users.add(ADMIN[0], hash_password(ADMIN[1]), "admin")
-    components.users.add(DOWNLOADER[0], hash_password(DOWNLOADER[1]), "download")
+    components.users.add(ADMIN[0], cheap_hash(ADMIN[1]), "admin")
+    components.users.add(DOWNLOADER[0], cheap_hash(DOWNLOADER[1]), "download")
     components.subscriptions.create(
         owner=ADMIN[0], event="created", filter_param="startswith(Name,'S2B')",
         endpoint="https://receiver.example/notify", username=None, sealed_password=None, now=now,

@@ -129,7 +129,9 @@ class HealthProbeActor:
         if self._user is None:
             users, name = self._components.users, self._settings.api.probe_user
             self._user = users.get(name) or users.add(
-                name, hash_password(secrets.token_urlsafe(32)), "catalogue"
+                name,
+                hash_password(secrets.token_urlsafe(32), n=self._settings.auth.scrypt_n),
+                "catalogue",
             )
         return self._user
 

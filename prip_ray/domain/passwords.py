@@ -54,10 +54,11 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def needs_rehash(stored: str) -> bool:
-    """True if ``stored`` was made with less than today's cost (hash it again at login)."""
+def needs_rehash(stored: str, *, n: int = N) -> bool:
+    """True if ``stored`` was made with less than today's cost, ``n`` (hash it again at
+    login)."""
     try:
-        scheme, n, r, p, _, _ = stored.split("$")
-        return scheme == "scrypt" and (int(n) < N or int(r) < R or int(p) < P)
+        scheme, stored_n, r, p, _, _ = stored.split("$")
+        return scheme == "scrypt" and (int(stored_n) < n or int(r) < R or int(p) < P)
     except ValueError:
         return False

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from prip_ray.db.counters import BatchedCounter, RequestCounters
+from prip_ray.domain.passwords import N as SCRYPT_N
 from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
 from prip_ray.domain.users import User, is_user_name
@@ -54,6 +55,7 @@ class Authenticator:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         verify: Callable[[str, str], bool] = verify_password,
         passwords: PasswordStore | None = None,  # where upgraded hashes go; None: not upgraded
+        scrypt_n: int = SCRYPT_N,  # today's cost: hashes below it are upgraded at login
     ):
         self._users = users
         self._counters = counters
@@ -67,6 +69,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._verify = verify
         self._passwords = passwords
+        self._scrypt_n = scrypt_n
         self._scrypt = threading.BoundedSemaphore(SCRYPT_AT_ONCE)
         self._verifying = [threading.Lock() for _ in range(64)]  # striped by credentials hash
 
@@ -124,10 +127,10 @@ class Authenticator:
 
     def _upgraded(self, user: User, password: str) -> str:
         """The password hash stored for ``user`` now, at today's cost if it was lower."""
-        if self._passwords is None or not needs_rehash(user.password_hash):
+        if self._passwords is None or not needs_rehash(user.password_hash, n=self._scrypt_n):
             return user.password_hash
         with self._scrypt:
-            new = hash_password(password)
+            new = hash_password(password, n=self._scrypt_n)
         if self._passwords.replace_password_hash(user.name, user.password_hash, new):
             return new
         return user.password_hash  # changed meanwhile: the next login sees the new one

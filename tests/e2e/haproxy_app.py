@@ -19,7 +19,7 @@ from ray.serve.schema import ServeDeploySchema
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
+from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR
 
 SERVE_CONFIG = Path(__file__).parents[2] / "cluster" / "serve-config.yaml"
@@ -32,7 +32,7 @@ def main(work: Path) -> None:
     settings = load_settings(config_file)
     components = Components(settings)
     components.migrate()
-    components.users.add("lta", hash_password("lta-password"), "download")
+    components.users.add("lta", cheap_hash("lta-password"), "download")
     sample = sorted(SAMPLES_DIR.glob("S2B_*.tar"))[0]
     settings.inbox.mkdir(parents=True, exist_ok=True)
     target = settings.inbox / sample.name

@@ -12,8 +12,8 @@ import ray
 from prip_ray.actors.factory import start_ingestion
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.deployment import deploy, undeploy
+from tests.cheap_passwords import cheap_hash
 
 USER, PASSWORD = "lta", "lta-password"
 
@@ -30,7 +30,7 @@ def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
     settings.api.port = free_port()
     with contextlib.closing(Components(settings)) as components:
         components.migrate()
-        components.users.add(USER, hash_password(PASSWORD), "download")
+        components.users.add(USER, cheap_hash(PASSWORD), "download")
         shards = start_ingestion(settings)
         url = deploy(settings)
         try:

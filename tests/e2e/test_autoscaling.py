@@ -9,8 +9,8 @@ import httpx
 from ray import serve
 
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.deployment import deploy, undeploy
+from tests.cheap_passwords import cheap_hash
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
@@ -32,7 +32,7 @@ def test_replicas_scale_up_under_load(
     api.target_ongoing_requests, api.upscale_delay_s, api.replica_cpus = 1, 0, 0.1
     components = built_components(ray_settings)
     components.migrate()
-    components.users.add("load", hash_password("load-pw"), "download")
+    components.users.add("load", cheap_hash("load-pw"), "download")
     url = deploy(ray_settings)
     stop = threading.Event()
     sent: list[int] = []

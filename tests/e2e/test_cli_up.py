@@ -15,7 +15,7 @@ import httpx
 import psutil
 
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
+from tests.cheap_passwords import cheap_hash
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
@@ -27,7 +27,7 @@ def test_up_serves_the_api_and_stops_on_sigterm(
     port = free_port()
     components = built_components(load_settings(data_dir=tmp_path))
     components.migrate()
-    components.users.add("ops", hash_password("ops-pw"), "admin")
+    components.users.add("ops", cheap_hash("ops-pw"), "admin")
     components.close()  # before `prip up` opens the database; again, harmlessly, at teardown
     log = tmp_path / "up.log"
     env = {

@@ -26,10 +26,10 @@ from sqlalchemy import Engine
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.local_ray import LOOPBACK_ONLY
 from prip_ray.synthetic import make_product
+from tests.cheap_passwords import cheap_hash
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 
@@ -105,7 +105,7 @@ def prip(
     )
     components = built_components(settings)
     components.migrate()
-    components.users.add("lta", hash_password(AUTH[1]), "download")
+    components.users.add("lta", cheap_hash(AUTH[1]), "download")
     components.users.set_quotas("lta", QuotaOverrides(max_parallel=1))
     product = make_product(tmp_path, "granule", 0, SIZE)
     outcome = components.ingest.ingest(product.path, remove=False)

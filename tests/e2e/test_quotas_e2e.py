@@ -12,10 +12,10 @@ import httpx
 
 from prip_ray.actors.factory import start_download_gateways, stop_download_gateways
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.deployment import deploy, undeploy
 from prip_ray.synthetic import make_product
+from tests.cheap_passwords import cheap_hash
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
@@ -44,7 +44,7 @@ def test_parallel_limit_across_replicas_and_abandoned_slots(
     api.gateway_port = free_port()
     components = built_components(ray_settings)
     components.migrate()
-    components.users.add("lta", hash_password("lta-pw"), "download")
+    components.users.add("lta", cheap_hash("lta-pw"), "download")
     components.users.set_quotas("lta", QuotaOverrides(max_parallel=2))
     product = make_product(tmp_path, "granule", 0, 64 * 1024 * 1024)  # larger than socket buffers
     outcome = components.ingest.ingest(product.path, remove=False)

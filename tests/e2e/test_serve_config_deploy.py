@@ -28,8 +28,8 @@ from prip_ray.actors.names import (
     shard_name,
 )
 from prip_ray.config import Settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
+from tests.cheap_passwords import cheap_hash
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.samples import SAMPLES_DIR, drop
@@ -77,7 +77,7 @@ def deployed(
     config_file.write_text(yaml.safe_dump(ray_settings.model_dump(mode="json")))
     components = built_components(ray_settings)
     components.migrate()
-    components.users.add("lta", hash_password("lta-password"), "download")
+    components.users.add("lta", cheap_hash("lta-password"), "download")
     client = serve_start(http_options={"host": "127.0.0.1", "port": ray_settings.api.port})
     client.deploy_apps(_config_for(ray_settings, config_file))
     client._wait_for_application_running("prip", timeout_s=120)

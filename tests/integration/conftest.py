@@ -11,14 +11,11 @@ from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import create_app
+from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
-# Users the tests only need to exist: scrypt's real cost (128 MiB, ~0.4-1 s) at setup would
-# dominate the suite. A login still upgrades them to the real cost (services/auth.py).
-CHEAP_N = 2**10
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,7 +37,7 @@ def api(components: Components) -> Iterator[TestClient]:
     for sample in SAMPLES:
         outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
         assert outcome.status == "published", outcome.reason
-    components.users.add("alice", hash_password("alice-pw", n=CHEAP_N), "download")
-    components.users.add("carol", hash_password("carol-pw", n=CHEAP_N), "catalogue")
+    components.users.add("alice", cheap_hash("alice-pw"), "download")
+    components.users.add("carol", cheap_hash("carol-pw"), "catalogue")
     with TestClient(create_app(components.api_services())) as client:
         yield client

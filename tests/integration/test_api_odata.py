@@ -21,9 +21,9 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import basic_header, create_app
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
@@ -187,7 +187,7 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
     )
     components = built_components(settings)
     components.migrate()
-    components.users.add("alice", hash_password("alice-pw"), "download")
+    components.users.add("alice", cheap_hash("alice-pw"), "download")
     components.users.set_quotas("alice", QuotaOverrides(max_parallel=1))
     assert components.ingest.ingest(drop(sample(TILE), settings.inbox)).status == "published"
     app = create_app(components.api_services())

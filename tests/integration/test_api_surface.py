@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.odata.options import QueryOptions
 from prip_ray.serve.app import basic_header, create_app
+from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR
 
 ADMIN = basic_header("root", "root-pw")
@@ -89,7 +89,7 @@ def surface(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     inbox.mkdir(parents=True, exist_ok=True)
     for sample in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
         components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     app = create_app(components.api_services())
     app.state.known_key = str(components.products.search(QueryOptions(top=1)).products[0].id)
     yield app

@@ -15,10 +15,10 @@ import pytest
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, StoreSettings, load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import create_app
 from prip_ray.services.probe import UserJourneyProbe
 from prip_ray.storage.s3 import S3ObjectStore
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.postgres import PrivatePostgres
 from tests.fixtures.s3 import OwnS3
 from tests.http_server import AppServer
@@ -56,7 +56,7 @@ def api(settings: Settings) -> Iterator[AppServer]:
 def probe(settings: Settings, api: AppServer) -> Iterator[UserJourneyProbe]:
     """The prober's own components, as the actor builds them in its process."""
     components = Components(settings)
-    user = components.users.add("prober", hash_password("unused-pw"), "catalogue")
+    user = components.users.add("prober", cheap_hash("unused-pw"), "catalogue")
 
     def locate(product_id: UUID) -> str:
         return components.products.get(product_id).object_key

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from prip_ray.bootstrap import Components
 from prip_ray.cli import app
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
+from tests.cheap_passwords import cheap_hash
 from tests.samples import GRANULE
 
 
@@ -49,7 +49,7 @@ def test_incremental_export_takes_what_changed(api: TestClient, components: Comp
 def test_exports_are_listed_and_downloaded_by_admins_only(
     api: TestClient, components: Components
 ) -> None:
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     record = components.exporter().export()
     admin = basic_header("root", "root-pw")
     listed = api.get("/odata/v1/CatalogueExports", headers=admin).json()["value"]
@@ -107,7 +107,7 @@ def test_parquet_beside_the_json_lines_holds_the_same_products(
         assert json.loads(row["Attributes"]) == line["Attributes"]
         assert json.loads(row["ContentDate"]) == line["ContentDate"]
     admin = "admin-pq"
-    components.users.add(admin, hash_password("pw"), "admin")
+    components.users.add(admin, cheap_hash("pw"), "admin")
     listed = api.get("/odata/v1/CatalogueExports", headers=basic_header(admin, "pw")).json()
     names = {e["Name"] for e in listed["value"]}
     parquet_name = next(n for n in names if n.endswith(".parquet"))

@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.gateway import create_gateway_app
 from prip_ray.synthetic import make_product
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 
 
@@ -52,7 +52,7 @@ def _components(build: BuildComponents, clean_pg: Engine, tmp_path: Path, **api:
     settings = load_settings(data_dir=tmp_path / "prip", db={"url": url}, api=api)
     components = build(settings)
     components.migrate()
-    components.users.add("lta", hash_password("lta-pw"), "download")
+    components.users.add("lta", cheap_hash("lta-pw"), "download")
     return components
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, text
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header, create_app
+from tests.cheap_passwords import cheap_hash
 from tests.loopback import served
 
 ALICE = basic_header("alice", "alice-pw")
@@ -31,7 +31,7 @@ FILTER_LIST = "/odata/v1/Products/OData.CSC.FilterList"
 
 @pytest.fixture
 def hostile(api: TestClient, components: Components) -> TestClient:
-    components.users.add("sub", hash_password("sub-pw"), "subscriptions")
+    components.users.add("sub", cheap_hash("sub-pw"), "subscriptions")
     return api
 
 
@@ -250,7 +250,7 @@ def test_malformed_subscriptions_get_400(hostile: TestClient, fields: dict[str, 
 def test_malformed_kpi_windows_get_400(
     hostile: TestClient, components: Components, params: dict[str, str]
 ) -> None:
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     answer = hostile.get("/kpi", params=params, headers=basic_header("root", "root-pw"))
     assert answer.status_code in (200, 400), answer.text
 
@@ -263,7 +263,7 @@ def test_kpi_windows_longer_than_the_history_get_400_at_once(
 ) -> None:
     """Hours and days of a window are worked out one by one: from year 1 they took the
     process's memory (GBs within seconds) before this limit."""
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     early = "0001-01-01T00:00:00"  # the console reads until only in a custom period
     for params in ({"since": early}, {"period": "custom", "until": early}):
         started = time.monotonic()
@@ -305,7 +305,7 @@ def test_a_costly_query_is_stopped_by_the_statement_timeout_with_503(
     with clean_pg.begin() as conn:
         conn.execute(text(MANY_PRODUCTS))
     components = Components.for_api(settings)
-    components.users.add("alice", hash_password("alice-pw"), "download")
+    components.users.add("alice", cheap_hash("alice-pw"), "download")
     try:
         with TestClient(create_app(components.api_services())) as client:
             params = {"$filter": "contains(Name,'%_%zz')", "$count": "true"}

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from prip_ray.bootstrap import Components
 from prip_ray.cli import app
 from prip_ray.db.kpi import KpiRepository
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
+from tests.cheap_passwords import cheap_hash
 from tests.samples import drop
 
 
@@ -41,7 +41,7 @@ def test_report_of_the_last_day(api: TestClient, components: Components, tmp_pat
 
 
 def test_kpi_route_is_for_admins_and_checks_dates(api: TestClient, components: Components) -> None:
-    components.users.add("ops", hash_password("ops-pw"), "admin")
+    components.users.add("ops", cheap_hash("ops-pw"), "admin")
     admin = basic_header("ops", "ops-pw")
     got = api.get("/kpi", headers=admin)
     assert got.status_code == 200 and len(got.json()["timeliness"]) == 3

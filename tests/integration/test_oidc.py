@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from prip_ray.config import load_settings
-from prip_ray.domain.passwords import hash_password
 from prip_ray.errors import AuthenticationFailed, Unavailable
 from prip_ray.security.jwt import encode
 from prip_ray.security.keys import JWKS_TIMEOUT_S, Jwks, key_id, public_jwk
 from prip_ray.serve.app import create_app
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 
 REALM_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -100,7 +100,7 @@ def test_keycloak_tokens_are_verified_against_its_jwks(
     )
     components = built_components(settings)
     components.migrate()
-    components.users.add("alice", hash_password("pw"), "download")
+    components.users.add("alice", cheap_hash("pw"), "download")
     with TestClient(create_app(components.api_services())) as api:
 
         def status(token: str) -> int:
@@ -128,7 +128,7 @@ def test_keys_of_unsupported_types_beside_the_realm_key_are_skipped(
     )
     components = built_components(settings)
     components.migrate()
-    components.users.add("alice", hash_password("pw", n=2**10), "download")
+    components.users.add("alice", cheap_hash("pw"), "download")
     with TestClient(create_app(components.api_services())) as api:
         headers = {"Authorization": f"Bearer {kc_token(provider.url)}"}
         assert api.get("/odata/v1/Products", headers=headers).status_code == 200

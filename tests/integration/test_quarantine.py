@@ -19,9 +19,9 @@ from prip_ray.bootstrap import Components
 from prip_ray.cli import app
 from prip_ray.config import load_settings
 from prip_ray.db.quarantine import QuarantineRepository
-from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import basic_header
 from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.samples import TILE, drop, sample
 
@@ -74,7 +74,7 @@ def test_admins_list_the_quarantine(
     api: TestClient, components: Components, tmp_path: Path
 ) -> None:
     reject(components, tmp_path)
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     root = basic_header("root", "root-pw")
     listed = api.get("/odata/v1/Quarantine", headers=root).json()["value"]
     assert [e["Name"] for e in listed] == [BROKEN] and listed[0]["Times"] == 1

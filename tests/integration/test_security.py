@@ -11,9 +11,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import ROLES, User
 from prip_ray.serve.app import basic_header
+from tests.cheap_passwords import cheap_hash
 
 PUBLIC = {"/health", "/oauth2/token", "/oauth2/certs"}
 SOME_ID = "00000000-0000-0000-0000-000000000001"
@@ -71,7 +71,7 @@ def test_no_route_answers_2xx_without_credentials(api: TestClient) -> None:
 
 def test_each_route_refuses_the_roles_that_may_not(api: TestClient, components: Components) -> None:
     for role in ROLES:
-        components.users.add(f"r-{role}", hash_password("pw"), role)
+        components.users.add(f"r-{role}", cheap_hash("pw"), role)
     for route in _routes(api):
         if route.path in PUBLIC:
             continue

@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.tables import subscriptions
-from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.domain.users import User
 from prip_ray.errors import QuotaExceeded
 from prip_ray.serve.app import basic_header, create_app
-from tests.integration.conftest import CHEAP_N
+from tests.cheap_passwords import cheap_hash
 from tests.receiver import LOOPBACK
 
 SUB = basic_header("sub", "sub-pw")
@@ -33,9 +32,9 @@ GOOD = {
 
 @pytest.fixture
 def subscribers(api: TestClient, components: Components) -> TestClient:
-    components.users.add("sub", hash_password("sub-pw", n=CHEAP_N), "subscriptions")
-    components.users.add("other", hash_password("other-pw", n=CHEAP_N), "subscriptions")
-    components.users.add("root", hash_password("root-pw", n=CHEAP_N), "admin")
+    components.users.add("sub", cheap_hash("sub-pw"), "subscriptions")
+    components.users.add("other", cheap_hash("other-pw"), "subscriptions")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     return api
 
 

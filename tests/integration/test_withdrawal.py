@@ -20,10 +20,10 @@ from prip_ray.bootstrap import Components
 from prip_ray.cli import app
 from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.tables import outbox
-from prip_ray.domain.passwords import hash_password
 from prip_ray.errors import StorageError
 from prip_ray.serve.app import basic_header
 from prip_ray.storage.local import LocalObjectStore
+from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.receiver import receiver
 from tests.samples import TILE, sample
@@ -52,7 +52,7 @@ def deleted_events(components: Components) -> int:
 
 
 def test_admins_withdraw_a_product_once(api: TestClient, components: Components) -> None:
-    components.users.add("root", hash_password("root-pw"), "admin")
+    components.users.add("root", cheap_hash("root-pw"), "admin")
     product = tile(components)
     assert withdraw(api, str(product.id), {"DeletionCause": CAUSE}, ALICE).status_code == 403
     assert withdraw(api, str(product.id), {}).status_code == 400

@@ -1,4 +1,8 @@
+import pytest
+
+from prip_ray.config import load_settings
 from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
+from prip_ray.errors import ConfigurationError
 
 CHEAP = 2**10  # these tests are about the format, not the cost
 
@@ -33,3 +37,18 @@ def test_hashes_below_todays_cost_need_a_rehash() -> None:
     assert needs_rehash(hash_password("s3cret", n=2**15))
     assert needs_rehash(hash_password("s3cret", n=2**17, r=4))
     assert not needs_rehash("plain-text") and not needs_rehash("md5$x")
+
+
+def test_needs_rehash_measures_against_the_cost_it_is_given() -> None:
+    cheap = hash_password("s3cret", n=2**10)
+    assert not needs_rehash(cheap, n=2**10)
+    assert needs_rehash(cheap, n=2**11)
+    assert needs_rehash(cheap)  # today's default: 2**17
+
+
+def test_operators_get_the_real_cost_unless_they_lower_it() -> None:
+    assert load_settings(environ={}).auth.scrypt_n == 2**17
+    lowered = load_settings(environ={"PRIP_AUTH__SCRYPT_LOG2_N": "10"})
+    assert lowered.auth.scrypt_n == 2**10
+    with pytest.raises(ConfigurationError):
+        load_settings(environ={"PRIP_AUTH__SCRYPT_LOG2_N": "4"})
