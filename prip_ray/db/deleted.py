@@ -21,10 +21,11 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Connection, Engine, String, insert, literal, select, tuple_
+from sqlalchemy import Boolean, Connection, Engine, String, insert, literal, select
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from prip_ray.db.id_lists import id_in
+from prip_ray.db.keyset import keyset_walk
 from prip_ray.db.rows import attribute_from_row, product_from_row
 from prip_ray.db.search import statements
 from prip_ray.db.search.clauses import order_by_clauses
@@ -134,18 +135,14 @@ class DeletedProductRepository:
     def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[DeletedProduct]:
         """Entries recorded since ``since`` (all for None), a keyset walk in deletion order."""
         order = (deleted_products.c.deletion_date, deleted_products.c.id)
-        last: tuple[datetime, UUID] | None = None
-        while True:
-            query = select(deleted_products).order_by(*order).limit(batch)
-            if since is not None:
-                query = query.where(deleted_products.c.deletion_date >= since)
-            if last is not None:
-                query = query.where(tuple_(*order) > tuple_(*last))
-            found = self._load(query)
-            yield from found
-            if len(found) < batch:
-                return
-            last = (found[-1].deletion_date, found[-1].product.id)
+        return keyset_walk(
+            deleted_products,
+            order,
+            self._load,
+            lambda entry: (entry.deletion_date, entry.product.id),
+            since,
+            batch,
+        )
 
     def _search_area(self, options: QueryOptions) -> DeletedPage:
         """SQL decides all but the shapes (bounding boxes give a superset) and orders; the

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from prip_ray.db import tables
 from prip_ray.db.id_lists import chunks, id_in
+from prip_ray.db.keyset import keyset_walk
 from prip_ray.db.olqc import OlqcLinks, lock_key
 from prip_ray.db.rows import (
     attribute_from_row,
@@ -144,18 +145,9 @@ class ProductRepository:
         """Every product (online or not), batch by batch in (ModificationDate, Id) order: a
         keyset walk, so each batch is an index range and memory holds one batch only."""
         order = (products.c.modification_date, products.c.id)
-        last: tuple[datetime, UUID] | None = None
-        while True:
-            query = select(products).order_by(*order).limit(batch)
-            if since is not None:
-                query = query.where(products.c.modification_date >= since)
-            if last is not None:
-                query = query.where(tuple_(*order) > tuple_(*last))
-            found = self._load(query)
-            yield from found
-            if len(found) < batch:
-                return
-            last = (found[-1].modification_date, found[-1].id)
+        return keyset_walk(
+            products, order, self._load, lambda p: (p.modification_date, p.id), since, batch
+        )
 
     def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
         """Products for these Ids, in no order; unknown Ids are left out."""
