@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, RowMapping, func, insert, or_, select, update
+from sqlalchemy import Engine, RowMapping, func, insert, select, update
 
 from prip_ray.db.deleted import record_deletion
 from prip_ray.db.tables import consumers, deliveries, downloads, outbox, products
@@ -92,7 +92,7 @@ class EvictionRepository:
                 outbox.c.event == "created",
                 outbox.c.seq > cursor,
                 outbox.c.product_id.in_(ids),
-                or_(*(products.c.product_type == t for t in product_types)),
+                products.c.product_type.in_(product_types),
             )
         )
         with self._engine.connect() as conn:
