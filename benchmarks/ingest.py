@@ -7,12 +7,16 @@ product lands in the inbox to its publication. With ``--store s3`` it first PUTs
 files straight into the bucket through the PRIP's S3 client, as many at once as there are
 QC workers, and prints that raw PUT bandwidth and the ratio ingest MB/s / raw PUT MB/s:
 what the pipeline costs over moving the bytes. Without ``--s3-endpoint`` it starts a
-SeaweedFS server of its own on 127.0.0.1 (tests/seaweedfs.py).
+SeaweedFS server of its own on 127.0.0.1 (tests/seaweedfs.py). With ``--inbox s3`` products
+arrive as objects PUT under ``PREFIX/inbox/`` of the same bucket (as many PUTs at once as
+there are QC workers; a product's latency runs from the end of its PUT), are streamed
+through QC and, with ``--store s3``, copied server-side into the store.
 
     .venv/bin/python -m benchmarks.ingest --granules 200 --granule-mb 18 --tiles 20 --tile-mb 200
     .venv/bin/python -m benchmarks.ingest --granules 0 --tiles 0 --small-items 2000 --small-kb 10
     .venv/bin/python -m benchmarks.ingest --db-url postgresql://postgres@127.0.0.1/bench
     .venv/bin/python -m benchmarks.ingest --store s3
+    .venv/bin/python -m benchmarks.ingest --store s3 --inbox s3 --granules 200 --tiles 0
     .venv/bin/python -m benchmarks.ingest --store s3 --s3-endpoint http://127.0.0.1:8333 \\
         --s3-bucket bench --s3-access-key KEY --s3-secret-key SECRET
 """
@@ -55,9 +59,11 @@ class ItemClass:
 def main() -> None:
     args = _arguments()
     with tempfile.TemporaryDirectory(prefix="prip-bench-") as tmp, ExitStack() as stack:
-        s3 = _s3_settings(args, Path(tmp), stack) if args.store == "s3" else None
+        s3 = _s3_settings(args, Path(tmp), stack) if "s3" in (args.store, args.inbox) else None
         settings = _settings(Path(tmp), args, s3)
         settings.inbox.mkdir(parents=True, exist_ok=True)  # the shards list it from the start
+        if s3 is not None:
+            S3ObjectStore(s3).ensure_bucket()  # the S3 inbox too
         components = Components(settings)
         components.migrate()
         ray.init(
@@ -69,7 +75,7 @@ def main() -> None:
         shards = start_ingestion(settings)
         print(
             f"shards={args.shards} workers/shard={args.workers} cpus={args.cpus} "
-            f"db={settings.db_url} store={_store(settings)}",
+            f"db={settings.db_url} store={_store(settings)} inbox={settings.ingest.inbox}",
             flush=True,
         )
         try:
@@ -98,11 +104,8 @@ def _run(components: Components, item: ItemClass, tmp: Path, parallel: int) -> N
     made = [_make(staging, item, i) for i in range(item.count)]
     total_mb = sum(p.stat().st_size for p in made) / 1e6
     raw_mb_s = _raw_put_mb_s(components.settings, made, parallel)
-    dropped: dict[str, datetime] = {}
     start = time.perf_counter()
-    for path in made:  # a rename is how a production chain delivers atomically
-        path.rename(components.settings.inbox / path.name)
-        dropped[path.name] = datetime.now(UTC)
+    dropped = _deliver(components, made, parallel)
     published = _wait_for(components, set(dropped), timeout=3600)
     elapsed = time.perf_counter() - start
     latencies = sorted((published[n] - dropped[n]).total_seconds() for n in dropped)
@@ -128,8 +131,28 @@ def _warm_up(components: Components, tmp: Path) -> None:
     staging = tmp / "staging-warm-up"
     staging.mkdir()
     path = _make(staging, ItemClass("small", 1, 1000), 99_999)
-    path.rename(components.settings.inbox / path.name)
+    _deliver(components, [path], 1)
     _wait_for(components, {path.name}, timeout=300)
+
+
+def _deliver(components: Components, paths: list[Path], parallel: int) -> dict[str, datetime]:
+    """Each product into the inbox as a production chain delivers it atomically: renamed
+    into the folder, or PUT as one object (``parallel`` at once); when each arrived."""
+    inbox = components.object_inbox
+    if inbox is None:
+        arrived = {}
+        for path in paths:
+            path.rename(components.settings.inbox / path.name)
+            arrived[path.name] = datetime.now(UTC)
+        return arrived
+
+    def put(path: Path) -> tuple[str, datetime]:
+        with path.open("rb") as body:
+            inbox.client.put_object(Bucket=inbox.bucket, Key=inbox.prefix + path.name, Body=body)
+        return path.name, datetime.now(UTC)
+
+    with ThreadPoolExecutor(parallel) as pool:
+        return dict(pool.map(put, paths))
 
 
 def _make(staging: Path, item: ItemClass, index: int) -> Path:
@@ -166,9 +189,11 @@ def _wait_for(components: Components, names: set[str], timeout: float) -> dict[s
                 found[product.name] = product.publication_date
         if len(found) == len(names):
             return found
-        rejected = list(components.settings.quarantine.glob("*.reason.json"))
+        rejected = [p.read_text() for p in components.settings.quarantine.glob("*.reason.json")]
+        if components.object_inbox is not None:
+            rejected += [str(reason) for reason in components.object_inbox.reasons()]
         if rejected:
-            raise SystemExit(f"products were rejected: {rejected[0].read_text()}")
+            raise SystemExit(f"products were rejected: {rejected[0]}")
         time.sleep(0.1)
     raise SystemExit(f"only {len(found)} of {len(names)} published within {timeout}s")
 
@@ -201,9 +226,11 @@ def _s3_settings(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> S3Set
 
 
 def _settings(tmp: Path, args: argparse.Namespace, s3: S3Settings | None) -> Settings:
-    store: dict[str, Any] = {"kind": "local"}
-    if s3 is not None:
-        store = {"kind": "s3", "s3": s3.model_dump()}
+    store: dict[str, Any] = {"kind": args.store}
+    inbox = None
+    if s3 is not None:  # the inbox, unless it is a folder, is on the store's endpoint
+        store["s3"] = s3.model_dump()
+        inbox = f"s3://{s3.bucket}/{s3.prefix}inbox/" if args.inbox == "s3" else None
     return load_settings(
         data_dir=tmp / "prip",
         db={"url": args.db_url},
@@ -216,6 +243,7 @@ def _settings(tmp: Path, args: argparse.Namespace, s3: S3Settings | None) -> Set
             "poll_interval_s": 0.1,
             "settle_s": 0,
             "max_in_flight": 4 * args.workers,
+            "inbox": inbox,
         },
     )
 
@@ -242,6 +270,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--cpus", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--db-url", default=None, help="default: SQLite in a temp folder")
     parser.add_argument("--store", choices=["local", "s3"], default="local")
+    parser.add_argument("--inbox", choices=["folder", "s3"], default="folder")
     parser.add_argument("--s3-endpoint", default=None, help="default: a SeaweedFS of its own")
     parser.add_argument("--s3-bucket", default="prip-bench")
     parser.add_argument("--s3-access-key", default=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -45,6 +45,7 @@ from prip_ray.domain.qc import QcPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 from prip_ray.ports import ObjectStore
+from prip_ray.ports.inbox import Inbox
 from prip_ray.security.keys import load_or_create_signing_key
 from prip_ray.security.secrets import SecretBox
 from prip_ray.security.signing import TraceSigner
@@ -65,6 +66,9 @@ from prip_ray.services.trace import Tracer
 from prip_ray.services.withdraw import Withdrawer
 from prip_ray.storage.factory import build_object_store
 from prip_ray.storage.inbox import LocalInbox
+
+if TYPE_CHECKING:
+    from prip_ray.storage.s3_inbox import S3Inbox
 from prip_ray.storage.sftp import SftpTarget
 from prip_ray.storage.traceability import TraceabilityClient
 from prip_ray.storage.webhook import Webhook
@@ -107,8 +111,26 @@ class Components:
         return UserRepository(self.engine)
 
     @cached_property
-    def inbox(self) -> LocalInbox:
-        return LocalInbox(self.settings.inbox, self.settings.ingest.settle_s)
+    def inbox(self) -> Inbox:
+        """Where products arrive: the inbox folder, or the S3 inbox."""
+        return self.object_inbox or LocalInbox(self.settings.inbox, self.settings.ingest.settle_s)
+
+    @cached_property
+    def object_inbox(self) -> S3Inbox | None:
+        """The S3 inbox (``ingest.inbox: s3://...``); None when the inbox is a folder."""
+        s3 = self.settings.inbox_s3
+        if s3 is None:
+            return None
+        from prip_ray.storage.s3 import S3ObjectStore
+        from prip_ray.storage.s3_inbox import S3Inbox
+
+        store = self.store
+        # On another server (or a local store), each product is downloaded once, then put.
+        copy_to = store if isinstance(store, S3ObjectStore) else None
+        if copy_to is not None and not copy_to.shares_endpoint(s3):
+            copy_to = None
+        quarantine = self.settings.inbox_quarantine_prefix
+        return S3Inbox(s3, quarantine, self.settings.work_dir, copy_to=copy_to)
 
     @cached_property
     def ingest(self) -> IngestService:
@@ -132,6 +154,7 @@ class Components:
             ),
             trace_algorithm=self.settings.trace.hash_algorithm,
             release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
+            objects=self.object_inbox,
         )
 
     @cached_property

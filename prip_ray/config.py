@@ -30,6 +30,8 @@ from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.retention import parse_duration
 from prip_ray.errors import ConfigurationError
 
+S3_SCHEME = "s3://"
+
 
 def _duration(text: str) -> str:
     parse_duration(text)  # raises ValueError with the reason, which pydantic reports
@@ -82,8 +84,24 @@ class StoreSettings(BaseModel):
     s3: S3Settings = Field(default_factory=S3Settings)
 
 
+class InboxS3Settings(BaseModel):
+    """How an ``s3://`` inbox is reached when it is not on the store's endpoint: each field
+    left unset is the store's (``store.s3``)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    quarantine_prefix: str | None = Field(
+        default=None, description="where refused objects go; unset: PREFIX/quarantine/"
+    )
+
+
 class IngestSettings(BaseModel):
-    inbox: Path | None = Field(default=None, description="unset: DATA_DIR/inbox")
+    inbox: Path | str | None = Field(
+        default=None, description="a folder or s3://BUCKET/PREFIX/; unset: DATA_DIR/inbox"
+    )
+    inbox_s3: InboxS3Settings = Field(default_factory=InboxS3Settings)
     quarantine: Path | None = Field(default=None, description="unset: DATA_DIR/quarantine")
     quarantine_retention: str = Field(
         default="30d",
@@ -139,6 +157,15 @@ class IngestSettings(BaseModel):
         default_factory=dict,
         description="per product type (e.g. PRD_HKTM__: 30d), in the config file",
     )
+
+    @field_validator("inbox", mode="before")
+    @classmethod
+    def _folder_or_s3(cls, value: Any) -> Any:
+        """An ``s3://`` URL stays text (as a Path its ``//`` would fold); anything else is
+        a folder."""
+        if isinstance(value, str) and not value.startswith(S3_SCHEME):
+            return Path(value)
+        return value
 
     @field_validator("retention", "quarantine_retention")
     @classmethod
@@ -506,7 +533,33 @@ class Settings(BaseSettings):
 
     @property
     def inbox(self) -> Path:
-        return (self.ingest.inbox or self.data_dir / "inbox").resolve()
+        """The inbox folder; with an S3 inbox, DATA_DIR/inbox (where a product taken back
+        from quarantine goes, and what ``prip-ray up`` creates)."""
+        if isinstance(self.ingest.inbox, Path):
+            return self.ingest.inbox.resolve()
+        return (self.data_dir / "inbox").resolve()
+
+    @property
+    def inbox_s3(self) -> S3Settings | None:
+        """The S3 inbox as the store's S3 settings with its bucket and prefix, and its own
+        endpoint and credentials where set; None when the inbox is a folder."""
+        if not isinstance(self.ingest.inbox, str):
+            return None
+        bucket, _, prefix = self.ingest.inbox.removeprefix(S3_SCHEME).partition("/")
+        if not bucket:
+            raise ConfigurationError(f"{self.ingest.inbox}: an S3 inbox needs a bucket")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        own = self.ingest.inbox_s3.model_dump(exclude={"quarantine_prefix"}, exclude_none=True)
+        return self.store.s3.model_copy(update={**own, "bucket": bucket, "prefix": prefix})
+
+    @property
+    def inbox_quarantine_prefix(self) -> str:
+        """Where an S3 inbox's refused objects go, in the inbox's bucket."""
+        s3 = self.inbox_s3
+        own = self.ingest.inbox_s3.quarantine_prefix
+        prefix = own if own is not None else f"{s3.prefix if s3 else ''}quarantine/"
+        return prefix if prefix.endswith("/") else prefix + "/"
 
     @property
     def quarantine(self) -> Path:

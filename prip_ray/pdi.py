@@ -1,4 +1,4 @@
-"""Read and write product packages (PDI folders, tar, gzip'd tar, zip) from the file system.
+"""Read and write product packages (PDI folders, tar, gzip'd tar, zip): files, or streams.
 
 ``scan_package`` reads a package once: the raw bytes feed MD5 and BLAKE3 (the published
 checksums) while the archive is unpacked on the fly to hash each member with SHA3-256 (what
@@ -14,6 +14,9 @@ Reading is bounded (:class:`ScanLimits`): sparse members are refused, and so is 
 whose members declare or unpack to more than its budget (a gzip or zip bomb), as soon as
 they do, not after decompressing everything; past ``timeout_s`` the scan stops with
 QcTimeout.
+
+A package streamed from an S3 inbox is read the same way, once, from its first byte: tar
+and gzip need no seeking; a zip does, so it is spooled to a scratch file as it is hashed.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import os
 import shutil
 import stat
 import tarfile
+import tempfile
 import time
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -42,6 +47,7 @@ from prip_ray.domain.package import (
     TAR_GZ,
     ZIP,
     FileEntry,
+    Package,
     PackageScan,
     ScanLimits,
 )
@@ -98,7 +104,7 @@ class _Budget:
 class _HashingReader:
     """A file object that hashes every byte it hands out (MD5 + BLAKE3)."""
 
-    def __init__(self, raw: IO[bytes], budget: _Budget, extra: Any = None):
+    def __init__(self, raw: _Prefixed, budget: _Budget, extra: Any = None):
         self._raw = raw
         self._budget = budget
         self.md5 = hashlib.md5(usedforsecurity=False)
@@ -122,27 +128,29 @@ class _HashingReader:
 
 
 def scan_package(
-    path: Path, trace_algorithm: str | None = None, *, limits: ScanLimits | None = None
+    package: Package, trace_algorithm: str | None = None, *, limits: ScanLimits | None = None
 ) -> PackageScan:
-    """Scan the product file at ``path``; raise InvalidPackage if it cannot be read or is
-    out of proportion, QcTimeout if reading it takes too long. ``trace_algorithm`` (BLAKE3,
-    SHA256, SHA3): also compute the trace digests."""
+    """Scan the product file (or stream) ``package``; raise InvalidPackage if it cannot be
+    read or is out of proportion, QcTimeout if reading it takes too long.
+    ``trace_algorithm`` (BLAKE3, SHA256, SHA3): also compute the trace digests."""
     contents: list[dict[str, str]] | None = [] if trace_algorithm else None
     try:
-        kind = sniff_format(path)
-        with path.open("rb") as raw:
-            budget = _Budget(path.name, limits or ScanLimits(), os.fstat(raw.fileno()).st_size)
+        with ExitStack() as stack:
+            raw, size = _open(package, stack)
+            head = _read_head(raw)
+            kind = _sniff(head)
+            budget = _Budget(package.name, limits or ScanLimits(), size)
             extra = hasher(trace_algorithm) if trace_algorithm not in (None, "BLAKE3") else None
-            reader = _HashingReader(raw, budget, extra)
+            reader = _HashingReader(_Prefixed(head, raw), budget, extra)
             if kind in (TAR, TAR_GZ):
                 files, documents, root = _scan_tar(reader, kind, budget, trace_algorithm, contents)
             elif kind == ZIP:
-                files, documents, root = _scan_zip(path, budget)
+                files, documents, root = _scan_zip(_seekable(package, reader, stack), budget)
             else:
-                files, documents, root = _scan_plain(path, reader), {}, ""
+                files, documents, root = _scan_plain(package.name, reader), {}, ""
             reader.drain()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
-        raise InvalidPackage(f"{path.name}: unreadable package: {e}") from e
+        raise InvalidPackage(f"{package.name}: unreadable package: {e}") from e
     trace = None
     if trace_algorithm is not None and contents is not None:
         whole = reader.extra.hexdigest() if reader.extra else reader.blake3.hexdigest()
@@ -160,9 +168,20 @@ def scan_package(
     )
 
 
+def read_package(package: Package) -> bytes:
+    """All of a (small) package's bytes: an OLQC report, parsed whole."""
+    if isinstance(package, Path):
+        return package.read_bytes()
+    with package.open() as stream:
+        return stream.read()
+
+
 def sniff_format(path: Path) -> str:
     with path.open("rb") as f:
-        head = f.read(512)
+        return _sniff(_read_head(f))
+
+
+def _sniff(head: bytes) -> str:
     if head[:2] == b"\x1f\x8b":
         return TAR_GZ
     if head[:4] == b"PK\x03\x04":
@@ -170,6 +189,53 @@ def sniff_format(path: Path) -> str:
     if len(head) == 512 and head[257:262] == b"ustar":
         return TAR
     return FILE
+
+
+def _open(package: Package, stack: ExitStack) -> tuple[IO[bytes], int]:
+    """The package's bytes from the first, and how many there are."""
+    if isinstance(package, Path):
+        raw = stack.enter_context(package.open("rb"))
+        return raw, os.fstat(raw.fileno()).st_size
+    return stack.enter_context(package.open()), package.size
+
+
+def _read_head(raw: IO[bytes]) -> bytes:
+    """The first 512 bytes (a tar header's worth); a stream may hand them out in parts."""
+    head = b""
+    while len(head) < 512 and (part := raw.read(512 - len(head))):
+        head += part
+    return head
+
+
+class _Prefixed:
+    """A stream with the bytes already read from its start put back in front."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]):
+        self._head = head
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._head:
+            return self._raw.read() if n < 0 else self._raw.read(n)
+        if n < 0:
+            data, self._head = self._head + self._raw.read(), b""
+            return data
+        data, self._head = self._head[:n], self._head[n:]
+        return data
+
+
+def _seekable(package: Package, reader: _HashingReader, stack: ExitStack) -> Path:
+    """A zip is read by seeking: a file is read where it is, a stream is spooled to a file
+    (hashed on the way, so it is still read once from its source)."""
+    if isinstance(package, Path):
+        return package
+    package.spool_dir.mkdir(parents=True, exist_ok=True)
+    folder = stack.enter_context(tempfile.TemporaryDirectory(dir=package.spool_dir))
+    spooled = Path(folder, "package.zip")
+    with spooled.open("wb") as spool:
+        while chunk := reader.read(CHUNK):
+            spool.write(chunk)
+    return spooled
 
 
 def _scan_tar(
@@ -224,13 +290,13 @@ def _scan_zip(path: Path, budget: _Budget) -> tuple[dict[str, FileEntry], dict[s
     return _rooted(members, documents)
 
 
-def _scan_plain(path: Path, reader: _HashingReader) -> dict[str, FileEntry]:
+def _scan_plain(name: str, reader: _HashingReader) -> dict[str, FileEntry]:
     sha3 = hashlib.sha3_256()
     size = 0
     while chunk := reader.read(CHUNK):
         sha3.update(chunk)
         size += len(chunk)
-    return {path.name: FileEntry(size, sha3.hexdigest())}
+    return {name: FileEntry(size, sha3.hexdigest())}
 
 
 def _hash_member(

@@ -50,14 +50,28 @@ def run_until_signal(settings: Settings, console: Console) -> None:
 def where_things_are(settings: Settings, url: str, gateways: list[str]) -> list[str]:
     """What ``up`` prints, the DB password masked: the terminal may be shared or logged."""
     return [
-        f"inbox:      {settings.inbox}",
+        f"inbox:      {_inbox(settings)}",
         f"store:      {_store(settings)}",
-        f"quarantine: {settings.quarantine}",
+        f"quarantine: {_quarantine(settings)}",
         f"database:   {masked_url(settings.db_url)}",
         f"OData API:  {url}",
         f"downloads:  {', '.join(gateways)} (one per node; $value redirects to one)",
         f"tokens:     {url.removesuffix('/odata/v1/')}/oauth2/token",
     ]
+
+
+def _inbox(settings: Settings) -> str:
+    s3 = settings.inbox_s3
+    if s3 is None:
+        return str(settings.inbox)
+    return f"s3://{s3.bucket}/{s3.prefix} at {s3.endpoint_url or 'AWS'}"
+
+
+def _quarantine(settings: Settings) -> str:
+    s3 = settings.inbox_s3
+    if s3 is None:
+        return str(settings.quarantine)
+    return f"s3://{s3.bucket}/{settings.inbox_quarantine_prefix} ({settings.quarantine} for files)"
 
 
 def _store(settings: Settings) -> str:

@@ -97,7 +97,7 @@ class IngestShard:
             placed = len(self._ready_workers) or len(self._workers)
             most = self._settings.ingest.publish_batch
             for bundle in bundles(batch, placed, most, alone=self._alone):
-                self._submit([str(item.path) for item in bundle], [item.name for item in bundle])
+                self._submit([item.source for item in bundle], [item.name for item in bundle])
             waiting = len(candidates) - len(batch)
             self._metrics.qc_queue(self._plan.shard, self._load(), max(0, waiting))
             return self._stats()
@@ -132,21 +132,18 @@ class IngestShard:
             self._stop.wait(interval)
 
     def _recover(self) -> None:
-        inbox = self._components.inbox
         resolved = self._components.ingest.recover(
-            owns=self._plan.owns,
-            in_inbox=lambda source: source.startswith(str(inbox.root) + "/"),
-            stale_after=STALE_ATTEMPT,
+            owns=self._plan.owns, in_inbox=self._components.inbox.holds, stale_after=STALE_ATTEMPT
         )
         self._counts["recovered"] += resolved
         self._recovered = True
 
-    def _submit(self, paths: list[str], names: list[str]) -> None:
+    def _submit(self, sources: list[str], names: list[str]) -> None:
         # A worker Ray has not placed yet (no CPU free for it) would sit on its products for
         # as long as that takes: send to started ones, all of them only while none is.
         pool = [w for w in self._workers if w in self._ready_workers] or self._workers
         worker = min(pool, key=self._load_of)
-        ref = worker.prepare.remote(paths)
+        ref = worker.prepare.remote(sources)
         self._in_flight[ref] = (names, worker)
         self._started[ref] = time.monotonic()
         self._counts["submitted"] += len(names)
@@ -212,7 +209,7 @@ class IngestShard:
     def _quarantine_poison(self, name: str, error: Exception) -> None:
         deaths = self._deaths.count(name)
         reason = IngestFailed(f"{name}: its QC worker failed {deaths} times on it: {error}")
-        source = self._components.inbox.root / name
+        source = self._components.inbox.source_of(name)
         with contextlib.suppress(FileNotFoundError):  # taken back by the production chain
             self._components.ingest.quarantine_unread(source, reason)
             self._counts["rejected"] += 1

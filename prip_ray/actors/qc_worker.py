@@ -8,7 +8,6 @@ engine and object-store client from settings, once, in its own process.
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from prip_ray.bootstrap import Components
@@ -20,10 +19,10 @@ class QcWorker:
     def __init__(self, settings: Settings):
         self._components = Components(settings)
 
-    def prepare(self, paths: list[str]) -> list[ReadyProduct | dict[str, Any]]:
-        """Per product, in order: ready to publish, or its outcome (rejected, retry,
-        completed) as a dict."""
-        prepared = self._components.ingest.prepare_all([Path(p) for p in paths])
+    def prepare(self, sources: list[str]) -> list[ReadyProduct | dict[str, Any]]:
+        """Per product (an inbox path or S3 object), in order: ready to publish, or its
+        outcome (rejected, retry, completed) as a dict."""
+        prepared = self._components.ingest.prepare_all(sources)
         return [p if isinstance(p, ReadyProduct) else asdict(p) for p in prepared]
 
     def ping(self) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 from prip_ray.domain.hashing import ProductHashes
 
@@ -61,3 +65,18 @@ class PackageScan:
     def content_bytes(self) -> int:
         """Sum of the file sizes, the figure Inventory_Metadata's Data_Size declares."""
         return sum(entry.size for entry in self.files.values())
+
+
+@dataclass(frozen=True)
+class StreamedPackage:
+    """A package read as a stream rather than from a file (an S3 object): ``open`` gives a
+    fresh stream from its first byte. A format that needs seeking (zip) is spooled to a
+    file in ``spool_dir`` while it is hashed; tar, gzip'd tar and plain files are not."""
+
+    name: str
+    size: int
+    open: Callable[[], AbstractContextManager[IO[bytes]]]
+    spool_dir: Path
+
+
+Package = Path | StreamedPackage  # a file on disk, or a stream

@@ -7,8 +7,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from prip_ray.domain.sharding import shard_of
+from prip_ray.ports.inbox import InboxItem
 from prip_ray.services.ingest import ReadyProduct
-from prip_ray.storage.inbox import InboxItem
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ deleted, published products get their inbox copy removed.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
-from prip_ray.domain.package import ScanLimits
+from prip_ray.domain.package import Package, ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
@@ -44,8 +43,9 @@ from prip_ray.errors import (
     StorageError,
     Unavailable,
 )
-from prip_ray.pdi import published_name, refuse_links, remove_source, write_folder_as_tar
 from prip_ray.ports import IngestJournal, ObjectStore, ProductPublisher, Quarantine
+from prip_ray.ports.inbox import Delivery, ObjectInbox
+from prip_ray.services.file_delivery import FileDelivery
 from prip_ray.services.inspect import inspect_package
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ReadyProduct:
     publication needs. A QC worker hands it to its shard, which publishes a group at once."""
 
     product: Product
-    source: str  # the inbox entry (or the path given to ``prip-ray ingest``)
+    source: str  # the inbox entry or object (or the path given to ``prip-ray ingest``)
     remove: bool  # remove the source once published
     seconds: dict[str, float] = field(default_factory=dict)
     digests: ProductHashes | None = None  # what its traces certify, stored with it
@@ -98,46 +98,54 @@ class IngestService:
     # Frees the name of a withdrawn product for its new delivery (db/retention.py): False
     # when the name is not withdrawn, Unavailable while the withdrawal is being announced.
     release_withdrawn: Callable[[str], bool] = field(default=lambda name: False)
+    # The S3 inbox, when products arrive as objects: its sources (s3://bucket/key) are
+    # streamed through QC and copied to the store; any other source is a file on disk.
+    objects: ObjectInbox | None = None
 
-    def ingest(self, source: Path, *, remove: bool = True) -> IngestOutcome:
-        """Ingest ``source`` (a PDI file or folder). ``remove=False`` keeps the source
-        (``prip-ray ingest PATH``); inbox products are removed once published."""
+    def ingest(self, source: Path | str, *, remove: bool = True) -> IngestOutcome:
+        """Ingest ``source`` (a PDI file or folder, or an object of the S3 inbox).
+        ``remove=False`` keeps the source (``prip-ray ingest PATH``); inbox products are
+        removed once published."""
         prepared = self.prepare(source, remove=remove)
         if isinstance(prepared, IngestOutcome):
             return prepared
         [outcome] = self.publish([prepared])
         return outcome
 
-    def prepare(self, source: Path, *, remove: bool = True) -> ReadyProduct | IngestOutcome:
+    def prepare(self, source: Path | str, *, remove: bool = True) -> ReadyProduct | IngestOutcome:
         """Steps 1-3: a ReadyProduct to publish, or the outcome when there is nothing to
         publish (rejected, to retry, or completed after a crash)."""
         [prepared] = self.prepare_all([source], remove=remove)
         return prepared
 
     def prepare_all(
-        self, sources: Sequence[Path], *, remove: bool = True
+        self, sources: Sequence[Path | str], *, remove: bool = True
     ) -> list[ReadyProduct | IngestOutcome]:
         """:meth:`prepare` for several products, in order: each is inspected, then one look-up
         of the PRIP DB and one journal write serve them all, then each one's bytes go up."""
         with ExitStack() as scratch:
-            inspected = [self._inspect(source, scratch, remove) for source in sources]
+            inspected = [self._inspect(self._delivery(s), scratch, remove) for s in sources]
             passed = [i for i in inspected if isinstance(i, _Inspected)]
             try:
                 stored = iter(self._store_all(passed, remove))
             except Unavailable as e:  # the DB: the products wait in the inbox
-                log.warning("ingest %s: %s, will retry", [i.source.name for i in passed], e)
+                log.warning("ingest %s: %s, will retry", [i.source.source for i in passed], e)
                 stored = iter([i.retry(e) for i in passed])
             return [next(stored) if isinstance(i, _Inspected) else i for i in inspected]
 
+    def _delivery(self, source: Path | str) -> Delivery:
+        if self.objects is not None and self.objects.holds(str(source)):
+            return self.objects.delivery(str(source))
+        return FileDelivery(Path(source), self.quarantine, self.work_dir, self.accept_hardlinks)
+
     def _inspect(
-        self, source: Path, scratch: ExitStack, remove: bool
+        self, source: Delivery, scratch: ExitStack, remove: bool
     ) -> _Inspected | IngestOutcome:
         timer = _Timer()
-        name = published_name(source)
+        name = source.published_name
         try:
-            refuse_links(source, accept_hardlinks=self.accept_hardlinks)
-            package = self._package(source, scratch, name)
-            origin = datetime.fromtimestamp(source.stat().st_mtime, UTC)
+            package = source.package(scratch)
+            origin = source.modified()
             inspection = inspect_package(
                 package,
                 name,
@@ -151,19 +159,20 @@ class IngestService:
             timer.lap("inspect")
             return _Inspected(source, package, inspection.metadata, inspection.digests, timer)
         except Unavailable as e:
-            log.warning("ingest %s: %s, will retry", source.name, e)
+            log.warning("ingest %s: %s, will retry", source.source, e)
             return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
         except PripError as e:
             return self._reject(source, name, e, remove, timer.laps)
         except Exception as e:  # a poison product: quarantined with what went wrong
-            log.exception("ingest %s: unexpected failure", source.name)
+            log.exception("ingest %s: unexpected failure", source.source)
             failed = IngestFailed(f"{name}: unexpected {type(e).__name__}: {e}")
             return self._reject(source, name, failed, remove, timer.laps)
 
-    def quarantine_unread(self, source: Path, error: PripError) -> IngestOutcome:
+    def quarantine_unread(self, source: Path | str, error: PripError) -> IngestOutcome:
         """Quarantine ``source`` with ``error`` without reading it: a product whose QC
         workers keep dying on it."""
-        return self._reject(source, published_name(source), error, True, {})
+        delivery = self._delivery(source)
+        return self._reject(delivery, delivery.published_name, error, True, {})
 
     def publish(self, group: Sequence[ReadyProduct]) -> list[IngestOutcome]:
         """Steps 4-5 for a group, in one transaction. A product that fails that transaction
@@ -204,7 +213,7 @@ class IngestService:
                 continue
             if entry.state == "published":
                 if entry.source and in_inbox(entry.source):
-                    remove_source(Path(entry.source))
+                    self._delivery(entry.source).remove()
                 self.journal.finish(entry.name)
                 resolved += 1
             elif self._abandoned(entry, in_inbox, stale_after):
@@ -250,11 +259,11 @@ class IngestService:
         except PripError as e:
             return self._reject(item.source, item.metadata.name, e, remove, item.timer.laps)
         product = self._new_product(item.metadata)
-        return ReadyProduct(product, str(item.source), remove, item.timer.laps, item.digests)
+        return ReadyProduct(product, item.source.source, remove, item.timer.laps, item.digests)
 
     def _put(self, ready: ReadyProduct, item: _Inspected) -> ReadyProduct | IngestOutcome:
         try:
-            self.store.put_file(ready.product.object_key, item.package)
+            item.source.store_into(self.store, ready.product.object_key, item.package)
         except Unavailable as e:
             return item.retry(e)
         item.timer.lap("store")
@@ -284,7 +293,7 @@ class IngestService:
         if not isinstance(error, PripError):
             log.error("publishing %s: unexpected failure", product.name, exc_info=error)
             error = IngestFailed(f"{product.name}: unexpected {type(error).__name__}: {error}")
-        source = Path(ready.source)
+        source = self._delivery(ready.source)
         return self._reject(source, product.name, error, ready.remove, ready.seconds)
 
     def _published(self, ready: ReadyProduct, publish_s: float) -> IngestOutcome:
@@ -303,11 +312,16 @@ class IngestService:
         return IngestOutcome("retry", ready.product.name, reason=str(error), seconds=ready.seconds)
 
     def _already_published(
-        self, source: Path, existing: Product, entry: JournalEntry | None, md5: str, remove: bool
+        self,
+        source: Delivery,
+        existing: Product,
+        entry: JournalEntry | None,
+        md5: str,
+        remove: bool,
     ) -> IngestOutcome:
         if entry is not None and entry.state == "published" and entry.md5 == md5:
             if remove:  # we crashed after publishing it
-                remove_source(source)
+                source.remove()
             self.journal.finish(existing.name)
             return IngestOutcome("completed", existing.name, str(existing.id))
         same = "identical content" if existing.checksum("MD5") == md5 else "different content"
@@ -340,10 +354,15 @@ class IngestService:
         )
 
     def _reject(
-        self, source: Path, name: str, error: PripError, remove: bool, seconds: dict[str, float]
+        self,
+        source: Delivery,
+        name: str,
+        error: PripError,
+        remove: bool,
+        seconds: dict[str, float],
     ) -> IngestOutcome:
         reason = str(error)
-        self.quarantine.put(source, reason, error.code, move=remove)
+        source.quarantine(reason, error.code, move=remove)
         log.warning("quarantined %s: %s: %s", name, error.code, reason)
         return IngestOutcome("rejected", name, reason=f"{error.code}: {reason}", seconds=seconds)
 
@@ -352,7 +371,7 @@ class IngestService:
         the DB is away for it, they stay "published" and recovery drops them."""
         for ready in group:
             if ready.remove:
-                remove_source(Path(ready.source))
+                self._delivery(ready.source).remove()
         try:
             self.journal.finish_all([ready.product.name for ready in group])
         except Unavailable as e:
@@ -361,7 +380,8 @@ class IngestService:
     def _abandoned(
         self, entry: JournalEntry, in_inbox: Callable[[str], bool], stale_after: timedelta
     ) -> bool:
-        if entry.source and not Path(entry.source).exists() and in_inbox(entry.source):
+        gone = entry.source and in_inbox(entry.source) and not self._delivery(entry.source).exists()
+        if gone:
             return True  # the inbox copy is gone: nobody will retry this attempt
         return self.clock() - entry.updated_at > stale_after
 
@@ -372,18 +392,6 @@ class IngestService:
         log.info("recovery: deleted unpublished bytes of %s", entry.name)
         return 1
 
-    def _package(self, source: Path, scratch: ExitStack, published_name: str) -> Path:
-        if not source.is_dir():
-            return source
-        folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._scratch()))
-        return write_folder_as_tar(
-            source, Path(folder) / published_name, accept_hardlinks=self.accept_hardlinks
-        )
-
-    def _scratch(self) -> Path:
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        return self.work_dir
-
 
 def _md5_of(metadata: ProductMetadata) -> str:
     return next((c.value for c in metadata.checksums if c.algorithm.upper() == "MD5"), "")
@@ -393,8 +401,8 @@ def _md5_of(metadata: ProductMetadata) -> str:
 class _Inspected:
     """A product that passed QC, and the package whose bytes will be stored."""
 
-    source: Path
-    package: Path
+    source: Delivery
+    package: Package
     metadata: ProductMetadata
     digests: ProductHashes | None  # what traces certify, when computed at inspection
     timer: _Timer

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.inventory import parse_inventory
@@ -16,7 +15,7 @@ from prip_ray.domain.manifest import parse_manifest
 from prip_ray.domain.metadata import build_metadata
 from prip_ray.domain.naming import parse_name
 from prip_ray.domain.olqc import is_report
-from prip_ray.domain.package import ScanLimits
+from prip_ray.domain.package import Package, ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import ProductMetadata
 from prip_ray.domain.qc import QcPolicy, QcReport, quality_check
@@ -32,7 +31,7 @@ class Inspection:
 
 
 def inspect_package(
-    package: Path,
+    package: Package,
     published_name: str,
     *,
     registry: ProductTypeRegistry,

@@ -14,30 +14,16 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from prip_ray.pdi import published_name as published_name
 from prip_ray.pdi import refuse_links as refuse_links
 from prip_ray.pdi import remove_source as remove_source
+from prip_ray.ports.inbox import InboxItem as InboxItem
 
 # Names the production chain uses while a file is still being written.
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    name: str
-    path: Path
-    modified: datetime
-    is_dir: bool = False
-    size: int = 0  # bytes of a file (not counted for a folder)
-
-    @property
-    def published_name(self) -> str:
-        """A PDI folder is published as a tar of it."""
-        return self.name + ".tar" if self.is_dir else self.name
 
 
 class LocalInbox:
@@ -73,11 +59,17 @@ class LocalInbox:
                 if now - modified >= self._settle_s:
                     changed = datetime.fromtimestamp(modified, UTC)
                     size = 0 if found is None else found.st_size
-                    items.append(InboxItem(entry.name, path, changed, is_dir, size))
+                    items.append(InboxItem(entry.name, entry.path, changed, is_dir, size))
         return sorted(items, key=lambda item: (item.modified, item.name))
 
     def __contains__(self, path: Path) -> bool:
         return path.parent.resolve() == self.root.resolve()
+
+    def holds(self, source: str) -> bool:
+        return source.startswith(str(self.root) + "/")
+
+    def source_of(self, name: str) -> str:
+        return str(self.root / name)
 
 
 def _in_progress(name: str) -> bool:

@@ -6,11 +6,18 @@ does multipart uploads above the threshold, and S3 only shows an object once its
 complete, which is the atomicity the port asks for. Every botocore/boto3 failure leaves
 here as StorageError, so callers (the ingest retry loop, the HTTP error table) need to know
 one error, not boto3's.
+
+An object of an S3 inbox on the same endpoint is published by a server-side copy
+(``copy_in``: CopyObject, or UploadPartCopy in parts above 5 GB), conditional on the ETag QC
+read, so what is published is byte for byte what QC passed.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,8 @@ from prip_ray.errors import StorageError
 
 CHUNK = 1 << 20
 MB = 1 << 20
+MAX_COPY = 5 << 30  # CopyObject copies up to 5 GB; larger objects are copied in parts
+MAX_PARTS = 10_000
 CONNECT_TIMEOUT_S = 5  # an unreachable endpoint should fail fast: ingest retries later
 READ_TIMEOUT_S = 60
 # OSError: the local file of an upload, and sockets that break outside botocore's wrappers.
@@ -178,8 +187,95 @@ class S3ObjectStore:
         except _FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}: {e}") from e
 
+    def shares_endpoint(self, other: S3Settings) -> bool:
+        """Whether this store's client can read ``other``'s objects: the same server, as the
+        same user, so an object there is copied server-side rather than through us."""
+        mine = self._settings
+        return (mine.endpoint_url, mine.region, mine.access_key_id) == (
+            other.endpoint_url,
+            other.region,
+            other.access_key_id,
+        )
+
+    def copy_in(self, key: str, source: ObjectVersion) -> None:
+        """Copy ``source`` (on this endpoint) to ``key``, server-side: its bytes never pass
+        through this process. StorageError if it changed since it was read (ETag)."""
+        try:
+            copy_object(self.client, source, self.bucket, self._key(key), self._part_bytes())
+        except _FAILURES as e:
+            raise StorageError(f"cannot copy {source.url} to {key}: {e}") from e
+
+    def _part_bytes(self) -> int:
+        return max(self._settings.multipart_chunk_mb * MB, 5 * MB)
+
     def _key(self, key: str) -> str:
         return self._settings.prefix + key
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """One object as it was when it was looked at: copied only if it is still that one."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    modified: datetime
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def copy_object(
+    client: Any,
+    source: ObjectVersion,
+    bucket: str,
+    key: str,
+    part: int,
+    whole_up_to: int = MAX_COPY,
+) -> None:
+    """CopyObject, or UploadPartCopy in ``part`` byte parts for an object over
+    ``whole_up_to`` (5 GB, CopyObject's limit); botocore errors are the caller's to
+    translate."""
+    if source.size <= whole_up_to:
+        client.copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": source.bucket, "Key": source.key},
+            CopySourceIfMatch=source.etag,
+        )
+        return
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    try:
+        parts = _copy_parts(client, source, bucket, key, upload, part)
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+        )
+    except BaseException:
+        with contextlib.suppress(*_FAILURES):  # parts left behind cost storage until aborted
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
+        raise
+
+
+def _copy_parts(
+    client: Any, source: ObjectVersion, bucket: str, key: str, upload: str, part: int
+) -> list[dict[str, Any]]:
+    part = max(part, -(-source.size // MAX_PARTS))  # S3 takes 10,000 parts at most
+    parts = []
+    for number, start in enumerate(range(0, source.size, part), start=1):
+        end = min(start + part, source.size) - 1
+        copied = client.upload_part_copy(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload,
+            PartNumber=number,
+            CopySource={"Bucket": source.bucket, "Key": source.key},
+            CopySourceRange=f"bytes={start}-{end}",
+            CopySourceIfMatch=source.etag,
+        )
+        parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
+    return parts
 
 
 def _status(error: ClientError) -> int:

@@ -72,7 +72,7 @@ def smoke_ingest(needs: Needs) -> None:
     out = _run(
         "ingest", "--granules", "2", "--granule-mb", "0.2", "--tiles", "1", "--tile-mb", "0.5",
         "--small-items", "4", "--small-kb", "10", "--shards", "1", "--workers", "1",
-        "--cpus", "2", "--db-url", needs.pg_url(), "--store", "s3",
+        "--cpus", "2", "--db-url", needs.pg_url(), "--store", "s3", "--inbox", "s3",
         "--s3-endpoint", s3.endpoint_url, "--s3-bucket", f"smoke-{uuid.uuid4().hex[:8]}",
         "--s3-access-key", s3.access_key, "--s3-secret-key", s3.secret_key,
     )  # fmt: skip
@@ -87,7 +87,9 @@ def smoke_ingest(needs: Needs) -> None:
         ((raw, ratio),) = _figures(
             rf"^{kind}\s+raw S3 PUT MB/s=\s*{NUMBER} .* ingest/raw=\s*{NUMBER}", out
         )
-        assert raw > 0 and ratio == pytest.approx(mb_s / raw, rel=0.02, abs=0.002)
+        # MB/s is printed to 0.01: for small items that rounding alone moves the ratio.
+        rounding = 0.005 / raw + 0.0005
+        assert raw > 0 and ratio == pytest.approx(mb_s / raw, rel=0.02, abs=rounding)
 
 
 def smoke_notify(needs: Needs) -> None:

@@ -129,7 +129,7 @@ def test_a_symlink_in_the_inbox_is_quarantined_not_followed(
     link = _inbox(components) / PLAIN
     link.symlink_to(key)
     [item] = components.inbox.ready()
-    assert item.path == link
+    assert item.source == str(link)
     outcome = components.ingest.ingest(link, remove=remove)
     assert outcome.status == "rejected", outcome
     assert "link" in (outcome.reason or "")
@@ -152,7 +152,7 @@ def test_a_symlink_to_a_folder_or_nowhere_is_quarantined(
     ready = components.inbox.ready()
     assert sorted(item.published_name for item in ready) == sorted([GRANULE, PLAIN])
     for item in ready:
-        outcome = components.ingest.ingest(item.path)
+        outcome = components.ingest.ingest(item.source)
         assert outcome.status == "rejected" and "link" in (outcome.reason or ""), outcome
     assert folder.is_dir() and (folder / "Inventory_Metadata.xml").exists()
     assert list(inbox.iterdir()) == []

@@ -131,3 +131,31 @@ def test_settings_and_the_up_summary_never_show_the_database_password(tmp_path: 
         assert "hunter2" not in text
     assert "database:   postgresql://prip:***@db/prip" in where_things_are(settings, "u", [])
     assert settings.db_url == "postgresql://prip:hunter2@db/prip"  # what the engine gets
+
+
+def test_an_s3_inbox_uses_the_stores_endpoint_unless_it_has_its_own(tmp_path: Path) -> None:
+    environ = {
+        "PRIP_STORE__S3__ENDPOINT_URL": "http://store:8333",
+        "PRIP_STORE__S3__ACCESS_KEY_ID": "prip",
+        "PRIP_STORE__S3__PREFIX": "products/",
+        "PRIP_INGEST__INBOX": "s3://drops/s2",
+    }
+    settings = load_settings(environ=environ, data_dir=tmp_path)
+    inbox = settings.inbox_s3
+    assert inbox is not None
+    assert (inbox.bucket, inbox.prefix) == ("drops", "s2/")
+    assert (inbox.endpoint_url, inbox.access_key_id) == ("http://store:8333", "prip")
+    assert settings.inbox_quarantine_prefix == "s2/quarantine/"
+    assert settings.inbox == tmp_path / "inbox"  # the folder a retried refusal goes to
+
+    environ["PRIP_INGEST__INBOX_S3__ENDPOINT_URL"] = "http://producer:9000"
+    environ["PRIP_INGEST__INBOX_S3__QUARANTINE_PREFIX"] = "refused"
+    own = load_settings(environ=environ, data_dir=tmp_path)
+    assert own.inbox_s3 is not None and own.inbox_s3.endpoint_url == "http://producer:9000"
+    assert own.inbox_s3.access_key_id == "prip"  # still the store's where not its own
+    assert own.inbox_quarantine_prefix == "refused/"
+
+
+def test_a_folder_inbox_stays_a_folder(tmp_path: Path) -> None:
+    settings = load_settings(environ={"PRIP_INGEST__INBOX": str(tmp_path / "in")})
+    assert settings.inbox == tmp_path / "in" and settings.inbox_s3 is None

@@ -22,7 +22,7 @@ NOW = datetime(2025, 8, 1, tzinfo=UTC)
 
 
 def _items(count: int) -> list[InboxItem]:
-    return [InboxItem(f"P{i:03d}.tar", Path(f"/inbox/P{i:03d}.tar"), NOW) for i in range(count)]
+    return [InboxItem(f"P{i:03d}.tar", f"/inbox/P{i:03d}.tar", NOW) for i in range(count)]
 
 
 def test_shards_split_the_inbox_without_overlap() -> None:

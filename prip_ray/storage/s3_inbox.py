@@ -1,0 +1,259 @@
+"""An inbox in object storage: ``s3://BUCKET/PREFIX/``, where producers PUT products.
+
+A product is an object directly under the prefix; it is complete once it exists (S3 shows
+an object, a multipart one too, only when its upload is complete), so there is no settle
+time. Keys further down (``PREFIX/x/y``) are not products: the quarantine prefix lives
+there by default. Names starting with ``.`` or ending in ``.part``, ``.tmp``... are left
+alone, as in the folder inbox.
+
+QC streams the object (GET with the ETag it listed, so a product replaced meanwhile is not
+half one and half the other). When the store is on the same endpoint, publication copies
+the object server-side, conditional on that ETag, so the bytes pass through a QC worker once;
+otherwise the object is downloaded once to scratch, and QC and the store read that copy.
+The source is deleted only after publication. A refused object is copied to the
+quarantine prefix beside ``<name>.reason.json``, then deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+from botocore.exceptions import ClientError
+
+from prip_ray.config import S3Settings
+from prip_ray.domain.package import Package, StreamedPackage
+from prip_ray.errors import StorageError
+from prip_ray.ports import ObjectStore
+from prip_ray.ports.inbox import InboxItem
+from prip_ray.storage.s3 import (
+    _FAILURES,
+    ObjectVersion,
+    S3ObjectStore,
+    _status,
+    copy_object,
+)
+
+_IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
+REASON = ".reason.json"
+
+
+class S3Inbox:
+    def __init__(
+        self,
+        settings: S3Settings,
+        quarantine_prefix: str,
+        work_dir: Path,
+        copy_to: S3ObjectStore | None = None,
+        client_factory: Callable[[], Any] | None = None,
+    ):
+        """``copy_to``: the object store, when it shares this inbox's endpoint (server-side
+        copies); None: products are downloaded once and put."""
+        self._objects = S3ObjectStore(settings, client_factory)
+        self.bucket = settings.bucket
+        self.prefix = settings.prefix
+        self.quarantine_prefix = quarantine_prefix
+        self.work_dir = work_dir
+        self.copy_to = copy_to
+
+    @property
+    def client(self) -> Any:
+        return self._objects.client
+
+    def ready(self, wanted: Callable[[str], bool] = lambda published_name: True) -> list[InboxItem]:
+        """Objects directly under the prefix whose name is ``wanted``, oldest first."""
+        items = [
+            InboxItem(name, self.source_of(name), item["LastModified"], size=item["Size"])
+            for item in self._listing(self.prefix, delimiter="/")
+            if (name := item["Key"][len(self.prefix) :]) and not _in_progress(name) and wanted(name)
+        ]
+        return sorted(items, key=lambda item: (item.modified, item.name))
+
+    def holds(self, source: str) -> bool:
+        name = source.removeprefix(self.source_of(""))
+        return name != source and bool(name) and "/" not in name
+
+    def source_of(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{name}"
+
+    def delivery(self, source: str) -> ObjectDelivery:
+        return ObjectDelivery(self, source.removeprefix(self.source_of("")))
+
+    def head(self, key: str) -> ObjectVersion | None:
+        """The object at ``key`` (a full key) as it is now; None when there is none."""
+        try:
+            found = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if _status(e) == 404:
+                return None
+            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
+        except _FAILURES as e:
+            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
+        size, etag = int(found["ContentLength"]), found["ETag"]
+        return ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
+
+    @contextmanager
+    def open(self, version: ObjectVersion) -> Iterator[IO[bytes]]:
+        """A stream of the object, only if it is still ``version``. A read that breaks
+        off raises StorageError (retried), never an error QC would blame the product for."""
+        try:
+            body = self.client.get_object(
+                Bucket=self.bucket, Key=version.key, IfMatch=version.etag
+            )["Body"]
+        except _FAILURES as e:
+            raise StorageError(f"cannot read {version.url}: {e}") from e
+        with closing(body):
+            yield cast(IO[bytes], _Guarded(body, version.url))
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except _FAILURES as e:
+            raise StorageError(f"cannot delete s3://{self.bucket}/{key}: {e}") from e
+
+    def quarantine(self, name: str, reason: str, code: str, *, move: bool) -> str | None:
+        """Copy the object ``name`` to the quarantine prefix beside its reason, then delete
+        it (``move``); the key it went to, or None when it is gone already."""
+        version = self.head(self.prefix + name)
+        if version is None:
+            return None
+        target = self._free_target(name)
+        record = {
+            "name": name,
+            "source": version.url,
+            "code": code,
+            "reason": reason,
+            "quarantined_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            copy_object(self.client, version, self.bucket, target, _PART)
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=target + REASON,
+                Body=json.dumps(record, indent=2).encode() + b"\n",
+                ContentType="application/json",
+            )
+        except _FAILURES as e:
+            raise StorageError(f"cannot quarantine {version.url}: {e}") from e
+        if move:
+            self.delete(version.key)
+        return target
+
+    def reasons(self) -> list[dict[str, str]]:
+        """The reasons of the refused objects, by name."""
+        keys = sorted(
+            item["Key"]
+            for item in self._listing(self.quarantine_prefix)
+            if item["Key"].endswith(REASON)
+        )
+        return [json.loads(self._read(key)) for key in keys]
+
+    def _read(self, key: str) -> bytes:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            with closing(body):
+                data: bytes = body.read()
+        except _FAILURES as e:
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
+        return data
+
+    def _free_target(self, name: str) -> str:
+        target = self.quarantine_prefix + name
+        if self.head(target) is None:
+            return target
+        return f"{target}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+
+    def _listing(self, prefix: str, delimiter: str = "") -> Iterator[dict[str, Any]]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter=delimiter
+            )
+            for page in pages:
+                yield from page.get("Contents", [])
+        except _FAILURES as e:
+            raise StorageError(f"cannot list s3://{self.bucket}/{prefix}: {e}") from e
+
+
+class _Guarded:
+    """An object's body whose failures are outages (StorageError)."""
+
+    def __init__(self, body: Any, url: str):
+        self._body = body
+        self._url = url
+
+    def read(self, n: int | None = None) -> bytes:
+        try:
+            data: bytes = self._body.read(n)
+        except _FAILURES as e:
+            raise StorageError(f"reading {self._url} broke off: {e}") from e
+        return data
+
+
+_PART = 512 << 20  # parts of a quarantine copy over 5 GB
+
+
+class ObjectDelivery:
+    """One object of an S3 inbox, as it was when QC looked at it (its ETag)."""
+
+    def __init__(self, inbox: S3Inbox, name: str):
+        self._inbox = inbox
+        self._name = name
+        self._version: ObjectVersion | None = None
+
+    @property
+    def source(self) -> str:
+        return self._inbox.source_of(self._name)
+
+    @property
+    def published_name(self) -> str:
+        return self._name
+
+    def package(self, scratch: ExitStack) -> Package:
+        version = self._inbox.head(self._inbox.prefix + self._name)
+        if version is None:  # taken away meanwhile: nothing to ingest, nothing lost
+            raise StorageError(f"{self.source} is gone")
+        self._version = version
+        if self._inbox.copy_to is not None:  # the store copies it: QC streams it
+            return StreamedPackage(
+                self._name, version.size, lambda: self._inbox.open(version), self._inbox.work_dir
+            )
+        return self._download(version, scratch)
+
+    def modified(self) -> datetime:
+        assert self._version is not None  # package() looked it up
+        return self._version.modified
+
+    def store_into(self, store: ObjectStore, key: str, package: Package) -> None:
+        """A download is put; a stream (the store is ``copy_to``) is copied server-side."""
+        if isinstance(package, Path):
+            store.put_file(key, package)
+            return
+        assert self._inbox.copy_to is not None and self._version is not None
+        self._inbox.copy_to.copy_in(key, self._version)
+
+    def exists(self) -> bool:
+        return self._inbox.head(self._inbox.prefix + self._name) is not None
+
+    def remove(self) -> None:
+        self._inbox.delete(self._inbox.prefix + self._name)
+
+    def quarantine(self, reason: str, code: str, *, move: bool) -> None:
+        self._inbox.quarantine(self._name, reason, code, move=move)
+
+    def _download(self, version: ObjectVersion, scratch: ExitStack) -> Path:
+        self._inbox.work_dir.mkdir(parents=True, exist_ok=True)
+        folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._inbox.work_dir))
+        target = Path(folder, self._name)
+        with self._inbox.open(version) as body, target.open("wb") as out:
+            while chunk := body.read(1 << 20):
+                out.write(chunk)
+        return target
+
+
+def _in_progress(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES)
