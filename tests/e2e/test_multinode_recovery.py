@@ -162,11 +162,14 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
     prip: Prip, tmp_path: Path
 ) -> None:
     host, components = prip.host, prip.components
+    began = time.monotonic()
     cluster = host.read(timeout=120)
+    cluster_up = time.monotonic() - began
     gateways, workers = cluster["gateways"], cluster["workers"]
     before: dict[str, str] = host.ask(cmd="start_services", timeout=180)["placement"]
     # None on the head, which offers no service resource; some of each on the node to go.
     assert all(before.get(name) in workers for name in SERVICES), before
+    services_up = time.monotonic() - began - cluster_up
     victim = max(workers, key=lambda node: list(before.values()).count(node))
     lost = [name for name in SERVICES if before[name] == victim]
     assert any(name.startswith("prip-ingest-shard") for name in lost), before
@@ -190,7 +193,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
             received = len(next(chunks))
             wait_until(lambda: _published(components, dropped) >= 3, 60, "ingestion under way")
             # The production chain goes on delivering while the node goes.
-            chain = _dropping(dropped[FIRST:], inbox, every_s=0.2)
+            chain = _dropping(dropped[FIRST:], inbox, every_s=0.25)
             in_inbox = len(_inbox(components))
             removed = host.ask(cmd="remove", node=victim)
             assert chain.is_alive(), "the products were all delivered before the node went"
@@ -221,6 +224,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
         drop(path, inbox)
     every = list(prip.expected)
     wait_until(lambda: _published(components, every) == len(every), 90, "every product")
+    all_published = time.monotonic() - started - back_in
     names = {path.name for path in every}
     wait_until(lambda: _traced(prip.trace) >= names, 60, "every product traced")
     hktm = {f"/hktm/{path.name}" for path in every if "HKTM" in path.name}
@@ -239,10 +243,15 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
     for name in SINGLETONS:
         stats = _stats(host, name)
         assert stats["holding"] and stats["rounds"] > 0, (name, stats)
+    shards = [_stats(host, shard_name(k)) for k in range(SHARDS)]
     print(
+        f"cluster up in {cluster_up:.1f} s, services in {services_up:.1f} s; "
         f"node removed in {removed['took_s']:.1f} s with {in_inbox} products in the inbox; "
-        f"download retried in {took:.1f} s; {lost} back in {back_in:.1f} s"
-    )
+        f"download retried in {took:.1f} s; {lost} back in {back_in:.1f} s; all published "
+        f"{all_published:.1f} s later; shards since: "
+        + "; ".join(f"{s.get('published', 0)} published, {s.get('worker_failed', 0)} lost "
+                    f"in QC, {s.get('recovered', 0)} recovered" for s in shards)
+    )  # fmt: skip
 
 
 def _traced(service: TraceService) -> set[str]:
@@ -250,5 +259,7 @@ def _traced(service: TraceService) -> set[str]:
 
 
 def _stats(host: Host, name: str) -> dict[str, Any]:
-    stats: dict[str, Any] = host.ask(cmd="stats", name=name)["stats"]
+    answer = host.ask(cmd="stats", name=name)
+    assert answer["stats"] is not None, (name, answer["why"])
+    stats: dict[str, Any] = answer["stats"]
     return stats
