@@ -260,6 +260,16 @@ class RaySettings(BaseModel):
         default=False, description="actors outlive the process that started them (KubeRay)"
     )
     dashboard: bool = False
+    service_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="custom Ray resources each shard and singleton needs, so they run only on "
+        "the nodes that offer them (e.g. off the head node); a JSON object",
+    )
+    spread_services: bool = Field(
+        default=False,
+        description="spread shards and singletons over the nodes (Ray's SPREAD strategy): "
+        "losing one node restarts fewer of them",
+    )
 
 
 class QuotaSettings(BaseModel):

@@ -41,9 +41,27 @@ def qc_worker_class(settings: Settings) -> Any:
     )
 
 
+def service_placement(settings: Settings) -> dict[str, Any]:
+    """Where shards and singletons may run: on nodes with ``ray.service_resources``, spread
+    over them with ``ray.spread_services``. A node that goes away takes its share with it;
+    Ray restarts them on the other nodes that qualify (none left: they wait for one)."""
+    placement: dict[str, Any] = {}
+    if settings.ray.service_resources:
+        placement["resources"] = dict(settings.ray.service_resources)
+    if settings.ray.spread_services:
+        placement["scheduling_strategy"] = "SPREAD"
+    return placement
+
+
 def ingest_shard_class(settings: Settings) -> Any:
     # A shard only coordinates (no CPU reserved); it resumes from the inbox and the journal.
-    return _remote(IngestShard, num_cpus=0, max_restarts=-1, max_concurrency=4)
+    return _remote(
+        IngestShard,
+        num_cpus=0,
+        max_restarts=-1,
+        max_concurrency=4,
+        **service_placement(settings),
+    )
 
 
 def start_ingestion(settings: Settings) -> list[Any]:
@@ -141,7 +159,9 @@ def start_catalogue_export(settings: Settings) -> Any:
 def _singleton(settings: Settings, actor: type, name: str) -> Any:
     """One named actor per cluster, restarted by Ray if it dies, found if already running.
     A :class:`SingletonActor` is told which service it runs: its name."""
-    actor_cls = _remote(actor, num_cpus=0, max_restarts=-1, max_task_retries=-1)
+    actor_cls = _remote(
+        actor, num_cpus=0, max_restarts=-1, max_task_retries=-1, **service_placement(settings)
+    )
     lifetime = "detached" if settings.ray.detached else None
     args = (name,) if actor is SingletonActor else ()
     return actor_cls.options(

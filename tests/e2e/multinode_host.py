@@ -5,7 +5,12 @@ head node without CPUs and two worker nodes (three raylets, all on 127.0.0.1), a
 gateway on each node, the gateway supervisor and the API on Serve (one replica, which lands
 on a worker, proxy on the head), then prints one JSON line describing the cluster. It then
 reads one JSON command per line on stdin and answers each with one JSON line on stdout:
-``state``, ``remove`` (a worker node, killed without grace), ``kill_gateway`` and ``stop``.
+``state``, ``start_services`` (the ingest shards and the Tracer, HKTM forwarder and Roller
+singletons), ``placement`` (the node of each of them alive), ``stats`` (of one of them),
+``remove`` (a worker node, killed without grace), ``kill_gateway`` and ``stop``.
+
+The workers offer every resource of ``ray.service_resources`` (the head none), so shards and
+singletons that need one run on the workers, and a lost worker takes its share with it.
 
 It runs in a process of its own because a process connects to one Ray at a time and the
 test session's shared Ray (tests/fixtures/ray_cluster.py) may already be up in pytest's.
@@ -31,6 +36,10 @@ from prip_ray.actors.factory import (
     download_gateway_names,
     start_download_gateways,
     start_gateway_supervisor,
+    start_hktm_forwarder,
+    start_ingestion,
+    start_roller,
+    start_tracer,
     stop_download_gateways,
 )
 from prip_ray.actors.names import DOWNLOAD_GATEWAY, gateway_name
@@ -61,6 +70,30 @@ def _replica_nodes() -> list[str]:
     ]
 
 
+def _placement(settings: Settings) -> dict[str, str]:
+    """Name -> node id of the shards and singletons alive now (not the gateways)."""
+    return {
+        actor["Name"]: actor["Address"]["NodeID"]
+        for actor in ray._private.state.actors().values()  # debugging API: test code only
+        if actor["State"] == "ALIVE"
+        and actor["Name"].startswith("prip-")
+        and not actor["Name"].startswith(DOWNLOAD_GATEWAY)
+    }
+
+
+def _start_services(settings: Settings) -> list[Any]:
+    shards = start_ingestion(settings)
+    singletons = [start_tracer(settings), start_hktm_forwarder(settings), start_roller(settings)]
+    handles = [*shards, *(s for s in singletons if s is not None)]
+    ray.get([handle.stats.remote() for handle in handles], timeout=120)  # all placed
+    return handles
+
+
+def _stats(settings: Settings, name: str) -> dict[str, Any]:
+    handle = ray.get_actor(name, namespace=settings.ray.namespace)
+    return dict(ray.get(handle.stats.remote(), timeout=30))
+
+
 def _state(cluster: Cluster, settings: Settings, api: str) -> dict[str, Any]:
     return {
         "api": api,
@@ -87,15 +120,16 @@ def _answer(message: dict[str, Any]) -> None:
     print(json.dumps(message), flush=True)
 
 
-def _cluster(attempts: int = 2) -> Cluster:
+def _cluster(settings: Settings, attempts: int = 2) -> Cluster:
     """A head without CPUs and two workers. Ray gives a raylet 30 s (fixed) to register; on a
     machine loaded far beyond its cores that is not always enough, so once more."""
+    services = {name: 1000.0 for name in settings.ray.service_resources}
     for attempt in range(attempts):
         cluster = Cluster(shutdown_at_exit=True)
         try:
             cluster.add_node(**NODE, num_cpus=0, _system_config=FAST_HEALTH_CHECKS)
             for _ in range(2):
-                cluster.add_node(**NODE, num_cpus=1)
+                cluster.add_node(**NODE, num_cpus=1, resources=services)
             cluster.wait_for_nodes()
             return cluster
         except Exception as e:
@@ -106,7 +140,7 @@ def _cluster(attempts: int = 2) -> Cluster:
 
 def main(settings_file: Path) -> None:
     settings = load_settings(settings_file)
-    cluster = _cluster()
+    cluster = _cluster(settings)
     ray.init(address=cluster.address, namespace=settings.ray.namespace, log_to_driver=False)
     api = settings.api
     # One proxy: on a single host every node's proxy would want the same port.
@@ -114,11 +148,22 @@ def main(settings_file: Path) -> None:
     start_download_gateways(settings)
     supervisor = start_gateway_supervisor(settings)  # kept: Ray ends an unreferenced actor
     url = deploy(settings)
+    services: list[Any] = []  # kept: Ray ends an actor whose handles are all gone
     _answer(_state(cluster, settings, url))
     for line in sys.stdin:
         command = json.loads(line)
         if command["cmd"] == "state":
             _answer(_state(cluster, settings, url))
+        elif command["cmd"] == "start_services":
+            services = _start_services(settings)
+            _answer({"placement": _placement(settings)})
+        elif command["cmd"] == "placement":
+            _answer({"placement": _placement(settings)})
+        elif command["cmd"] == "stats":
+            try:
+                _answer({"stats": _stats(settings, command["name"])})
+            except Exception as e:  # restarting, or its node is gone: the test asks again
+                _answer({"stats": None, "why": repr(e)})
         elif command["cmd"] == "remove":
             (node,) = [n for n in cluster.worker_nodes if n.node_id == command["node"]]
             started = time.monotonic()
@@ -130,7 +175,8 @@ def main(settings_file: Path) -> None:
             _answer({"killed": command["node"]})
         elif command["cmd"] == "stop":
             break
-    ray.kill(supervisor)
+    for handle in [supervisor, *services]:
+        ray.kill(handle)
     stop_download_gateways(settings)
     ray.shutdown()
     cluster.shutdown()  # every node's processes, Serve's included

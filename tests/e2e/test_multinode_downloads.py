@@ -8,83 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
-import select
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 from sqlalchemy import Engine
 
 from prip_ray.bootstrap import Components
-from prip_ray.config import Settings, load_settings
+from prip_ray.config import load_settings
 from prip_ray.domain.users import QuotaOverrides
-from prip_ray.local_ray import LOOPBACK_ONLY
 from prip_ray.synthetic import make_product
 from tests.cheap_passwords import cheap_hash
+from tests.e2e.multinode import Host, node_of, on_gateway, retry_download
 from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 
 AUTH = ("lta", "lta-pw")
 SIZE = 48 * 1024 * 1024  # well beyond the socket buffers: a download is in flight for a while
-ROOT = Path(__file__).parents[2]
-
-
-class Host:
-    """The cluster process: one JSON command per line in, one JSON answer per line out."""
-
-    def __init__(self, settings_file: Path, log: Path):
-        # Every Ray port on loopback, as prip_ray/local_ray.py does for `prip-ray up`.
-        env = {**os.environ, "RAY_AUTH_MODE": "disabled", **LOOPBACK_ONLY}
-        self._log = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.multinode_host", str(settings_file)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self.log = log
-
-    def read(self, timeout: float) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], 1)
-            if not ready:
-                assert self.process.poll() is None, self.log.read_text()[-3000:]
-                continue
-            line = self.process.stdout.readline()
-            assert line, self.log.read_text()[-3000:]
-            if line.startswith("{"):  # anything else is Ray talking
-                return dict(json.loads(line))
-        raise AssertionError(f"no answer from the cluster host in {timeout} s")
-
-    def ask(self, timeout: float = 60, **command: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        return self.read(timeout)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ask(timeout=60, cmd="stop")
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(30)
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self._log.close()
 
 
 @pytest.fixture
@@ -111,52 +53,11 @@ def prip(
     outcome = components.ingest.ingest(product.path, remove=False)
     assert outcome.status == "published", outcome.reason
     md5 = hashlib.md5(product.path.read_bytes()).hexdigest()
-    settings_file = tmp_path / "prip.yaml"
-    settings_file.write_text(yaml.safe_dump(_portable(settings)))
-    host = Host(settings_file, tmp_path / "host.log")
+    host = Host(settings, tmp_path)
     try:
         yield host, components, f"Products({outcome.product_id})/$value", md5
     finally:
         host.close()
-
-
-def _portable(settings: Settings) -> dict[str, Any]:
-    return settings.model_dump(mode="json")
-
-
-def _node_of(gateways: dict[str, str], location: str) -> str:
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(location))
-    (node,) = [node for node, url in gateways.items() if url == base]
-    return node
-
-
-def _on(gateways: dict[str, str], node: str, location: str) -> str:
-    """The same ticket URL, on another node's gateway."""
-    return gateways[node] + urlsplit(location).path
-
-
-def _retry_download(api: httpx.Client, path: str, within_s: float) -> tuple[str, str, float]:
-    """What a client does: GET ``$value`` again until the bytes come; (location, MD5, s)."""
-    started = time.monotonic()
-    failures: list[str] = []
-    while time.monotonic() - started < within_s:
-        try:
-            redirect = api.get(path)
-            if redirect.status_code == 307:
-                location = redirect.headers["location"]
-                digest = hashlib.md5()
-                with httpx.stream("GET", location, timeout=30) as got:
-                    if got.status_code == 200:
-                        for chunk in got.iter_raw(1 << 20):
-                            digest.update(chunk)
-                        return location, digest.hexdigest(), time.monotonic() - started
-                    failures.append(f"gateway {got.status_code}")
-            else:
-                failures.append(f"$value {redirect.status_code}")
-        except httpx.HTTPError as e:
-            failures.append(type(e).__name__)
-        time.sleep(0.5)
-    raise AssertionError(f"no download within {within_s} s: {failures}")
 
 
 def test_downloads_survive_the_loss_of_a_node_and_of_a_gateway(
@@ -169,8 +70,8 @@ def test_downloads_survive_the_loss_of_a_node_and_of_a_gateway(
     (replica_node,) = cluster["replica_nodes"]
     with httpx.Client(base_url=cluster["api"], auth=AUTH, timeout=30) as api:
         # $value sends the client to the gateway of the replica's own node.
-        location, digest, _ = _retry_download(api, path, 30)
-        assert _node_of(gateways, location) == replica_node and digest == md5
+        location, digest, _ = retry_download(api, path, 30)
+        assert node_of(gateways, location) == replica_node and digest == md5
 
         # A download in flight on that node; its slot counts on every gateway, and every
         # gateway accepts a ticket another node's replica issued.
@@ -180,7 +81,7 @@ def test_downloads_survive_the_loss_of_a_node_and_of_a_gateway(
             chunks = held.iter_raw(1 << 20)
             received = len(next(chunks))
             again = api.get(path).headers["location"]
-            elsewhere = client.get(_on(gateways, cluster["head"], again))
+            elsewhere = client.get(on_gateway(gateways, cluster["head"], again))
             assert elsewhere.status_code == 429, elsewhere.text  # ticket good, slot taken
             # The download about to be cut keeps its slot until it goes stale: not the point
             # here, so the retry below gets a second slot.
@@ -194,20 +95,20 @@ def test_downloads_survive_the_loss_of_a_node_and_of_a_gateway(
             assert received < SIZE, "the download finished before its node went"
 
         # The client retries $value: a replica on a surviving node sends it to a live gateway.
-        location, digest, took = _retry_download(api, path, 60)
-        survivor = _node_of(gateways, location)
+        location, digest, took = retry_download(api, path, 60)
+        survivor = node_of(gateways, location)
         assert survivor != replica_node and digest == md5
         print(f"node removed in {removed['took_s']:.1f} s; retry succeeded after {took:.1f} s")
 
         # A ticket from one gateway's redirect, on another gateway: accepted.
         ticket = api.get(path).headers["location"]
         other = next(n for n in gateways if n not in (replica_node, survivor))
-        ranged = httpx.get(_on(gateways, other, ticket), headers={"Range": "bytes=0-1023"})
+        ranged = httpx.get(on_gateway(gateways, other, ticket), headers={"Range": "bytes=0-1023"})
         assert ranged.status_code == 206 and len(ranged.content) == 1024
 
         # Only the gateway of the replica's node dies: $value goes to another node's.
         host.ask(cmd="kill_gateway", node=survivor)
-        location, digest, _ = _retry_download(api, path, 30)
+        location, digest, _ = retry_download(api, path, 30)
         assert gateways[survivor] not in location and digest == md5
 
     # The supervisor gives that node a gateway again (on a new port); the dead node has none.
