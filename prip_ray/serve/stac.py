@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from prip_ray.errors import InvalidQuery, ProductNotFound
+from prip_ray.serve import openapi
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import guarded, searcher, services_of
 from prip_ray.stac.collections import StacCollection, collection_of, stac_collections
@@ -63,7 +64,10 @@ def stac_router() -> APIRouter:
         found = _collection(request, collection_id)
         return FastJSONResponse(collection_json(_base(request), found))
 
-    @router.get("/collections/{collection_id}/items")
+    @router.get(
+        "/collections/{collection_id}/items",
+        openapi_extra=openapi.documented(openapi.STAC_ITEMS),
+    )
     @guarded("search")
     def items(request: Request, collection_id: str) -> Response:
         _collection(request, collection_id)
@@ -81,13 +85,17 @@ def stac_router() -> APIRouter:
         body = orjson.dumps(item_json(_base(request), product, found))
         return Response(body, media_type=GEOJSON)
 
-    @router.get("/search")
+    @router.get("/search", openapi_extra=openapi.documented(openapi.STAC_SEARCH))
     @guarded("search")
     def search_get(request: Request) -> Response:
         search = search_from_query(dict(request.query_params), _limits(request))
         return _get_page(request, search)
 
-    @router.post("/search", dependencies=[Depends(searcher)])
+    @router.post(
+        "/search",
+        dependencies=[Depends(searcher)],
+        openapi_extra=openapi.documented(body=openapi.STAC_SEARCH_BODY),
+    )
     async def search_post(request: Request) -> Response:
         search = search_from_body(await _body(request), _limits(request))
         services = services_of(request)
