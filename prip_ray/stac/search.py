@@ -186,7 +186,7 @@ def _checked(
     if search.datetime is not None:
         parse_interval(search.datetime)  # refused now, not when the page is read
     if search.intersects is not None:
-        _geojson_geometry(search.intersects)
+        _intersects(_geojson_geometry(search.intersects))
     return search
 
 
