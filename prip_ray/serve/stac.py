@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prip_ray.domain.products import Product
 from prip_ray.errors import InvalidQuery, ProductNotFound
 from prip_ray.serve import openapi
 from prip_ray.serve.responses import FastJSONResponse
@@ -134,7 +135,7 @@ def _features(request: Request, search: ItemSearch) -> tuple[list[bytes], bool]:
     return features, page.more
 
 
-def _encode(base: str, collections: dict[str, StacCollection], product: Any) -> bytes:
+def _encode(base: str, collections: dict[str, StacCollection], product: Product) -> bytes:
     found = collection_of(collections, product.name, product.product_type)
     return orjson.dumps(item_json(base, product, found))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ class ItemSearch:
 
     def following(self) -> ItemSearch:
         """The search of the next page."""
-        return ItemSearch(**{**self.__dict__, "offset": self.offset + self.limit})
+        return replace(self, offset=self.offset + self.limit)
 
     def token(self) -> str:
         return f"{TOKEN_PREFIX}{self.offset}"
