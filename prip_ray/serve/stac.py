@@ -111,7 +111,8 @@ def _get_page(request: Request, search: ItemSearch, drop: tuple[str, ...] = ()) 
     following = search.following().as_query() if more else None
     if following is not None:
         following = {k: v for k, v in following.items() if k not in drop}
-    links = search_links(_base(request), request.url.path, following)
+    page_url = str(request.url.replace(query="")).rstrip("?")
+    links = search_links(_base(request), page_url, following)
     return _feature_collection(features, links)
 
 

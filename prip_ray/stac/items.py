@@ -139,11 +139,12 @@ def item_collection(features: list[bytes], links: list[dict[str, Any]]) -> tuple
     return head, tail
 
 
-def search_links(base: str, path: str, next_query: Mapping[str, str] | None) -> list[Any]:
-    """Links of a GET search page: root, self, and ``next`` when more follow."""
+def search_links(base: str, page_url: str, next_query: Mapping[str, str] | None) -> list[Any]:
+    """Links of a GET search page (``page_url``, without its query): root, and ``next``
+    when more follow."""
     links = [_link("root", f"{base}/stac/", JSON)]
     if next_query is not None:
-        links.append(_link("next", f"{base}{path}?{urlencode(next_query)}", GEOJSON))
+        links.append(_link("next", f"{page_url}?{urlencode(next_query)}", GEOJSON))
     return links
 
 
