@@ -21,6 +21,9 @@ socket:
 
 ``--ingress proxy`` through Serve's Python proxy actor.
 
+The same searches through the STAC API (``/stac/search``, translated into the same search
+options) are timed after the OData ones, one client, with their plans.
+
 Every request of a phase asks for the same page, so the replicas' entity cache
 (odata/entity_cache.py) holds its products after the first; ``--entity-cache 0`` measures
 pages of products no client has read before.
@@ -60,9 +63,12 @@ from prip_ray.db.search.rectangles import rectangle_of
 from prip_ray.db.session import create_db_engine
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
+from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.odata.ast import Intersects, walk
-from prip_ray.odata.options import parse_query_options
+from prip_ray.odata.options import QueryOptions, parse_query_options
+from prip_ray.stac.collections import stac_collections
+from prip_ray.stac.search import Limits, query_options, search_from_query
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 PRODUCT_TYPE = (
@@ -86,6 +92,23 @@ QUERIES = {
         "$orderby": "PublicationDate desc",
         "$top": "100",
         "$count": "true",
+    },
+}
+
+# STAC searches a client would send for the same data (tiles, an area, six hours).
+STAC_QUERIES = {
+    "STAC collection, first page": {"collections": "sentinel-2-tile"},
+    "STAC bbox 1x1 deg": {"bbox": "10,40,11,41"},
+    "STAC collection+bbox+datetime": {
+        "collections": "sentinel-2-tile",
+        "bbox": "10,40,11,41",
+        "datetime": "2025-07-20T00:00:00Z/2025-07-20T06:00:00Z",
+        "limit": "100",
+    },
+    "STAC collection+datetime 6 h": {
+        "collections": "sentinel-2-tile",
+        "datetime": "2025-07-20T00:00:00Z/2025-07-20T06:00:00Z",
+        "limit": "100",
     },
 }
 
@@ -212,25 +235,34 @@ def _load(engine: Engine, url: str, count: int) -> None:
 
 def _explain(engine: Engine) -> None:
     """The plan of the statement that chooses each page, as the repository builds it."""
-    for label, params in QUERIES.items():
-        options = parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
-        area = next((n for n in walk(options.filter) if isinstance(n, Intersects)), None)
-        bounds = rectangle_of(area.geometry) if area is not None else None
-        if bounds is not None:  # a rectangle: counted and paged in SQL (db/search/rectangles.py)
-            wanted = options.skip + options.top + 1
-            query = statements.rectangle_page(
-                options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
-            )
-        else:  # the page's Ids, then their versions (a deferred join)
-            query = statements.page_of(
-                options.filter, options.orderby, options.skip, options.top + 1
-            )
-        compiled = query.compile(dialect=engine.dialect)
-        with engine.connect() as conn:
-            plan = [r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
-        uses = sorted({_index_name(line) for line in plan} - {""})
-        print(f"\n== {label}: plan ({'indexes: ' + ', '.join(uses) if uses else 'NO INDEX'})")
-        print("\n".join("   " + line for line in plan[:16]))
+    shapes = {
+        label: parse_query_options(params, default_top=20, max_top=1000, max_skip=10000)
+        for label, params in QUERIES.items()
+    }
+    collections = stac_collections(default_registry())
+    for label, params in STAC_QUERIES.items():
+        shapes[label] = query_options(search_from_query(params, Limits()), collections)
+    for label, options in shapes.items():
+        _explain_one(engine, label, options)
+
+
+def _explain_one(engine: Engine, label: str, options: QueryOptions) -> None:
+    area = next((n for n in walk(options.filter) if isinstance(n, Intersects)), None)
+    bounds = rectangle_of(area.geometry) if area is not None else None
+    if bounds is not None:  # a rectangle: counted and paged in SQL (db/search/rectangles.py)
+        wanted = options.skip + options.top + 1
+        query = statements.rectangle_page(
+            options.filter, options.orderby, bounds, wanted, MAX_SHAPE_CANDIDATES
+        )
+    else:  # the page's Ids, then their versions (a deferred join)
+        query = statements.page_of(options.filter, options.orderby, options.skip, options.top + 1)
+    # render_postcompile: a list bound to IN (a collection's product types) is written out
+    compiled = query.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    with engine.connect() as conn:
+        plan = [r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)]
+    uses = sorted({_index_name(line) for line in plan} - {""})
+    print(f"\n== {label}: plan ({'indexes: ' + ', '.join(uses) if uses else 'NO INDEX'})")
+    print("\n".join("   " + line for line in plan[:16]))
 
 
 def _index_name(line: str) -> str:
@@ -269,7 +301,25 @@ def _measure(base: str, args: argparse.Namespace) -> None:
                 times.append((time.perf_counter() - started) * 1000)
             p99 = statistics.quantiles(times, n=100)[98]
             print(f"{label:34} {hits:>8} {statistics.median(times):8.1f} {p99:8.1f}")
+        _measure_stac(client, base.removesuffix("odata/v1/") + "stac/search", args)
     _concurrent(base, auth, args)
+
+
+def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -> None:
+    """The STAC searches, one client; "items" is the page's length (STAC counts nothing)."""
+    print(f"\n{'STAC query':34} {'items':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, params in STAC_QUERIES.items():
+        for _ in range(5):
+            first = client.get(search, params=params)
+            first.raise_for_status()
+        items = len(first.json()["features"])
+        times = []
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            client.get(search, params=params).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+        p99 = statistics.quantiles(times, n=100)[98]
+        print(f"{label:34} {items:>8} {statistics.median(times):8.1f} {p99:8.1f}")
 
 
 def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from odata_query import ast as q
 
+from prip_ray.domain.collections import collection_prefix
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata import ast
 from prip_ray.odata.fields import (
@@ -39,6 +40,8 @@ MAX_NODES = 1000
 _OPS = {q.Eq: "eq", q.NotEq: "ne", q.Lt: "lt", q.LtE: "le", q.Gt: "gt", q.GtE: "ge"}
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _EQUALITY_ONLY = (BOOLEAN, GUID, ENUM)
+COLLECTION = ("Collection", "Name")
+_NAME = ast.Property(("Name",))
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class Converter:
 
     def _compare(self, node: q.Compare, scope: _Scope | None, depth: int) -> ast.Node:
         if isinstance(node.comparator, q.In):
+            if scope is None and _is_collection(node.left) and isinstance(node.right, q.List):
+                self._count(len(node.right.val))
+                return _balanced(list(dict.fromkeys(map(_in_collection, node.right.val))), ast.Or)
             prop, kind = self._property(node.left, scope)
             if not isinstance(node.right, q.List):
                 raise InvalidQuery(f"in needs a list after {prop.name}", token="in")
@@ -114,6 +120,9 @@ class Converter:
             return function if (right.val.lower() == "true") == (op == "eq") else ast.Not(function)
         if _is_literal(left) and not _is_literal(right):
             left, right, op = right, left, _FLIPPED[op]
+        if scope is None and _is_collection(left) and op in ("eq", "ne"):
+            found = _in_collection(right)
+            return found if op == "eq" else ast.Not(found)
         prop, kind = self._property(left, scope)
         if kind in _EQUALITY_ONLY and op not in ("eq", "ne"):
             raise InvalidQuery(f"{prop.name} can only be compared with eq or ne", token=op)
@@ -154,6 +163,10 @@ class Converter:
     def _property(self, node: Any, scope: _Scope | None) -> tuple[ast.Property, str]:
         path = _path(node)
         if scope is None:
+            if path == COLLECTION:
+                raise InvalidQuery(
+                    "Collection/Name can only be compared with eq, ne or in", token="Collection"
+                )
             kind = self._fields.get("/".join(path))
             if kind is None:
                 raise InvalidQuery(f"unknown property {'/'.join(path)}", token="/".join(path))
@@ -185,6 +198,22 @@ def _balanced(parts: list[ast.Node], join: type[ast.And] | type[ast.Or]) -> ast.
         return parts[0]
     middle = len(parts) // 2
     return join(_balanced(parts[:middle], join), _balanced(parts[middle:], join))
+
+
+def _is_collection(node: Any) -> bool:
+    return isinstance(node, q.Attribute) and _path(node) == COLLECTION
+
+
+def _in_collection(literal: Any) -> ast.Node:
+    """``Collection/Name eq 'SENTINEL-2'`` as the name prefix of the mission's products
+    (domain/collections.py); a collection with no Sentinel product in it matches nothing."""
+    if not isinstance(literal, q.String):
+        raise InvalidQuery(
+            f"Collection/Name is a string: {_describe(literal)} does not fit",
+            token=_describe(literal),
+        )
+    prefix = collection_prefix(literal.val)
+    return ast.In(_NAME, ()) if prefix is None else ast.Function("startswith", _NAME, prefix)
 
 
 def _item_property(path: tuple[str, ...], scope: _Scope) -> tuple[ast.Property, str]:

@@ -21,7 +21,11 @@ MODEL: dict[str, dict[str, Any]] = {
         "kind": "EnumType",
         "members": ["systematic_production", "on_demand_default", "on_demand_non_default"],
     },
-    "SubscriptionStatus": {"kind": "EnumType", "members": ["running", "paused", "cancelled"]},
+    # failed: the notifier gave up on the endpoint (subscriptions.fail_after_s)
+    "SubscriptionStatus": {
+        "kind": "EnumType",
+        "members": ["running", "paused", "cancelled", "failed"],
+    },
     "SubscriptionEvent": {"kind": "EnumType", "members": ["created", "deleted"]},
     "Checksum": {
         "kind": "ComplexType",
@@ -116,6 +120,46 @@ MODEL: dict[str, dict[str, Any]] = {
             ("NotificationEndpoint", {"Type": "Edm.String"}),
             ("NotificationEpUsername", {"Type": "Edm.String"}),
             ("NotificationEpPassword", {"Type": "Edm.String"}),
+            ("Owner", {"Type": "Edm.String"}),
+            ("FailingSince", _DT),
+            ("LastError", {"Type": "Edm.String"}),
+        ],
+    },
+    # Admins' views of the PRIP's own state (serve/quarantine.py, quotas.py, exports.py).
+    "QuarantineEntry": {
+        "kind": "EntityType",
+        "key": "Name",
+        "properties": [
+            ("Name", {"Type": "Edm.String", "Nullable": False}),
+            ("Code", {"Type": "Edm.String"}),
+            ("Reason", {"Type": "Edm.String"}),
+            ("FirstSeen", _DT),
+            ("LastSeen", _DT),
+            ("Times", {"Type": "Edm.Int64"}),
+            ("ContentLength", {"Type": "Edm.Int64"}),
+            ("Location", {"Type": "Edm.String"}),
+        ],
+    },
+    "Quota": {
+        "kind": "EntityType",
+        "key": "Name",
+        "properties": [
+            ("Name", {"Type": "Edm.String", "Nullable": False}),
+            ("Limit", {"Type": "Edm.Int64"}),
+            ("Used", {"Type": "Edm.Int64"}),
+            ("Unit", {"Type": "Edm.String"}),
+            ("WindowDays", {"Type": "Edm.Double"}),
+        ],
+    },
+    "CatalogueExport": {
+        "kind": "EntityType",
+        "key": "Name",
+        "HasStream": True,
+        "properties": [
+            ("Name", {"Type": "Edm.String", "Nullable": False}),
+            ("Kind", {"Type": "Edm.String"}),
+            ("ContentLength", {"Type": "Edm.Int64"}),
+            ("CreationDate", _DT),
         ],
     },
 }
@@ -160,6 +204,9 @@ ENTITY_SETS = {
     "Products": "Product",
     "DeletedProducts": "DeletedProduct",
     "Subscriptions": "Subscription",
+    "Quarantine": "QuarantineEntry",
+    "Quotas": "Quota",
+    "CatalogueExports": "CatalogueExport",
 }
 
 

@@ -22,6 +22,7 @@ from prip_ray.serve.quarantine import quarantine_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
 from prip_ray.serve.services import ApiServices
+from prip_ray.serve.stac import stac_router
 from prip_ray.serve.subscriptions import MAX_BODY, subscriptions_router
 from prip_ray.serve.withdraw import withdraw_router
 
@@ -71,6 +72,7 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)
+    app.include_router(stac_router())
     app.include_router(oauth_router())
     app.include_router(kpi_router())
     app.include_router(console_router())

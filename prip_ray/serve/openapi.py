@@ -120,3 +120,34 @@ def documented(
     if body is not None:
         extra["requestBody"] = body
     return extra
+
+
+# STAC item search (serve/stac.py): GET parameters and the POST body of the same names.
+_NUMBER = r"-?[0-9]+(\.[0-9]+)?"
+STAC_ITEMS = [
+    _query("bbox", {"type": "string", "pattern": f"^{_NUMBER}(,{_NUMBER}){{3}}$"}, "W,S,E,N"),
+    _query("datetime", {"type": "string"}, "an RFC 3339 instant or start/end, .. open"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "page size"),
+    _query("token", {"type": "string"}, "the next page's token, from a next link"),
+]
+STAC_SEARCH = [
+    *STAC_ITEMS,
+    _query("intersects", {"type": "string"}, "a GeoJSON geometry"),
+    _query("collections", _list_of("[a-z0-9-]+"), "collection ids"),
+    _query("ids", {"type": "string"}, "item ids (product names), comma-separated"),
+]
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+STAC_SEARCH_BODY = _json(
+    {
+        "type": "object",
+        "properties": {
+            "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4},
+            "intersects": {"type": "object"},
+            "datetime": {"type": "string"},
+            "collections": _STRINGS,
+            "ids": _STRINGS,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "token": {"type": "string"},
+        },
+    }
+)

@@ -13,6 +13,7 @@ from prip_ray.db.repository import ProductRepository
 from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
+from prip_ray.domain.product_types import ProductTypeRegistry, default_registry
 from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.odata.entity_cache import EntityCache
@@ -63,6 +64,7 @@ class ApiServices:
     # many as the DB pool keeps open, so a burst never opens and closes extra connections.
     sync_threads: int = 40
     proxies: TrustedProxies = field(default_factory=TrustedProxies)  # X-Forwarded-For
+    product_types: ProductTypeRegistry = field(default_factory=default_registry)  # STAC
     blocking: BlockingPool = field(init=False)  # the routes' own threads (serve/blocking.py)
     entities: EntityCache = field(init=False)  # encoded products (odata/entity_cache.py)
 

@@ -140,6 +140,9 @@ def smoke_odata(needs: Needs) -> None:
         out,
     )
     assert len(single) == 5 and all(0 < p50 <= p99 for _, p50, p99 in single)
+    stac = _figures(rf"^STAC \S.*?\s+(\d+)\s+{NUMBER}\s+{NUMBER}$", out)
+    assert len(stac) == 4 and all(0 < p50 <= p99 for _, p50, p99 in stac)
+    assert stac[0][0] > 0  # the first page of tiles is not empty
     concurrent = _figures(r"^  \S.*?\s+(\d+) requests/s  \((\d+) errors\)$", out)
     assert len(concurrent) == 6 and all(rate > 0 and errors == 0 for rate, errors in concurrent)
 

@@ -143,6 +143,11 @@ def test_checksum_lambda() -> None:
         "SRID=4326;MULTIPOLYGON(((10 40,11 40,11 41,10 40)),((20 40,21 40,21 41,20 40)))",
         "SRID=4326;POINT(10.5 40.5)",
         "SRID=4326;LINESTRING(10 40,11 41)",
+        # as CDSE's examples and its own Footprint values write them
+        "SRID=4326;POLYGON ((10.655 40.926, 10.651 40.934, 10.66 40.94, 10.655 40.926))",
+        "SRID=4326;MULTIPOLYGON (((10 40, 11 40, 11 41, 10 40)))",
+        "SRID=4326;POINT (10.5 40.5)",
+        "srid=4326;POINT(10.5 40.5)",
     ],
 )
 def test_intersects_forms(area: str) -> None:
@@ -151,9 +156,30 @@ def test_intersects_forms(area: str) -> None:
     assert 10 <= tree.bbox[0] <= tree.bbox[2] <= 21
 
 
+def test_collection_name_is_the_name_prefix_of_the_mission() -> None:
+    sentinel2 = ast.Function("startswith", NAME, "S2")
+    assert parse_filter("Collection/Name eq 'SENTINEL-2'") == sentinel2
+    assert parse_filter("'SENTINEL-2' eq Collection/Name") == sentinel2
+    assert parse_filter("Collection/Name ne 'SENTINEL-2'") == ast.Not(sentinel2)
+    assert parse_filter("Collection/Name in ('SENTINEL-2')") == sentinel2
+    nothing = ast.In(NAME, ())  # a CDSE collection of no Sentinel mission: no product
+    assert parse_filter("Collection/Name in ('SENTINEL-2','LANDSAT-8')") == ast.Or(
+        sentinel2, nothing
+    )
+    cdse_first = parse_filter(
+        "Collection/Name eq 'SENTINEL-2' and OData.CSC.Intersects(area=geography'SRID=4326;"
+        "POLYGON((12.655 41.926,12.651 41.934,12.66 41.94,12.655 41.926))') and "
+        "ContentDate/Start gt 2022-05-03T00:00:00.000Z"
+    )
+    assert ast.conjuncts(cdse_first)[0] == sentinel2
+
+
 @pytest.mark.parametrize(
     ("text", "token"),
     [
+        ("startswith(Collection/Name,'S')", "Collection"),
+        ("Collection/Name gt 'S'", "Collection"),
+        ("Collection/Name eq 2", "2"),
         ("Foo eq 1", "Foo"),
         ("Name eq 5", "5"),
         ("ContentLength eq 'big'", "big"),
