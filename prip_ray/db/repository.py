@@ -20,6 +20,8 @@ from prip_ray.db.rows import (
     attribute_rows,
     digests_from_row,
     digests_row,
+    listing_from_row,
+    listing_row,
     product_from_row,
     product_row,
 )
@@ -27,6 +29,7 @@ from prip_ray.db.search import SearchPage, search_page, statements
 from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import Attribute, Product, ProductVersion
 from prip_ray.errors import DuplicateProduct, InvalidMetadata, ProductNotFound, StorageError
 from prip_ray.odata.options import QueryOptions
@@ -47,7 +50,13 @@ class ProductRepository:
         self._reader = reader(engine)
         self._olqc = olqc or OlqcLinks()
 
-    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+    def publish(
+        self,
+        product: Product,
+        digests: ProductHashes | None = None,
+        *,
+        listing: PackageListing | None = None,
+    ) -> None:
         """Make ``product`` visible, and mark its ingestion published, in one transaction;
         with the ``digests`` its traces certify, when ingestion computed them, and linked to
         its OLQC reports (or, for a report, to the product it inspects: db/olqc.py).
@@ -59,14 +68,20 @@ class ProductRepository:
         InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
         found = {product.id: digests} if digests is not None else {}
-        if not self.publish_all([product], found):
+        listings = {product.id: listing} if listing is not None else {}
+        if not self.publish_all([product], found, listings=listings):
             raise StorageError(f"{product.name}: ingestion attempt was cancelled")
 
     def publish_all(
-        self, group: Sequence[Product], digests: Mapping[UUID, ProductHashes] | None = None
+        self,
+        group: Sequence[Product],
+        digests: Mapping[UUID, ProductHashes] | None = None,
+        *,
+        listings: Mapping[UUID, PackageListing] | None = None,
     ) -> list[Product]:
         """Publish a group in one transaction, as :meth:`publish` does one product (with the
-        ``digests`` computed for them, by Id); returns those published. A product whose
+        ``digests`` and package ``listings`` computed for them, by Id); returns those
+        published. A product whose
         attempt the journal no longer holds is left out, and its neighbours are published; a
         name that is taken (DuplicateProduct) or a value no column holds (InvalidMetadata)
         fails the whole group, which the caller then publishes one by one."""
@@ -89,6 +104,7 @@ class ProductRepository:
                 chosen = [p for p in group if (p.name, p.object_key) in claimed]
                 if chosen:
                     self._insert(conn, chosen, digests or {}, now)
+                    self._insert_listings(conn, chosen, listings or {})
         except IntegrityError as e:
             raise DuplicateProduct(f"{_names(group)} is already published") from e
         except (DataError, OverflowError) as e:
@@ -119,6 +135,22 @@ class ProductRepository:
             conn.execute(insert(tables.trace_digests), computed)
         for product in sorted(group, key=lock_key):
             self._olqc.on_publish(conn, product)  # a report and its product meet here
+
+    @staticmethod
+    def _insert_listings(
+        conn: Any, group: Sequence[Product], listings: Mapping[UUID, PackageListing]
+    ) -> None:
+        rows = [listing_row(p.id, listings[p.id]) for p in group if p.id in listings]
+        if rows:
+            conn.execute(insert(tables.product_nodes), rows)
+
+    def listing(self, product_id: UUID) -> PackageListing | None:
+        """The package members recorded at publication (None before migration 0018)."""
+        nodes = tables.product_nodes
+        query = select(nodes).where(nodes.c.product_id == product_id)
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return listing_from_row(row) if row is not None else None
 
     def get(self, product_id: UUID) -> Product:
         found = self._load(select(products).where(products.c.id == product_id))

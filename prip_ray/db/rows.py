@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import RowMapping
 
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.package import Member, PackageListing
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
 PRODUCT_TYPE = "productType"
@@ -111,6 +112,18 @@ def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
 
 def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping too
     return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
+
+
+def listing_row(product_id: UUID, listing: PackageListing) -> dict[str, Any]:
+    members = [[m.path, m.size, m.offset, m.folder] for m in listing.members]
+    return {"product_id": product_id, "format": listing.format, "members": members}
+
+
+def listing_from_row(row: Mapping[Any, Any]) -> PackageListing:
+    members = tuple(
+        Member(path, size, offset, folder) for path, size, offset, folder in row["members"]
+    )
+    return PackageListing(row["format"], members)
 
 
 def attribute_from_row(row: RowMapping) -> Attribute:
