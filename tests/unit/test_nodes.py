@@ -12,7 +12,9 @@ import pytest
 from prip_ray.domain.nodes import NodeTree
 from prip_ray.domain.package import TAR, TAR_GZ, ZIP, Member
 from prip_ray.errors import InvalidQuery, ProductNotFound
+from prip_ray.odata.csdl import metadata_json, metadata_xml
 from prip_ray.pdi import scan_package
+from prip_ray.serve.nodes import node_json, parse_node_path
 from prip_ray.services.nodes import member_bytes
 from tests.samples import GRANULE, TILE, sample
 from tests.unit.fakes import FakeObjectStore
@@ -114,6 +116,37 @@ def test_a_gzip_tar_member_is_inflated_from_the_stream_up_to_its_end(tmp_path) -
     assert b"".join(member_bytes(store, "k", TAR_GZ, mtd, last, last)) == content[-1:]
 
 
+@pytest.mark.parametrize(
+    ("rest", "path", "listed"),
+    [
+        ("", (), True),
+        ("(P)/Nodes", ("P",), True),
+        ("('P')/Nodes(a.xml)", ("P", "a.xml"), False),
+        ("(P)/Nodes('it''s')/Nodes", ("P", "it's"), True),
+    ],
+)
+def test_node_paths_are_parsed_from_the_url(rest, path, listed) -> None:
+    assert parse_node_path(rest) == (path, listed)
+
+
+@pytest.mark.parametrize("rest", ["P/Nodes", "(P)Nodes", "(P)/Nodes/", "(P)/x", "()"])
+def test_malformed_node_paths_are_a_bad_query(rest) -> None:
+    with pytest.raises(InvalidQuery):
+        parse_node_path(rest)
+
+
 def test_zip_members_are_listed_but_not_served_one_by_one() -> None:
     with pytest.raises(InvalidQuery, match="not served one by one"):
         member_bytes(FakeObjectStore(), "k", ZIP, Member("P/a.xml", 3, None), 0, 2)
+
+
+def test_the_node_json_is_what_metadata_declares() -> None:
+    tree = NodeTree(scan_package(sample(GRANULE)).members)
+    served = node_json(tree.node((GRANULE,)), "https://prip/odata/v1/Products(x)/Nodes(a)/Nodes")
+    node = metadata_json()["OData.CSC"]["Node"]
+    assert set(served) == {name for name in node if not name.startswith("$")}
+    assert node["Nodes"] == {
+        "$Kind": "NavigationProperty", "$Collection": True, "$Type": "OData.CSC.Node"
+    }  # fmt: skip
+    assert metadata_json()["OData.CSC"]["Product"]["Nodes"]["$Type"] == "OData.CSC.Node"
+    assert '<EntityType Name="Node" HasStream="true">' in metadata_xml()
