@@ -16,6 +16,8 @@ from prip_ray.db import tables
 from prip_ray.db.id_lists import chunks, id_in
 from prip_ray.db.olqc import OlqcLinks, lock_key
 from prip_ray.db.rows import (
+    asset_from_row,
+    asset_row,
     attribute_from_row,
     attribute_rows,
     digests_from_row,
@@ -28,6 +30,7 @@ from prip_ray.db.rows import (
 from prip_ray.db.search import SearchPage, search_page, statements
 from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
+from prip_ray.domain.assets import Asset, quicklook
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import Attribute, Product, ProductVersion
@@ -143,6 +146,19 @@ class ProductRepository:
         rows = [listing_row(p.id, listings[p.id]) for p in group if p.id in listings]
         if rows:
             conn.execute(insert(tables.product_nodes), rows)
+        found = [(p.id, quicklook(p.id, listings[p.id].members)) for p in group if p.id in listings]
+        previews = [asset_row(pid, asset) for pid, asset in found if asset is not None]
+        if previews:
+            conn.execute(insert(tables.assets), previews)
+
+    def asset(self, asset_id: UUID) -> tuple[UUID, Asset]:
+        """(product Id, asset) of the asset with this Id; ProductNotFound if none."""
+        assets = tables.assets
+        with self._reader.connect() as conn:
+            row = conn.execute(select(assets).where(assets.c.id == asset_id)).mappings().first()
+        if row is None:
+            raise ProductNotFound(f"no asset with Id {asset_id}")
+        return row["product_id"], asset_from_row(row)
 
     def listing(self, product_id: UUID) -> PackageListing | None:
         """The package members recorded at publication (None before migration 0018)."""
@@ -152,8 +168,9 @@ class ProductRepository:
             row = conn.execute(query).mappings().first()
         return listing_from_row(row) if row is not None else None
 
-    def get(self, product_id: UUID) -> Product:
-        found = self._load(select(products).where(products.c.id == product_id))
+    def get(self, product_id: UUID, *, with_assets: bool = False) -> Product:
+        query = select(products).where(products.c.id == product_id)
+        found = self._load(query, with_assets=with_assets)
         if not found:
             raise ProductNotFound(f"no product with Id {product_id}")
         return found[0]
@@ -189,12 +206,14 @@ class ProductRepository:
                 return
             last = (found[-1].modification_date, found[-1].id)
 
-    def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
+    def by_ids(
+        self, ids: Sequence[UUID], with_attributes: bool = True, *, with_assets: bool = False
+    ) -> list[Product]:
         """Products for these Ids, in no order; unknown Ids are left out."""
         found: list[Product] = []
         for chunk in chunks(ids):
             query = select(products).where(self._id_in(products.c.id, chunk))
-            found += self._load(query, with_attributes)
+            found += self._load(query, with_attributes, with_assets=with_assets)
         return found
 
     def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
@@ -231,12 +250,27 @@ class ProductRepository:
         return id_in(column, ids, self._engine.dialect.name)
 
     def _load(
-        self, query: Select[tuple[object, ...]], with_attributes: bool = True
+        self,
+        query: Select[tuple[object, ...]],
+        with_attributes: bool = True,
+        *,
+        with_assets: bool = False,
     ) -> list[Product]:
         with self._reader.connect() as conn:
             rows = conn.execute(query).mappings().all()
-            found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}
-        return [product_from_row(r, found.get(r["id"], ())) for r in rows]
+            ids = [r["id"] for r in rows]
+            found = self._attributes(conn, ids) if with_attributes else {}
+            assets = self._assets(conn, ids) if with_assets else {}
+        return [product_from_row(r, found.get(r["id"], ()), assets.get(r["id"], ())) for r in rows]
+
+    def _assets(self, conn: Any, ids: Sequence[UUID]) -> dict[UUID, list[Asset]]:
+        grouped: dict[UUID, list[Asset]] = defaultdict(list)
+        if not ids:
+            return grouped
+        query = select(tables.assets).where(self._id_in(tables.assets.c.product_id, ids))
+        for row in conn.execute(query.order_by(tables.assets.c.id)).mappings():
+            grouped[row["product_id"]].append(asset_from_row(row))
+        return grouped
 
     def _attributes(self, conn: object, ids: Sequence[UUID]) -> dict[UUID, list[Attribute]]:
         grouped: dict[UUID, list[Attribute]] = defaultdict(list)

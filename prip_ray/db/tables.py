@@ -180,6 +180,23 @@ product_nodes = Table(
     Column("members", JSON, nullable=False),
 )
 
+# A product's assets (domain/assets.py): its quicklook, a member of its package, by an Id
+# of its own (``Assets(<Id>)/$value``).
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("type", String(32), nullable=False),  # QUICKLOOK
+    Column("path", Text, nullable=False),
+)
+
 # What the OLQC reports said about each product they inspected, by that product's name
 # without package extension (domain/olqc.py: inspected_key), whether or not the product is
 # published yet: its qualityStatus follows from these counts at publication, or when a

@@ -115,6 +115,7 @@ MODEL: dict[str, dict[str, Any]] = {
         "properties": [
             ("Id", {"Type": "Edm.Guid", "Nullable": False}),
             ("Type", {"Type": "Edm.String"}),
+            ("DownloadLink", {"Type": "Edm.String"}),
         ],
     },
     "Subscription": {

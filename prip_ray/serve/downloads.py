@@ -20,6 +20,7 @@ hand over the whole object).
 from __future__ import annotations
 
 import base64
+import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -115,7 +116,8 @@ def node_download_response(
         last = member.size - 1 if end is None else end
         return member_bytes(services.store, product.object_key, listing.format, member, start, last)
 
-    payload = Payload(path[-1], member.size, "application/octet-stream", None, read)
+    content_type = mimetypes.guess_type(path[-1])[0] or "application/octet-stream"
+    payload = Payload(path[-1], member.size, content_type, None, read)
     return _stream(services, payload, selected, download_id)
 
 

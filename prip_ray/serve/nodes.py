@@ -5,6 +5,9 @@
 node, and ``Nodes(<name>)/$value`` downloads one file (serve/downloads.py). Listings answer
 ``{"result": [{"Id", "Name", "ContentLength", "ChildrenNumber", "Nodes": {"uri"}}]}`` as
 CDSE does; names may be given bare, as CDSE writes them, or quoted (``Nodes('name')``).
+
+``Assets(<Id>)/$value`` downloads an asset (a product's quicklook, domain/assets.py): a file
+of the product, sent as its Node is.
 """
 
 from __future__ import annotations
@@ -44,6 +47,14 @@ def nodes_router() -> APIRouter:
             raise InvalidQuery("$value follows one node: Nodes(<name>)/$value")
         services: ApiServices = request.app.state.services
         product = services.products.get(parse_key(key))
+        return node_download_response(services, user, product, path, request.headers.get("range"))
+
+    @router.get("/Assets({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
+    def asset(request: Request, key: str, user: Annotated[User, Depends(downloader)]) -> Response:
+        services: ApiServices = request.app.state.services
+        product_id, found = services.products.asset(parse_key(key))
+        product = services.products.get(product_id)
+        path = tuple(found.path.split("/"))
         return node_download_response(services, user, product, path, request.headers.get("range"))
 
     @router.get("/Products({key})/Nodes{rest:path}")

@@ -22,7 +22,7 @@ from prip_ray.serve.gateway import create_gateway_app
 from prip_ray.serve.security import basic_header
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
-from tests.samples import GRANULE, TILE, sample
+from tests.samples import GRANULE, TILE, sample, tile_with_preview
 
 ALICE = basic_header("alice", "alice-pw")
 CAROL = basic_header("carol", "carol-pw")
@@ -156,3 +156,31 @@ def test_a_node_download_counts_against_the_volume_quota_and_goes_through_a_gate
             f"/download/{components.tokens.issue_ticket(user, product_id, node=node)}"
         )
         assert again.status_code == 429  # the first file used up the volume
+
+
+def test_the_quicklook_is_an_asset_downloaded_under_the_products_rules(
+    components: Components, tmp_path: Path
+) -> None:
+    preview = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(range(256)) * 8
+    tile_id = _publish(components, tile_with_preview(tmp_path, preview))
+    granule_id = _publish(components, sample(GRANULE))
+    with TestClient(create_app(components.api_services())) as client:
+        found = client.get(
+            "/odata/v1/Products", params={"$expand": "Assets", "$select": "Name"}, headers=CAROL
+        ).json()["value"]
+        assets = {p["Id"]: p["Assets"] for p in found}
+        assert assets[granule_id] == []  # no preview in it: an empty list, as before
+        [quicklook] = assets[tile_id]
+        link = f"http://testserver/odata/v1/Assets({quicklook['Id']})/$value"
+        assert quicklook == {"Type": "QUICKLOOK", "Id": quicklook["Id"], "DownloadLink": link}
+        one = client.get(f"/odata/v1/Products({tile_id})?$expand=Assets", headers=CAROL).json()
+        assert one["Assets"] == [quicklook]
+
+        assert client.get(_relative(link), headers=CAROL).status_code == 403
+        got = client.get(_relative(link), headers=ALICE)
+        assert got.status_code == 200
+        assert (got.content, got.headers["content-type"]) == (preview, "image/jp2")
+        unknown = client.get(f"/odata/v1/Assets({granule_id})/$value", headers=ALICE)
+        assert unknown.status_code == 404
+    [record] = components.downloads.recent("alice")
+    assert (record.product_name, record.bytes_sent) == (f"{TILE}.tar", len(preview))
