@@ -47,6 +47,7 @@ from prip_ray.domain.package import (
     TAR_GZ,
     ZIP,
     FileEntry,
+    Member,
     Package,
     PackageScan,
     ScanLimits,
@@ -134,6 +135,7 @@ def scan_package(
     read or is out of proportion, QcTimeout if reading it takes too long.
     ``trace_algorithm`` (BLAKE3, SHA256, SHA3): also compute the trace digests."""
     contents: list[dict[str, str]] | None = [] if trace_algorithm else None
+    listing: list[Member] = []
     try:
         with ExitStack() as stack:
             raw, size = _open(package, stack)
@@ -143,11 +145,15 @@ def scan_package(
             extra = hasher(trace_algorithm) if trace_algorithm not in (None, "BLAKE3") else None
             reader = _HashingReader(_Prefixed(head, raw), budget, extra)
             if kind in (TAR, TAR_GZ):
-                files, documents, root = _scan_tar(reader, kind, budget, trace_algorithm, contents)
+                files, documents, root = _scan_tar(
+                    reader, kind, budget, listing, trace_algorithm, contents
+                )
             elif kind == ZIP:
-                files, documents, root = _scan_zip(_seekable(package, reader, stack), budget)
+                seekable = _seekable(package, reader, stack)
+                files, documents, root = _scan_zip(seekable, budget, listing)
             else:
                 files, documents, root = _scan_plain(package.name, reader), {}, ""
+                listing.append(Member(package.name, files[package.name].size, 0))
             reader.drain()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error) as e:
         raise InvalidPackage(f"{package.name}: unreadable package: {e}") from e
@@ -165,6 +171,7 @@ def scan_package(
         inventory=documents.get(INVENTORY_FILE),
         manifest=documents.get(MANIFEST_FILE),
         trace=trace,
+        members=tuple(listing),
     )
 
 
@@ -242,10 +249,12 @@ def _scan_tar(
     reader: _HashingReader,
     kind: str,
     budget: _Budget,
+    listing: list[Member],
     trace_algorithm: str | None = None,
     contents: list[dict[str, str]] | None = None,
 ) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
-    """``contents`` gets each member's trace hash, named as in the tar (as the trace has it)."""
+    """``listing`` gets every member with where its bytes start (a Node download reads just
+    those); ``contents`` each member's trace hash, named as in the tar (as the trace has it)."""
     mode = "r|gz" if kind == TAR_GZ else "r|"
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
@@ -253,12 +262,14 @@ def _scan_tar(
         for member in archive:
             path = _safe_path(member.name, member.isdir())
             if member.isdir():
+                listing.append(Member(path, 0, None, folder=True))
                 continue
             if member.issparse():  # holes unpack to zeros: a few bytes, any size when read
                 raise InvalidPackage(f"member {member.name} is a sparse file")
             if not member.isfile():
                 raise InvalidPackage(f"member {member.name} is a link or device, not a file")
             budget.admit(member.name, member.size)
+            listing.append(Member(path, member.size, member.offset_data))
             stream = archive.extractfile(member)
             assert stream is not None  # a regular file always has a stream
             # SHA3 is the member hash manifest.safe needs anyway: no second digest for it
@@ -272,17 +283,21 @@ def _scan_tar(
     return _rooted(members, documents)
 
 
-def _scan_zip(path: Path, budget: _Budget) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+def _scan_zip(
+    path: Path, budget: _Budget, listing: list[Member]
+) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             name = _safe_path(info.filename, info.is_dir())
             if info.is_dir():
+                listing.append(Member(name, 0, None, folder=True))
                 continue
             if (info.external_attr >> 28) == 0o12:  # a symlink stored in the zip
                 raise InvalidPackage(f"member {info.filename} is a link, not a file")
             budget.admit(info.filename, info.file_size)
+            listing.append(Member(name, info.file_size, None))  # deflated: no byte range
             with archive.open(info) as stream:
                 members[name], document = _hash_member(stream, name, budget)
             if document is not None:

@@ -6,8 +6,10 @@ clean clone has them; ``PRIP_SAMPLES_DIR`` points the tests at another set.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -55,6 +57,27 @@ def tar_with(target: Path, members: dict[str, bytes]) -> Path:
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
     return target
+
+
+def tile_with_preview(directory: Path, preview: bytes) -> Path:
+    """The real tile with its preview image put back (the sample was stripped of it):
+    ``preview`` as QI_DATA/<tile>_PVI.jp2, its size and SHA3-256 in manifest.safe, so QC
+    accepts it. A plain tar, as a PDI folder is published."""
+    folder = extract_sample(TILE, directory / "unpacked")
+    name = "T47XMH_20250801T070619_PVI.jp2"
+    (folder / "QI_DATA" / name).write_bytes(preview)
+    manifest = folder / "manifest.safe"
+    text = manifest.read_text(encoding="utf-8")
+    entry = re.compile(
+        r'(<byteStream mimeType="image/jpeg" size=")\d+(">\s*<fileLocation href="\./QI_DATA/'
+        + re.escape(name)
+        + r'" locatorType="URL"/>\s*<checksum checksumName="SHA3-256">)[0-9A-F]+'
+    )
+    digest = hashlib.sha3_256(preview).hexdigest().upper()
+    text, found = entry.subn(rf"\g<1>{len(preview)}\g<2>{digest}", text)
+    assert found == 1, "the tile's manifest no longer lists its PVI as expected"
+    manifest.write_text(text, encoding="utf-8")
+    return retar(folder, directory / f"{TILE}.tar")
 
 
 def drop(source: Path, inbox: Path, name: str | None = None) -> Path:

@@ -17,17 +17,23 @@ from prip_ray.db.id_lists import chunks, id_in
 from prip_ray.db.keyset import keyset_walk
 from prip_ray.db.olqc import OlqcLinks, lock_key
 from prip_ray.db.rows import (
+    asset_from_row,
+    asset_row,
     attribute_from_row,
     attribute_rows,
     digests_from_row,
     digests_row,
+    listing_from_row,
+    listing_row,
     product_from_row,
     product_row,
 )
 from prip_ray.db.search import SearchPage, search_page, statements
 from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
+from prip_ray.domain.assets import Asset, quicklook
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import Attribute, Product, ProductVersion
 from prip_ray.errors import DuplicateProduct, InvalidMetadata, ProductNotFound, StorageError
 from prip_ray.odata.options import QueryOptions
@@ -48,7 +54,13 @@ class ProductRepository:
         self._reader = reader(engine)
         self._olqc = olqc or OlqcLinks()
 
-    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+    def publish(
+        self,
+        product: Product,
+        digests: ProductHashes | None = None,
+        *,
+        listing: PackageListing | None = None,
+    ) -> None:
         """Make ``product`` visible, and mark its ingestion published, in one transaction;
         with the ``digests`` its traces certify, when ingestion computed them, and linked to
         its OLQC reports (or, for a report, to the product it inspects: db/olqc.py).
@@ -60,14 +72,20 @@ class ProductRepository:
         InvalidMetadata, which quarantines the product instead of retrying it forever.
         """
         found = {product.id: digests} if digests is not None else {}
-        if not self.publish_all([product], found):
+        listings = {product.id: listing} if listing is not None else {}
+        if not self.publish_all([product], found, listings=listings):
             raise StorageError(f"{product.name}: ingestion attempt was cancelled")
 
     def publish_all(
-        self, group: Sequence[Product], digests: Mapping[UUID, ProductHashes] | None = None
+        self,
+        group: Sequence[Product],
+        digests: Mapping[UUID, ProductHashes] | None = None,
+        *,
+        listings: Mapping[UUID, PackageListing] | None = None,
     ) -> list[Product]:
         """Publish a group in one transaction, as :meth:`publish` does one product (with the
-        ``digests`` computed for them, by Id); returns those published. A product whose
+        ``digests`` and package ``listings`` computed for them, by Id); returns those
+        published. A product whose
         attempt the journal no longer holds is left out, and its neighbours are published; a
         name that is taken (DuplicateProduct) or a value no column holds (InvalidMetadata)
         fails the whole group, which the caller then publishes one by one."""
@@ -90,6 +108,7 @@ class ProductRepository:
                 chosen = [p for p in group if (p.name, p.object_key) in claimed]
                 if chosen:
                     self._insert(conn, chosen, digests or {}, now)
+                    self._insert_listings(conn, chosen, listings or {})
         except IntegrityError as e:
             raise DuplicateProduct(f"{_names(group)} is already published") from e
         except (DataError, OverflowError) as e:
@@ -121,8 +140,38 @@ class ProductRepository:
         for product in sorted(group, key=lock_key):
             self._olqc.on_publish(conn, product)  # a report and its product meet here
 
-    def get(self, product_id: UUID) -> Product:
-        found = self._load(select(products).where(products.c.id == product_id))
+    @staticmethod
+    def _insert_listings(
+        conn: Any, group: Sequence[Product], listings: Mapping[UUID, PackageListing]
+    ) -> None:
+        rows = [listing_row(p.id, listings[p.id]) for p in group if p.id in listings]
+        if rows:
+            conn.execute(insert(tables.product_nodes), rows)
+        found = [(p.id, quicklook(p.id, listings[p.id].members)) for p in group if p.id in listings]
+        previews = [asset_row(pid, asset) for pid, asset in found if asset is not None]
+        if previews:
+            conn.execute(insert(tables.assets), previews)
+
+    def asset(self, asset_id: UUID) -> tuple[UUID, Asset]:
+        """(product Id, asset) of the asset with this Id; ProductNotFound if none."""
+        assets = tables.assets
+        with self._reader.connect() as conn:
+            row = conn.execute(select(assets).where(assets.c.id == asset_id)).mappings().first()
+        if row is None:
+            raise ProductNotFound(f"no asset with Id {asset_id}")
+        return row["product_id"], asset_from_row(row)
+
+    def listing(self, product_id: UUID) -> PackageListing | None:
+        """The package members recorded at publication (None before migration 0018)."""
+        nodes = tables.product_nodes
+        query = select(nodes).where(nodes.c.product_id == product_id)
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return listing_from_row(row) if row is not None else None
+
+    def get(self, product_id: UUID, *, with_assets: bool = False) -> Product:
+        query = select(products).where(products.c.id == product_id)
+        found = self._load(query, with_assets=with_assets)
         if not found:
             raise ProductNotFound(f"no product with Id {product_id}")
         return found[0]
@@ -149,12 +198,14 @@ class ProductRepository:
             products, order, self._load, lambda p: (p.modification_date, p.id), since, batch
         )
 
-    def by_ids(self, ids: Sequence[UUID], with_attributes: bool = True) -> list[Product]:
+    def by_ids(
+        self, ids: Sequence[UUID], with_attributes: bool = True, *, with_assets: bool = False
+    ) -> list[Product]:
         """Products for these Ids, in no order; unknown Ids are left out."""
         found: list[Product] = []
         for chunk in chunks(ids):
             query = select(products).where(self._id_in(products.c.id, chunk))
-            found += self._load(query, with_attributes)
+            found += self._load(query, with_attributes, with_assets=with_assets)
         return found
 
     def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
@@ -191,12 +242,27 @@ class ProductRepository:
         return id_in(column, ids, self._engine.dialect.name)
 
     def _load(
-        self, query: Select[tuple[object, ...]], with_attributes: bool = True
+        self,
+        query: Select[tuple[object, ...]],
+        with_attributes: bool = True,
+        *,
+        with_assets: bool = False,
     ) -> list[Product]:
         with self._reader.connect() as conn:
             rows = conn.execute(query).mappings().all()
-            found = self._attributes(conn, [r["id"] for r in rows]) if with_attributes else {}
-        return [product_from_row(r, found.get(r["id"], ())) for r in rows]
+            ids = [r["id"] for r in rows]
+            found = self._attributes(conn, ids) if with_attributes else {}
+            assets = self._assets(conn, ids) if with_assets else {}
+        return [product_from_row(r, found.get(r["id"], ()), assets.get(r["id"], ())) for r in rows]
+
+    def _assets(self, conn: Any, ids: Sequence[UUID]) -> dict[UUID, list[Asset]]:
+        grouped: dict[UUID, list[Asset]] = defaultdict(list)
+        if not ids:
+            return grouped
+        query = select(tables.assets).where(self._id_in(tables.assets.c.product_id, ids))
+        for row in conn.execute(query.order_by(tables.assets.c.id)).mappings():
+            grouped[row["product_id"]].append(asset_from_row(row))
+        return grouped
 
     def _attributes(self, conn: object, ids: Sequence[UUID]) -> dict[UUID, list[Attribute]]:
         grouped: dict[UUID, list[Attribute]] = defaultdict(list)

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from sqlalchemy import RowMapping
 
+from prip_ray.domain.assets import Asset
 from prip_ray.domain.hashing import ProductHashes
+from prip_ray.domain.package import Member, PackageListing
 from prip_ray.domain.products import Attribute, Checksum, Footprint, Product, TimeRange
 
 PRODUCT_TYPE = "productType"
@@ -74,7 +76,9 @@ def attribute_rows(product: Product) -> list[dict[str, Any]]:
     return rows
 
 
-def product_from_row(row: RowMapping, attributes: Iterable[Attribute] = ()) -> Product:
+def product_from_row(
+    row: RowMapping, attributes: Iterable[Attribute] = (), assets: Iterable[Asset] = ()
+) -> Product:
     footprint = None
     if row["footprint"] is not None:
         bbox = (row["min_lon"], row["min_lat"], row["max_lon"], row["max_lat"])
@@ -96,7 +100,16 @@ def product_from_row(row: RowMapping, attributes: Iterable[Attribute] = ()) -> P
         footprint=footprint,
         checksums=tuple(_checksum_from_json(c) for c in row["checksums"]),
         attributes=tuple(attributes),
+        assets=tuple(assets),
     )
+
+
+def asset_row(product_id: UUID, asset: Asset) -> dict[str, Any]:
+    return {"id": asset.id, "product_id": product_id, "type": asset.type, "path": asset.path}
+
+
+def asset_from_row(row: Mapping[Any, Any]) -> Asset:
+    return Asset(row["id"], row["type"], row["path"])
 
 
 def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
@@ -111,6 +124,18 @@ def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
 
 def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping too
     return ProductHashes(row["algorithm"], row["size"], row["hash"], list(row["contents"]))
+
+
+def listing_row(product_id: UUID, listing: PackageListing) -> dict[str, Any]:
+    members = [[m.path, m.size, m.offset, m.folder] for m in listing.members]
+    return {"product_id": product_id, "format": listing.format, "members": members}
+
+
+def listing_from_row(row: Mapping[Any, Any]) -> PackageListing:
+    members = tuple(
+        Member(path, size, offset, folder) for path, size, offset, folder in row["members"]
+    )
+    return PackageListing(row["format"], members)
 
 
 def attribute_from_row(row: RowMapping) -> Attribute:

@@ -161,6 +161,42 @@ trace_digests = Table(
     Column("contents", JSON, nullable=False),  # [{"path", "hash"}], tar members in order
 )
 
+# The members of each product's package, recorded at ingestion for its Nodes: one row per
+# product, the list as JSON ([path, size, offset, folder] each), because a listing always
+# reads a whole product's and a granule has hundreds of members (one row each would cost
+# the publication's insert and the table's size many times over). ``offset``: where a
+# member's bytes start in the tar stream (decompressed for tar.gz); a Node download of a
+# plain tar reads just that range. Products published before migration 0018 have none.
+product_nodes = Table(
+    "product_nodes",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("format", String(16), nullable=False),  # tar | tar.gz | zip | file
+    Column("members", JSON, nullable=False),
+)
+
+# A product's assets (domain/assets.py): its quicklook, a member of its package, by an Id
+# of its own (``Assets(<Id>)/$value``).
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("type", String(32), nullable=False),  # QUICKLOOK
+    Column("path", Text, nullable=False),
+)
+
 # What the OLQC reports said about each product they inspected, by that product's name
 # without package extension (domain/olqc.py: inspected_key), whether or not the product is
 # published yet: its qualityStatus follows from these counts at publication, or when a

@@ -48,6 +48,26 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class Member:
+    """One entry of a package as the archive holds it (root folder included): a file, or a
+    folder (``size`` 0). ``offset``: where the file's bytes start in the tar stream (for a
+    gzip'd tar, in the decompressed stream); None where no byte range reaches them (zip)."""
+
+    path: str
+    size: int
+    offset: int | None
+    folder: bool = False
+
+
+@dataclass(frozen=True)
+class PackageListing:
+    """What a product's Nodes are built from: how its package is packed, and its members."""
+
+    format: str  # TAR, TAR_GZ, ZIP or FILE
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True)
 class PackageScan:
     """``files`` are keyed by their path inside the PDI folder (``IMG_DATA/x.jp2``)."""
 
@@ -60,6 +80,11 @@ class PackageScan:
     inventory: bytes | None = None
     manifest: bytes | None = None
     trace: ProductHashes | None = None  # the digests a trace certifies, when asked for
+    members: tuple[Member, ...] = ()  # every file and folder, in archive order (Nodes)
+
+    @property
+    def listing(self) -> PackageListing:
+        return PackageListing(self.format, self.members)
 
     @property
     def content_bytes(self) -> int:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from prip_ray.domain.assets import Asset
+
 ValueType = Literal["String", "Integer", "Double", "Boolean", "DateTimeOffset"]
 AttributeValue = str | int | float | bool | datetime
 
@@ -92,6 +94,7 @@ class Product:
     footprint: Footprint | None = None
     checksums: tuple[Checksum, ...] = ()
     attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+    assets: tuple[Asset, ...] = ()  # read only when asked for ($expand=Assets)
 
     @property
     def version(self) -> ProductVersion:

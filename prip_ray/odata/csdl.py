@@ -61,6 +61,7 @@ MODEL: dict[str, dict[str, Any]] = {
             ("Attributes", "Collection(OData.CSC.Attribute)"),
             ("Quicklooks", "Collection(OData.CSC.Quicklook)"),
             ("Assets", "Collection(OData.CSC.Asset)"),
+            ("Nodes", "Collection(OData.CSC.Node)"),
         ],
     },
     # CDSE's DeletedProducts: a product evicted or withdrawn, with when and why.
@@ -98,6 +99,19 @@ MODEL: dict[str, dict[str, Any]] = {
         "HasStream": True,
         "properties": [("Id", {"Type": "Edm.String", "Nullable": False})],
     },
+    # A folder or file of a product's package (CDSE's Nodes): its stream is the file's bytes.
+    "Node": {
+        "kind": "EntityType",
+        "key": "Id",
+        "HasStream": True,
+        "properties": [
+            ("Id", {"Type": "Edm.String", "Nullable": False}),
+            ("Name", {"Type": "Edm.String"}),
+            ("ContentLength", {"Type": "Edm.Int64"}),
+            ("ChildrenNumber", {"Type": "Edm.Int64"}),
+        ],
+        "navigation": [("Nodes", "Collection(OData.CSC.Node)")],
+    },
     "Asset": {
         "kind": "EntityType",
         "key": "Id",
@@ -105,6 +119,7 @@ MODEL: dict[str, dict[str, Any]] = {
         "properties": [
             ("Id", {"Type": "Edm.Guid", "Nullable": False}),
             ("Type", {"Type": "Edm.String"}),
+            ("DownloadLink", {"Type": "Edm.String"}),
         ],
     },
     "Subscription": {

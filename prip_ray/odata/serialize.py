@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from prip_ray.domain.assets import Asset
 from prip_ray.domain.footprint import to_ewkt
 from prip_ray.domain.products import Attribute, DeletedProduct, Product
 
@@ -43,7 +44,10 @@ def product_json(
     with_attributes: bool = False,
     select: Sequence[str] | None = None,
     expand: Collection[str] = (),
+    service_root: str = "",
 ) -> dict[str, Any]:
+    """``service_root`` (``https://prip.example/odata/v1/``) starts the assets' DownloadLink;
+    empty, the link is relative to it, as ``@odata.context`` is."""
     body: dict[str, Any] = {
         "@odata.mediaContentType": product.content_type,
         "Id": str(product.id),
@@ -76,10 +80,21 @@ def product_json(
         body = {k: v for k, v in body.items() if k in keep}
     if with_attributes or "Attributes" in expand:
         body["Attributes"] = [attribute_json(a) for a in product.attributes]
-    for empty in ("Quicklooks", "Assets"):  # navigation the PRIP has nothing behind (yet)
-        if empty in expand:
-            body[empty] = []
+    if "Assets" in expand:
+        body["Assets"] = [asset_json(a, service_root) for a in product.assets]
+    if "Quicklooks" in expand:  # the older CSC navigation: the quicklook is an Asset now
+        body["Quicklooks"] = []
     return body
+
+
+def asset_json(asset: Asset, service_root: str = "") -> dict[str, Any]:
+    """As CDSE gives an asset, but for ``S3Path``: the quicklook is a member of the
+    product's package, not an object of its own."""
+    return {
+        "Type": asset.type,
+        "Id": str(asset.id),
+        "DownloadLink": f"{service_root}Assets({asset.id})/$value",
+    }
 
 
 def deleted_product_json(

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
+from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import Product
 
 
@@ -20,12 +21,22 @@ class ProductPublisher(Protocol):
         """Products with these names, in the order asked; unknown names are left out."""
         ...
 
-    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+    def publish(
+        self,
+        product: Product,
+        digests: ProductHashes | None = None,
+        *,
+        listing: PackageListing | None = None,
+    ) -> None:
         """``DuplicateProduct`` when that name is published already."""
         ...
 
     def publish_all(
-        self, group: Sequence[Product], digests: Mapping[UUID, ProductHashes] | None = None
+        self,
+        group: Sequence[Product],
+        digests: Mapping[UUID, ProductHashes] | None = None,
+        *,
+        listings: Mapping[UUID, PackageListing] | None = None,
     ) -> list[Product]:
         """Publish a group at once; returns those published (duplicates left out)."""
         ...

@@ -15,6 +15,7 @@ from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
 from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
+from prip_ray.serve.nodes import nodes_router
 from prip_ray.serve.oauth import MAX_FORM, oauth_router
 from prip_ray.serve.openapi import METADATA_OPTIONS, documented
 from prip_ray.serve.products import filter_list_limit, products_router
@@ -66,6 +67,7 @@ def create_app(services: ApiServices) -> FastAPI:
         return Response(metadata_xml(), media_type="application/xml")
 
     app.include_router(products_router(), prefix=ODATA_ROOT)
+    app.include_router(nodes_router(), prefix=ODATA_ROOT)
     app.include_router(deleted_router(), prefix=ODATA_ROOT)
     app.include_router(withdraw_router(), prefix=ODATA_ROOT)
     app.include_router(quarantine_router(), prefix=ODATA_ROOT)

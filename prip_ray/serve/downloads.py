@@ -10,12 +10,20 @@ presigned URL holds its slot until it expires: the client may use it until then)
 On Serve, ``$value`` sends the client to a download gateway (serve/gateway.py) with a ticket:
 ``api.gateway_url`` if set (a load balancer in front of every node's gateway), else a live
 gateway found through Ray, the replica's own node's first.
+
+``Products(<Id>)/Nodes(...)/$value`` (one file of the product, serve/nodes.py) takes the same
+path: the same checks, quotas, history (the product's, counting the file's size) and
+gateway, with a ticket naming the file; only the presigned redirect is left out (it would
+hand over the whole object).
 """
 
 from __future__ import annotations
 
 import base64
+import mimetypes
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -23,14 +31,34 @@ from uuid import UUID
 import anyio
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from prip_ray.domain.nodes import NodePath, NodeTree
 from prip_ray.domain.pacing import TokenBucket, paced
 from prip_ray.domain.products import Product
 from prip_ray.domain.users import User
 from prip_ray.errors import ProductNotFound
 from prip_ray.serve.ranges import parse_range
 from prip_ray.serve.services import ApiServices
+from prip_ray.services.nodes import member_bytes
 
 Chunks = Iterator[bytes]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What a download sends: a whole product or one of its files."""
+
+    name: str
+    length: int
+    content_type: str
+    md5: str | None
+    read: Callable[[int, int | None], Chunks]  # bytes start..end (inclusive; None: to the end)
+
+
+def _product_payload(services: ApiServices, product: Product) -> Payload:
+    read = partial(services.store.read, product.object_key)
+    return Payload(
+        product.name, product.content_length, product.content_type, product.checksum("MD5"), read
+    )
 
 
 def download_response(
@@ -42,10 +70,7 @@ def download_response(
     direct: bool = False,
 ) -> Response:
     """``direct``: stream here, never redirect to a download gateway (the gateway itself)."""
-    if not product.online:
-        raise ProductNotFound(
-            f"{product.name} was evicted: its catalogue entry remains, its bytes do not"
-        )
+    _require_online(product)
     settings, store, quotas = services.settings, services.store, services.quotas
     presign = getattr(store, "presigned_url", None)
     if settings.download_redirect and presign is not None:
@@ -59,7 +84,48 @@ def download_response(
         ticket = services.tokens.issue_ticket(user, str(product.id))
         return RedirectResponse(f"{gateway.rstrip('/')}/download/{ticket}", 307)
     download_id = quotas.start(user, product) if quotas is not None else None
-    return _stream(services, product, selected, download_id)
+    return _stream(services, _product_payload(services, product), selected, download_id)
+
+
+def node_download_response(
+    services: ApiServices,
+    user: User,
+    product: Product,
+    path: NodePath,
+    range_header: str | None,
+    *,
+    direct: bool = False,
+) -> Response:
+    """One file of the product (``Nodes(...)/$value``), as :func:`download_response` sends
+    the whole: its quotas count the file's size, its history is the product's."""
+    _require_online(product)
+    listing = services.products.listing(product.id)
+    if listing is None:
+        raise ProductNotFound(f"{product.name} was published without a list of its files")
+    member = NodeTree(listing.members).file(path)
+    selected = parse_range(range_header, member.size)  # a 416 takes no slot
+    gateway = None if direct or services.tokens is None else _gateway(services)
+    if gateway is not None and services.tokens is not None:
+        ticket = services.tokens.issue_ticket(user, str(product.id), node="/".join(path))
+        return RedirectResponse(f"{gateway.rstrip('/')}/download/{ticket}", 307)
+    quotas = services.quotas
+    sized = replace(product, content_length=member.size)
+    download_id = quotas.start(user, sized) if quotas is not None else None
+
+    def read(start: int, end: int | None) -> Chunks:
+        last = member.size - 1 if end is None else end
+        return member_bytes(services.store, product.object_key, listing.format, member, start, last)
+
+    content_type = mimetypes.guess_type(path[-1])[0] or "application/octet-stream"
+    payload = Payload(path[-1], member.size, content_type, None, read)
+    return _stream(services, payload, selected, download_id)
+
+
+def _require_online(product: Product) -> None:
+    if not product.online:
+        raise ProductNotFound(
+            f"{product.name} was evicted: its catalogue entry remains, its bytes do not"
+        )
 
 
 def _gateway(services: ApiServices) -> str | None:
@@ -77,13 +143,13 @@ def _counted(chunks: Chunks, count: Callable[[int], None]) -> Chunks:
 
 def _stream(
     services: ApiServices,
-    product: Product,
+    payload: Payload,
     selected: tuple[int, int] | None,
     download_id: UUID | None,
 ) -> Response:
-    length = product.content_length
-    headers = {"Accept-Ranges": "bytes", "Content-Disposition": _disposition(product.name)}
-    md5 = product.checksum("MD5")
+    length = payload.length
+    headers = {"Accept-Ranges": "bytes", "Content-Disposition": _disposition(payload.name)}
+    md5 = payload.md5
     if md5:
         headers["ETag"] = f'"{md5}"'
         headers["Digest"] = "md5=" + base64.b64encode(bytes.fromhex(md5)).decode()
@@ -91,7 +157,7 @@ def _stream(
     # Each stage wraps the one before; all are closed, outermost first, when the response
     # ends. The meter wraps the store's chunks from the start, so a store failure on the
     # first read still ends the download record (aborted) and frees the slot.
-    stages = [services.store.read(product.object_key, start, end)]
+    stages = [payload.read(start, end)]
     if download_id is not None and services.quotas is not None:
         stages.append(services.quotas.metered(download_id, stages[-1]))
     stages.append(_counted(stages[-1], services.metrics.downloaded))
@@ -110,7 +176,7 @@ def _stream(
     else:
         headers["Content-Length"] = str(selected[1] - selected[0] + 1)
         headers["Content-Range"] = f"bytes {selected[0]}-{selected[1]}/{length}"
-    return ClosingStream(body, stages, status, headers, media_type=product.content_type)
+    return ClosingStream(body, stages, status, headers, media_type=payload.content_type)
 
 
 class ClosingStream(StreamingResponse):

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from prip_ray.errors import AuthenticationFailed, InvalidQuery
-from prip_ray.serve.downloads import download_response
+from prip_ray.serve.downloads import download_response, node_download_response
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.measure import install_request_metrics
 from prip_ray.serve.services import ApiServices
@@ -40,7 +40,7 @@ def create_gateway_app(services: ApiServices) -> FastAPI:
     def download(request: Request, ticket: str) -> Response:
         if services.tokens is None:
             raise AuthenticationFailed("this gateway accepts no tickets")
-        name, product_id = services.tokens.ticket(ticket)
+        name, product_id, node = services.tokens.ticket(ticket)
         user = services.users_get(name)
         if user is None or user.disabled:
             raise AuthenticationFailed("the ticket's user may no longer download")
@@ -50,6 +50,10 @@ def create_gateway_app(services: ApiServices) -> FastAPI:
         except ValueError:
             raise InvalidQuery("malformed download ticket") from None
         product = services.products.get(key)
-        return download_response(services, user, product, request.headers.get("range"), direct=True)
+        selected = request.headers.get("range")
+        if node is not None:
+            path = tuple(node.split("/"))
+            return node_download_response(services, user, product, path, selected, direct=True)
+        return download_response(services, user, product, selected, direct=True)
 
     return app

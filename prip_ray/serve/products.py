@@ -45,7 +45,8 @@ def products_router() -> APIRouter:
         page = services.products.search_page(options)
         link = _next_link(request, params, options.skip + options.top) if page.more else None
         loader = _loader(services, options)
-        return _collection(services, options, page.versions, loader, page.count, link)
+        root = service_root(request)
+        return _collection(services, options, page.versions, loader, page.count, link, root)
 
     @router.get("/Products({key})", openapi_extra=openapi.documented(openapi.ENTITY_OPTIONS))
     @guarded("search")
@@ -55,10 +56,14 @@ def products_router() -> APIRouter:
             if name.startswith("$") and name not in ENTITY_OPTIONS:
                 raise InvalidQuery(f"{name} does not apply to a single product", token=name)
         options = _options(request, params)
-        product = request.app.state.services.products.get(parse_key(key))
+        with_assets = "Assets" in options.expand
+        product = request.app.state.services.products.get(parse_key(key), with_assets=with_assets)
         expand = sorted(options.expand)
         body = {"@odata.context": entity_context("Products", expand=expand, select=options.select)}
-        body.update(product_json(product, select=options.select, expand=options.expand))
+        root = service_root(request)
+        body.update(
+            product_json(product, select=options.select, expand=options.expand, service_root=root)
+        )
         return FastJSONResponse(body)
 
     @router.post(
@@ -72,7 +77,8 @@ def products_router() -> APIRouter:
         options = _options(request, dict(request.query_params))
         versions = services.products.versions_by_names(names)
         count = len(versions) if options.count else None
-        return _collection(services, options, versions, _loader(services, options), count)
+        loader = _loader(services, options)
+        return _collection(services, options, versions, loader, count, None, service_root(request))
 
     @router.get("/Products({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
     def download(
@@ -95,8 +101,12 @@ def _options(request: Request, params: dict[str, str]) -> QueryOptions:
 def _loader(
     services: ApiServices, options: QueryOptions
 ) -> Callable[[list[UUID]], Iterable[Product]]:
-    """Reads products in full, with attributes if they are to be expanded."""
-    return partial(services.products.by_ids, with_attributes="Attributes" in options.expand)
+    """Reads products in full, with attributes and assets if they are to be expanded."""
+    return partial(
+        services.products.by_ids,
+        with_attributes="Attributes" in options.expand,
+        with_assets="Assets" in options.expand,
+    )
 
 
 def _collection(
@@ -106,17 +116,22 @@ def _collection(
     load: Callable[[list[UUID]], Iterable[Product]],
     count: int | None,
     next_link: str | None = None,
+    root: str = "",
 ) -> Response:
     """Products in the form the options ask for, taken encoded from the replica's entity
-    cache where it holds their version and read with ``load`` where it does not."""
+    cache where it holds their version and read with ``load`` where it does not. Assets'
+    links start with the URL the client used (``root``), so that is part of the form."""
     expand = sorted(options.expand)
-    form = (options.select, tuple(expand))
-    entities = services.entities.encoded(
-        versions,
-        form,
-        load,
-        lambda p: orjson.dumps(product_json(p, select=options.select, expand=options.expand)),
-    )
+    root = root if "Assets" in options.expand else ""
+    form = (options.select, tuple(expand), root)
+
+    def encode(product: Product) -> bytes:
+        body = product_json(
+            product, select=options.select, expand=options.expand, service_root=root
+        )
+        return orjson.dumps(body)
+
+    entities = services.entities.encoded(versions, form, load, encode)
     context = collection_context("Products", expand=expand, select=options.select)
     body = collection_body(context, count, entities, next_link)
     return Response(body, media_type="application/json")
@@ -148,6 +163,11 @@ def _filter_list_names(body: Any, limit: int) -> list[str]:
     if not all(isinstance(name, str) and "\x00" not in name for name in names):
         raise InvalidQuery("every FilterProducts item needs a Name string (without NUL)")
     return list(dict.fromkeys(names))  # type: ignore[arg-type]
+
+
+def service_root(request: Request) -> str:
+    """``https://<host>/odata/v1/`` as the client reached it (the URL before /Products)."""
+    return str(request.url.replace(query="")).rsplit("/Products", 1)[0] + "/"
 
 
 def parse_key(key: str) -> UUID:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
-from prip_ray.domain.package import Package, ScanLimits
+from prip_ray.domain.package import Package, PackageListing, ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import Product, ProductMetadata
 from prip_ray.domain.qc import QcPolicy
@@ -71,6 +71,7 @@ class ReadyProduct:
     remove: bool  # remove the source once published
     seconds: dict[str, float] = field(default_factory=dict)
     digests: ProductHashes | None = None  # what its traces certify, stored with it
+    listing: PackageListing | None = None  # its package's members, stored for its Nodes
 
     def journal_row(self) -> tuple[str, str, str, str]:
         """(name, object_key, md5, source) of its attempt; a kept source is not the
@@ -157,7 +158,9 @@ class IngestService:
                 trace_algorithm=self.trace_algorithm,
             )
             timer.lap("inspect")
-            return _Inspected(source, package, inspection.metadata, inspection.digests, timer)
+            return _Inspected(
+                source, package, inspection.metadata, inspection.digests, timer, inspection.listing
+            )
         except Unavailable as e:
             log.warning("ingest %s: %s, will retry", source.source, e)
             return IngestOutcome("retry", name, reason=str(e), seconds=timer.laps)
@@ -180,8 +183,11 @@ class IngestService:
         published one by one, so only that product is refused."""
         started = time.perf_counter()
         digests = {r.product.id: r.digests for r in group if r.digests is not None}
+        listings = {r.product.id: r.listing for r in group if r.listing is not None}
         try:
-            published = self.repository.publish_all([r.product for r in group], digests)
+            published = self.repository.publish_all(
+                [r.product for r in group], digests, listings=listings
+            )
         except Unavailable as e:  # nothing was published: each product waits in the inbox
             log.warning("publishing %d products: %s, will retry", len(group), e)
             return [self._retry(ready, e) for ready in group]
@@ -259,7 +265,9 @@ class IngestService:
         except PripError as e:
             return self._reject(item.source, item.metadata.name, e, remove, item.timer.laps)
         product = self._new_product(item.metadata)
-        return ReadyProduct(product, item.source.source, remove, item.timer.laps, item.digests)
+        return ReadyProduct(
+            product, item.source.source, remove, item.timer.laps, item.digests, item.listing
+        )
 
     def _put(self, ready: ReadyProduct, item: _Inspected) -> ReadyProduct | IngestOutcome:
         try:
@@ -272,7 +280,7 @@ class IngestService:
     def _publish_one(self, ready: ReadyProduct) -> IngestOutcome:
         started = time.perf_counter()
         try:
-            self.repository.publish(ready.product, ready.digests)
+            self.repository.publish(ready.product, ready.digests, listing=ready.listing)
         except Unavailable as e:
             return self._retry(ready, e)
         except Exception as e:
@@ -406,6 +414,7 @@ class _Inspected:
     metadata: ProductMetadata
     digests: ProductHashes | None  # what traces certify, when computed at inspection
     timer: _Timer
+    listing: PackageListing | None = None  # the package's members, for its Nodes
 
     def retry(self, error: PripError) -> IngestOutcome:
         return IngestOutcome(

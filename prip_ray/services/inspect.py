@@ -15,7 +15,7 @@ from prip_ray.domain.manifest import parse_manifest
 from prip_ray.domain.metadata import build_metadata
 from prip_ray.domain.naming import parse_name
 from prip_ray.domain.olqc import is_report
-from prip_ray.domain.package import Package, ScanLimits
+from prip_ray.domain.package import Package, PackageListing, ScanLimits
 from prip_ray.domain.product_types import ProductTypeRegistry
 from prip_ray.domain.products import ProductMetadata
 from prip_ray.domain.qc import QcPolicy, QcReport, quality_check
@@ -28,6 +28,7 @@ class Inspection:
     metadata: ProductMetadata
     report: QcReport
     digests: ProductHashes | None = None  # what the product's traces certify
+    listing: PackageListing | None = None  # its members, for its Nodes
 
 
 def inspect_package(
@@ -61,4 +62,4 @@ def inspect_package(
     )
     if is_report(name.file_type):
         metadata = with_report(metadata, package, name, scan)
-    return Inspection(metadata, report, scan.trace)
+    return Inspection(metadata, report, scan.trace, scan.listing)

@@ -54,9 +54,12 @@ class TokenService:
         }
         return IssuedToken(encode(claims, self._key, self._kid), ttl)
 
-    def issue_ticket(self, user: User, product_id: str, ttl_s: int = 60) -> str:
+    def issue_ticket(
+        self, user: User, product_id: str, ttl_s: int = 60, *, node: str | None = None
+    ) -> str:
         """A short-lived, single-purpose token: this user may fetch this product's bytes from
-        the download gateway (what the OData ``$value`` redirects to)."""
+        the download gateway (what the OData ``$value`` redirects to); with ``node``, only
+        that file of it (its path in the product's Nodes, ``/``-separated)."""
         issued = int(time.time())
         claims = {
             "iss": self._settings.issuer,
@@ -66,17 +69,22 @@ class TokenService:
             "iat": issued,
             "exp": issued + ttl_s,
         }
+        if node is not None:
+            claims["node"] = node
         return encode(claims, self._key, self._kid)
 
-    def ticket(self, token: str) -> tuple[str, str]:
-        """(user name, product id) of a valid download ticket."""
+    def ticket(self, token: str) -> tuple[str, str, str | None]:
+        """(user name, product id, node path or None) of a valid download ticket."""
         claims = decode(
             token, self._own_key, audience=TICKET_AUDIENCE, issuer=self._settings.issuer
         )
         user, product = claims.get("sub"), claims.get("pid")
+        node = claims.get("node")
         if not isinstance(user, str) or not isinstance(product, str):
             raise AuthenticationFailed("malformed download ticket")
-        return user, product
+        if node is not None and not isinstance(node, str):
+            raise AuthenticationFailed("malformed download ticket")
+        return user, product, node
 
     def user_name(self, token: str, now: float | None = None) -> str:
         """The local user a valid token speaks for; AuthenticationFailed otherwise."""

@@ -250,6 +250,20 @@ def _drop_database(server: str, name: str) -> None:
         )
 
 
+def smoke_nodes(needs: Needs) -> None:
+    database = f"prip_smoke_nodes_{uuid.uuid4().hex[:8]}"
+    try:
+        out = _run(
+            "nodes", "--pg", needs.pg_server(), "--database", database, "--products", "300",
+            "--requests", "20",
+        )  # fmt: skip
+    finally:
+        _drop_database(needs.pg_server(), database)
+    assert "300 products with Nodes, 30 members each" in out
+    shown = _figures(rf"^(?:row read|Products|Nodes).*?\s+(\d+)\s+{NUMBER}\s+{NUMBER}$", out)
+    assert len(shown) == 3 and all(0 < p50 <= p99 for _, p50, p99 in shown)
+
+
 PG, S3 = pytest.mark.postgres, pytest.mark.s3
 BENCHMARKS = {
     "ingest": pytest.param(smoke_ingest, marks=[PG, S3]),
@@ -257,6 +271,7 @@ BENCHMARKS = {
     "export": pytest.param(smoke_export, marks=PG),
     "download_memory": smoke_download_memory,
     "odata": pytest.param(smoke_odata, marks=PG),
+    "nodes": pytest.param(smoke_nodes, marks=PG),
     "soak": pytest.param(smoke_soak, marks=PG),
     "console": pytest.param(smoke_console, marks=PG),
     "table_sizes": pytest.param(smoke_table_sizes, marks=PG),

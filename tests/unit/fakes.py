@@ -16,6 +16,7 @@ from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery
 from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
+from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import (
@@ -374,21 +375,34 @@ class FakePublisher(FakeCatalogue):
         super().__init__()
         self.journal = journal
         self.down = False  # the PRIP DB is away: every call raises Unavailable
+        self.listings: dict[uuid.UUID, PackageListing] = {}  # what Nodes are built from
 
     def by_names(self, names: Sequence[str], with_attributes: bool = True) -> list[Product]:
         self._check()
         found = {p.name: p for p in self.products.values()}
         return [found[n] for n in names if n in found]
 
-    def publish(self, product: Product, digests: ProductHashes | None = None) -> None:
+    def publish(
+        self,
+        product: Product,
+        digests: ProductHashes | None = None,
+        *,
+        listing: PackageListing | None = None,
+    ) -> None:
         found = {product.id: digests} if digests is not None else {}
-        if not self.publish_all([product], found):
+        listings = {product.id: listing} if listing is not None else {}
+        if not self.publish_all([product], found, listings=listings):
             raise StorageError(f"{product.name}: ingestion attempt was cancelled")
 
     def publish_all(
-        self, group: Sequence[Product], digests: Mapping[uuid.UUID, ProductHashes] | None = None
+        self,
+        group: Sequence[Product],
+        digests: Mapping[uuid.UUID, ProductHashes] | None = None,
+        *,
+        listings: Mapping[uuid.UUID, PackageListing] | None = None,
     ) -> list[Product]:
         self._check()
+        self.listings.update(listings or {})
         taken = {p.name for p in self.products.values()}
         if any(p.name in taken for p in group):
             raise DuplicateProduct("a product of the group is already published")

@@ -1,0 +1,152 @@
+"""A product's Nodes from its package: the members a scan records, the tree a client walks,
+and one member's bytes read from the stored object (a byte range of a plain tar, a
+decompressed stream of a gzip'd one)."""
+
+import gzip
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prip_ray.domain.nodes import NodeTree
+from prip_ray.domain.package import TAR, TAR_GZ, ZIP, Member
+from prip_ray.errors import InvalidQuery, ProductNotFound
+from prip_ray.odata.csdl import metadata_json, metadata_xml
+from prip_ray.pdi import scan_package
+from prip_ray.serve.nodes import node_json, parse_node_path
+from prip_ray.services.nodes import member_bytes
+from tests.samples import GRANULE, TILE, sample
+from tests.unit.fakes import FakeObjectStore
+
+MTD = "S2B_OPER_MTD_L0__GR_2BPS_20250801T074015_S20250801T070620_D04.xml"
+
+
+class ChunkedStore(FakeObjectStore):
+    """Hands out its objects in small chunks, as a store streams a large one, and counts
+    the bytes it was asked for."""
+
+    def __init__(self, chunk: int = 997) -> None:
+        super().__init__()
+        self.chunk = chunk
+        self.asked = 0
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        data = self.objects[key][start : None if end is None else end + 1]
+        self.asked += len(data)
+        return iter([data[i : i + self.chunk] for i in range(0, len(data), self.chunk)])
+
+
+def _plain_copy(stem: str, directory: Path) -> Path:
+    """The real sample as a plain tar: the same tar stream, not gzip'd."""
+    target = directory / f"{stem}.tar"
+    target.write_bytes(gzip.decompress(sample(stem).read_bytes()))
+    return target
+
+
+def _members_by_tarfile(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as archive:
+        return {
+            m.name: archive.extractfile(m).read()  # type: ignore[union-attr]
+            for m in archive
+            if m.isfile()
+        }
+
+
+def test_the_granule_tree_has_its_pdi_folder_at_the_root_and_empty_folders_too() -> None:
+    listing = scan_package(sample(GRANULE)).listing
+    tree = NodeTree(listing.members)
+    [root] = tree.children()
+    assert (root.name, root.content_length, root.member) == (GRANULE, 0, None)
+    inside = {n.name: n for n in tree.children((GRANULE,))}
+    assert set(inside) == {
+        "Inventory_Metadata.xml", "manifest.safe", "rep_info", "IMG_DATA", "QI_DATA", MTD
+    }  # fmt: skip
+    assert root.children_number == 6
+    assert (inside["IMG_DATA"].children_number, inside["rep_info"].children_number) == (0, 3)
+    assert inside["manifest.safe"].content_length == 11677
+    assert tree.children((GRANULE, "IMG_DATA")) == []
+
+
+def test_files_and_folders_are_told_apart_and_unknown_names_are_not_found() -> None:
+    tree = NodeTree(scan_package(sample(GRANULE)).members)
+    with pytest.raises(ProductNotFound, match="is a file"):
+        tree.children((GRANULE, "manifest.safe"))
+    with pytest.raises(ProductNotFound, match="is a folder"):
+        tree.file((GRANULE, "rep_info"))
+    with pytest.raises(ProductNotFound, match="no node"):
+        tree.node((GRANULE, "nothing.xml"))
+
+
+def test_folders_named_only_by_their_files_paths_are_nodes() -> None:
+    tree = NodeTree([Member("P/A/B/x.jp2", 5, 1536), Member("P/y.xml", 2, 2560)])
+    assert [n.name for n in tree.children(("P",))] == ["A", "y.xml"]
+    assert tree.node(("P", "A")).children_number == 1
+    assert tree.file(("P", "A", "B", "x.jp2")).offset == 1536
+
+
+@pytest.mark.parametrize("stem", [GRANULE, TILE])
+def test_a_plain_tar_member_is_a_byte_range_of_the_stored_object(tmp_path, stem) -> None:
+    package = _plain_copy(stem, tmp_path)
+    scan = scan_package(package)
+    assert scan.format == TAR
+    store = ChunkedStore()
+    store.objects["k"] = package.read_bytes()
+    tree = NodeTree(scan.members)
+    for name, content in _members_by_tarfile(package).items():
+        member = tree.file(tuple(name.split("/")))
+        store.asked = 0
+        got = b"".join(member_bytes(store, "k", TAR, member, 0, member.size - 1))
+        assert got == content
+        assert store.asked == len(content)  # the member's bytes, nothing around them
+
+
+def test_a_gzip_tar_member_is_inflated_from_the_stream_up_to_its_end(tmp_path) -> None:
+    scan = scan_package(sample(TILE))
+    assert scan.format == TAR_GZ
+    store = ChunkedStore(chunk=4096)
+    store.objects["k"] = sample(TILE).read_bytes()
+    members = _members_by_tarfile(_plain_copy(TILE, tmp_path))
+    tree = NodeTree(scan.members)
+    mtd = tree.file((TILE, "MTD_TL.xml"))
+    content = members[f"{TILE}/MTD_TL.xml"]
+    assert b"".join(member_bytes(store, "k", TAR_GZ, mtd, 0, mtd.size - 1)) == content
+    assert b"".join(member_bytes(store, "k", TAR_GZ, mtd, 100, 299)) == content[100:300]
+    last = mtd.size - 1
+    assert b"".join(member_bytes(store, "k", TAR_GZ, mtd, last, last)) == content[-1:]
+
+
+@pytest.mark.parametrize(
+    ("rest", "path", "listed"),
+    [
+        ("", (), True),
+        ("(P)/Nodes", ("P",), True),
+        ("('P')/Nodes(a.xml)", ("P", "a.xml"), False),
+        ("(P)/Nodes('it''s')/Nodes", ("P", "it's"), True),
+    ],
+)
+def test_node_paths_are_parsed_from_the_url(rest, path, listed) -> None:
+    assert parse_node_path(rest) == (path, listed)
+
+
+@pytest.mark.parametrize("rest", ["P/Nodes", "(P)Nodes", "(P)/Nodes/", "(P)/x", "()"])
+def test_malformed_node_paths_are_a_bad_query(rest) -> None:
+    with pytest.raises(InvalidQuery):
+        parse_node_path(rest)
+
+
+def test_zip_members_are_listed_but_not_served_one_by_one() -> None:
+    with pytest.raises(InvalidQuery, match="not served one by one"):
+        member_bytes(FakeObjectStore(), "k", ZIP, Member("P/a.xml", 3, None), 0, 2)
+
+
+def test_the_node_json_is_what_metadata_declares() -> None:
+    tree = NodeTree(scan_package(sample(GRANULE)).members)
+    served = node_json(tree.node((GRANULE,)), "https://prip/odata/v1/Products(x)/Nodes(a)/Nodes")
+    node = metadata_json()["OData.CSC"]["Node"]
+    assert set(served) == {name for name in node if not name.startswith("$")}
+    assert node["Nodes"] == {
+        "$Kind": "NavigationProperty", "$Collection": True, "$Type": "OData.CSC.Node"
+    }  # fmt: skip
+    assert metadata_json()["OData.CSC"]["Product"]["Nodes"]["$Type"] == "OData.CSC.Node"
+    assert '<EntityType Name="Node" HasStream="true">' in metadata_xml()
