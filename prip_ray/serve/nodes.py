@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -67,7 +68,7 @@ def nodes_router() -> APIRouter:
             return FastJSONResponse(node_json(tree.node(path), here + NODES))
         children = tree.children(path)
         return FastJSONResponse(
-            {"result": [node_json(n, f"{here}({n.name}){NODES}") for n in children]}
+            {"result": [node_json(n, f"{here}({quote(n.name)}){NODES}") for n in children]}
         )
 
     return router
