@@ -42,6 +42,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only benchmark 
 import ray
 
 from benchmarks.day_mix import olqc_name, olqc_report
+from benchmarks.object_store import add_s3_arguments, describe_store, s3_settings
 from prip_ray.actors.factory import start_ingestion
 from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, Settings, load_settings
@@ -59,7 +60,7 @@ class ItemClass:
 def main() -> None:
     args = _arguments()
     with tempfile.TemporaryDirectory(prefix="prip-bench-") as tmp, ExitStack() as stack:
-        s3 = _s3_settings(args, Path(tmp), stack) if "s3" in (args.store, args.inbox) else None
+        s3 = s3_settings(args, Path(tmp), stack) if "s3" in (args.store, args.inbox) else None
         settings = _settings(Path(tmp), args, s3)
         settings.inbox.mkdir(parents=True, exist_ok=True)  # the shards list it from the start
         if s3 is not None:
@@ -75,7 +76,7 @@ def main() -> None:
         shards = start_ingestion(settings)
         print(
             f"shards={args.shards} workers/shard={args.workers} cpus={args.cpus} "
-            f"db={settings.db_url} store={_store(settings)} inbox={settings.ingest.inbox}",
+            f"db={settings.db_url} store={describe_store(settings)} inbox={settings.ingest.inbox}",
             flush=True,
         )
         try:
@@ -209,22 +210,6 @@ def _pct(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def _s3_settings(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> S3Settings:
-    """The bucket given, or a SeaweedFS of this run's own on loopback."""
-    prefix = f"bench-{uuid.uuid4().hex[:8]}/"  # runs sharing a bucket never meet
-    if args.s3_endpoint:
-        fields: dict[str, Any] = {
-            "endpoint_url": args.s3_endpoint, "bucket": args.s3_bucket, "prefix": prefix,
-            "access_key_id": args.s3_access_key, "secret_access_key": args.s3_secret_key,
-        }  # fmt: skip
-        return S3Settings(**fields)
-    from tests.seaweedfs import seaweedfs  # test tooling: only when no S3 is given
-
-    server = stack.enter_context(seaweedfs(lambda: Path(tempfile.mkdtemp(dir=tmp))))
-    print(f"SeaweedFS on {server.endpoint_url}, up in {server.start_s:.1f} s", flush=True)
-    return server.settings(args.s3_bucket, prefix=prefix)
-
-
 def _settings(tmp: Path, args: argparse.Namespace, s3: S3Settings | None) -> Settings:
     store: dict[str, Any] = {"kind": args.store}
     inbox = None
@@ -248,13 +233,6 @@ def _settings(tmp: Path, args: argparse.Namespace, s3: S3Settings | None) -> Set
     )
 
 
-def _store(settings: Settings) -> str:
-    if settings.store.kind == "s3":
-        s3 = settings.store.s3
-        return f"s3://{s3.bucket}/{s3.prefix} at {s3.endpoint_url}"
-    return str(settings.store_root)
-
-
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -271,10 +249,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--db-url", default=None, help="default: SQLite in a temp folder")
     parser.add_argument("--store", choices=["local", "s3"], default="local")
     parser.add_argument("--inbox", choices=["folder", "s3"], default="folder")
-    parser.add_argument("--s3-endpoint", default=None, help="default: a SeaweedFS of its own")
-    parser.add_argument("--s3-bucket", default="prip-bench")
-    parser.add_argument("--s3-access-key", default=None)
-    parser.add_argument("--s3-secret-key", default=None)
+    add_s3_arguments(parser)
     return parser.parse_args()
 
 

@@ -40,7 +40,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,11 +67,12 @@ from benchmarks.day_mix import (
     drop,
     items_per_day,
 )
+from benchmarks.object_store import add_s3_arguments, describe_store, s3_settings
 from prip_ray.actors.cluster import start_actors, stop_actors
 from prip_ray.actors.factory import start_download_gateways
 from prip_ray.actors.names import shard_name
 from prip_ray.bootstrap import Components
-from prip_ray.config import Settings, load_settings
+from prip_ray.config import S3Settings, Settings, load_settings
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.deployment import deploy, undeploy
@@ -87,8 +88,9 @@ PRODUCT_TYPES = [kind.product_type for kind in MIX]
 def main() -> None:
     args = _arguments()
     root = Path(tempfile.mkdtemp(prefix="prip-soak-"))
-    with _fresh_database(args.db_url) as db_url:
-        settings = _settings(root, db_url, args)
+    with _fresh_database(args.db_url) as db_url, ExitStack() as stack:
+        s3 = s3_settings(args, root, stack) if args.store == "s3" else None
+        settings = _settings(root, db_url, s3, args)
         try:
             _run(settings, args)
         finally:
@@ -117,7 +119,9 @@ def _fresh_database(server_url: str | None) -> Iterator[str | None]:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _settings(root: Path, db_url: str | None, args: argparse.Namespace) -> Settings:
+def _settings(
+    root: Path, db_url: str | None, s3: S3Settings | None, args: argparse.Namespace
+) -> Settings:
     ingest: dict[str, Any] = {
         "shards": args.shards,
         "qc_workers_min": args.qc_workers_min,
@@ -134,6 +138,7 @@ def _settings(root: Path, db_url: str | None, args: argparse.Namespace) -> Setti
         ingest={k: v for k, v in ingest.items() if v is not None},
         api=api,
         ray={"num_cpus": args.cpus},
+        store={"kind": "s3", "s3": s3.model_dump()} if s3 is not None else {},
     )
 
 
@@ -538,6 +543,7 @@ class Report:
         args: argparse.Namespace,
     ):
         self._settings, self._producer, self._args = settings, producer, args
+        self._store = components.store
         self._calls = [call for client in clients for call in client.calls]
         self._sampler, self._drained_at = sampler, drained_at
         self._dropped = {d.name: d for d in producer.dropped}  # measured: not the warm-up
@@ -657,7 +663,7 @@ class Report:
             f"not published {len(missing)} ({len(waiting)} still in the inbox, "
             f"{len(missing) - len(waiting)} lost), published more than once {len(twice)}, "
             f"rejected {len(self._rejected)}, unexpected rows {self._unexpected}, "
-            f"stored objects != 1 {len(not_once) if stored else 'not checked (S3)'}"
+            f"stored objects != 1 {len(not_once)}"
         )
         for reason in self._reasons[:3]:
             print(f"  rejected {reason['name']}: {reason['reason']}")
@@ -665,11 +671,9 @@ class Report:
             print(f"  e.g. {name}")
 
     def _stored_objects(self) -> Counter[str]:
-        """Objects per product name in the local store (keys are ``<Id>/<name>``)."""
-        root = self._settings.store_root
-        if self._settings.store.kind != "local" or not root.exists():
-            return Counter()
-        return Counter(p.name for p in root.glob("*/*") if p.name in self._all)
+        """Objects per product name in the store, local or S3 (keys are ``<Id>/<name>``)."""
+        listed = self._store.keys(prefix="")  # an ObjectStore listing, not a dict's keys
+        return Counter(n for n in (k.rpartition("/")[2] for k in listed) if n in self._all)
 
 
 def _percentiles(values: list[float], *pcts: int) -> list[float]:
@@ -696,7 +700,8 @@ def _print_header(settings: Settings, args: argparse.Namespace, base: str) -> No
         f"workers ({ingest.qc_worker_cpus:g} CPU each), max_in_flight {ingest.max_in_flight}, "
         f"poll {ingest.poll_interval_s:g} s, settle {ingest.settle_s:g} s; "
         f"Ray CPUs {ray.cluster_resources().get('CPU', 0):g}\n"
-        f"db {settings.db_url}\napi {base}  gateway port {settings.api.gateway_port}\n"
+        f"db {settings.db_url}\nstore {describe_store(settings)}\n"
+        f"api {base}  gateway port {settings.api.gateway_port}\n"
         f"{args.clients} clients, think {args.think:g} s\n",
         flush=True,
     )
@@ -721,6 +726,8 @@ def _arguments() -> argparse.Namespace:
     add("--client-requests", type=int, default=5000, help="calls per client at most")
     add("--drain-timeout", type=float, default=1200.0, help="wait for the inbox to empty, s")
     add("--db-url", default=None, help="PostgreSQL server (a fresh database is made there)")
+    add("--store", choices=["local", "s3"], default="local", help="where products are stored")
+    add_s3_arguments(parser)
     add("--cpus", type=int, default=None, help="Ray CPUs (default: the machine's)")
     add("--seed", type=int, default=7)
     add("--keep", action="store_true", help="keep the data folder")

@@ -148,10 +148,13 @@ def smoke_odata(needs: Needs) -> None:
 
 
 def smoke_soak(needs: Needs) -> None:
+    s3 = needs.s3()  # PostgreSQL and S3 together, as the real-size soak runs
     out = _run(
         "soak", "--minutes", "0.05", "--rate-factor", "1", "--clients", "1", "--shards", "1",
         "--qc-workers-max", "1", "--cpus", "2", "--settle", "0", "--poll-interval", "0.2",
-        "--drain-timeout", "60", "--db-url", needs.pg_server(),
+        "--drain-timeout", "60", "--db-url", needs.pg_server(), "--store", "s3",
+        "--s3-endpoint", s3.endpoint_url, "--s3-bucket", f"smoke-{uuid.uuid4().hex[:8]}",
+        "--s3-access-key", s3.access_key, "--s3-secret-key", s3.secret_key,
     )  # fmt: skip
     ((dropped, published, rejected),) = _figures(
         r"^dropped (\d+), published (\d+), rejected (\d+);", out
@@ -166,6 +169,7 @@ def smoke_soak(needs: Needs) -> None:
     )
     assert n == published and p50 <= p95 <= p99
     assert re.search(r"^== all \d+ dropped products published exactly once: OK$", out, re.M)
+    assert re.search(r"^not published 0 .* stored objects != 1 0$", out, re.M)  # listed in S3
 
 
 def smoke_console(needs: Needs) -> None:
@@ -272,7 +276,7 @@ BENCHMARKS = {
     "download_memory": smoke_download_memory,
     "odata": pytest.param(smoke_odata, marks=PG),
     "nodes": pytest.param(smoke_nodes, marks=PG),
-    "soak": pytest.param(smoke_soak, marks=PG),
+    "soak": pytest.param(smoke_soak, marks=[PG, S3]),
     "console": pytest.param(smoke_console, marks=PG),
     "table_sizes": pytest.param(smoke_table_sizes, marks=PG),
 }
