@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from prip_ray.actors.names import HKTM_FORWARDER, ROLLER, TRACER, shard_name
+from prip_ray.actors.names import HKTM_FORWARDER, INGEST_SHARD, ROLLER, TRACER, shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.sharding import shard_of
@@ -172,7 +172,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
     services_up = time.monotonic() - began - cluster_up
     victim = max(workers, key=lambda node: list(before.values()).count(node))
     lost = [name for name in SERVICES if before[name] == victim]
-    assert any(name.startswith("prip-ingest-shard") for name in lost), before
+    assert any(name.startswith(INGEST_SHARD) for name in lost), before
     assert any(name in SINGLETONS for name in lost), before
 
     inbox = components.settings.inbox
