@@ -54,6 +54,7 @@ class IngestShard:
         self._workers: list[Any] = []
         self._ready_workers: set[Any] = set()  # started: a product sent to them is worked on
         self._starting: dict[Any, Any] = {}  # ping ObjectRef -> worker still being placed
+        self._restarting: set[Any] = set()  # unreachable (its process or node lost): in _starting
         self._sizer = PoolSizer(settings.ingest.qc_workers_min, settings.ingest.qc_workers_max)
         self._woken_at = float("-inf")
         self._in_flight: dict[Any, tuple[list[str], Any]] = {}  # ObjectRef -> (names, worker)
@@ -141,7 +142,12 @@ class IngestShard:
     def _submit(self, sources: list[str], names: list[str]) -> None:
         # A worker Ray has not placed yet (no CPU free for it) would sit on its products for
         # as long as that takes: send to started ones, all of them only while none is.
-        pool = [w for w in self._workers if w in self._ready_workers] or self._workers
+        # One being restarted refuses at once: the products wait for it in the inbox instead.
+        pool = [w for w in self._workers if w in self._ready_workers] or [
+            w for w in self._workers if w not in self._restarting
+        ]
+        if not pool:
+            return
         worker = min(pool, key=self._load_of)
         ref = worker.prepare.remote(sources)
         self._in_flight[ref] = (names, worker)
@@ -154,7 +160,7 @@ class IngestShard:
         done, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=timeout)
         published = self._counts["published"]
         for ref in done:
-            names, _worker = self._in_flight.pop(ref)
+            names, worker = self._in_flight.pop(ref)
             picked_at = self._started.pop(ref, time.monotonic())
             try:
                 results = ray.get(ref)
@@ -165,6 +171,8 @@ class IngestShard:
                     self._metrics.ingested("worker_failed", product_type_of(name), 0, seconds)
                 log.warning("ingest shard %d: %s failed in QC: %s", self._plan.shard, names, e)
                 self._worker_died(names, e)
+                if isinstance(e, ActorUnavailableError):
+                    self._wait_for_restart(worker)
                 continue
             for name, result in zip(names, results, strict=True):
                 if isinstance(result, ReadyProduct):  # QC passed, bytes stored: to a group
@@ -238,7 +246,15 @@ class IngestShard:
         for worker in idle[: max(0, -change)]:
             self._workers.remove(worker)
             self._ready_workers.discard(worker)
+            self._restarting.discard(worker)
             ray.kill(worker)
+
+    def _wait_for_restart(self, worker: Any) -> None:
+        """Send it nothing until Ray has it back: a ping that Ray retries until then."""
+        if worker in self._workers and worker not in self._restarting:
+            self._restarting.add(worker)
+            self._ready_workers.discard(worker)
+            self._starting[worker.ping.options(max_task_retries=-1).remote()] = worker
 
     def _note_started_workers(self) -> None:
         if not self._starting:
@@ -246,6 +262,7 @@ class IngestShard:
         done, _ = ray.wait(list(self._starting), num_returns=len(self._starting), timeout=0)
         for ref in done:
             worker = self._starting.pop(ref)
+            self._restarting.discard(worker)
             with contextlib.suppress(RayActorError):  # died starting: Ray restarts it
                 ray.get(ref)
             if worker in self._workers:

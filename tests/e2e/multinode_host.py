@@ -6,7 +6,7 @@ gateway on each node, the gateway supervisor and the API on Serve (one replica, 
 on a worker, proxy on the head), then prints one JSON line describing the cluster. It then
 reads one JSON command per line on stdin and answers each with one JSON line on stdout:
 ``state``, ``start_services`` (the ingest shards and the Tracer, HKTM forwarder and Roller
-singletons), ``placement`` (the node of each of them alive), ``stats`` (of one of them),
+singletons), ``placement`` (the node of each shard, singleton and QC worker alive), ``stats`` (of one of them),
 ``remove`` (a worker node, killed without grace), ``kill_gateway`` and ``stop``.
 
 The workers offer every resource of ``ray.service_resources`` (the head none), so shards and
@@ -79,6 +79,15 @@ def _placement(settings: Settings) -> dict[str, str]:
         and actor["Name"].startswith("prip-")
         and not actor["Name"].startswith(DOWNLOAD_GATEWAY)
     }
+
+
+def _qc_workers() -> list[str]:
+    """The node id of each QC worker alive now (anonymous actors: by class)."""
+    return [
+        actor["Address"]["NodeID"]
+        for actor in ray._private.state.actors().values()  # debugging API: test code only
+        if actor["State"] == "ALIVE" and actor["ActorClassName"] == "QcWorker"
+    ]
 
 
 def _start_services(settings: Settings) -> list[Any]:
@@ -158,7 +167,7 @@ def main(settings_file: Path) -> None:
             services = _start_services(settings)
             _answer({"placement": _placement(settings)})
         elif command["cmd"] == "placement":
-            _answer({"placement": _placement(settings)})
+            _answer({"placement": _placement(settings), "qc_workers": _qc_workers()})
         elif command["cmd"] == "stats":
             try:
                 _answer({"stats": _stats(settings, command["name"])})

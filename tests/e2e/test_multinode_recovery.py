@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from prip_ray.actors.names import HKTM_FORWARDER, ROLLER, TRACER, shard_name
+from prip_ray.actors.names import HKTM_FORWARDER, INGEST_SHARD, ROLLER, TRACER, shard_name
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.sharding import shard_of
@@ -172,7 +172,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
     services_up = time.monotonic() - began - cluster_up
     victim = max(workers, key=lambda node: list(before.values()).count(node))
     lost = [name for name in SERVICES if before[name] == victim]
-    assert any(name.startswith("prip-ingest-shard") for name in lost), before
+    assert any(name.startswith(INGEST_SHARD) for name in lost), before
     assert any(name in SINGLETONS for name in lost), before
 
     inbox = components.settings.inbox
@@ -195,6 +195,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
             # The production chain goes on delivering while the node goes.
             chain = _dropping(dropped[FIRST:], inbox, every_s=0.25)
             in_inbox = len(_inbox(components))
+            qc_lost = host.ask(cmd="placement")["qc_workers"].count(victim)
             removed = host.ask(cmd="remove", node=victim)
             assert chain.is_alive(), "the products were all delivered before the node went"
             with contextlib.suppress(httpx.HTTPError):
@@ -245,10 +246,10 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
         assert stats["holding"] and stats["rounds"] > 0, (name, stats)
     shards = [_stats(host, shard_name(k)) for k in range(SHARDS)]
     print(
-        f"cluster up in {cluster_up:.1f} s, services in {services_up:.1f} s; "
-        f"node removed in {removed['took_s']:.1f} s with {in_inbox} products in the inbox; "
-        f"download retried in {took:.1f} s; {lost} back in {back_in:.1f} s; all published "
-        f"{all_published:.1f} s later; shards since: "
+        f"cluster up in {cluster_up:.1f} s, services in {services_up:.1f} s; {lost} and "
+        f"{qc_lost} QC workers on the node, removed in {removed['took_s']:.1f} s with "
+        f"{in_inbox} products in the inbox; download retried in {took:.1f} s; services back "
+        f"in {back_in:.1f} s; all published {all_published:.1f} s later; shards since: "
         + "; ".join(f"{s.get('published', 0)} published, {s.get('worker_failed', 0)} lost "
                     f"in QC, {s.get('recovered', 0)} recovered" for s in shards)
     )  # fmt: skip
