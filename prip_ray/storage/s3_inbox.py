@@ -6,9 +6,10 @@ time. Keys further down (``PREFIX/x/y``) are not products: the quarantine prefix
 there by default. Names starting with ``.`` or ending in ``.part``, ``.tmp``... are left
 alone, as in the folder inbox.
 
-QC streams the object (GET with the ETag it listed, so a product replaced meanwhile is not
-half one and half the other). When the store is on the same endpoint, publication copies
-the object server-side, conditional on that ETag, so the bytes pass through a QC worker once;
+QC streams the object from one GET, which also tells its ETag. When the store is on the
+same endpoint, publication copies the object server-side, conditional on that ETag (a
+product replaced meanwhile is retried, not published with the bytes QC read), so the bytes
+pass through a QC worker once;
 otherwise the object is downloaded once to scratch, and QC and the store read that copy.
 The source is deleted only after publication. A refused object is copied to the
 quarantine prefix beside ``<name>.reason.json``, then deleted.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -97,18 +98,30 @@ class S3Inbox:
         size, etag = int(found["ContentLength"]), found["ETag"]
         return ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
 
-    @contextmanager
-    def open(self, version: ObjectVersion) -> Iterator[IO[bytes]]:
-        """A stream of the object, only if it is still ``version``. A read that breaks
-        off raises StorageError (retried), never an error QC would blame the product for."""
+    def get(self, key: str) -> tuple[ObjectVersion, Any] | None:
+        """The object at ``key`` as it is now and its body, to read and close, in one
+        request; None when there is none."""
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if _status(e) == 404:
+                return None
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
+        except _FAILURES as e:
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
+        size, etag = int(found["ContentLength"]), found["ETag"]
+        version = ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
+        return version, found["Body"]
+
+    def open(self, version: ObjectVersion) -> AbstractContextManager[IO[bytes]]:
+        """A stream of the object, only if it is still ``version``."""
         try:
             body = self.client.get_object(
                 Bucket=self.bucket, Key=version.key, IfMatch=version.etag
             )["Body"]
         except _FAILURES as e:
             raise StorageError(f"cannot read {version.url}: {e}") from e
-        with closing(body):
-            yield cast(IO[bytes], _Guarded(body, version.url))
+        return streaming(body, version.url)
 
     def delete(self, key: str) -> None:
         try:
@@ -179,6 +192,14 @@ class S3Inbox:
             raise StorageError(f"cannot list s3://{self.bucket}/{prefix}: {e}") from e
 
 
+@contextmanager
+def streaming(body: Any, url: str) -> Iterator[IO[bytes]]:
+    """``body`` as a stream, closed after. A read that breaks off raises StorageError
+    (retried), never an error QC would blame the product for."""
+    with closing(body):
+        yield cast(IO[bytes], _Guarded(body, url))
+
+
 class _Guarded:
     """An object's body whose failures are outages (StorageError)."""
 
@@ -214,15 +235,22 @@ class ObjectDelivery:
         return self._name
 
     def package(self, scratch: ExitStack) -> Package:
-        version = self._inbox.head(self._inbox.prefix + self._name)
-        if version is None:  # taken away meanwhile: nothing to ingest, nothing lost
+        """One GET gives the object's ETag and its bytes: QC reads that body first; a
+        second read (an OLQC report is parsed whole) asks for the same ETag again."""
+        found = self._inbox.get(self._inbox.prefix + self._name)
+        if found is None:  # taken away meanwhile: nothing to ingest, nothing lost
             raise StorageError(f"{self.source} is gone")
+        version, body = found
+        scratch.callback(body.close)  # closed even if QC refuses it before reading
         self._version = version
-        if self._inbox.copy_to is not None:  # the store copies it: QC streams it
-            return StreamedPackage(
-                self._name, version.size, lambda: self._inbox.open(version), self._inbox.work_dir
-            )
-        return self._download(version, scratch)
+        unread = [streaming(body, version.url)]
+
+        def opened() -> AbstractContextManager[IO[bytes]]:
+            return unread.pop() if unread else self._inbox.open(version)
+
+        if self._inbox.copy_to is None:  # the store cannot copy it: one download for both
+            return self._download(opened, scratch)
+        return StreamedPackage(self._name, version.size, opened, self._inbox.work_dir)
 
     def modified(self) -> datetime:
         assert self._version is not None  # package() looked it up
@@ -245,11 +273,13 @@ class ObjectDelivery:
     def quarantine(self, reason: str, code: str, *, move: bool) -> None:
         self._inbox.quarantine(self._name, reason, code, move=move)
 
-    def _download(self, version: ObjectVersion, scratch: ExitStack) -> Path:
+    def _download(
+        self, opened: Callable[[], AbstractContextManager[IO[bytes]]], scratch: ExitStack
+    ) -> Path:
         self._inbox.work_dir.mkdir(parents=True, exist_ok=True)
         folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._inbox.work_dir))
         target = Path(folder, self._name)
-        with self._inbox.open(version) as body, target.open("wb") as out:
+        with opened() as body, target.open("wb") as out:
             while chunk := body.read(1 << 20):
                 out.write(chunk)
         return target
