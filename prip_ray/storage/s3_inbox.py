@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +122,20 @@ class S3Inbox:
         except _FAILURES as e:
             raise StorageError(f"cannot read {version.url}: {e}") from e
         return streaming(body, version.url)
+
+    def remove_all(self, sources: Sequence[str]) -> None:
+        """DeleteObjects, 1000 keys a request (S3's most)."""
+        keys = [self.prefix + source.removeprefix(self.source_of("")) for source in sources]
+        for start in range(0, len(keys), 1000):
+            objects = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                done = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
+                )
+            except _FAILURES as e:
+                raise StorageError(f"cannot delete from s3://{self.bucket}: {e}") from e
+            if failed := done.get("Errors"):
+                raise StorageError(f"cannot delete from s3://{self.bucket}: {failed[:3]}")
 
     def delete(self, key: str) -> None:
         try:
