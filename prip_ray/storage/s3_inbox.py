@@ -32,13 +32,7 @@ from prip_ray.domain.package import Package, StreamedPackage
 from prip_ray.errors import StorageError
 from prip_ray.ports import ObjectStore
 from prip_ray.ports.inbox import InboxItem
-from prip_ray.storage.s3 import (
-    _FAILURES,
-    ObjectVersion,
-    S3ObjectStore,
-    _status,
-    copy_object,
-)
+from prip_ray.storage.s3 import FAILURES, ObjectVersion, S3ObjectStore, copy_object, http_status
 
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
 REASON = ".reason.json"
@@ -90,10 +84,10 @@ class S3Inbox:
         try:
             found = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
-            if _status(e) == 404:
+            if http_status(e) == 404:
                 return None
             raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
         size, etag = int(found["ContentLength"]), found["ETag"]
         return ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
@@ -104,10 +98,10 @@ class S3Inbox:
         try:
             found = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
-            if _status(e) == 404:
+            if http_status(e) == 404:
                 return None
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
         size, etag = int(found["ContentLength"]), found["ETag"]
         version = ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
@@ -119,7 +113,7 @@ class S3Inbox:
             body = self.client.get_object(
                 Bucket=self.bucket, Key=version.key, IfMatch=version.etag
             )["Body"]
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot read {version.url}: {e}") from e
         return streaming(body, version.url)
 
@@ -132,7 +126,7 @@ class S3Inbox:
                 done = self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
                 )
-            except _FAILURES as e:
+            except FAILURES as e:
                 raise StorageError(f"cannot delete from s3://{self.bucket}: {e}") from e
             if failed := done.get("Errors"):
                 raise StorageError(f"cannot delete from s3://{self.bucket}: {failed[:3]}")
@@ -140,7 +134,7 @@ class S3Inbox:
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot delete s3://{self.bucket}/{key}: {e}") from e
 
     def quarantine(self, name: str, reason: str, code: str, *, move: bool) -> str | None:
@@ -165,7 +159,7 @@ class S3Inbox:
                 Body=json.dumps(record, indent=2).encode() + b"\n",
                 ContentType="application/json",
             )
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot quarantine {version.url}: {e}") from e
         if move:
             self.delete(version.key)
@@ -185,7 +179,7 @@ class S3Inbox:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
             with closing(body):
                 data: bytes = body.read()
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
         return data
 
@@ -202,7 +196,7 @@ class S3Inbox:
             )
             for page in pages:
                 yield from page.get("Contents", [])
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}/{prefix}: {e}") from e
 
 
@@ -224,7 +218,7 @@ class _Guarded:
     def read(self, n: int | None = None) -> bytes:
         try:
             data: bytes = self._body.read(n)
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"reading {self._url} broke off: {e}") from e
         return data
 
