@@ -193,7 +193,7 @@ def _wait_for(components: Components, names: set[str], timeout: float) -> dict[s
         rejected = [p.read_text() for p in components.settings.quarantine.glob("*.reason.json")]
         if components.object_inbox is not None and time.monotonic() - listed > 1:
             listed = time.monotonic()  # a LIST of the quarantine prefix: once a second
-            rejected += [str(reason) for reason in components.object_inbox.reasons()]
+            rejected += [str(reason) for reason in components.object_inbox.refused.reasons()]
         if rejected:
             raise SystemExit(f"products were rejected: {rejected[0]}")
         time.sleep(0.1)

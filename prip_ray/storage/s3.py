@@ -228,6 +228,20 @@ class ObjectVersion:
         return f"s3://{self.bucket}/{self.key}"
 
 
+def head_object(client: Any, bucket: str, key: str) -> ObjectVersion | None:
+    """The object at ``key`` as it is now; None when there is none."""
+    try:
+        found = client.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        if http_status(e) == 404:
+            return None
+        raise StorageError(f"cannot stat s3://{bucket}/{key}: {e}") from e
+    except FAILURES as e:
+        raise StorageError(f"cannot stat s3://{bucket}/{key}: {e}") from e
+    size, etag = int(found["ContentLength"]), found["ETag"]
+    return ObjectVersion(bucket, key, etag, size, found["LastModified"])
+
+
 def copy_object(
     client: Any,
     source: ObjectVersion,

@@ -12,16 +12,15 @@ product replaced meanwhile is retried, not published with the bytes QC read), so
 pass through a QC worker once;
 otherwise the object is downloaded once to scratch, and QC and the store read that copy.
 The source is deleted only after publication. A refused object is copied to the
-quarantine prefix beside ``<name>.reason.json``, then deleted.
+quarantine prefix (storage/s3_quarantine.py), then deleted.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -32,10 +31,16 @@ from prip_ray.domain.package import Package, StreamedPackage
 from prip_ray.errors import StorageError
 from prip_ray.ports import ObjectStore
 from prip_ray.ports.inbox import InboxItem
-from prip_ray.storage.s3 import FAILURES, ObjectVersion, S3ObjectStore, copy_object, http_status
+from prip_ray.storage.s3 import (
+    FAILURES,
+    ObjectVersion,
+    S3ObjectStore,
+    head_object,
+    http_status,
+)
+from prip_ray.storage.s3_quarantine import Recorder, S3Quarantine
 
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
-REASON = ".reason.json"
 
 
 class S3Inbox:
@@ -46,15 +51,19 @@ class S3Inbox:
         work_dir: Path,
         copy_to: S3ObjectStore | None = None,
         client_factory: Callable[[], Any] | None = None,
+        recorded: Recorder | None = None,
     ):
         """``copy_to``: the object store, when it shares this inbox's endpoint (server-side
-        copies); None: products are downloaded once and put."""
+        copies); None: products are downloaded once and put. ``recorded``: told of each
+        refusal (the PRIP DB's quarantine rows)."""
         self._objects = S3ObjectStore(settings, client_factory)
         self.bucket = settings.bucket
         self.prefix = settings.prefix
-        self.quarantine_prefix = quarantine_prefix
         self.work_dir = work_dir
         self.copy_to = copy_to
+        self.refused = S3Quarantine(
+            lambda: self.client, self.bucket, quarantine_prefix, self.prefix, recorded
+        )
 
     @property
     def client(self) -> Any:
@@ -81,16 +90,7 @@ class S3Inbox:
 
     def head(self, key: str) -> ObjectVersion | None:
         """The object at ``key`` (a full key) as it is now; None when there is none."""
-        try:
-            found = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as e:
-            if http_status(e) == 404:
-                return None
-            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
-        except FAILURES as e:
-            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
-        size, etag = int(found["ContentLength"]), found["ETag"]
-        return ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
+        return head_object(self.client, self.bucket, key)
 
     def get(self, key: str) -> tuple[ObjectVersion, Any] | None:
         """The object at ``key`` as it is now and its body, to read and close, in one
@@ -137,58 +137,6 @@ class S3Inbox:
         except FAILURES as e:
             raise StorageError(f"cannot delete s3://{self.bucket}/{key}: {e}") from e
 
-    def quarantine(self, name: str, reason: str, code: str, *, move: bool) -> str | None:
-        """Copy the object ``name`` to the quarantine prefix beside its reason, then delete
-        it (``move``); the key it went to, or None when it is gone already."""
-        version = self.head(self.prefix + name)
-        if version is None:
-            return None
-        target = self._free_target(name)
-        record = {
-            "name": name,
-            "source": version.url,
-            "code": code,
-            "reason": reason,
-            "quarantined_at": datetime.now(UTC).isoformat(),
-        }
-        try:
-            copy_object(self.client, version, self.bucket, target, _PART)
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=target + REASON,
-                Body=json.dumps(record, indent=2).encode() + b"\n",
-                ContentType="application/json",
-            )
-        except FAILURES as e:
-            raise StorageError(f"cannot quarantine {version.url}: {e}") from e
-        if move:
-            self.delete(version.key)
-        return target
-
-    def reasons(self) -> list[dict[str, str]]:
-        """The reasons of the refused objects, by name."""
-        keys = sorted(
-            item["Key"]
-            for item in self._listing(self.quarantine_prefix)
-            if item["Key"].endswith(REASON)
-        )
-        return [json.loads(self._read(key)) for key in keys]
-
-    def _read(self, key: str) -> bytes:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            with closing(body):
-                data: bytes = body.read()
-        except FAILURES as e:
-            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
-        return data
-
-    def _free_target(self, name: str) -> str:
-        target = self.quarantine_prefix + name
-        if self.head(target) is None:
-            return target
-        return f"{target}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
-
     def _listing(self, prefix: str, delimiter: str = "") -> Iterator[dict[str, Any]]:
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -221,9 +169,6 @@ class _Guarded:
         except FAILURES as e:
             raise StorageError(f"reading {self._url} broke off: {e}") from e
         return data
-
-
-_PART = 512 << 20  # parts of a quarantine copy over 5 GB
 
 
 class ObjectDelivery:
@@ -279,7 +224,11 @@ class ObjectDelivery:
         self._inbox.delete(self._inbox.prefix + self._name)
 
     def quarantine(self, reason: str, code: str, *, move: bool) -> None:
-        self._inbox.quarantine(self._name, reason, code, move=move)
+        version = self._inbox.head(self._inbox.prefix + self._name)
+        if version is not None:  # else taken away meanwhile: nothing to keep
+            self._inbox.refused.put(version, self._name, reason, code)
+            if move:
+                self._inbox.delete(version.key)
 
     def _download(
         self, opened: Callable[[], AbstractContextManager[IO[bytes]]], scratch: ExitStack

@@ -10,7 +10,7 @@ import json
 import uuid
 import zlib
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ def test_a_corrupt_product_moves_to_the_quarantine_prefix_with_its_reason(
     assert inbox.get(inbox.prefix + kept) == broken
     reason = json.loads(inbox.get(f"{inbox.prefix}{kept}.reason.json"))
     assert reason["code"] == "InvalidPackage" and reason["source"] == source
-    assert components.object_inbox.reasons() == [reason]  # type: ignore[union-attr]
+    assert components.object_inbox.refused.reasons() == [reason]  # type: ignore[union-attr]
     assert components.inbox.ready() == []  # the quarantine prefix is not the inbox
     assert list(components.store.keys()) == []
 
@@ -294,3 +294,31 @@ def test_an_s3_outage_at_deletion_leaves_it_published_and_cleared_next_time(
 
 def _unreachable(**_: Any) -> None:
     raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+
+def test_an_s3_refusal_is_a_quarantine_entry_retried_and_purged_like_any(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    broken = SAMPLE.read_bytes()[:3000]
+    source = inbox.put(SAMPLE.name, broken)
+    assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+
+    [entry] = service.entries()
+    kept = f"s3://{inbox.settings.bucket}/{inbox.prefix}quarantine/{SAMPLE.name}"
+    assert (entry.name, entry.code, entry.size, entry.location) == (
+        SAMPLE.name,
+        "InvalidPackage",
+        len(broken),
+        kept,
+    )
+    assert service.reconcile() == 0  # its object is there: the row stays
+
+    assert service.retry(SAMPLE.name) == source
+    assert inbox.keys() == [SAMPLE.name] and service.entries() == []
+    assert inbox.get(inbox.prefix + SAMPLE.name) == broken
+
+    assert components.ingest.ingest(source).status == "rejected"  # refused again
+    assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert inbox.keys() == [] and service.entries() == []
