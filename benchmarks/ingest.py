@@ -184,6 +184,7 @@ def _raw_put_mb_s(settings: Settings, paths: list[Path], parallel: int) -> float
 def _wait_for(components: Components, names: set[str], timeout: float) -> dict[str, datetime]:
     deadline = time.monotonic() + timeout
     found: dict[str, datetime] = {}
+    listed = float("-inf")
     while time.monotonic() < deadline:
         for chunk in _chunks(sorted(names - found.keys()), 500):
             for product in components.products.by_names(chunk):
@@ -191,8 +192,9 @@ def _wait_for(components: Components, names: set[str], timeout: float) -> dict[s
         if len(found) == len(names):
             return found
         rejected = [p.read_text() for p in components.settings.quarantine.glob("*.reason.json")]
-        if components.object_inbox is not None:
-            rejected += [str(reason) for reason in components.object_inbox.reasons()]
+        if components.object_inbox is not None and time.monotonic() - listed > 1:
+            listed = time.monotonic()  # a LIST of the quarantine prefix: once a second
+            rejected += [str(reason) for reason in components.object_inbox.refused.reasons()]
         if rejected:
             raise SystemExit(f"products were rejected: {rejected[0]}")
         time.sleep(0.1)

@@ -130,7 +130,15 @@ class Components:
         if copy_to is not None and not copy_to.shares_endpoint(s3):
             copy_to = None
         quarantine = self.settings.inbox_quarantine_prefix
-        return S3Inbox(s3, quarantine, self.settings.work_dir, copy_to=copy_to)
+        return S3Inbox(
+            s3,
+            quarantine,
+            self.settings.work_dir,
+            copy_to=copy_to,
+            recorded=lambda location, record, size: self.recorded_quarantine().settle(
+                location, record, size
+            ),
+        )
 
     @cached_property
     def ingest(self) -> IngestService:
@@ -240,7 +248,9 @@ class Components:
         )
 
     def recorded_quarantine(self) -> RecordedQuarantine:
-        return RecordedQuarantine(self.settings.quarantine, QuarantineRepository(self.engine))
+        objects = self.object_inbox.refused if self.object_inbox else None
+        repository = QuarantineRepository(self.engine)
+        return RecordedQuarantine(self.settings.quarantine, repository, objects)
 
     def quarantine(self) -> QuarantineService:
         return QuarantineService(self.recorded_quarantine(), self.settings.inbox)

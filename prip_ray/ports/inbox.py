@@ -8,7 +8,7 @@ an S3 object is streamed through QC and copied server-side.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,6 +90,9 @@ class ObjectInbox(Inbox, Protocol):
     """An inbox whose products are not files on this disk (an S3 prefix)."""
 
     def delivery(self, source: str) -> Delivery:
-        """The product at ``source``, as it is now; ``StorageError`` when it cannot be
-        looked up, ``ProductNotFound`` when it is gone."""
+        """The product at ``source`` (looked at when it is first read)."""
+        ...
+
+    def remove_all(self, sources: Sequence[str]) -> None:
+        """Remove these products at once; ``StorageError`` when not all are gone."""
         ...

@@ -135,7 +135,7 @@ class IngestService:
             return [next(stored) if isinstance(i, _Inspected) else i for i in inspected]
 
     def _delivery(self, source: Path | str) -> Delivery:
-        if self.objects is not None and self.objects.holds(str(source)):
+        if self.objects is not None and self._is_object(str(source)):
             return self.objects.delivery(str(source))
         return FileDelivery(Path(source), self.quarantine, self.work_dir, self.accept_hardlinks)
 
@@ -377,13 +377,25 @@ class IngestService:
     def _clear(self, group: Sequence[ReadyProduct]) -> None:
         """Step 5 for published products. Their journal rows go last, in one statement; if
         the DB is away for it, they stay "published" and recovery drops them."""
+        cleared = [ready for ready in group if not ready.remove]
+        objects = [r for r in group if r.remove and self._is_object(r.source)]
+        try:  # one request for all, not one each: the shard waits for it
+            if self.objects is not None and objects:
+                self.objects.remove_all([ready.source for ready in objects])
+            cleared += objects
+        except Unavailable as e:  # their rows stay "published": the next attempt clears them
+            log.warning("published, inbox objects left for the next attempt: %s", e)
         for ready in group:
-            if ready.remove:
+            if ready.remove and not self._is_object(ready.source):
                 self._delivery(ready.source).remove()
+                cleared.append(ready)
         try:
-            self.journal.finish_all([ready.product.name for ready in group])
+            self.journal.finish_all([ready.product.name for ready in cleared])
         except Unavailable as e:
             log.warning("published, journal rows left to recovery: %s", e)
+
+    def _is_object(self, source: str) -> bool:
+        return self.objects is not None and self.objects.holds(source)
 
     def _abandoned(
         self, entry: JournalEntry, in_inbox: Callable[[str], bool], stale_after: timedelta

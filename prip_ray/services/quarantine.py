@@ -8,6 +8,10 @@ the row. A crash between leaves a reason without its row or a row with neither b
 reason: ``reconcile``, run by every Roller round, settles both, and imports refusals
 quarantined before the DB kept them. A refused link stays a link (its target is never read,
 sized or deleted), and a refused FIFO has a reason but no bytes (storage/inbox.py).
+
+Refusals of an S3 inbox live in its quarantine prefix (storage/s3_inbox.py), their rows
+located by ``s3://bucket/key``: the same rows, retried, purged and settled through the
+inbox's :class:`QuarantinedObjects` rather than the file system.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.quarantine import QuarantineEntry
@@ -28,33 +32,73 @@ from prip_ray.storage.inbox import LocalQuarantine
 
 log = logging.getLogger(__name__)
 REASON = ".reason.json"
+OBJECT = "s3://"  # how the location of an S3 inbox's refusal starts
+
+
+class QuarantinedObjects(Protocol):
+    """Refusals of an S3 inbox, by location (``s3://bucket/key``)."""
+
+    def exists(self, location: str) -> bool: ...
+
+    def remove(self, location: str) -> None:
+        """Delete the object and its reason; gone is fine."""
+        ...
+
+    def restore(self, location: str, name: str) -> str:
+        """Move it back into the inbox as ``name``, its reason deleted; where it went."""
+        ...
 
 
 class RecordedQuarantine(LocalQuarantine):
-    """The quarantine folder, each refusal also recorded in the DB."""
+    """The quarantine folder, each refusal also recorded in the DB; ``objects``: the S3
+    inbox's quarantine prefix, when the inbox is one."""
 
-    def __init__(self, root: Path, repository: QuarantineRepository):
+    def __init__(
+        self,
+        root: Path,
+        repository: QuarantineRepository,
+        objects: QuarantinedObjects | None = None,
+    ):
         super().__init__(root)
         self.repository = repository
+        self.objects = objects
 
     def put(self, source: Path, reason: str, code: str, *, move: bool = True) -> Path:
         target = super().put(source, reason, code, move=move)
-        self.settle(target, _read(Path(f"{target}{REASON}")))
+        self.settle(str(target), _read(Path(f"{target}{REASON}")), _size(target))
         return target
 
-    def settle(self, target: Path, record: dict[str, Any]) -> None:
-        """Record the refusal whose bytes are at ``target``; bytes of the name that this one
-        replaces are deleted, and so are these if the DB holds a newer refusal already."""
+    def settle(self, location: str, record: dict[str, Any], size: int) -> None:
+        """Record the refusal whose bytes are at ``location``; bytes of the name that this
+        one replaces are deleted, and so are these if the DB holds a newer refusal already."""
         at = datetime.fromisoformat(record["quarantined_at"])
         name = record["name"]
         replaced = self.repository.record(
-            name, record["code"], record["reason"], at, _size(target), str(target)
+            name, record["code"], record["reason"], at, size, location
         )
         if replaced is not None:
-            remove_quarantined(Path(replaced.location))
+            self.remove(replaced.location)
         current = self.repository.get(name)
-        if current is not None and current.location != str(target):
-            remove_quarantined(target)  # an older refusal than the one recorded
+        if current is not None and current.location != location:
+            self.remove(location)  # an older refusal than the one recorded
+
+    def remove(self, location: str) -> None:
+        """Delete a refusal's bytes and reason (a file, a folder, a link, an object)."""
+        if location.startswith(OBJECT):
+            self.objects_at(location).remove(location)
+        else:
+            remove_quarantined(Path(location))
+
+    def exists(self, location: str) -> bool:
+        """Whether its bytes or its reason are still there."""
+        if location.startswith(OBJECT):
+            return self.objects_at(location).exists(location)
+        return os.path.lexists(location) or os.path.lexists(f"{location}{REASON}")
+
+    def objects_at(self, location: str) -> QuarantinedObjects:
+        if self.objects is None:
+            raise StorageError(f"{location}: no S3 inbox is configured to reach it")
+        return self.objects
 
 
 class QuarantineService:
@@ -74,11 +118,17 @@ class QuarantineService:
     ) -> list[QuarantineEntry]:
         return self._repository.entries(since, reason_contains=reason_contains)
 
-    def retry(self, name: str) -> Path:
-        """Move ``name`` back to the inbox (it goes through QC again); its entry goes."""
+    def retry(self, name: str) -> Path | str:
+        """Move ``name`` back to the inbox (it goes through QC again); its entry goes.
+        Where it went: a path, or the S3 inbox source."""
         entry = self._repository.get(name)
         if entry is None:
             raise ProductNotFound(f"{name} is not in quarantine")
+        if entry.location.startswith(OBJECT):
+            source = self._quarantine.objects_at(entry.location).restore(entry.location, name)
+            self._repository.forget(entry.name, entry.location)
+            log.info("quarantine: %s back in the S3 inbox for another QC", name)
+            return source
         target = self._inbox / entry.name
         if target.exists():
             raise InvalidQuery(f"{target} is in the inbox already")
@@ -98,7 +148,7 @@ class QuarantineService:
         """Delete the entries (and their bytes) last seen before ``before``."""
         purged = 0
         for entry in self._repository.entries(until=before):
-            remove_quarantined(Path(entry.location))
+            self._quarantine.remove(entry.location)
             purged += self._repository.forget(entry.name, entry.location)
         if purged:
             log.info("quarantine: purged %d entries last seen before %s", purged, before)
@@ -112,11 +162,11 @@ class QuarantineService:
             record = _read(reason)
             entry = self._repository.get(record["name"])
             if entry is None or entry.location != str(target):
-                self._quarantine.settle(target, record)
+                self._quarantine.settle(str(target), record, _size(target))
                 settled += 1
         for entry in self._repository.entries():
-            explained = f"{entry.location}{REASON}"
-            if not os.path.lexists(entry.location) and not os.path.lexists(explained):
+            unreachable = entry.location.startswith(OBJECT) and self._quarantine.objects is None
+            if not unreachable and not self._quarantine.exists(entry.location):
                 settled += self._repository.forget(entry.name, entry.location)  # retried, purged
         return settled
 

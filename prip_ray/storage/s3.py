@@ -36,8 +36,9 @@ MAX_COPY = 5 << 30  # CopyObject copies up to 5 GB; larger objects are copied in
 MAX_PARTS = 10_000
 CONNECT_TIMEOUT_S = 5  # an unreachable endpoint should fail fast: ingest retries later
 READ_TIMEOUT_S = 60
-# OSError: the local file of an upload, and sockets that break outside botocore's wrappers.
-_FAILURES = (BotoCoreError, ClientError, Boto3Error, OSError)
+# What a boto3 call raises when S3 fails (the S3 inbox translates them too). OSError: the
+# local file of an upload, and sockets that break outside botocore's wrappers.
+FAILURES = (BotoCoreError, ClientError, Boto3Error, OSError)
 
 
 def s3_client(settings: S3Settings) -> Any:
@@ -88,16 +89,16 @@ class S3ObjectStore:
             self.client.head_bucket(Bucket=self.bucket)
             return
         except ClientError as e:
-            if _status(e) not in (403, 404):  # some servers answer 403 for a missing bucket
+            if http_status(e) not in (403, 404):  # some servers answer 403 for a missing bucket
                 raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot reach bucket {self.bucket}: {e}") from e
         try:
             self.client.create_bucket(Bucket=self.bucket)
         except ClientError as e:
             if _code(e) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise StorageError(f"cannot create bucket {self.bucket}: {e}") from e
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot create bucket {self.bucket}: {e}") from e
 
     def put_file(self, key: str, path: Path) -> None:
@@ -121,7 +122,7 @@ class S3ObjectStore:
                 self.client.upload_file(
                     str(path), self.bucket, self._key(key), Config=self._transfer
                 )
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot upload {key} to s3://{self.bucket}: {e}") from e
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -131,7 +132,7 @@ class S3ObjectStore:
             request["Range"] = f"bytes={start}-{'' if end is None else end}"
         try:
             body = self.client.get_object(**request)["Body"]
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot read {key} from s3://{self.bucket}: {e}") from e
         return self._chunks(body, key)
 
@@ -139,17 +140,17 @@ class S3ObjectStore:
         try:
             with body:
                 yield from body.iter_chunks(CHUNK)
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"reading {key} from s3://{self.bucket} broke off: {e}") from e
 
     def size(self, key: str) -> int | None:
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as e:
-            if _status(e) == 404:
+            if http_status(e) == 404:
                 return None
             raise StorageError(f"cannot stat {key} in s3://{self.bucket}: {e}") from e
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot stat {key} in s3://{self.bucket}: {e}") from e
         return int(head["ContentLength"])
 
@@ -164,7 +165,7 @@ class S3ObjectStore:
             url: str = self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=ttl_s
             )
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot presign {key}: {e}") from e
         return url
 
@@ -172,7 +173,7 @@ class S3ObjectStore:
         """S3 answers 204 for an absent key too, which makes this idempotent."""
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot delete {key} from s3://{self.bucket}: {e}") from e
 
     def keys(self, prefix: str = "") -> Iterator[str]:
@@ -184,7 +185,7 @@ class S3ObjectStore:
             for page in pages:
                 for item in page.get("Contents", []):
                     yield item["Key"][cut:]
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}: {e}") from e
 
     def shares_endpoint(self, other: S3Settings) -> bool:
@@ -202,7 +203,7 @@ class S3ObjectStore:
         through this process. StorageError if it changed since it was read (ETag)."""
         try:
             copy_object(self.client, source, self.bucket, self._key(key), self._part_bytes())
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot copy {source.url} to {key}: {e}") from e
 
     def _part_bytes(self) -> int:
@@ -225,6 +226,20 @@ class ObjectVersion:
     @property
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+def head_object(client: Any, bucket: str, key: str) -> ObjectVersion | None:
+    """The object at ``key`` as it is now; None when there is none."""
+    try:
+        found = client.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        if http_status(e) == 404:
+            return None
+        raise StorageError(f"cannot stat s3://{bucket}/{key}: {e}") from e
+    except FAILURES as e:
+        raise StorageError(f"cannot stat s3://{bucket}/{key}: {e}") from e
+    size, etag = int(found["ContentLength"]), found["ETag"]
+    return ObjectVersion(bucket, key, etag, size, found["LastModified"])
 
 
 def copy_object(
@@ -253,7 +268,7 @@ def copy_object(
             Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
         )
     except BaseException:
-        with contextlib.suppress(*_FAILURES):  # parts left behind cost storage until aborted
+        with contextlib.suppress(*FAILURES):  # parts left behind cost storage until aborted
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
         raise
 
@@ -278,7 +293,7 @@ def _copy_parts(
     return parts
 
 
-def _status(error: ClientError) -> int:
+def http_status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 

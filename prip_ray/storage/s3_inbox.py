@@ -6,21 +6,21 @@ time. Keys further down (``PREFIX/x/y``) are not products: the quarantine prefix
 there by default. Names starting with ``.`` or ending in ``.part``, ``.tmp``... are left
 alone, as in the folder inbox.
 
-QC streams the object (GET with the ETag it listed, so a product replaced meanwhile is not
-half one and half the other). When the store is on the same endpoint, publication copies
-the object server-side, conditional on that ETag, so the bytes pass through a QC worker once;
+QC streams the object from one GET, which also tells its ETag. When the store is on the
+same endpoint, publication copies the object server-side, conditional on that ETag (a
+product replaced meanwhile is retried, not published with the bytes QC read), so the bytes
+pass through a QC worker once;
 otherwise the object is downloaded once to scratch, and QC and the store read that copy.
 The source is deleted only after publication. A refused object is copied to the
-quarantine prefix beside ``<name>.reason.json``, then deleted.
+quarantine prefix (storage/s3_quarantine.py), then deleted.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, closing, contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -32,15 +32,15 @@ from prip_ray.errors import StorageError
 from prip_ray.ports import ObjectStore
 from prip_ray.ports.inbox import InboxItem
 from prip_ray.storage.s3 import (
-    _FAILURES,
+    FAILURES,
     ObjectVersion,
     S3ObjectStore,
-    _status,
-    copy_object,
+    head_object,
+    http_status,
 )
+from prip_ray.storage.s3_quarantine import Recorder, S3Quarantine
 
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
-REASON = ".reason.json"
 
 
 class S3Inbox:
@@ -51,15 +51,19 @@ class S3Inbox:
         work_dir: Path,
         copy_to: S3ObjectStore | None = None,
         client_factory: Callable[[], Any] | None = None,
+        recorded: Recorder | None = None,
     ):
         """``copy_to``: the object store, when it shares this inbox's endpoint (server-side
-        copies); None: products are downloaded once and put."""
+        copies); None: products are downloaded once and put. ``recorded``: told of each
+        refusal (the PRIP DB's quarantine rows)."""
         self._objects = S3ObjectStore(settings, client_factory)
         self.bucket = settings.bucket
         self.prefix = settings.prefix
-        self.quarantine_prefix = quarantine_prefix
         self.work_dir = work_dir
         self.copy_to = copy_to
+        self.refused = S3Quarantine(
+            lambda: self.client, self.bucket, quarantine_prefix, self.prefix, recorded
+        )
 
     @property
     def client(self) -> Any:
@@ -86,87 +90,52 @@ class S3Inbox:
 
     def head(self, key: str) -> ObjectVersion | None:
         """The object at ``key`` (a full key) as it is now; None when there is none."""
-        try:
-            found = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as e:
-            if _status(e) == 404:
-                return None
-            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
-        except _FAILURES as e:
-            raise StorageError(f"cannot stat s3://{self.bucket}/{key}: {e}") from e
-        size, etag = int(found["ContentLength"]), found["ETag"]
-        return ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
+        return head_object(self.client, self.bucket, key)
 
-    @contextmanager
-    def open(self, version: ObjectVersion) -> Iterator[IO[bytes]]:
-        """A stream of the object, only if it is still ``version``. A read that breaks
-        off raises StorageError (retried), never an error QC would blame the product for."""
+    def get(self, key: str) -> tuple[ObjectVersion, Any] | None:
+        """The object at ``key`` as it is now and its body, to read and close, in one
+        request; None when there is none."""
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if http_status(e) == 404:
+                return None
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
+        except FAILURES as e:
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
+        size, etag = int(found["ContentLength"]), found["ETag"]
+        version = ObjectVersion(self.bucket, key, etag, size, found["LastModified"])
+        return version, found["Body"]
+
+    def open(self, version: ObjectVersion) -> AbstractContextManager[IO[bytes]]:
+        """A stream of the object, only if it is still ``version``."""
         try:
             body = self.client.get_object(
                 Bucket=self.bucket, Key=version.key, IfMatch=version.etag
             )["Body"]
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot read {version.url}: {e}") from e
-        with closing(body):
-            yield cast(IO[bytes], _Guarded(body, version.url))
+        return streaming(body, version.url)
+
+    def remove_all(self, sources: Sequence[str]) -> None:
+        """DeleteObjects, 1000 keys a request (S3's most)."""
+        keys = [self.prefix + source.removeprefix(self.source_of("")) for source in sources]
+        for start in range(0, len(keys), 1000):
+            objects = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                done = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
+                )
+            except FAILURES as e:
+                raise StorageError(f"cannot delete from s3://{self.bucket}: {e}") from e
+            if failed := done.get("Errors"):
+                raise StorageError(f"cannot delete from s3://{self.bucket}: {failed[:3]}")
 
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot delete s3://{self.bucket}/{key}: {e}") from e
-
-    def quarantine(self, name: str, reason: str, code: str, *, move: bool) -> str | None:
-        """Copy the object ``name`` to the quarantine prefix beside its reason, then delete
-        it (``move``); the key it went to, or None when it is gone already."""
-        version = self.head(self.prefix + name)
-        if version is None:
-            return None
-        target = self._free_target(name)
-        record = {
-            "name": name,
-            "source": version.url,
-            "code": code,
-            "reason": reason,
-            "quarantined_at": datetime.now(UTC).isoformat(),
-        }
-        try:
-            copy_object(self.client, version, self.bucket, target, _PART)
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=target + REASON,
-                Body=json.dumps(record, indent=2).encode() + b"\n",
-                ContentType="application/json",
-            )
-        except _FAILURES as e:
-            raise StorageError(f"cannot quarantine {version.url}: {e}") from e
-        if move:
-            self.delete(version.key)
-        return target
-
-    def reasons(self) -> list[dict[str, str]]:
-        """The reasons of the refused objects, by name."""
-        keys = sorted(
-            item["Key"]
-            for item in self._listing(self.quarantine_prefix)
-            if item["Key"].endswith(REASON)
-        )
-        return [json.loads(self._read(key)) for key in keys]
-
-    def _read(self, key: str) -> bytes:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-            with closing(body):
-                data: bytes = body.read()
-        except _FAILURES as e:
-            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
-        return data
-
-    def _free_target(self, name: str) -> str:
-        target = self.quarantine_prefix + name
-        if self.head(target) is None:
-            return target
-        return f"{target}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
 
     def _listing(self, prefix: str, delimiter: str = "") -> Iterator[dict[str, Any]]:
         try:
@@ -175,8 +144,16 @@ class S3Inbox:
             )
             for page in pages:
                 yield from page.get("Contents", [])
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}/{prefix}: {e}") from e
+
+
+@contextmanager
+def streaming(body: Any, url: str) -> Iterator[IO[bytes]]:
+    """``body`` as a stream, closed after. A read that breaks off raises StorageError
+    (retried), never an error QC would blame the product for."""
+    with closing(body):
+        yield cast(IO[bytes], _Guarded(body, url))
 
 
 class _Guarded:
@@ -189,12 +166,9 @@ class _Guarded:
     def read(self, n: int | None = None) -> bytes:
         try:
             data: bytes = self._body.read(n)
-        except _FAILURES as e:
+        except FAILURES as e:
             raise StorageError(f"reading {self._url} broke off: {e}") from e
         return data
-
-
-_PART = 512 << 20  # parts of a quarantine copy over 5 GB
 
 
 class ObjectDelivery:
@@ -214,15 +188,22 @@ class ObjectDelivery:
         return self._name
 
     def package(self, scratch: ExitStack) -> Package:
-        version = self._inbox.head(self._inbox.prefix + self._name)
-        if version is None:  # taken away meanwhile: nothing to ingest, nothing lost
+        """One GET gives the object's ETag and its bytes: QC reads that body first; a
+        second read (an OLQC report is parsed whole) asks for the same ETag again."""
+        found = self._inbox.get(self._inbox.prefix + self._name)
+        if found is None:  # taken away meanwhile: nothing to ingest, nothing lost
             raise StorageError(f"{self.source} is gone")
+        version, body = found
+        scratch.callback(body.close)  # closed even if QC refuses it before reading
         self._version = version
-        if self._inbox.copy_to is not None:  # the store copies it: QC streams it
-            return StreamedPackage(
-                self._name, version.size, lambda: self._inbox.open(version), self._inbox.work_dir
-            )
-        return self._download(version, scratch)
+        unread = [streaming(body, version.url)]
+
+        def opened() -> AbstractContextManager[IO[bytes]]:
+            return unread.pop() if unread else self._inbox.open(version)
+
+        if self._inbox.copy_to is None:  # the store cannot copy it: one download for both
+            return self._download(opened, scratch)
+        return StreamedPackage(self._name, version.size, opened, self._inbox.work_dir)
 
     def modified(self) -> datetime:
         assert self._version is not None  # package() looked it up
@@ -243,13 +224,19 @@ class ObjectDelivery:
         self._inbox.delete(self._inbox.prefix + self._name)
 
     def quarantine(self, reason: str, code: str, *, move: bool) -> None:
-        self._inbox.quarantine(self._name, reason, code, move=move)
+        version = self._inbox.head(self._inbox.prefix + self._name)
+        if version is not None:  # else taken away meanwhile: nothing to keep
+            self._inbox.refused.put(version, self._name, reason, code)
+            if move:
+                self._inbox.delete(version.key)
 
-    def _download(self, version: ObjectVersion, scratch: ExitStack) -> Path:
+    def _download(
+        self, opened: Callable[[], AbstractContextManager[IO[bytes]]], scratch: ExitStack
+    ) -> Path:
         self._inbox.work_dir.mkdir(parents=True, exist_ok=True)
         folder = scratch.enter_context(tempfile.TemporaryDirectory(dir=self._inbox.work_dir))
         target = Path(folder, self._name)
-        with self._inbox.open(version) as body, target.open("wb") as out:
+        with opened() as body, target.open("wb") as out:
             while chunk := body.read(1 << 20):
                 out.write(chunk)
         return target

@@ -10,11 +10,12 @@ import json
 import uuid
 import zlib
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from sqlalchemy import Engine
 
 from prip_ray.bootstrap import Components
@@ -119,7 +120,7 @@ def test_a_product_is_streamed_copied_server_side_published_once_then_deleted(
     assert components.ingest.journal.entries() == []
     # Read once by QC, copied by the server: the store never got the bytes from us.
     assert store_calls["CopyObject"] == 1 and store_calls["PutObject"] == 0
-    assert inbox_calls["GetObject"] == 1 and inbox_calls["DeleteObject"] == 1
+    assert inbox_calls["GetObject"] == 1 and inbox_calls["DeleteObjects"] == 1
 
 
 def test_a_corrupt_product_moves_to_the_quarantine_prefix_with_its_reason(
@@ -137,7 +138,7 @@ def test_a_corrupt_product_moves_to_the_quarantine_prefix_with_its_reason(
     assert inbox.get(inbox.prefix + kept) == broken
     reason = json.loads(inbox.get(f"{inbox.prefix}{kept}.reason.json"))
     assert reason["code"] == "InvalidPackage" and reason["source"] == source
-    assert components.object_inbox.reasons() == [reason]  # type: ignore[union-attr]
+    assert components.object_inbox.refused.reasons() == [reason]  # type: ignore[union-attr]
     assert components.inbox.ready() == []  # the quarantine prefix is not the inbox
     assert list(components.store.keys()) == []
 
@@ -158,7 +159,7 @@ def test_a_crash_between_publication_and_deletion_is_finished_not_repeated(
         raise RuntimeError("the QC worker's node went away")
 
     client = crashing.object_inbox.client  # type: ignore[union-attr]
-    client.meta.events.register("before-call.s3.DeleteObject", crash)
+    client.meta.events.register("before-call.s3.DeleteObjects", crash)
     with pytest.raises(RuntimeError):
         crashing.ingest.ingest(source)
     assert published_at_delete == [True]  # deleted only once it was published
@@ -183,7 +184,7 @@ def test_a_product_seen_again_after_the_crash_is_completed_not_published_twice(
     crashing = _components(built_components, tmp_path, inbox)
     source = inbox.put(SAMPLE.name, SAMPLE.read_bytes())
     client = crashing.object_inbox.client  # type: ignore[union-attr]
-    client.meta.events.register("before-call.s3.DeleteObject", _crash)
+    client.meta.events.register("before-call.s3.DeleteObjects", _crash)
     with pytest.raises(RuntimeError):
         crashing.ingest.ingest(source)
 
@@ -270,3 +271,54 @@ def test_a_product_replaced_after_qc_is_not_published_with_what_qc_read(
     assert b"".join(components.store.read(product.object_key)) == gzipped.read_bytes()
     assert product.checksum("MD5") == hashlib.md5(gzipped.read_bytes()).hexdigest()
     assert len(list(components.store.keys())) == 1
+
+
+def test_an_s3_outage_at_deletion_leaves_it_published_and_cleared_next_time(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    source = inbox.put(SAMPLE.name, SAMPLE.read_bytes())
+    client = components.object_inbox.client  # type: ignore[union-attr]
+    client.meta.events.register("before-call.s3.DeleteObjects", _unreachable)
+
+    assert components.ingest.ingest(source).status == "published"
+    assert inbox.keys() == [SAMPLE.name]  # left for the next attempt, its journal row kept
+    [entry] = components.ingest.journal.entries()
+    assert entry.state == "published"
+
+    client.meta.events.unregister("before-call.s3.DeleteObjects", _unreachable)
+    assert components.ingest.ingest(source).status == "completed"
+    assert inbox.keys() == [] and components.ingest.journal.entries() == []
+    assert len(list(components.store.keys())) == 1
+
+
+def _unreachable(**_: Any) -> None:
+    raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+
+def test_an_s3_refusal_is_a_quarantine_entry_retried_and_purged_like_any(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    broken = SAMPLE.read_bytes()[:3000]
+    source = inbox.put(SAMPLE.name, broken)
+    assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+
+    [entry] = service.entries()
+    kept = f"s3://{inbox.settings.bucket}/{inbox.prefix}quarantine/{SAMPLE.name}"
+    assert (entry.name, entry.code, entry.size, entry.location) == (
+        SAMPLE.name,
+        "InvalidPackage",
+        len(broken),
+        kept,
+    )
+    assert service.reconcile() == 0  # its object is there: the row stays
+
+    assert service.retry(SAMPLE.name) == source
+    assert inbox.keys() == [SAMPLE.name] and service.entries() == []
+    assert inbox.get(inbox.prefix + SAMPLE.name) == broken
+
+    assert components.ingest.ingest(source).status == "rejected"  # refused again
+    assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert inbox.keys() == [] and service.entries() == []

@@ -54,7 +54,7 @@ def test_shards_ingest_what_producers_put_in_the_s3_inbox(
         assert sorted(components.store.keys()) == sorted(
             p.object_key for p in published.values() if p
         )
-        [reason] = components.object_inbox.reasons()  # type: ignore[union-attr]
+        [reason] = components.object_inbox.refused.reasons()  # type: ignore[union-attr]
         assert reason["name"] == CORRUPT and reason["code"] == "InvalidPackage"
         assert components.ingest.journal.entries() == []
     finally:
