@@ -303,6 +303,38 @@ subscriptions = Table(
     Index(None, "status"),
 )
 
+# A pull subscription's notifications, as the notifier made them, until its owner reads and
+# acknowledges them (domain/pull.py); at most subscriptions.max_queue_length each, the
+# oldest dropped first and counted in pull_dropped.
+pull_queue = Table(
+    "pull_queue",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "subscription_id",
+        Uuid,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("body", JSON, nullable=False),  # the notification, without its AckId
+    Index(None, "subscription_id", "id"),
+)
+
+# Notifications a full queue dropped, per pull subscription (for operators and owners).
+pull_dropped = Table(
+    "pull_dropped",
+    metadata,
+    Column(
+        "subscription_id",
+        Uuid,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("dropped", BigInteger, nullable=False),
+)
+
 # Where each outbox reader other than the subscriptions has got to (the Tracer, the HKTM
 # forwarder): advanced in the same transaction that queues its deliveries.
 consumers = Table(
