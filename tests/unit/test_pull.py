@@ -3,6 +3,7 @@ subscription's matching notifications (bounded, oldest dropped) instead of POSTi
 
 from __future__ import annotations
 
+import base64
 import uuid
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def test_an_ack_id_names_its_entry_of_its_subscription_only() -> None:
     assert entry_of(mine, token) == 42
     with pytest.raises(ValueError, match="of this subscription"):
         entry_of(other, token)
-    for garbage in ("not base64!", "", "w6k=", ack_id(mine, 1).replace("MTo", "eDo")):
+    not_a_number = base64.urlsafe_b64encode(f"x:{mine}".encode()).decode()
+    for garbage in ("not base64!", "", "w6k=", not_a_number):
         with pytest.raises(ValueError):
             entry_of(mine, garbage)
 
