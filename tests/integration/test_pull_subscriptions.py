@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from prip_ray.bootstrap import Components
+from prip_ray.db.tables import pull_queue
 from prip_ray.serve.app import basic_header, create_app
 from tests.cheap_passwords import cheap_hash
 from tests.integration.conftest import SAMPLES
@@ -93,6 +95,10 @@ def test_ack_takes_the_named_notification_and_those_before_it(
     assert (acked.json()["AckMessagesNum"], acked.json()["CurrentQueueLength"]) == (2, 1)
     (left,) = client.get(f"{ROOT_URL}({key})/Read?$top=5", headers=SUB).json()
     assert left["ProductName"] not in {n["ProductName"] for n in first_two}
+
+    assert client.delete(f"{ROOT_URL}({key})", headers=SUB).status_code == 204
+    with components.engine.connect() as conn:  # the queue goes with its subscription
+        assert conn.execute(select(func.count()).select_from(pull_queue)).scalar_one() == 0
 
 
 def test_nobody_but_the_owner_reads_or_acks_the_queue(
