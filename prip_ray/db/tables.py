@@ -305,7 +305,7 @@ subscriptions = Table(
 
 # A pull subscription's notifications, as the notifier made them, until its owner reads and
 # acknowledges them (domain/pull.py); at most subscriptions.max_queue_length each, the
-# oldest dropped first and counted in pull_dropped.
+# oldest dropped first and counted in pull_queues.
 pull_queue = Table(
     "pull_queue",
     metadata,
@@ -322,9 +322,10 @@ pull_queue = Table(
     Index(None, "subscription_id", "id"),
 )
 
-# Notifications a full queue dropped, per pull subscription (for operators and owners).
-pull_dropped = Table(
-    "pull_dropped",
+# Each pull queue's length (kept here, so that bounding it costs no count) and how many
+# notifications a full queue dropped (for operators and owners).
+pull_queues = Table(
+    "pull_queues",
     metadata,
     Column(
         "subscription_id",
@@ -332,6 +333,7 @@ pull_dropped = Table(
         ForeignKey("subscriptions.id", ondelete="CASCADE"),
         primary_key=True,
     ),
+    Column("length", BigInteger, nullable=False),
     Column("dropped", BigInteger, nullable=False),
 )
 

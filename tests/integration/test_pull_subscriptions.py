@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,6 +100,23 @@ def test_ack_takes_the_named_notification_and_those_before_it(
     assert client.delete(f"{ROOT_URL}({key})", headers=SUB).status_code == 204
     with components.engine.connect() as conn:  # the queue goes with its subscription
         assert conn.execute(select(func.count()).select_from(pull_queue)).scalar_one() == 0
+
+
+def test_a_full_queue_drops_the_oldest_and_counts_it(
+    client: TestClient, components: Components
+) -> None:
+    components.settings.subscriptions.max_queue_length = 2  # read when the notifier is built
+    key = pull_subscription(client, "startswith(Name,'S2B_OPER_MSI_L')")
+    ingest_and_notify(components, *SAMPLES)
+
+    kept = client.get(f"{ROOT_URL}({key})/Read?$top=20", headers=SUB).json()
+    queue = components.pull_queue
+    assert [n["ProductName"] for n in kept] == [s.name for s in SAMPLES[1:]]
+    assert (queue.length(UUID(key)), queue.dropped(UUID(key))) == (2, 1)
+    acked = client.post(f"{ROOT_URL}({key})/Ack?$ackid={kept[0]['AckId']}", headers=SUB).json()
+    assert (acked["AckMessagesNum"], acked["CurrentQueueLength"], acked["MaxQueueLength"]) == (
+        1, 1, 2
+    )  # fmt: skip
 
 
 def test_nobody_but_the_owner_reads_or_acks_the_queue(

@@ -2,7 +2,8 @@
 
 A subscription created without a NotificationEndpoint is a pull subscription (as on CDSE):
 the notifier queues its notifications in ``pull_queue`` and its owner reads and
-acknowledges them. ``pull_dropped`` counts those a full queue dropped.
+acknowledges them. ``pull_queues`` keeps each queue's length (bounding it then costs no
+count) and how many notifications a full queue dropped.
 
 Revision ID: 0019
 Revises: 0018
@@ -36,20 +37,21 @@ def upgrade() -> None:
         op.f("ix_pull_queue_subscription_id_id"), "pull_queue", ["subscription_id", "id"]
     )
     op.create_table(
-        "pull_dropped",
+        "pull_queues",
         sa.Column("subscription_id", sa.Uuid(), nullable=False),
+        sa.Column("length", sa.BigInteger(), nullable=False),
         sa.Column("dropped", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
             ["subscriptions.id"],
-            name=op.f("fk_pull_dropped_subscription_id_subscriptions"),
+            name=op.f("fk_pull_queues_subscription_id_subscriptions"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("subscription_id", name=op.f("pk_pull_dropped")),
+        sa.PrimaryKeyConstraint("subscription_id", name=op.f("pk_pull_queues")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("pull_dropped")
+    op.drop_table("pull_queues")
     op.drop_index(op.f("ix_pull_queue_subscription_id_id"), table_name="pull_queue")
     op.drop_table("pull_queue")
