@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from prip_ray.domain.users import User
 from prip_ray.errors import ConfigurationError
+from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.security import services_of, subscriber
 from prip_ray.services.pull import PullService
@@ -23,14 +24,15 @@ from prip_ray.services.pull import PullService
 def pull_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/Subscriptions({key})/Read")
+    @router.get("/Subscriptions({key})/Read", openapi_extra=openapi.documented(openapi.PULL_READ))
     def read(
         request: Request, key: str, user: Annotated[User, Depends(subscriber)]
     ) -> JSONResponse:
         top = request.query_params.get("$top")
         return JSONResponse(_service(request).read(user, parse_key(key), top))
 
-    @router.api_route("/Subscriptions({key})/Ack", methods=["GET", "POST"])
+    @router.get("/Subscriptions({key})/Ack", openapi_extra=openapi.documented(openapi.PULL_ACK))
+    @router.post("/Subscriptions({key})/Ack", openapi_extra=openapi.documented(openapi.PULL_ACK))
     def ack(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
         token = request.query_params.get("$ackid")
         return JSONResponse(_service(request).ack(user, parse_key(key), token))
