@@ -27,6 +27,7 @@ from prip_ray.db.migrate import upgrade
 from prip_ray.db.olqc import OlqcLinks
 from prip_ray.db.probe_hours import ProbeHours
 from prip_ray.db.pruning import EventPruner
+from prip_ray.db.pull import PullQueue
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.db.repository import ProductRepository
 from prip_ray.db.retention import RetentionRepository
@@ -57,6 +58,7 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
+from prip_ray.services.pull import PullService
 from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
@@ -218,6 +220,9 @@ class Components:
             secrets=self.secrets,
             subscription_settings=self.settings.subscriptions,
             subscription_service=self.subscription_service(),
+            pull_service=PullService(
+                self.subscriptions, self.pull_queue, self.settings.subscriptions
+            ),
             work_dir=self.settings.work_dir,
             kpi=kpi,
             console=self.console(kpi),
@@ -266,6 +271,10 @@ class Components:
     @cached_property
     def subscriptions(self) -> SubscriptionRepository:
         return SubscriptionRepository(self.engine)
+
+    @cached_property
+    def pull_queue(self) -> PullQueue:
+        return PullQueue(self.engine)
 
     def webhook(self) -> Webhook:
         subscriptions = self.settings.subscriptions
@@ -356,7 +365,7 @@ class Components:
             self.products,
             self.secrets,
             subscriptions,
-            **{"deleted": self.deleted_products(), **overrides},
+            **{"deleted": self.deleted_products(), "pull": self.pull_queue, **overrides},
         )
 
     def migrate(self) -> None:

@@ -357,6 +357,12 @@ class SubscriptionSettings(BaseModel):
         default=10.0, gt=0, description="per notification POST, connecting to the last byte"
     )
     senders: int = Field(default=8, ge=1, description="notifications in flight at once")
+    max_queue_length: int = Field(
+        default=100_000,
+        ge=1,
+        description="notifications a pull subscription keeps unacknowledged (CDSE: 100000); "
+        "past it the oldest are dropped",
+    )
     allowed_networks: list[str] = Field(
         default_factory=list,
         description="networks (CIDR) endpoints may reach besides public addresses, e.g. "

@@ -303,6 +303,40 @@ subscriptions = Table(
     Index(None, "status"),
 )
 
+# A pull subscription's notifications, as the notifier made them, until its owner reads and
+# acknowledges them (domain/pull.py); at most subscriptions.max_queue_length each, the
+# oldest dropped first and counted in pull_queues.
+pull_queue = Table(
+    "pull_queue",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "subscription_id",
+        Uuid,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("body", JSON, nullable=False),  # the notification, without its AckId
+    Index(None, "subscription_id", "id"),
+)
+
+# Each pull queue's length (kept here, so that bounding it costs no count) and how many
+# notifications a full queue dropped (for operators and owners).
+pull_queues = Table(
+    "pull_queues",
+    metadata,
+    Column(
+        "subscription_id",
+        Uuid,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("length", BigInteger, nullable=False),
+    Column("dropped", BigInteger, nullable=False),
+)
+
 # Where each outbox reader other than the subscriptions has got to (the Tracer, the HKTM
 # forwarder): advanced in the same transaction that queues its deliveries.
 consumers = Table(

@@ -140,6 +140,28 @@ MODEL: dict[str, dict[str, Any]] = {
             ("LastError", {"Type": "Edm.String"}),
         ],
     },
+    # A pull subscription's queued notification (services/pull.py); value: the Product, or
+    # the DeletedProduct of a deleted event, as the notifier made it.
+    "Notification": {
+        "kind": "ComplexType",
+        "properties": [
+            ("SubscriptionEvent", {"Type": "OData.CSC.SubscriptionEvent"}),
+            ("ProductId", {"Type": "Edm.Guid"}),
+            ("ProductName", {"Type": "Edm.String"}),
+            ("SubscriptionId", {"Type": "Edm.Guid"}),
+            ("NotificationDate", _DT),
+            ("AckId", {"Type": "Edm.String"}),
+            ("value", {"Type": "Edm.Untyped"}),
+        ],
+    },
+    "AckResult": {
+        "kind": "ComplexType",
+        "properties": [
+            ("AckMessagesNum", {"Type": "Edm.Int64"}),
+            ("CurrentQueueLength", {"Type": "Edm.Int64"}),
+            ("MaxQueueLength", {"Type": "Edm.Int64"}),
+        ],
+    },
     # Admins' views of the PRIP's own state (serve/quarantine.py, quotas.py, exports.py).
     "QuarantineEntry": {
         "kind": "EntityType",
@@ -206,6 +228,20 @@ OPERATIONS: list[dict[str, Any]] = [
         }
         for name in ("Pause", "Resume", "Cancel")
     ),
+    {  # a pull subscription's queue, its owner's only (serve/pull.py); $top 1..20
+        "kind": "Function",
+        "Name": "Read",
+        "IsBound": True,
+        "parameters": [("Subscription", "OData.CSC.Subscription")],
+        "returns": "Collection(OData.CSC.Notification)",
+    },
+    {  # $ackid: this notification and those before it leave the queue (GET accepted too)
+        "kind": "Action",
+        "Name": "Ack",
+        "IsBound": True,
+        "parameters": [("Subscription", "OData.CSC.Subscription"), ("ackid", "Edm.String")],
+        "returns": "OData.CSC.AckResult",
+    },
     {
         "kind": "Function",
         "Name": "Intersects",

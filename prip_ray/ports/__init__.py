@@ -12,5 +12,6 @@ from prip_ray.ports.ingest import IngestJournal as IngestJournal
 from prip_ray.ports.ingest import ProductPublisher as ProductPublisher
 from prip_ray.ports.ingest import Quarantine as Quarantine
 from prip_ray.ports.storage import ObjectStore as ObjectStore
+from prip_ray.ports.subscriptions import PullQueueStore as PullQueueStore
 from prip_ray.ports.subscriptions import SubscriptionStore as SubscriptionStore
 from prip_ray.ports.subscriptions import WebhookSender as WebhookSender

@@ -31,6 +31,14 @@ class SubscriptionStore(Protocol):
         ...
 
 
+class PullQueueStore(Protocol):
+    """Where the Notifier queues a pull subscription's notifications (db/pull.py)."""
+
+    def enqueue(self, subscription_id: UUID, body: dict[str, Any], max_length: int) -> None:
+        """Queued; past ``max_length`` the oldest are dropped."""
+        ...
+
+
 class WebhookSender(Protocol):
     """POSTs a notification to a subscriber's endpoint; ``DeliveryFailed`` when it does not
     take it (not 2xx, unreachable, not allowed)."""

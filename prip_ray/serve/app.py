@@ -19,6 +19,7 @@ from prip_ray.serve.nodes import nodes_router
 from prip_ray.serve.oauth import MAX_FORM, oauth_router
 from prip_ray.serve.openapi import METADATA_OPTIONS, documented
 from prip_ray.serve.products import filter_list_limit, products_router
+from prip_ray.serve.pull import pull_router
 from prip_ray.serve.quarantine import quarantine_router
 from prip_ray.serve.quotas import quotas_router
 from prip_ray.serve.security import basic_header, guarded
@@ -73,6 +74,7 @@ def create_app(services: ApiServices) -> FastAPI:
     app.include_router(quarantine_router(), prefix=ODATA_ROOT)
     app.include_router(quotas_router(), prefix=ODATA_ROOT)
     app.include_router(subscriptions_router(), prefix=ODATA_ROOT)
+    app.include_router(pull_router(), prefix=ODATA_ROOT)
     app.include_router(exports_router(), prefix=ODATA_ROOT)
     app.include_router(stac_router())
     app.include_router(oauth_router())

@@ -75,16 +75,23 @@ FILTER_LIST = _json(
 SUBSCRIPTION = _json(
     {
         "type": "object",
-        "required": ["FilterParam", "NotificationEndpoint"],
+        "required": ["FilterParam"],
         "properties": {
             "FilterParam": FILTER,
             "SubscriptionEvent": {"type": "string", "enum": ["created", "deleted"]},
-            "NotificationEndpoint": {"type": "string", "format": "uri"},
+            "NotificationEndpoint": {
+                "type": "string",
+                "format": "uri",
+                "description": "absent: a pull subscription, read with Read and Ack",
+            },
             "NotificationEpUsername": {"type": "string"},
             "NotificationEpPassword": {"type": "string"},
         },
     }
 )
+# A pull subscription's queue (serve/pull.py).
+PULL_READ = [_query("$top", {"type": "integer", "minimum": 1, "maximum": 20}, "default 1")]
+PULL_ACK = [_query("$ackid", {"type": "string"}, "AckId of the last notification read")]
 STATUS = _json(
     {
         "type": "object",

@@ -23,6 +23,7 @@ from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.console import ConsoleService
 from prip_ray.services.kpi import KpiService
+from prip_ray.services.pull import PullService
 from prip_ray.services.quarantine import QuarantineService
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.subscriptions import SubscriptionService
@@ -51,6 +52,7 @@ class ApiServices:
     secrets: SecretBox | None = None
     subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
+    pull_service: PullService | None = None  # None: no Read and Ack of pull subscriptions
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
     kpi: KpiService | None = None

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from prip_ray.db.subscriptions import SubscriptionRepository
+from prip_ray.domain.pull import PULL_ENDPOINT, is_pull
 from prip_ray.domain.subscriptions import (
     ACTIONS,
     Subscription,
@@ -101,7 +102,7 @@ def subscription_json(sub: Subscription) -> dict[str, Any]:
         "FilterParam": sub.filter_param,
         "SubmissionDate": odata_datetime(sub.submission_date),
         "LastNotificationDate": _date(sub.last_notification_date),
-        "NotificationEndpoint": sub.endpoint,
+        "NotificationEndpoint": None if is_pull(sub.endpoint) else sub.endpoint,
         "NotificationEpUsername": sub.endpoint_username,
         "Owner": sub.owner,
         "FailingSince": _date(sub.failing_since),
@@ -125,7 +126,7 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
         return {
             "filter_param": text,
             "event": check_event(str(body.get("SubscriptionEvent", "created"))),
-            "endpoint": check_endpoint(str(body.get("NotificationEndpoint", ""))),
+            "endpoint": _endpoint(body.get("NotificationEndpoint")),
             "username": check_credential(
                 "NotificationEpUsername", _optional(body, "NotificationEpUsername")
             ),
@@ -135,6 +136,11 @@ def _validated(body: dict[str, Any]) -> dict[str, Any]:
         }
     except ValueError as e:
         raise InvalidQuery(str(e)) from None
+
+
+def _endpoint(value: Any) -> str:
+    """None or absent: a pull subscription (CDSE), whose owner reads its notifications."""
+    return PULL_ENDPOINT if value is None else check_endpoint(str(value))
 
 
 def _optional(body: dict[str, Any], field: str) -> str | None:

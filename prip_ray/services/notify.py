@@ -15,6 +15,9 @@ subscription left out of the next rounds until it is done; one delivery job stop
 ``timeout_s`` of POSTs and carries on in a later round, so no sender thread is held for
 long. Whatever goes wrong for one subscription (a bad answer, a password that no longer
 decrypts, a bug) is that subscription's failure, backed off and shown as its LastError.
+
+A pull subscription (no endpoint, domain/pull.py) goes through the same rounds and the same
+matching; its notifications are queued in the DB for its owner to read instead of POSTed.
 """
 
 from __future__ import annotations
@@ -33,13 +36,20 @@ from prip_ray.config import SubscriptionSettings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
 from prip_ray.domain.events import OutboxEvent
 from prip_ray.domain.products import DeletedProduct, Product
+from prip_ray.domain.pull import is_pull
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import ConfigurationError, DeliveryFailed, PripError
 from prip_ray.odata.ast import Node
 from prip_ray.odata.evaluate import matches
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
-from prip_ray.ports import DeletedProducts, ProductCatalogue, SubscriptionStore, WebhookSender
+from prip_ray.ports import (
+    DeletedProducts,
+    ProductCatalogue,
+    PullQueueStore,
+    SubscriptionStore,
+    WebhookSender,
+)
 from prip_ray.security.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -86,8 +96,10 @@ class Notifier:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
         deleted: DeletedProducts | None = None,
+        pull: PullQueueStore | None = None,
     ):
         self._subscriptions = subscriptions
+        self._pull = pull
         self._deleted = deleted
         self._products = products
         self._secrets = secrets
@@ -222,16 +234,25 @@ class Notifier:
         password: str | None,
         deletions: dict[UUID, DeletedProduct],
     ) -> str | None:
-        """None if the endpoint took the notification, else what its LastError says."""
+        """None if the endpoint (or the pull queue) took the notification, else what its
+        LastError says."""
         try:
             body = notification(sub, event, product, now, deletions.get(product.id))
-            self._send(sub.endpoint, body, username=sub.endpoint_username, password=password)
+            if is_pull(sub.endpoint):
+                self._queue(sub, body)
+            else:
+                self._send(sub.endpoint, body, username=sub.endpoint_username, password=password)
         except DeliveryFailed as e:
             return str(e)
         except Exception:  # whatever it was, it is this subscription's failure alone
             log.exception("subscription %s: delivery failed", sub.id)
             return "internal error"
         return None
+
+    def _queue(self, sub: Subscription, body: dict[str, Any]) -> None:
+        if self._pull is None:
+            raise DeliveryFailed("this notifier was built without the pull queue")
+        self._pull.enqueue(sub.id, body, self._settings.max_queue_length)
 
     def _save(self, sub: Subscription, cursor: int, notified: datetime | None) -> None:
         if cursor > sub.cursor or notified is not None:

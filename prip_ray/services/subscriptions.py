@@ -16,6 +16,7 @@ from typing import Protocol
 
 from prip_ray.config import SubscriptionSettings
 from prip_ray.db.subscriptions import Limits, SubscriptionRepository
+from prip_ray.domain.pull import is_pull
 from prip_ray.domain.subscriptions import Subscription, limit_reached, next_status
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, QuotaExceeded
@@ -52,7 +53,8 @@ class SubscriptionService:
         now: datetime,
     ) -> Subscription:
         """A running subscription of ``user``'s (fields already checked for form)."""
-        self._endpoints.check(endpoint)
+        if not is_pull(endpoint):  # a pull subscription reaches no endpoint
+            self._endpoints.check(endpoint)
         return self._subscriptions.create(
             owner=user.name, event=event, filter_param=filter_param, endpoint=endpoint,
             username=username, sealed_password=self._secrets.seal(password) if password else None,

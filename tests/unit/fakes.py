@@ -308,6 +308,23 @@ class FakeSubscriptions:
         self.subs[subscription_id] = (changed, sealed)
 
 
+class FakePullQueue:
+    """Pull subscriptions' queues in memory, bounded as db/pull.py bounds them."""
+
+    def __init__(self) -> None:
+        self.queues: dict[uuid.UUID, list[tuple[int, dict[str, Any]]]] = {}
+        self.dropped: dict[uuid.UUID, int] = {}
+        self._next = 0
+
+    def enqueue(self, subscription_id: uuid.UUID, body: dict[str, Any], max_length: int) -> None:
+        self._next += 1
+        queue = self.queues.setdefault(subscription_id, [])
+        queue.append((self._next, body))
+        while len(queue) > max_length:
+            queue.pop(0)
+            self.dropped[subscription_id] = self.dropped.get(subscription_id, 0) + 1
+
+
 class FakeDeletedProducts:
     def __init__(self) -> None:
         self.entries: dict[uuid.UUID, DeletedProduct] = {}
