@@ -23,7 +23,7 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.retention import parse_duration
 from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
-from prip_ray.ingress import choose_ingress
+from prip_ray.ingress import choose_ingress, taken_ports
 from prip_ray.local_ray import keep_local_ray_on_loopback
 from prip_ray.serve.kpi import parse_when
 from prip_ray.start_times import StartTimes
@@ -73,6 +73,14 @@ def up(
     settings = _settings(data_dir, config)
     if port is not None:
         settings.api.port = port
+    taken = taken_ports(settings)
+    if taken:
+        ports = ", ".join(str(p) for p in taken)
+        console.print(
+            f"[red]port {ports} on {settings.api.host} is in use (another PRIP?):[/red] "
+            "choose others with --port (the download gateway takes the next one)"
+        )
+        raise typer.Exit(2)
     times = StartTimes()
     with times.step("migrations"):
         _components(settings).close()

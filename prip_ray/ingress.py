@@ -10,6 +10,7 @@ and ``up`` says why. This module imports no Ray.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Literal
@@ -53,3 +54,22 @@ def choose_ingress(
     if LOOPBACK not in settings.api.trusted_proxies:
         settings.api.trusted_proxies = [*settings.api.trusted_proxies, LOOPBACK]
     return IngressChoice("haproxy", "api.ingress = haproxy")
+
+
+def taken_ports(settings: Settings) -> list[int]:
+    """The API and gateway ports something else listens on already (another PRIP, say):
+    ``up`` refuses to start rather than share or fail halfway."""
+    api = settings.api
+    gateway = api.port + 1 if api.gateway_port is None else api.gateway_port
+    return [port for port in (api.port, gateway) if port and not _free(api.host, port)]
+
+
+def _free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -36,6 +36,9 @@ global
     maxconn 4096
     nbthread 1
     hard-stop-after 30s
+    # Bind the API port alone: with SO_REUSEPORT a second PRIP (or anything else that
+    # sets it) on the same port would silently share its connections.
+    noreuseport
 defaults
     mode http
     timeout connect 2s

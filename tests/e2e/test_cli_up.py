@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -151,3 +152,23 @@ def _loopback(ip: str) -> bool:
     address = ipaddress.ip_address(ip)
     mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
     return (mapped or address).is_loopback
+
+
+def test_a_second_up_on_a_taken_port_refuses_at_once(tmp_path: Path) -> None:
+    """Another PRIP (or anything) on the API port: `up` says so before starting a Ray,
+    instead of sharing the port or dying halfway through its start."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+        env.pop("RAY_ADDRESS", None)
+        command = [sys.executable, "-m", "prip_ray", "up", "--data-dir", str(tmp_path)]
+        began = time.monotonic()
+        done = subprocess.run(
+            [*command, "--port", str(port)], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in done.stdout
+    assert "Ray" not in done.stdout + done.stderr  # refused before starting one
+    print(f"refused in {time.monotonic() - began:.1f} s")
