@@ -39,10 +39,8 @@ def run_until_signal(
     # After ray.init: Ray installs its own fatal-signal handler for SIGTERM, ours must win.
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    with times.step("actors"):
-        shards = start_actors(settings)
-        gateways = start_download_gateways(settings)
-        supervisor = start_gateway_supervisor(settings)
+    # The API first: the first answer needs only Ray and the replicas, while the actors'
+    # worker processes would compete with the replicas' for the CPU as they start.
     front: HaproxyIngress | None = None
     with times.step("Serve"):
         if ingress.kind == "haproxy":  # Serve's proxy on a port of its own, on loopback
@@ -54,6 +52,11 @@ def run_until_signal(
             front = HaproxyIngress(settings.api.host, settings.api.port, trusted)
             front.start(replica_targets())
             follow(front, replica_targets, stop)
+    console.print(f"API answering after {times.elapsed():.1f} s")
+    with times.step("actors"):
+        shards = start_actors(settings)
+        gateways = start_download_gateways(settings)
+        supervisor = start_gateway_supervisor(settings)
     for line in where_things_are(settings, url, gateway_addresses(gateways), ingress):
         console.print(line)
     console.print(times.summary())

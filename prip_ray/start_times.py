@@ -20,6 +20,9 @@ class StartTimes:
         yield
         self.steps.append((name, time.monotonic() - began))
 
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began
+
     def summary(self) -> str:
         parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.steps)
-        return f"started in {time.monotonic() - self.began:.1f} s ({parts})"
+        return f"started in {self.elapsed():.1f} s ({parts})"
