@@ -245,6 +245,17 @@ def _drop_database(server: str, name: str) -> None:
         )
 
 
+def smoke_footprint(_: Needs) -> None:
+    out = _run("footprint", "--idle-s", "0", timeout=420)
+    first = re.search(rf"first answered search: {NUMBER} s", out)
+    assert first and 0 < float(first.group(1)) < 400, out
+    assert re.search(r"started in .*Ray .*Serve .*HAProxy .*actors", out), out
+    total = re.search(rf"^total +(\d+) +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
+    assert total and int(total.group(1)) > 5, out
+    assert float(total.group(2)) >= float(total.group(3)) > 100, out  # RSS >= PSS
+    assert re.search(r"^ray::ServeReplica:prip:odata +2 ", out, re.MULTILINE), out
+
+
 PG, S3 = pytest.mark.postgres, pytest.mark.s3
 BENCHMARKS = {
     "ingest": pytest.param(smoke_ingest, marks=[PG, S3]),
@@ -255,6 +266,7 @@ BENCHMARKS = {
     "soak": pytest.param(smoke_soak, marks=PG),
     "console": pytest.param(smoke_console, marks=PG),
     "table_sizes": pytest.param(smoke_table_sizes, marks=PG),
+    "footprint": smoke_footprint,
 }
 
 
