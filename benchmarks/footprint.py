@@ -4,7 +4,7 @@ process it runs, idle, per process and in total.
 
     .venv/bin/python -m benchmarks.footprint                    # HAProxy, the default
     .venv/bin/python -m benchmarks.footprint --ingress serve    # Serve's proxy
-    .venv/bin/python -m benchmarks.footprint --ingress serve --replicas 1   # as before #18
+    .venv/bin/python -m benchmarks.footprint --replicas 1   # main before #18: the proxy
 
 RSS counts pages shared between processes (the Python runtime, Ray's libraries) once per
 process: its total is an upper bound. PSS gives each process its share of the shared pages:
@@ -45,11 +45,9 @@ def main() -> None:
     components.close()
     port = _free_port_pair()
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env.update(
-        PRIP_API__INGRESS=args.ingress,
-        PRIP_API__MIN_REPLICAS=str(args.replicas),
-        PRIP_API__MAX_REPLICAS=str(args.replicas),
-    )
+    env.update(PRIP_API__MIN_REPLICAS=str(args.replicas), PRIP_API__MAX_REPLICAS=str(args.replicas))
+    if args.ingress:  # unset: up's default (and a prip-ray from before the setting runs too)
+        env["PRIP_API__INGRESS"] = args.ingress
     log = work / "up.log"
     command = [sys.executable, "-m", "prip_ray", "up", "--data-dir", str(work)]
     began = time.monotonic()
@@ -60,7 +58,9 @@ def main() -> None:
     try:
         first = _first_answer(f"http://127.0.0.1:{port}/odata/v1/Products", up, began)
         _wait_for(lambda: "PRIP is up" in log.read_text(), up, 600)
-        print(f"ingress {args.ingress}, {args.replicas} replicas; load average {_load()}")
+        ingress = re.search(r"ingress: ([^;]+);", log.read_text())
+        front = ingress.group(1) if ingress else "Serve's proxy"
+        print(f"ingress: {front}, {args.replicas} replicas; load average {_load()}")
         print(f"first answered search: {first:.1f} s after launch")
         print(f"PRIP is up: {time.monotonic() - began:.1f} s after launch")
         started = re.search(r"started in .*?\)", " ".join(log.read_text().split()))
@@ -151,7 +151,7 @@ def _load() -> str:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ingress", choices=["haproxy", "serve"], default="haproxy")
+    parser.add_argument("--ingress", choices=["haproxy", "serve"], help="unset: up's default")
     parser.add_argument("--replicas", type=int, default=2, help="API replicas (min = max)")
     parser.add_argument("--idle-s", type=float, default=20, help="idle time before RSS")
     return parser.parse_args()
