@@ -46,8 +46,8 @@ def loopback_haproxy(host: str) -> Iterator[str]:
     ingress = HaproxyIngress(host, port)
     stop = threading.Event()
     try:
-        ingress.start(replica_targets())
-        follow(ingress, replica_targets, stop)
+        ingress.start(replica_targets(host))
+        follow(ingress, lambda: replica_targets(host), stop)
         yield ingress.url
     finally:
         stop.set()

@@ -50,8 +50,8 @@ def run_until_signal(
     if ingress.kind == "haproxy":
         with times.step("HAProxy"):
             front = HaproxyIngress(settings.api.host, settings.api.port, trusted)
-            front.start(replica_targets())
-            follow(front, replica_targets, stop)
+            front.start(replica_targets(LOOPBACK))
+            follow(front, lambda: replica_targets(LOOPBACK), stop)
     console.print(f"API answering after {times.elapsed():.1f} s")
     with times.step("actors"):
         shards = start_actors(settings)

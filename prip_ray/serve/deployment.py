@@ -120,16 +120,18 @@ def deploy(settings: Settings, proxy: tuple[str, int] | None = None) -> str:
     return f"http://{api.host}:{api.port}/odata/v1/"
 
 
-def replica_targets() -> list[tuple[str, int]]:
-    """The (address, port) of every running replica's own HTTP server (Serve's direct
-    ingress); Serve's proxy instead while no replica runs or direct ingress is off."""
+def replica_targets(host: str) -> list[tuple[str, int]]:
+    """The (``host``, port) of every running replica's own HTTP server (Serve's direct
+    ingress); Serve's proxy instead while no replica runs or direct ingress is off. Serve
+    names the node's address, but the servers bind where Serve's HTTP options say
+    (``deploy(proxy=...)``): ``host``, loopback on the embedded default."""
     from ray.serve.context import _get_global_client
 
     client = _get_global_client()
     if client is None:
         raise RuntimeError("Serve is not running")
     groups = ray.get(client._controller.get_target_groups.remote(APP_NAME), timeout=10)
-    return sorted({(t.ip, t.port) for g in groups if g.protocol == "HTTP" for t in g.targets})
+    return sorted({(host, t.port) for g in groups if g.protocol == "HTTP" for t in g.targets})
 
 
 def undeploy() -> None:

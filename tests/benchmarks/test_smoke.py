@@ -128,7 +128,7 @@ def smoke_odata(needs: Needs) -> None:
         out = _run(
             "odata", "--pg", needs.pg_server(), "--database", database, "--products", "300",
             "--requests", "3", "--clients", "2", "--seconds", "0.5", "--replicas", "1",
-            "--load", "python", "--ingress", "proxy",
+            "--load", "python", "--ingress", "haproxy",  # what prip-ray up runs
         )  # fmt: skip
     finally:
         _drop_database(needs.pg_server(), database)
