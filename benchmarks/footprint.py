@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,6 +74,7 @@ def main() -> None:
             up.wait(180)
         except subprocess.TimeoutExpired:
             up.kill()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _first_answer(url: str, up: subprocess.Popen[bytes], began: float) -> float:
