@@ -137,7 +137,6 @@ def main() -> None:
         DIRECT_INGRESS_ENV,
         RAY_HAPROXY_ENV,
         loopback_haproxy,
-        replica_ports,
     )
     from prip_ray.serve.deployment import deploy, undeploy
 
@@ -150,7 +149,7 @@ def main() -> None:
     print(f"\n{args.replicas} replicas, entity cache: {args.entity_cache} products each")
     try:
         if args.ingress == "haproxy":
-            with loopback_haproxy(settings.api.host, replica_ports("prip")) as front:
+            with loopback_haproxy(settings.api.host) as front:
                 print(f"\ningress: HAProxy {front} -> replicas' direct ingress")
                 _measure(front + "odata/v1/", args)
         else:

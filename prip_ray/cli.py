@@ -23,8 +23,10 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.retention import parse_duration
 from prip_ray.domain.users import QuotaOverrides, check_role, check_user_name
 from prip_ray.errors import PripError
+from prip_ray.ingress import choose_ingress, taken_ports
 from prip_ray.local_ray import keep_local_ray_on_loopback
 from prip_ray.serve.kpi import parse_when
+from prip_ray.start_times import StartTimes
 
 app = typer.Typer(help="prip-ray: a Copernicus Production Interface Delivery Point on Ray.")
 users_app = typer.Typer(help="Manage the users allowed to search and download.")
@@ -71,11 +73,24 @@ def up(
     settings = _settings(data_dir, config)
     if port is not None:
         settings.api.port = port
-    _components(settings).close()
+    taken = taken_ports(settings)
+    if taken:
+        ports = ", ".join(str(p) for p in taken)
+        console.print(
+            f"[red]port {ports} on {settings.api.host} is in use (another PRIP?):[/red] "
+            "choose others with --port (the download gateway takes the next one)"
+        )
+        raise typer.Exit(2)
+    times = StartTimes()
+    with times.step("migrations"):
+        _components(settings).close()
     keep_local_ray_on_loopback(settings)  # before Ray is imported: it reads this then
+    ingress = choose_ingress(settings)  # the same
+    if ingress.kind == "serve" and settings.api.ingress == "haproxy":
+        console.print(f"[yellow]{ingress.why}: serving through Serve's proxy[/yellow]")
     from prip_ray.runtime import run_until_signal  # imports Ray: only when we start it
 
-    run_until_signal(settings, console)
+    run_until_signal(settings, console, ingress, times)
 
 
 @app.command()

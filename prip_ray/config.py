@@ -183,10 +183,18 @@ class IngestSettings(BaseModel):
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    ingress: Literal["haproxy", "serve"] = Field(
+        default="haproxy",
+        description="what listens on host:port when `prip-ray up` starts its own Ray: "
+        "HAProxy in front of the replicas' own ports (retries a GET a dying replica drops), "
+        "or Serve's Python proxy; with no usable HAProxy, Serve's proxy",
+    )
     default_top: int = 20
     max_top: int = 1000
     max_skip: int = 10000
-    min_replicas: int = 1
+    min_replicas: int = Field(
+        default=2, ge=1, description="two: one can die while the other answers the retry"
+    )
     max_replicas: int = 2
     replica_cpus: float = 0.25
     target_ongoing_requests: float = Field(

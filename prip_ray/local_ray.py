@@ -24,6 +24,13 @@ from prip_ray.config import Settings
 from prip_ray.errors import ConfigurationError
 
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+# Each API replica serves HTTP on a port of its own, for the HAProxy in front of them
+# (prip_ray/serve/haproxy.py); a replica that stops drains 2 s, not 30: HAProxy follows
+# the replicas every 0.5 s and retries what a closing one drops.
+DIRECT_INGRESS = {
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "1",
+    "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
+}
 
 
 def starts_local_ray(settings: Settings, environ: MutableMapping[str, str]) -> bool:
@@ -43,3 +50,15 @@ def keep_local_ray_on_loopback(
         raise ConfigurationError("Ray was imported before its loopback settings could be set")
     environ.update(missing)
     return True
+
+
+def enable_direct_ingress(
+    settings: Settings, environ: MutableMapping[str, str] = os.environ
+) -> None:
+    """Replicas of a Ray this process starts listen on ports of their own (read by Serve's
+    controller and replicas when they start, so set before Ray starts)."""
+    if not starts_local_ray(settings, environ):
+        raise ConfigurationError("direct ingress is set only for a Ray this process starts")
+    if environ is os.environ and "ray" in sys.modules:
+        raise ConfigurationError("Ray was imported before its ingress settings could be set")
+    environ.update({k: v for k, v in DIRECT_INGRESS.items() if k not in environ})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import ray
@@ -17,6 +18,7 @@ from prip_ray.actors.factory import (
     start_tracer,
 )
 from prip_ray.config import Settings
+from prip_ray.local_ray import starts_local_ray
 
 
 def connect(settings: Settings) -> None:
@@ -26,8 +28,13 @@ def connect(settings: Settings) -> None:
     options: dict[str, Any] = {"namespace": settings.ray.namespace}
     if settings.ray.address:
         options["address"] = settings.ray.address
-    else:  # on loopback only: see prip_ray.local_ray, which `prip-ray up` applies first
+    elif starts_local_ray(settings, os.environ):
+        # "local": a Ray of our own, even when another runs on this machine. Without it,
+        # ray.init joins the newest Ray that `ray start` left its address for, another
+        # PRIP's or anyone's, and one stopping takes the other's actors down with it.
+        # On loopback only: see prip_ray.local_ray, which `prip-ray up` applies first.
         options.update(
+            address="local",
             num_cpus=settings.ray.num_cpus,
             include_dashboard=settings.ray.dashboard,
             dashboard_host="127.0.0.1",

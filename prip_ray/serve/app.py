@@ -14,7 +14,12 @@ from prip_ray.serve.deleted import deleted_router
 from prip_ray.serve.errors import install_error_handlers
 from prip_ray.serve.exports import exports_router
 from prip_ray.serve.kpi import kpi_router
-from prip_ray.serve.measure import ODataVersionHeader, ThreadLimit, install_request_metrics
+from prip_ray.serve.measure import (
+    ODataVersionHeader,
+    StartWithBody,
+    ThreadLimit,
+    install_request_metrics,
+)
 from prip_ray.serve.nodes import nodes_router
 from prip_ray.serve.oauth import MAX_FORM, oauth_router
 from prip_ray.serve.openapi import METADATA_OPTIONS, documented
@@ -39,6 +44,7 @@ def create_app(services: ApiServices) -> FastAPI:
     install_error_handlers(app)
 
     app.add_middleware(ODataVersionHeader)
+    app.add_middleware(StartWithBody)
     app.add_middleware(ThreadLimit, threads=services.sync_threads)
     limits = {
         "/oauth2/token": MAX_FORM,

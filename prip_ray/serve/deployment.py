@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import ray
 from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
@@ -32,6 +33,7 @@ from prip_ray.serve.app import create_app
 from prip_ray.services.kpi import KpiService
 
 log = logging.getLogger(__name__)
+APP_NAME = "prip"
 
 
 class ODataReplica:
@@ -107,12 +109,29 @@ def start_prip_actors(settings: Settings) -> None:
     start_gateway_supervisor(settings)
 
 
-def deploy(settings: Settings) -> str:
-    """Run the API on the connected Ray cluster; returns its base URL."""
+def deploy(settings: Settings, proxy: tuple[str, int] | None = None) -> str:
+    """Run the API on the connected Ray cluster; returns its base URL. ``proxy`` puts
+    Serve's proxy (and the replicas' direct ingress) elsewhere than the API address, which
+    an ingress in front of the replicas then takes."""
     api = settings.api
-    serve.start(http_options={"host": api.host, "port": api.port})
-    serve.run(odata_application(settings), name="prip", route_prefix="/", blocking=False)
+    host, port = proxy or (api.host, api.port)
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(odata_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
     return f"http://{api.host}:{api.port}/odata/v1/"
+
+
+def replica_targets(host: str) -> list[tuple[str, int]]:
+    """The (``host``, port) of every running replica's own HTTP server (Serve's direct
+    ingress); Serve's proxy instead while no replica runs or direct ingress is off. Serve
+    names the node's address, but the servers bind where Serve's HTTP options say
+    (``deploy(proxy=...)``): ``host``, loopback on the embedded default."""
+    from ray.serve.context import _get_global_client
+
+    client = _get_global_client()
+    if client is None:
+        raise RuntimeError("Serve is not running")
+    groups = ray.get(client._controller.get_target_groups.remote(APP_NAME), timeout=10)
+    return sorted({(host, t.port) for g in groups if g.protocol == "HTTP" for t in g.targets})
 
 
 def undeploy() -> None:

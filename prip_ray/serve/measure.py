@@ -71,6 +71,31 @@ class ODataVersionHeader:
         await self.app(scope, receive, with_version)
 
 
+class StartWithBody:
+    """Holds an answer's status and headers until its first body part, and sends them
+    together: a replica killed between the two would leave HAProxy with headers it has
+    passed on and cannot retry, and the client with a cut answer instead of a retried one."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def start_with_body(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                held.append(message)
+                return
+            while held:
+                await send(held.pop())
+            await send(message)
+
+        await self.app(scope, receive, start_with_body)
+
+
 class ThreadLimit:
     """Sync routes and dependencies share anyio's thread limiter of the event loop serving
     the request (40 threads by default). Sized to the DB pool, a burst of requests queues

@@ -130,7 +130,7 @@ def smoke_odata(needs: Needs) -> None:
         out = _run(
             "odata", "--pg", needs.pg_server(), "--database", database, "--products", "300",
             "--requests", "3", "--clients", "2", "--seconds", "0.5", "--replicas", "1",
-            "--load", "python", "--ingress", "proxy",
+            "--load", "python", "--ingress", "haproxy",  # what prip-ray up runs
         )  # fmt: skip
     finally:
         _drop_database(needs.pg_server(), database)
@@ -268,6 +268,17 @@ def smoke_nodes(needs: Needs) -> None:
     assert len(shown) == 3 and all(0 < p50 <= p99 for _, p50, p99 in shown)
 
 
+def smoke_footprint(_: Needs) -> None:
+    out = _run("footprint", "--idle-s", "0", timeout=420)
+    first = re.search(rf"first answered search: {NUMBER} s", out)
+    assert first and 0 < float(first.group(1)) < 400, out
+    assert re.search(r"started in .*Ray .*Serve .*HAProxy .*actors", out), out
+    total = re.search(rf"^total +(\d+) +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
+    assert total and int(total.group(1)) > 5, out
+    assert float(total.group(2)) >= float(total.group(3)) > 100, out  # RSS >= PSS
+    assert re.search(r"^ray::ServeReplica:prip:odata +2 ", out, re.MULTILINE), out
+
+
 PG, S3 = pytest.mark.postgres, pytest.mark.s3
 BENCHMARKS = {
     "ingest": pytest.param(smoke_ingest, marks=[PG, S3]),
@@ -279,6 +290,7 @@ BENCHMARKS = {
     "soak": pytest.param(smoke_soak, marks=[PG, S3]),
     "console": pytest.param(smoke_console, marks=PG),
     "table_sizes": pytest.param(smoke_table_sizes, marks=PG),
+    "footprint": smoke_footprint,
 }
 
 

@@ -39,7 +39,7 @@ def main(work: Path) -> None:
     target.write_bytes(sample.read_bytes())
     assert components.ingest.ingest(target).status == "published"
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     document: dict[str, Any] = yaml.safe_load(SERVE_CONFIG.read_text())
     document["http_options"] = {"host": "127.0.0.1", "port": PORT}
     (application,) = document["applications"]

@@ -1,14 +1,20 @@
 """`prip-ray up` as a user runs it: a separate process with its own local Ray, stopped by
 SIGTERM. (It starts a second Ray instance beside the test session's.) Every port it and its
-Ray open listens on loopback only (issue #15): whoever reaches Ray's ports can run code."""
+Ray open listens on loopback only (issue #15): whoever reaches Ray's ports can run code.
+HAProxy answers on the API port and retries the searches a killed replica drops, also on
+the replica Serve starts instead (issue #18)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -35,6 +41,7 @@ def test_up_serves_the_api_and_stops_on_sigterm(
         "RAY_AUTH_MODE": "disabled",
         "PRIP_INGEST__SHARDS": "1",
         "PRIP_RAY__DASHBOARD": "true",  # the dashboard's ports are checked too
+        "PRIP_QUOTAS__REQUESTS_PER_MINUTE": "100000",  # the bursts below are not throttled
     }
     env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # `up` must set it itself
     env.pop("RAY_ADDRESS", None)
@@ -59,7 +66,10 @@ def test_up_serves_the_api_and_stops_on_sigterm(
         answer = httpx.get(f"http://127.0.0.1:{port}/odata/v1/Products", auth=("ops", "ops-pw"))
         assert answer.status_code == 200
         assert answer.json()["value"] == []
+        assert answer.headers["Via"] == "1.1 prip-haproxy"
+        assert "started in" in output and "HAProxy" in output.split("started in")[1], output
         listening = _listening(process.pid)
+        assert [n for n, _, w in listening if w.endswith(f":{port}")] == ["haproxy"], listening
         kinds = {name for name, _, _ in listening}
         assert {"gcs_server", "raylet"} <= kinds, listening
         assert any(where.endswith(":8265") for _, _, where in listening), listening
@@ -69,12 +79,59 @@ def test_up_serves_the_api_and_stops_on_sigterm(
         # (RAY_AUTH_MODE=token, its default, disabled in this test only) guards it.
         assert all(n.startswith("ray::ServeReplica:") for n, _ in exposed), exposed
         assert len({pid for _, pid in exposed}) == len(exposed), exposed  # one per replica
+        first, second = _replicas(process.pid)
+        assert _statuses_while_killing(port, first) == {200}
+        wait_until(lambda: len(_replicas(process.pid)) == 2, 120)  # Serve replaced it
+        assert _statuses_while_killing(port, second) == {200}  # so HAProxy follows Serve
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=120) == 0
         assert "PRIP stopped" in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def _replicas(root: int) -> list[int]:
+    """The API replicas of ``up``'s Ray that serve HTTP on a port of their own."""
+    replicas = [
+        child
+        for child in psutil.Process(root).children(recursive=True)
+        if child.name().startswith("ray::ServeReplica:prip")
+    ]
+    return sorted(
+        r.pid
+        for r in replicas
+        if any(
+            c.status == psutil.CONN_LISTEN and c.laddr.ip == "127.0.0.1"
+            for c in r.net_connections("tcp")
+        )
+    )
+
+
+def _statuses_while_killing(port: int, replica: int) -> set[int | str]:
+    """Four clients search for 4 s; one second in, ``replica`` gets SIGKILL. The status
+    of every answer, and the error of any request that got none."""
+    seen: Counter[int | str] = Counter()
+    stop = time.monotonic() + 4
+
+    def client() -> None:
+        url = f"http://127.0.0.1:{port}/odata/v1/Products"
+        with httpx.Client(auth=("ops", "ops-pw"), timeout=30) as http:
+            while time.monotonic() < stop:
+                try:
+                    seen[http.get(url, params={"$top": "5"}).status_code] += 1
+                except httpx.HTTPError as e:
+                    seen[repr(e)] += 1
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    time.sleep(1)
+    os.kill(replica, signal.SIGKILL)
+    for thread in clients:
+        thread.join()
+    assert sum(seen.values()) > 20, seen  # a burst, not a few requests
+    return set(seen)
 
 
 def _listening(root: int) -> list[tuple[str, int, str]]:
@@ -95,3 +152,23 @@ def _loopback(ip: str) -> bool:
     address = ipaddress.ip_address(ip)
     mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
     return (mapped or address).is_loopback
+
+
+def test_a_second_up_on_a_taken_port_refuses_at_once(tmp_path: Path) -> None:
+    """Another PRIP (or anything) on the API port: `up` says so before starting a Ray,
+    instead of sharing the port or dying halfway through its start."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+        env.pop("RAY_ADDRESS", None)
+        command = [sys.executable, "-m", "prip_ray", "up", "--data-dir", str(tmp_path)]
+        began = time.monotonic()
+        done = subprocess.run(
+            [*command, "--port", str(port)], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in done.stdout
+    assert "Ray" not in done.stdout + done.stderr  # refused before starting one
+    print(f"refused in {time.monotonic() - began:.1f} s")

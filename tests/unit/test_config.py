@@ -119,17 +119,21 @@ def test_database_passwords_are_masked(url: str, shown: str) -> None:
 
 
 def test_settings_and_the_up_summary_never_show_the_database_password(tmp_path: Path) -> None:
+    from prip_ray.ingress import IngressChoice
     from prip_ray.runtime import where_things_are
 
+    served = IngressChoice("serve", "api.ingress = serve")
     settings = load_settings(data_dir=tmp_path, db={"url": "postgresql://prip:hunter2@db/prip"})
     for text in (
         repr(settings),
         str(settings),
         repr(settings.db),
-        *where_things_are(settings, "u", []),
+        *where_things_are(settings, "u", [], served),
     ):
         assert "hunter2" not in text
-    assert "database:   postgresql://prip:***@db/prip" in where_things_are(settings, "u", [])
+    assert "database:   postgresql://prip:***@db/prip" in where_things_are(
+        settings, "u", [], served
+    )
     assert settings.db_url == "postgresql://prip:hunter2@db/prip"  # what the engine gets
 
 
