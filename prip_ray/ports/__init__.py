@@ -2,6 +2,12 @@
 (structurally: no adapter inherits from a port, mypy checks they fit where bootstrap wires
 them), and ``tests/unit/fakes.py`` fakes them."""
 
+from prip_ray.ports.archive import CatalogueRetention as CatalogueRetention
+from prip_ray.ports.archive import EventPruning as EventPruning
+from prip_ray.ports.archive import EvictedBytes as EvictedBytes
+from prip_ray.ports.archive import Evictions as Evictions
+from prip_ray.ports.archive import QuarantineTidying as QuarantineTidying
+from prip_ray.ports.archive import Withdrawals as Withdrawals
 from prip_ray.ports.catalogue import DeletedProducts as DeletedProducts
 from prip_ray.ports.catalogue import ProductCatalogue as ProductCatalogue
 from prip_ray.ports.deliveries import DeliveryQueue as DeliveryQueue
