@@ -9,7 +9,9 @@ from prip_ray.ports.archive import Evictions as Evictions
 from prip_ray.ports.archive import QuarantineTidying as QuarantineTidying
 from prip_ray.ports.archive import Withdrawals as Withdrawals
 from prip_ray.ports.catalogue import DeletedProducts as DeletedProducts
+from prip_ray.ports.catalogue import DeletionHistory as DeletionHistory
 from prip_ray.ports.catalogue import ProductCatalogue as ProductCatalogue
+from prip_ray.ports.catalogue import ProductHistory as ProductHistory
 from prip_ray.ports.deliveries import DeliveryQueue as DeliveryQueue
 from prip_ray.ports.deliveries import FosSession as FosSession
 from prip_ray.ports.deliveries import FosTarget as FosTarget
