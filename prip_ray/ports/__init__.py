@@ -19,6 +19,13 @@ from prip_ray.ports.deliveries import TraceService as TraceService
 from prip_ray.ports.ingest import IngestJournal as IngestJournal
 from prip_ray.ports.ingest import ProductPublisher as ProductPublisher
 from prip_ray.ports.ingest import Quarantine as Quarantine
+from prip_ray.ports.kpi import ConsoleFigures as ConsoleFigures
+from prip_ray.ports.kpi import KpiRecords as KpiRecords
+from prip_ray.ports.kpi import ProbeRecords as ProbeRecords
+from prip_ray.ports.kpi import QuarantineLog as QuarantineLog
+from prip_ray.ports.kpi import StoredProbeHours as StoredProbeHours
+from prip_ray.ports.kpi import StoredRollups as StoredRollups
 from prip_ray.ports.storage import ObjectStore as ObjectStore
+from prip_ray.ports.subscriptions import SubscriptionListing as SubscriptionListing
 from prip_ray.ports.subscriptions import SubscriptionStore as SubscriptionStore
 from prip_ray.ports.subscriptions import WebhookSender as WebhookSender

@@ -31,6 +31,12 @@ class SubscriptionStore(Protocol):
         ...
 
 
+class SubscriptionListing(Protocol):
+    """The subscriptions, every user's or one owner's."""
+
+    def list(self, owner: str | None = None) -> list[Subscription]: ...
+
+
 class WebhookSender(Protocol):
     """POSTs a notification to a subscriber's endpoint; ``DeliveryFailed`` when it does not
     take it (not 2xx, unreachable, not allowed)."""
