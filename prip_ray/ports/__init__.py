@@ -12,6 +12,7 @@ from prip_ray.ports.catalogue import DeletedProducts as DeletedProducts
 from prip_ray.ports.catalogue import DeletionHistory as DeletionHistory
 from prip_ray.ports.catalogue import ProductCatalogue as ProductCatalogue
 from prip_ray.ports.catalogue import ProductHistory as ProductHistory
+from prip_ray.ports.counters import MinuteCounters as MinuteCounters
 from prip_ray.ports.deliveries import DeliveryQueue as DeliveryQueue
 from prip_ray.ports.deliveries import FosSession as FosSession
 from prip_ray.ports.deliveries import FosTarget as FosTarget
