@@ -28,5 +28,6 @@ from prip_ray.ports.kpi import StoredProbeHours as StoredProbeHours
 from prip_ray.ports.kpi import StoredRollups as StoredRollups
 from prip_ray.ports.storage import ObjectStore as ObjectStore
 from prip_ray.ports.subscriptions import SubscriptionListing as SubscriptionListing
+from prip_ray.ports.subscriptions import SubscriptionRecords as SubscriptionRecords
 from prip_ray.ports.subscriptions import SubscriptionStore as SubscriptionStore
 from prip_ray.ports.subscriptions import WebhookSender as WebhookSender

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from prip_ray.domain.events import OutboxEvent
-from prip_ray.domain.subscriptions import Subscription
+from prip_ray.domain.subscriptions import Limits, Subscription
 
 
 class SubscriptionStore(Protocol):
@@ -29,6 +29,30 @@ class SubscriptionStore(Protocol):
     def failing(self, subscription_id: UUID, since: datetime, error: str, failed: bool) -> None:
         """Delivery fails since ``since``; ``failed``: for good (status ``failed``)."""
         ...
+
+
+class SubscriptionRecords(Protocol):
+    """Subscriptions as their owners change them. ``within`` checks the owner's counts in
+    the transaction that writes the change, so requests at once cannot each find room."""
+
+    def create(
+        self,
+        *,
+        owner: str,
+        event: str,
+        filter_param: str,
+        endpoint: str,
+        username: str | None,
+        sealed_password: str | None,
+        now: datetime,
+        within: Limits | None = None,
+    ) -> Subscription:
+        """Stored running; it hears of products published after."""
+        ...
+
+    def set_status(
+        self, subscription_id: UUID, status: str, *, owner: str = "", within: Limits | None = None
+    ) -> None: ...
 
 
 class SubscriptionListing(Protocol):

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Protocol
 
 from prip_ray.config import SubscriptionSettings
-from prip_ray.db.subscriptions import Limits, SubscriptionRepository
-from prip_ray.domain.subscriptions import Subscription, limit_reached, next_status
+from prip_ray.domain.subscriptions import Limits, Subscription, limit_reached, next_status
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, QuotaExceeded
+from prip_ray.ports import SubscriptionRecords
 from prip_ray.security.secrets import SecretBox
 
 
@@ -30,7 +30,7 @@ class EndpointCheck(Protocol):
 class SubscriptionService:
     def __init__(
         self,
-        subscriptions: SubscriptionRepository,
+        subscriptions: SubscriptionRecords,
         secrets: SecretBox,
         settings: SubscriptionSettings,
         endpoints: EndpointCheck,
