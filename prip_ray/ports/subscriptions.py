@@ -1,7 +1,9 @@
-"""What the Notifier uses: subscriptions, their outbox, and the subscribers' endpoints."""
+"""Subscriptions as the Notifier, the subscription service and the console use them, their
+outbox, and the subscribers' endpoints."""
 
 from __future__ import annotations
 
+import builtins  # the method `list` hides the type inside the class
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -31,7 +33,13 @@ class SubscriptionStore(Protocol):
         ...
 
 
-class SubscriptionRecords(Protocol):
+class SubscriptionListing(Protocol):
+    """The subscriptions, every user's or one owner's."""
+
+    def list(self, owner: str | None = None) -> builtins.list[Subscription]: ...
+
+
+class SubscriptionRecords(SubscriptionListing, Protocol):
     """Subscriptions as their owners change them. ``within`` checks the owner's counts in
     the transaction that writes the change, so requests at once cannot each find room."""
 
@@ -50,15 +58,15 @@ class SubscriptionRecords(Protocol):
         """Stored running; it hears of products published after."""
         ...
 
+    def get(self, subscription_id: UUID) -> Subscription:
+        """``ProductNotFound`` when there is none with that Id."""
+        ...
+
     def set_status(
         self, subscription_id: UUID, status: str, *, owner: str = "", within: Limits | None = None
     ) -> None: ...
 
-
-class SubscriptionListing(Protocol):
-    """The subscriptions, every user's or one owner's."""
-
-    def list(self, owner: str | None = None) -> list[Subscription]: ...
+    def delete(self, subscription_id: UUID) -> None: ...
 
 
 class WebhookSender(Protocol):

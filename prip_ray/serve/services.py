@@ -7,17 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from prip_ray.config import ApiSettings, SubscriptionSettings
+from prip_ray.config import ApiSettings
 from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
-from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.odata.entity_cache import EntityCache
 from prip_ray.ports import ObjectStore
-from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.console import ConsoleService
@@ -46,9 +44,6 @@ class ApiServices:
     quotas: QuotaService | None = None  # None: no quotas (tests of other concerns)
     tokens: TokenService | None = None  # None: no token endpoint
     users: UserRepository | None = None
-    subscriptions: SubscriptionRepository | None = None
-    secrets: SecretBox | None = None
-    subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     metrics: Metrics = field(default_factory=NoMetrics)
