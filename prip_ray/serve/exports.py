@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, ProductNotFound
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import administrator
+from prip_ray.serve.services import services_of
 from prip_ray.services.export import MEDIA_TYPES, PREFIX, CatalogueExporter, export_summary
 
 _NAME = re.compile(r"^(full|incremental)-(catalogue-\1-\d{8}T\d{6}(\.jsonl\.gz|\.parquet))$")

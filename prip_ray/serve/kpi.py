@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import administrator
+from prip_ray.serve.services import services_of
 
 
 def parse_when(text: str | None, default: datetime, name: str) -> datetime:

@@ -28,7 +28,7 @@ from prip_ray.serve import openapi
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import downloader, guarded, searcher
-from prip_ray.serve.services import ApiServices
+from prip_ray.serve.services import ApiServices, services_of
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
@@ -39,7 +39,7 @@ def products_router() -> APIRouter:
     @router.get("/Products", openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS))
     @guarded("search")
     def search(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         params = dict(request.query_params)
         options = _options(request, params)
         page = services.products.search_page(options)
@@ -55,7 +55,7 @@ def products_router() -> APIRouter:
             if name.startswith("$") and name not in ENTITY_OPTIONS:
                 raise InvalidQuery(f"{name} does not apply to a single product", token=name)
         options = _options(request, params)
-        product = request.app.state.services.products.get(parse_key(key))
+        product = services_of(request).products.get(parse_key(key))
         expand = sorted(options.expand)
         body = {"@odata.context": entity_context("Products", expand=expand, select=options.select)}
         body.update(product_json(product, select=options.select, expand=options.expand))
@@ -67,7 +67,7 @@ def products_router() -> APIRouter:
         openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
     )
     async def filter_list(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))
         versions = services.products.versions_by_names(names)
@@ -78,7 +78,7 @@ def products_router() -> APIRouter:
     def download(
         request: Request, key: str, user: Annotated[User, Depends(downloader)]
     ) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         product = services.products.get(parse_key(key))
         return download_response(services, user, product, request.headers.get("range"))
 
@@ -86,7 +86,7 @@ def products_router() -> APIRouter:
 
 
 def _options(request: Request, params: dict[str, str]) -> QueryOptions:
-    api = request.app.state.services.settings
+    api = services_of(request).settings
     return parse_query_options(
         params, default_top=api.default_top, max_top=api.max_top, max_skip=api.max_skip
     )

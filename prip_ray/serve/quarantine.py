@@ -14,7 +14,8 @@ from prip_ray.domain.users import User
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve.kpi import parse_when
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import administrator
+from prip_ray.serve.services import services_of
 
 
 def quarantine_router() -> APIRouter:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from prip_ray.domain.users import User
-from prip_ray.serve.security import searcher, services_of
+from prip_ray.serve.security import searcher
+from prip_ray.serve.services import services_of
 
 
 def quotas_router() -> APIRouter:

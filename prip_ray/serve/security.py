@@ -17,15 +17,10 @@ from fastapi import Depends, Request
 
 from prip_ray.domain.users import User
 from prip_ray.errors import AuthenticationFailed
-from prip_ray.serve.services import ApiServices
+from prip_ray.serve.services import services_of as services_of  # routes in flight import it here
 from prip_ray.services.auth import authorise
 
 MAX_AUTHORIZATION = 16_384
-
-
-def services_of(request: Request) -> ApiServices:
-    services: ApiServices = request.app.state.services
-    return services
 
 
 def client_address(request: Request) -> str:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from fastapi import Request
+
 from prip_ray.config import ApiSettings
 from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
@@ -67,3 +69,9 @@ class ApiServices:
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
+
+
+def services_of(request: Request) -> ApiServices:
+    """The app's services, typed: the one way a route reaches them."""
+    services: ApiServices = request.app.state.services
+    return services

@@ -23,7 +23,8 @@ from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
-from prip_ray.serve.security import services_of, subscriber
+from prip_ray.serve.security import subscriber
+from prip_ray.serve.services import services_of
 from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"

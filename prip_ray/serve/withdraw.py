@@ -16,7 +16,8 @@ from prip_ray.errors import InvalidQuery
 from prip_ray.odata.serialize import deleted_product_json, entity_context
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import administrator
+from prip_ray.serve.services import services_of
 
 MAX_CAUSE = 200  # DeletionCause holds 255 characters, "Withdrawn: " included
 
