@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -71,25 +72,48 @@ def requires(action: str) -> Callable[..., Awaitable[User]]:
 
 
 def guarded(action: str) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
-    """``requires(action)`` for a route with blocking work, which runs on the replica's own
-    threads (serve/blocking.py), the check first, in one hop.
+    """THE way a route names the action it needs: ``@guarded("search")`` under the route
+    decorator. The route must take ``request: Request``; one that takes ``user: User`` gets
+    the authorised user (the parameter is hidden from FastAPI, which would read it from the
+    query or body). The route audit reads ``required_action``.
 
-    FastAPI would run a sync dependency and a sync route in a thread hop each, on threads
-    started per request under Serve (0.5-1.4 ms of a replica's CPU per hop under load).
-    The route must take ``request: Request``; the route audit reads ``required_action``
-    as it does on the dependencies."""
+    A sync route (blocking work: DB reads, store calls) runs on the replica's own threads
+    (serve/blocking.py) right after the check, in one hop: FastAPI would run a sync
+    dependency and a sync route in a thread hop each, on threads started per request under
+    Serve (0.5-1.4 ms of a replica's CPU per hop under load; the search routes' throughput
+    depends on it). An async route (it awaits the request body) is checked in one hop to
+    those threads, then runs on the event loop."""
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(handler)
-        async def checked(*args: Any, **kwargs: Any) -> Any:
-            request: Request = kwargs["request"]
+        signature = inspect.signature(handler)
+        takes_user = "user" in signature.parameters
 
-            def work() -> Any:
-                authorise(authenticated(request), action)
-                return handler(*args, **kwargs)
+        def check(request: Request, kwargs: dict[str, Any]) -> None:
+            user = authorise(authenticated(request), action)
+            if takes_user:
+                kwargs["user"] = user
 
-            return await services_of(request).blocking.run(work)
+        if inspect.iscoroutinefunction(handler):
 
+            async def checked(*args: Any, **kwargs: Any) -> Any:
+                request: Request = kwargs["request"]
+                await services_of(request).blocking.run(lambda: check(request, kwargs))
+                return await handler(*args, **kwargs)
+
+        else:
+
+            async def checked(*args: Any, **kwargs: Any) -> Any:
+                request: Request = kwargs["request"]
+
+                def work() -> Any:
+                    check(request, kwargs)
+                    return handler(*args, **kwargs)
+
+                return await services_of(request).blocking.run(work)
+
+        functools.update_wrapper(checked, handler)
+        params = [p for name, p in signature.parameters.items() if name != "user"]
+        checked.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         checked.required_action = action  # type: ignore[attr-defined]
         return checked
 
