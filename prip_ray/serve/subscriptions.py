@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from prip_ray.domain.subscriptions import (
@@ -23,7 +23,7 @@ from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
-from prip_ray.serve.security import subscriber
+from prip_ray.serve.security import guarded
 from prip_ray.serve.services import services_of
 from prip_ray.services.subscriptions import SubscriptionService
 
@@ -35,7 +35,8 @@ def subscriptions_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/Subscriptions", openapi_extra=openapi.documented(body=openapi.SUBSCRIPTION))
-    async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+    @guarded("subscribe")
+    async def create(request: Request, user: User) -> JSONResponse:
         services = services_of(request)
         fields = _validated(await _body(request))
         rules = _rules(request)
@@ -50,21 +51,22 @@ def subscriptions_router() -> APIRouter:
         return JSONResponse(answer, status_code=201)
 
     @router.get("/Subscriptions")
-    def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+    @guarded("subscribe")
+    def listing(request: Request, user: User) -> JSONResponse:
         found = _rules(request).listing(user)
         return JSONResponse(
             {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
         )
 
     @router.get("/Subscriptions({key})")
-    def one(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+    @guarded("subscribe")
+    def one(request: Request, key: str, user: User) -> JSONResponse:
         found = _rules(request).get(user, parse_key(key))
         return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
 
     @router.patch("/Subscriptions({key})", openapi_extra=openapi.documented(body=openapi.STATUS))
-    async def change(
-        request: Request, key: str, user: Annotated[User, Depends(subscriber)]
-    ) -> Response:
+    @guarded("subscribe")
+    async def change(request: Request, key: str, user: User) -> Response:
         rules = _rules(request)
         found = rules.get(user, parse_key(key))
         body = await _body(request)
@@ -74,9 +76,8 @@ def subscriptions_router() -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/Subscriptions({key})/OData.CSC.{action}")
-    def act(
-        request: Request, key: str, action: str, user: Annotated[User, Depends(subscriber)]
-    ) -> Response:
+    @guarded("subscribe")
+    def act(request: Request, key: str, action: str, user: User) -> Response:
         if action not in ACTIONS:
             raise InvalidQuery(
                 f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
@@ -86,7 +87,8 @@ def subscriptions_router() -> APIRouter:
         return Response(status_code=204)
 
     @router.delete("/Subscriptions({key})")
-    def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
+    @guarded("subscribe")
+    def remove(request: Request, key: str, user: User) -> Response:
         _rules(request).delete(user, parse_key(key))
         return Response(status_code=204)
 
