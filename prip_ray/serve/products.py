@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from prip_ray.config import ApiSettings
@@ -27,7 +27,7 @@ from prip_ray.odata.serialize import (
 from prip_ray.serve import openapi
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import downloader, guarded, searcher
+from prip_ray.serve.security import guarded
 from prip_ray.serve.services import ApiServices, services_of
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
@@ -63,9 +63,9 @@ def products_router() -> APIRouter:
 
     @router.post(
         "/Products/OData.CSC.FilterList",
-        dependencies=[Depends(searcher)],
         openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
     )
+    @guarded("search")
     async def filter_list(request: Request) -> Response:
         services = services_of(request)
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
@@ -75,9 +75,8 @@ def products_router() -> APIRouter:
         return _collection(services, options, versions, _loader(services, options), count)
 
     @router.get("/Products({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
-    def download(
-        request: Request, key: str, user: Annotated[User, Depends(downloader)]
-    ) -> Response:
+    @guarded("download")
+    def download(request: Request, key: str, user: User) -> Response:
         services = services_of(request)
         product = services.products.get(parse_key(key))
         return download_response(services, user, product, request.headers.get("range"))
