@@ -1,4 +1,4 @@
-"""Authentication and roles as FastAPI dependencies: every route names the action it needs.
+"""Authentication and roles: every route names the action it needs with ``guarded``.
 
 ``Authorization: Basic ...`` is checked against the user store, ``Authorization: Bearer ...``
 against the PRIP's own token keys or the configured OpenID Connect provider. Every
@@ -12,9 +12,9 @@ import binascii
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from prip_ray.domain.users import User
 from prip_ray.errors import AuthenticationFailed
@@ -58,17 +58,6 @@ def parse_basic(value: str) -> tuple[str, str]:
     if not colon:
         raise AuthenticationFailed("malformed Basic credentials")
     return name, password
-
-
-def requires(action: str) -> Callable[..., Awaitable[User]]:
-    """A dependency that lets through users whose role allows ``action``."""
-
-    async def dependency(user: Annotated[User, Depends(authenticated)]) -> User:
-        return authorise(user, action)  # no I/O: async spares it a hop to the thread pool
-
-    dependency.__name__ = f"requires_{action}"
-    dependency.required_action = action  # type: ignore[attr-defined]  # read by the route audit
-    return dependency
 
 
 def guarded(action: str) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
@@ -118,12 +107,6 @@ def guarded(action: str) -> Callable[[Callable[..., Any]], Callable[..., Awaitab
         return checked
 
     return decorate
-
-
-searcher = requires("search")
-downloader = requires("download")
-subscriber = requires("subscribe")
-administrator = requires("admin")
 
 
 def basic_header(name: str, password: str) -> dict[str, str]:
