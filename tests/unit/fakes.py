@@ -4,6 +4,7 @@ network. The integration tests run the same services on PostgreSQL, S3 and loopb
 
 from __future__ import annotations
 
+import builtins  # FakeSubscriptions.list hides the type inside the class
 import hashlib
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -18,7 +19,7 @@ from prip_ray.domain.eviction import Candidate
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
 from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
-from prip_ray.domain.subscriptions import Subscription
+from prip_ray.domain.subscriptions import Limits, Subscription
 from prip_ray.domain.withdrawals import Withdrawn, is_withdrawal
 from prip_ray.errors import (
     DatabaseUnavailable,
@@ -267,7 +268,7 @@ class FakeSubscriptions:
 
     def __init__(self) -> None:
         self.subs: dict[uuid.UUID, tuple[Subscription, str | None]] = {}
-        self.outbox: list[OutboxEvent] = []
+        self.outbox: builtins.list[OutboxEvent] = []
 
     def subscribe(self, filter_param: str, endpoint: str, sealed: str | None = None) -> uuid.UUID:
         sub = Subscription(
@@ -281,12 +282,61 @@ class FakeSubscriptions:
         self.outbox.append(OutboxEvent(len(self.outbox) + 1, product.id, event, T0))
 
     def get(self, subscription_id: uuid.UUID) -> Subscription:
+        if subscription_id not in self.subs:
+            raise ProductNotFound(f"no subscription with Id {subscription_id}")
         return self.subs[subscription_id][0]
 
-    def running(self) -> list[tuple[Subscription, str | None]]:
+    def create(
+        self,
+        *,
+        owner: str,
+        event: str,
+        filter_param: str,
+        endpoint: str,
+        username: str | None,
+        sealed_password: str | None,
+        now: datetime,
+        within: Limits | None = None,
+    ) -> Subscription:
+        """As the real one: ``within`` sees the owner's other subscriptions and, raising,
+        undoes the write."""
+        sub = Subscription(
+            uuid.uuid4(), owner, "running", event, filter_param, endpoint, username,
+            sealed_password is not None, now, None, 0,
+        )  # fmt: skip
+        if within is not None:
+            within(*self._counts(owner, sub.id))
+        self.subs[sub.id] = (sub, sealed_password)
+        return sub
+
+    def list(self, owner: str | None = None) -> builtins.list[Subscription]:
+        return [s for s, _ in self.subs.values() if owner is None or s.owner == owner]
+
+    def set_status(
+        self,
+        subscription_id: uuid.UUID,
+        status: str,
+        *,
+        owner: str = "",
+        within: Limits | None = None,
+    ) -> None:
+        if within is not None:
+            within(*self._counts(owner, subscription_id))
+        sub, sealed = self.subs[subscription_id]
+        self.subs[subscription_id] = (replace(sub, status=status, failing_since=None), sealed)
+
+    def delete(self, subscription_id: uuid.UUID) -> None:
+        del self.subs[subscription_id]
+
+    def _counts(self, owner: str, excluding: uuid.UUID) -> tuple[int, int]:
+        others = [s for s, _ in self.subs.values() if s.owner == owner and s.id != excluding]
+        live = [s for s in others if s.status != "cancelled"]
+        return sum(s.status == "running" for s in live), len(live)
+
+    def running(self) -> builtins.list[tuple[Subscription, str | None]]:
         return [(s, sealed) for s, sealed in self.subs.values() if s.status == "running"]
 
-    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+    def events_after(self, seq: int, limit: int) -> builtins.list[OutboxEvent]:
         return [e for e in self.outbox if e.seq > seq][:limit]
 
     def advance(self, subscription_id: uuid.UUID, cursor: int, notified: datetime | None) -> None:
@@ -296,7 +346,7 @@ class FakeSubscriptions:
             changes["last_notification_date"] = notified
         self.subs[subscription_id] = (replace(sub, **changes), sealed)
 
-    def advance_many(self, progress: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
+    def advance_many(self, progress: builtins.list[tuple[uuid.UUID, int, datetime | None]]) -> None:
         for subscription_id, cursor, notified in progress:
             self.advance(subscription_id, cursor, notified)
 
