@@ -44,6 +44,7 @@ from prip_ray.config import Settings, load_settings
 from prip_ray.db.tables import health_probes, products
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from tests.http_server import serving
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -161,7 +162,7 @@ def _fresh(
     """(sign-in ms, [cold ms, warm ms...]) of a fresh app: a new replica, its own engine and
     nothing cached, frozen for the garbage collector as serve/deployment.ODataReplica does."""
     components = Components(settings)
-    app = create_app(components.api_services())
+    app = create_app(api_services(components))
     gc.collect()
     gc.freeze()
     try:

@@ -41,6 +41,7 @@ from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import create_app
 from prip_ray.serve.security import basic_header
+from prip_ray.serve.wiring import api_services
 
 BANDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"]
 
@@ -84,7 +85,7 @@ def main() -> None:
     print(f"{present} products with Nodes, {args.members} members each")
     picks = random.Random(7)
     ids = [uuid.UUID(int=picks.randrange(present) + 1) for _ in range(args.requests)]
-    services = components.api_services()
+    services = api_services(components)
     with TestClient(create_app(services)) as client:
         headers = basic_header("bench", "bench-pw")
         client.get(f"/odata/v1/Products({ids[0]})/Nodes", headers=headers)  # warm up

@@ -36,7 +36,6 @@ from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.user_cache import UserCache
 from prip_ray.db.users import UserRepository
 from prip_ray.db.withdrawals import WithdrawalRepository
-from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.endpoints import EndpointPolicy
 from prip_ray.domain.kpi_series import Targets
@@ -50,7 +49,6 @@ from prip_ray.ports.inbox import Inbox
 from prip_ray.security.keys import load_or_create_signing_key
 from prip_ray.security.secrets import SecretBox
 from prip_ray.security.signing import TraceSigner
-from prip_ray.serve.services import ApiServices
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.console import ConsoleService
 from prip_ray.services.export import CatalogueExporter
@@ -58,7 +56,6 @@ from prip_ray.services.hktm import HktmForwarder
 from prip_ray.services.ingest import IngestService
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.notify import Notifier
-from prip_ray.services.pull import PullService
 from prip_ray.services.quarantine import QuarantineService, RecordedQuarantine
 from prip_ray.services.quotas import QuotaService
 from prip_ray.services.roll import Roller
@@ -204,33 +201,6 @@ class Components:
             cache_seconds=self.settings.api.auth_cache_s,
             passwords=self.users,
             scrypt_n=self.settings.auth.scrypt_n,
-        )
-
-    def api_services(self) -> ApiServices:
-        kpi = self.kpi()
-        return ApiServices(
-            products=self.products,
-            store=self.store,
-            authenticator=self.authenticator,
-            settings=self.settings.api,
-            quotas=self.quotas,
-            tokens=self.tokens,
-            users=self.users,
-            subscriptions=self.subscriptions,
-            secrets=self.secrets,
-            subscription_settings=self.settings.subscriptions,
-            subscription_service=self.subscription_service(),
-            pull_service=PullService(
-                self.subscriptions, self.pull_queue, self.settings.subscriptions
-            ),
-            work_dir=self.settings.work_dir,
-            kpi=kpi,
-            console=self.console(kpi),
-            deleted=self.deleted_products(),
-            withdrawer=self.withdrawer(),
-            quarantine=self.quarantine(),
-            sync_threads=self.settings.db.pool_size,
-            proxies=TrustedProxies(self.settings.api.trusted_proxies),
         )
 
     def kpi(self) -> KpiService:

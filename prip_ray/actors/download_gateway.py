@@ -20,6 +20,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.metrics import RayMetrics
 from prip_ray.serve.gateway import create_gateway_app
+from prip_ray.serve.wiring import api_services
 
 WILDCARDS = {"", "0.0.0.0", "::"}
 
@@ -31,7 +32,7 @@ def gateway_port(settings: Settings) -> int:
 
 class DownloadGatewayActor:
     def __init__(self, settings: Settings):
-        services = Components(settings).api_services()
+        services = api_services(Components(settings))
         services.metrics = RayMetrics()
         app = create_gateway_app(services)
         host, port = settings.api.host, gateway_port(settings)

@@ -3,19 +3,12 @@ volume per user, products part-way through ingestion, the outbox head."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
 from prip_ray.db.tables import downloads, ingestions, outbox
-
-
-@dataclass(frozen=True)
-class UserDownloads:
-    user: str
-    downloads: int
-    bytes: int
+from prip_ray.domain.kpi import UserDownloads as UserDownloads
 
 
 class ConsoleRepository:

@@ -12,9 +12,8 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.tables import kpi_days, kpi_hours
-from prip_ray.domain.kpi_rollup import ALL_TYPES, HourRollup, Strip
+from prip_ray.domain.kpi_rollup import ALL_TYPES, Day, HourRollup, Strip
 
-Day = tuple[datetime, str]  # (day, product type)
 _WITHOUT_BUCKETS = [c for c in kpi_hours.c if c.name != "buckets"]  # in _rollup's order
 
 

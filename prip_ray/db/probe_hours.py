@@ -10,9 +10,8 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from prip_ray.db.tables import kpi_probe_hours
-
-Changes = list[tuple[datetime, bool]]
-ProbeHour = tuple[int, int, Changes]  # good, failed, the probes whose outcome changed
+from prip_ray.domain.kpi_series import Changes as Changes
+from prip_ray.domain.kpi_series import ProbeHour as ProbeHour
 
 
 class ProbeHours:

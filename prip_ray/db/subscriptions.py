@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import builtins  # the method `list` hides the type inside the class
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,10 +19,9 @@ from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, inser
 
 from prip_ray.db.tables import outbox, subscriptions
 from prip_ray.domain.events import OutboxEvent as OutboxEvent
+from prip_ray.domain.subscriptions import Limits as Limits
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.errors import ProductNotFound
-
-Limits = Callable[[int, int], None]  # (running, total) of the owner's others; raises to refuse
 
 
 class SubscriptionRepository:

@@ -10,7 +10,6 @@ turns its DeletionCause into a withdrawal (its ``deleted`` event went out at evi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -18,24 +17,9 @@ from sqlalchemy import Engine, insert, select, update
 
 from prip_ray.db.deleted import record_deletion
 from prip_ray.db.tables import deleted_products, outbox, products
-from prip_ray.domain.products import WITHDRAWN
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    object_key: str  # bytes still to delete ("" when they are gone already)
-    announced: bool  # this call appended the ``deleted`` event
-    cause: str  # the DeletionCause recorded
-
-
-def withdrawal_cause(text: str) -> str:
-    """The DeletionCause of a withdrawal: ``Withdrawn: <operator's text>``."""
-    text = " ".join(text.split())
-    return f"{WITHDRAWN}: {text}" if text else WITHDRAWN
-
-
-def is_withdrawal(cause: str) -> bool:
-    return cause.startswith(WITHDRAWN)
+from prip_ray.domain.withdrawals import Withdrawn as Withdrawn
+from prip_ray.domain.withdrawals import is_withdrawal as is_withdrawal
+from prip_ray.domain.withdrawals import withdrawal_cause as withdrawal_cause
 
 
 class WithdrawalRepository:

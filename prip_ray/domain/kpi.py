@@ -141,3 +141,12 @@ def availability(probes: Sequence[tuple[datetime, bool]]) -> Availability:
     if down_since is not None and probes:
         longest = max(longest, (probes[-1][0] - down_since).total_seconds())
     return Availability(len(probes), sum(1 for _, ok in probes if ok), longest)
+
+
+@dataclass(frozen=True)
+class UserDownloads:
+    """Downloads started in a window by one user, and the bytes sent."""
+
+    user: str
+    downloads: int
+    bytes: int

@@ -26,6 +26,7 @@ from prip_ray.errors import InvalidProductName
 
 GROWTH = math.log(1.01)
 ALL_TYPES = "*"  # the marker row of an hour rolled up, products or not
+Day = tuple[datetime, str]  # (day, product type)
 
 
 def bucket_of(delay_s: float) -> int:

@@ -21,6 +21,8 @@ DELAY_EDGES: tuple[float, ...] = (
     0, 60, 300, 600, 900, 1800, 2700, 3600, 5400, 7200, 10800, 21600, 43200, 86400,
 )  # fmt: skip
 DETECTORS = tuple(f"D{n:02d}" for n in range(1, 13))
+Changes = list[tuple[datetime, bool]]  # probes (time, ok) whose outcome changed
+ProbeHour = tuple[int, int, Changes]  # good, failed, the probes whose outcome changed
 
 
 def hour_of(when: datetime) -> datetime:

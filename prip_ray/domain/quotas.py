@@ -8,7 +8,7 @@ Serve replica on every node decides the same way; this module only compares.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prip_ray.errors import QuotaExceeded
@@ -34,6 +34,11 @@ class Usage:
     active_downloads: int
     window_bytes: int
     requests_last_minute: int
+
+
+def minute_of(moment: datetime) -> datetime:
+    """The minute a per-minute count puts ``moment`` in."""
+    return moment.replace(second=0, microsecond=0)
 
 
 def check_request(limits: QuotaLimits, requests_last_minute: int) -> None:

@@ -4,6 +4,7 @@ again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ MAX_CREDENTIAL = 256
 MAX_ENDPOINT = 2048
 # What the ICD's actions do to a status; a cancelled subscription stays cancelled.
 ACTIONS = {"Pause": "paused", "Resume": "running", "Cancel": "cancelled"}
+# A check of an owner's counts (running, total) of their other subscriptions; raises to refuse
+Limits = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -32,3 +33,20 @@ class DeletedProducts(Protocol):
     """The DeletedProducts entries (evicted or withdrawn products)."""
 
     def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, DeletedProduct]: ...
+
+
+class ProductHistory(Protocol):
+    """Every product ever published (online or not), for the catalogue export."""
+
+    def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[Product]:
+        """Products changed since ``since`` (all for None), batch by batch in
+        (ModificationDate, Id) order."""
+        ...
+
+
+class DeletionHistory(Protocol):
+    """The DeletedProducts entries, for the catalogue export."""
+
+    def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[DeletedProduct]:
+        """Entries recorded since ``since`` (all for None), in deletion order."""
+        ...

@@ -1,13 +1,15 @@
-"""What the Notifier uses: subscriptions, their outbox, and the subscribers' endpoints."""
+"""Subscriptions as the Notifier, the subscription service and the console use them, their
+outbox, and the subscribers' endpoints."""
 
 from __future__ import annotations
 
+import builtins  # the method `list` hides the type inside the class
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from prip_ray.domain.events import OutboxEvent
-from prip_ray.domain.subscriptions import Subscription
+from prip_ray.domain.subscriptions import Limits, Subscription
 
 
 class SubscriptionStore(Protocol):
@@ -37,6 +39,42 @@ class PullQueueStore(Protocol):
     def enqueue(self, subscription_id: UUID, body: dict[str, Any], max_length: int) -> None:
         """Queued; past ``max_length`` the oldest are dropped."""
         ...
+
+
+class SubscriptionListing(Protocol):
+    """The subscriptions, every user's or one owner's."""
+
+    def list(self, owner: str | None = None) -> builtins.list[Subscription]: ...
+
+
+class SubscriptionRecords(SubscriptionListing, Protocol):
+    """Subscriptions as their owners change them. ``within`` checks the owner's counts in
+    the transaction that writes the change, so requests at once cannot each find room."""
+
+    def create(
+        self,
+        *,
+        owner: str,
+        event: str,
+        filter_param: str,
+        endpoint: str,
+        username: str | None,
+        sealed_password: str | None,
+        now: datetime,
+        within: Limits | None = None,
+    ) -> Subscription:
+        """Stored running; it hears of products published after."""
+        ...
+
+    def get(self, subscription_id: UUID) -> Subscription:
+        """``ProductNotFound`` when there is none with that Id."""
+        ...
+
+    def set_status(
+        self, subscription_id: UUID, status: str, *, owner: str = "", within: Limits | None = None
+    ) -> None: ...
+
+    def delete(self, subscription_id: UUID) -> None: ...
 
 
 class WebhookSender(Protocol):

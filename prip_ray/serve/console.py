@@ -16,7 +16,8 @@ from prip_ray.console.export import kpi_csv
 from prip_ray.console.page import PERIODS, render
 from prip_ray.errors import InvalidQuery
 from prip_ray.serve.kpi import parse_when
-from prip_ray.serve.security import guarded, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 from prip_ray.services.console import ConsoleService
 
 SPANS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}

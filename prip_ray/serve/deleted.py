@@ -13,6 +13,7 @@ from prip_ray.odata.serialize import collection_context, deleted_product_json, e
 from prip_ray.serve.products import ENTITY_OPTIONS, parse_key
 from prip_ray.serve.responses import FastJSONResponse
 from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 
 ENTITY_SET = "DeletedProducts"
 
@@ -25,7 +26,7 @@ def deleted_router() -> APIRouter:
     def search(request: Request) -> FastJSONResponse:
         params = dict(request.query_params)
         options = _options(request, params)
-        page = request.app.state.services.deleted.search(options)
+        page = services_of(request).deleted.search(options)
         expand = sorted(options.expand)
         body: dict[str, object] = {
             "@odata.context": collection_context(ENTITY_SET, expand=expand, select=options.select)
@@ -48,7 +49,7 @@ def deleted_router() -> APIRouter:
             if name.startswith("$") and name not in ENTITY_OPTIONS:
                 raise InvalidQuery(f"{name} does not apply to a single product", token=name)
         options = _options(request, params)
-        entry = request.app.state.services.deleted.get(parse_key(key))
+        entry = services_of(request).deleted.get(parse_key(key))
         expand = sorted(options.expand)
         context = entity_context(ENTITY_SET, expand=expand, select=options.select)
         body = {"@odata.context": context}
@@ -59,7 +60,7 @@ def deleted_router() -> APIRouter:
 
 
 def _options(request: Request, params: dict[str, str]) -> QueryOptions:
-    api = request.app.state.services.settings
+    api = services_of(request).settings
     return parse_query_options(
         params,
         default_top=api.default_top,

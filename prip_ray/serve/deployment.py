@@ -30,6 +30,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
 from prip_ray.metrics import RayMetrics
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from prip_ray.services.kpi import KpiService
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class ODataReplica:
         self._components = Components.for_api(settings)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        services = self._components.api_services()
+        services = api_services(self._components)
         services.metrics = RayMetrics()
         services.gateways = GatewayDirectory(self._components.settings.ray.namespace)
         app = create_app(services)

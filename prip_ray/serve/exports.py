@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery, ProductNotFound
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 from prip_ray.services.export import MEDIA_TYPES, PREFIX, CatalogueExporter, export_summary
 
 _NAME = re.compile(r"^(full|incremental)-(catalogue-\1-\d{8}T\d{6}(\.jsonl\.gz|\.parquet))$")
@@ -20,15 +19,15 @@ def exports_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/CatalogueExports")
-    def listing(request: Request, _: Annotated[User, Depends(administrator)]) -> JSONResponse:
+    @guarded("admin")
+    def listing(request: Request) -> JSONResponse:
         found = _exporter(request).exports()
         value = [export_summary(r) for r in found]
         return JSONResponse({"@odata.context": "$metadata#CatalogueExports", "value": value})
 
     @router.get("/CatalogueExports({name})/$value")
-    def download(
-        request: Request, name: str, _: Annotated[User, Depends(administrator)]
-    ) -> Response:
+    @guarded("admin")
+    def download(request: Request, name: str) -> Response:
         match = _NAME.match(name.strip("'"))
         if not match:
             raise InvalidQuery(f"{name!r} is not a catalogue export name", token=name)

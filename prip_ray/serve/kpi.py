@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 
 
 def parse_when(text: str | None, default: datetime, name: str) -> datetime:
@@ -27,9 +26,9 @@ def kpi_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/kpi")
+    @guarded("admin")
     def kpi(
         request: Request,
-        _: Annotated[User, Depends(administrator)],
         since: str | None = None,
         until: str | None = None,
     ) -> JSONResponse:

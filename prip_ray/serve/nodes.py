@@ -13,10 +13,10 @@ of the product, sent as its Node is.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from prip_ray.domain.nodes import Node, NodePath, NodeTree
@@ -26,8 +26,8 @@ from prip_ray.serve import openapi
 from prip_ray.serve.downloads import node_download_response
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import downloader, guarded
-from prip_ray.serve.services import ApiServices
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import ApiServices, services_of
 
 _NAMED = re.compile(r"\(([^()/]+)\)")
 NODES = "/Nodes"
@@ -40,19 +40,19 @@ def nodes_router() -> APIRouter:
         "/Products({key})/Nodes{rest:path}/$value",
         openapi_extra=openapi.documented([openapi.RANGE]),
     )
-    def download(
-        request: Request, key: str, rest: str, user: Annotated[User, Depends(downloader)]
-    ) -> Response:
+    @guarded("download")
+    def download(request: Request, key: str, rest: str, user: User) -> Response:
         path, listed = parse_node_path(rest)
         if listed or not path:
             raise InvalidQuery("$value follows one node: Nodes(<name>)/$value")
-        services: ApiServices = request.app.state.services
+        services = services_of(request)
         product = services.products.get(parse_key(key))
         return node_download_response(services, user, product, path, request.headers.get("range"))
 
     @router.get("/Assets({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
-    def asset(request: Request, key: str, user: Annotated[User, Depends(downloader)]) -> Response:
-        services: ApiServices = request.app.state.services
+    @guarded("download")
+    def asset(request: Request, key: str, user: User) -> Response:
+        services = services_of(request)
         product_id, found = services.products.asset(parse_key(key))
         product = services.products.get(product_id)
         path = tuple(found.path.split("/"))
@@ -62,7 +62,7 @@ def nodes_router() -> APIRouter:
     @guarded("search")
     def nodes(request: Request, key: str, rest: str) -> FastJSONResponse:
         path, listed = parse_node_path(rest)
-        tree = _tree(request.app.state.services, parse_key(key))
+        tree = _tree(services_of(request), parse_key(key))
         here = str(request.url.replace(query=""))
         if not listed:  # one node: its own JSON, its Nodes under its own URL
             return FastJSONResponse(node_json(tree.node(path), here + NODES))

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from prip_ray.errors import AuthenticationFailed, QuotaExceeded
 from prip_ray.security.keys import public_jwk
 from prip_ray.serve import openapi
-from prip_ray.serve.security import client_address, parse_basic, services_of
+from prip_ray.serve.security import client_address, parse_basic
+from prip_ray.serve.services import services_of
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_FORM = 8192  # bytes; longer forms get 413 before they are read (serve/bodies.py)

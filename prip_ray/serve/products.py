@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from prip_ray.config import ApiSettings
@@ -27,8 +27,8 @@ from prip_ray.odata.serialize import (
 from prip_ray.serve import openapi
 from prip_ray.serve.downloads import download_response
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import downloader, guarded, searcher
-from prip_ray.serve.services import ApiServices
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import ApiServices, services_of
 
 ENTITY_OPTIONS = {"$expand", "$select", "$format"}
 
@@ -39,7 +39,7 @@ def products_router() -> APIRouter:
     @router.get("/Products", openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS))
     @guarded("search")
     def search(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         params = dict(request.query_params)
         options = _options(request, params)
         page = services.products.search_page(options)
@@ -57,7 +57,7 @@ def products_router() -> APIRouter:
                 raise InvalidQuery(f"{name} does not apply to a single product", token=name)
         options = _options(request, params)
         with_assets = "Assets" in options.expand
-        product = request.app.state.services.products.get(parse_key(key), with_assets=with_assets)
+        product = services_of(request).products.get(parse_key(key), with_assets=with_assets)
         expand = sorted(options.expand)
         body = {"@odata.context": entity_context("Products", expand=expand, select=options.select)}
         root = service_root(request)
@@ -68,11 +68,11 @@ def products_router() -> APIRouter:
 
     @router.post(
         "/Products/OData.CSC.FilterList",
-        dependencies=[Depends(searcher)],
         openapi_extra=openapi.documented(openapi.SEARCH_OPTIONS, openapi.FILTER_LIST),
     )
+    @guarded("search")
     async def filter_list(request: Request) -> Response:
-        services = request.app.state.services
+        services = services_of(request)
         names = _filter_list_names(await _json(request), services.settings.max_filter_list)
         options = _options(request, dict(request.query_params))
         versions = services.products.versions_by_names(names)
@@ -81,10 +81,9 @@ def products_router() -> APIRouter:
         return _collection(services, options, versions, loader, count, None, service_root(request))
 
     @router.get("/Products({key})/$value", openapi_extra=openapi.documented([openapi.RANGE]))
-    def download(
-        request: Request, key: str, user: Annotated[User, Depends(downloader)]
-    ) -> Response:
-        services = request.app.state.services
+    @guarded("download")
+    def download(request: Request, key: str, user: User) -> Response:
+        services = services_of(request)
         product = services.products.get(parse_key(key))
         return download_response(services, user, product, request.headers.get("range"))
 
@@ -92,7 +91,7 @@ def products_router() -> APIRouter:
 
 
 def _options(request: Request, params: dict[str, str]) -> QueryOptions:
-    api = request.app.state.services.settings
+    api = services_of(request).settings
     return parse_query_options(
         params, default_top=api.default_top, max_top=api.max_top, max_skip=api.max_skip
     )

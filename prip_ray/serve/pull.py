@@ -8,16 +8,15 @@ behind proxies sometimes able to send only GET.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from prip_ray.domain.users import User
 from prip_ray.errors import ConfigurationError
 from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
-from prip_ray.serve.security import services_of, subscriber
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 from prip_ray.services.pull import PullService
 
 
@@ -25,15 +24,15 @@ def pull_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/Subscriptions({key})/Read", openapi_extra=openapi.documented(openapi.PULL_READ))
-    def read(
-        request: Request, key: str, user: Annotated[User, Depends(subscriber)]
-    ) -> JSONResponse:
+    @guarded("subscribe")
+    def read(request: Request, key: str, user: User) -> JSONResponse:
         top = request.query_params.get("$top")
         return JSONResponse(_service(request).read(user, parse_key(key), top))
 
     @router.get("/Subscriptions({key})/Ack", openapi_extra=openapi.documented(openapi.PULL_ACK))
     @router.post("/Subscriptions({key})/Ack", openapi_extra=openapi.documented(openapi.PULL_ACK))
-    def ack(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+    @guarded("subscribe")
+    def ack(request: Request, key: str, user: User) -> JSONResponse:
         token = request.query_params.get("$ackid")
         return JSONResponse(_service(request).ack(user, parse_key(key), token))
 

@@ -5,25 +5,23 @@ whose reason has the text; ``prip-ray quarantine`` lists, retries and purges the
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from prip_ray.domain.quarantine import QuarantineEntry
-from prip_ray.domain.users import User
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve.kpi import parse_when
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 
 
 def quarantine_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/Quarantine")
+    @guarded("admin")
     def listing(
         request: Request,
-        _: Annotated[User, Depends(administrator)],
         since: str | None = None,
         reasonContains: str | None = None,
     ) -> FastJSONResponse:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from prip_ray.domain.users import User
-from prip_ray.serve.security import searcher, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 
 
 def quotas_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/Quotas")
-    def quotas(request: Request, user: Annotated[User, Depends(searcher)]) -> JSONResponse:
+    @guarded("search")
+    def quotas(request: Request, user: User) -> JSONResponse:
         service = services_of(request).quotas
         if service is None:
             return JSONResponse({"@odata.context": "$metadata#Quotas", "value": []})

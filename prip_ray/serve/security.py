@@ -1,4 +1,4 @@
-"""Authentication and roles as FastAPI dependencies: every route names the action it needs.
+"""Authentication and roles: every route names the action it needs with ``guarded``.
 
 ``Authorization: Basic ...`` is checked against the user store, ``Authorization: Bearer ...``
 against the PRIP's own token keys or the configured OpenID Connect provider. Every
@@ -10,22 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from prip_ray.domain.users import User
 from prip_ray.errors import AuthenticationFailed
-from prip_ray.serve.services import ApiServices
+from prip_ray.serve.services import services_of as services_of  # routes in flight import it here
 from prip_ray.services.auth import authorise
 
 MAX_AUTHORIZATION = 16_384
-
-
-def services_of(request: Request) -> ApiServices:
-    services: ApiServices = request.app.state.services
-    return services
 
 
 def client_address(request: Request) -> str:
@@ -64,47 +60,53 @@ def parse_basic(value: str) -> tuple[str, str]:
     return name, password
 
 
-def requires(action: str) -> Callable[..., Awaitable[User]]:
-    """A dependency that lets through users whose role allows ``action``."""
-
-    async def dependency(user: Annotated[User, Depends(authenticated)]) -> User:
-        return authorise(user, action)  # no I/O: async spares it a hop to the thread pool
-
-    dependency.__name__ = f"requires_{action}"
-    dependency.required_action = action  # type: ignore[attr-defined]  # read by the route audit
-    return dependency
-
-
 def guarded(action: str) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
-    """``requires(action)`` for a route with blocking work, which runs on the replica's own
-    threads (serve/blocking.py), the check first, in one hop.
+    """THE way a route names the action it needs: ``@guarded("search")`` under the route
+    decorator. The route must take ``request: Request``; one that takes ``user: User`` gets
+    the authorised user (the parameter is hidden from FastAPI, which would read it from the
+    query or body). The route audit reads ``required_action``.
 
-    FastAPI would run a sync dependency and a sync route in a thread hop each, on threads
-    started per request under Serve (0.5-1.4 ms of a replica's CPU per hop under load).
-    The route must take ``request: Request``; the route audit reads ``required_action``
-    as it does on the dependencies."""
+    A sync route (blocking work: DB reads, store calls) runs on the replica's own threads
+    (serve/blocking.py) right after the check, in one hop: FastAPI would run a sync
+    dependency and a sync route in a thread hop each, on threads started per request under
+    Serve (0.5-1.4 ms of a replica's CPU per hop under load; the search routes' throughput
+    depends on it). An async route (it awaits the request body) is checked in one hop to
+    those threads, then runs on the event loop."""
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(handler)
-        async def checked(*args: Any, **kwargs: Any) -> Any:
-            request: Request = kwargs["request"]
+        signature = inspect.signature(handler)
+        takes_user = "user" in signature.parameters
 
-            def work() -> Any:
-                authorise(authenticated(request), action)
-                return handler(*args, **kwargs)
+        def check(request: Request, kwargs: dict[str, Any]) -> None:
+            user = authorise(authenticated(request), action)
+            if takes_user:
+                kwargs["user"] = user
 
-            return await services_of(request).blocking.run(work)
+        if inspect.iscoroutinefunction(handler):
 
+            async def checked(*args: Any, **kwargs: Any) -> Any:
+                request: Request = kwargs["request"]
+                await services_of(request).blocking.run(lambda: check(request, kwargs))
+                return await handler(*args, **kwargs)
+
+        else:
+
+            async def checked(*args: Any, **kwargs: Any) -> Any:
+                request: Request = kwargs["request"]
+
+                def work() -> Any:
+                    check(request, kwargs)
+                    return handler(*args, **kwargs)
+
+                return await services_of(request).blocking.run(work)
+
+        functools.update_wrapper(checked, handler)
+        params = [p for name, p in signature.parameters.items() if name != "user"]
+        checked.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         checked.required_action = action  # type: ignore[attr-defined]
         return checked
 
     return decorate
-
-
-searcher = requires("search")
-downloader = requires("download")
-subscriber = requires("subscribe")
-administrator = requires("admin")
 
 
 def basic_header(name: str, password: str) -> dict[str, str]:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from prip_ray.config import ApiSettings, SubscriptionSettings
+from fastapi import Request
+
+from prip_ray.config import ApiSettings
 from prip_ray.db.deleted import DeletedProductRepository
 from prip_ray.db.repository import ProductRepository
-from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.db.users import UserRepository
 from prip_ray.domain.addresses import TrustedProxies
 from prip_ray.domain.product_types import ProductTypeRegistry, default_registry
@@ -18,7 +19,6 @@ from prip_ray.domain.users import User
 from prip_ray.metrics import Metrics, NoMetrics
 from prip_ray.odata.entity_cache import EntityCache
 from prip_ray.ports import ObjectStore
-from prip_ray.security.secrets import SecretBox
 from prip_ray.serve.blocking import BlockingPool
 from prip_ray.services.auth import Authenticator
 from prip_ray.services.console import ConsoleService
@@ -48,9 +48,6 @@ class ApiServices:
     quotas: QuotaService | None = None  # None: no quotas (tests of other concerns)
     tokens: TokenService | None = None  # None: no token endpoint
     users: UserRepository | None = None
-    subscriptions: SubscriptionRepository | None = None
-    secrets: SecretBox | None = None
-    subscription_settings: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     subscription_service: SubscriptionService | None = None  # None: no Subscriptions routes
     pull_service: PullService | None = None  # None: no Read and Ack of pull subscriptions
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
@@ -76,3 +73,9 @@ class ApiServices:
 
     def users_get(self, name: str) -> User | None:
         return self.users.get(name) if self.users is not None else None
+
+
+def services_of(request: Request) -> ApiServices:
+    """The app's services, typed: the one way a route reaches them."""
+    services: ApiServices = request.app.state.services
+    return services

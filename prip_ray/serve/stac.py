@@ -9,14 +9,15 @@ from functools import partial
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from prip_ray.domain.products import Product
 from prip_ray.errors import InvalidQuery, ProductNotFound
 from prip_ray.serve import openapi
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import guarded, searcher, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 from prip_ray.stac.collections import StacCollection, collection_of, stac_collections
 from prip_ray.stac.items import (
     CONFORMANCE,
@@ -92,11 +93,8 @@ def stac_router() -> APIRouter:
         search = search_from_query(dict(request.query_params), _limits(request))
         return _get_page(request, search)
 
-    @router.post(
-        "/search",
-        dependencies=[Depends(searcher)],
-        openapi_extra=openapi.documented(body=openapi.STAC_SEARCH_BODY),
-    )
+    @router.post("/search", openapi_extra=openapi.documented(body=openapi.STAC_SEARCH_BODY))
+    @guarded("search")
     async def search_post(request: Request) -> Response:
         search = search_from_body(await _body(request), _limits(request))
         services = services_of(request)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from prip_ray.db.subscriptions import SubscriptionRepository
 from prip_ray.domain.pull import PULL_ENDPOINT, is_pull
 from prip_ray.domain.subscriptions import (
     ACTIONS,
@@ -20,12 +19,13 @@ from prip_ray.domain.subscriptions import (
     check_event,
 )
 from prip_ray.domain.users import User
-from prip_ray.errors import ConfigurationError, InvalidQuery, ProductNotFound
+from prip_ray.errors import ConfigurationError, InvalidQuery
 from prip_ray.odata.filter import parse_filter
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.serve import openapi
 from prip_ray.serve.products import parse_key
-from prip_ray.serve.security import services_of, subscriber
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 from prip_ray.services.subscriptions import SubscriptionService
 
 CONTEXT = "$metadata#Subscriptions"
@@ -36,7 +36,8 @@ def subscriptions_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/Subscriptions", openapi_extra=openapi.documented(body=openapi.SUBSCRIPTION))
-    async def create(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
+    @guarded("subscribe")
+    async def create(request: Request, user: User) -> JSONResponse:
         services = services_of(request)
         fields = _validated(await _body(request))
         rules = _rules(request)
@@ -51,44 +52,45 @@ def subscriptions_router() -> APIRouter:
         return JSONResponse(answer, status_code=201)
 
     @router.get("/Subscriptions")
-    def listing(request: Request, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
-        owner = None if user.role == "admin" else user.name
-        found = _repository(request).list(owner)
+    @guarded("subscribe")
+    def listing(request: Request, user: User) -> JSONResponse:
+        found = _rules(request).listing(user)
         return JSONResponse(
             {"@odata.context": CONTEXT, "value": [subscription_json(s) for s in found]}
         )
 
     @router.get("/Subscriptions({key})")
-    def one(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> JSONResponse:
-        found = _own(request, key, user)
+    @guarded("subscribe")
+    def one(request: Request, key: str, user: User) -> JSONResponse:
+        found = _rules(request).get(user, parse_key(key))
         return JSONResponse({"@odata.context": f"{CONTEXT}/$entity", **subscription_json(found)})
 
     @router.patch("/Subscriptions({key})", openapi_extra=openapi.documented(body=openapi.STATUS))
-    async def change(
-        request: Request, key: str, user: Annotated[User, Depends(subscriber)]
-    ) -> Response:
-        found = _own(request, key, user)
+    @guarded("subscribe")
+    async def change(request: Request, key: str, user: User) -> Response:
+        rules = _rules(request)
+        found = rules.get(user, parse_key(key))
         body = await _body(request)
         if set(body) - {"Status"} or not isinstance(body.get("Status"), str):
             raise InvalidQuery('PATCH takes {"Status": "running" | "paused" | "cancelled"}')
-        _set_status(request, user, found, body["Status"])
+        rules.set_status(user, found, body["Status"])
         return Response(status_code=204)
 
     @router.post("/Subscriptions({key})/OData.CSC.{action}")
-    def act(
-        request: Request, key: str, action: str, user: Annotated[User, Depends(subscriber)]
-    ) -> Response:
+    @guarded("subscribe")
+    def act(request: Request, key: str, action: str, user: User) -> Response:
         if action not in ACTIONS:
             raise InvalidQuery(
                 f"unknown action {action}; actions are {', '.join(ACTIONS)}", token=action
             )
-        _set_status(request, user, _own(request, key, user), ACTIONS[action])
+        rules = _rules(request)
+        rules.set_status(user, rules.get(user, parse_key(key)), ACTIONS[action])
         return Response(status_code=204)
 
     @router.delete("/Subscriptions({key})")
-    def remove(request: Request, key: str, user: Annotated[User, Depends(subscriber)]) -> Response:
-        found = _own(request, key, user)
-        _repository(request).delete(found.id)
+    @guarded("subscribe")
+    def remove(request: Request, key: str, user: User) -> Response:
+        _rules(request).delete(user, parse_key(key))
         return Response(status_code=204)
 
     return router
@@ -150,29 +152,11 @@ def _optional(body: dict[str, Any], field: str) -> str | None:
     return value
 
 
-def _own(request: Request, key: str, user: User) -> Subscription:
-    found = _repository(request).get(parse_key(key))
-    if found.owner != user.name and user.role != "admin":
-        raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
-    return found
-
-
-def _set_status(request: Request, user: User, sub: Subscription, wanted: str) -> None:
-    _rules(request).set_status(user, sub, wanted)
-
-
 def _rules(request: Request) -> SubscriptionService:
     rules = services_of(request).subscription_service
     if rules is None:
         raise ConfigurationError("this app was built without the subscription service")
     return rules
-
-
-def _repository(request: Request) -> SubscriptionRepository:
-    found = services_of(request).subscriptions
-    if found is None:
-        raise ConfigurationError("this app was built without the subscription repository")
-    return found
 
 
 def _reason(error: Exception) -> str:

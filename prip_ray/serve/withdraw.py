@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 
-from prip_ray.domain.users import User
 from prip_ray.errors import InvalidQuery
 from prip_ray.odata.serialize import deleted_product_json, entity_context
 from prip_ray.serve.products import parse_key
 from prip_ray.serve.responses import FastJSONResponse
-from prip_ray.serve.security import administrator, services_of
+from prip_ray.serve.security import guarded
+from prip_ray.serve.services import services_of
 
 MAX_CAUSE = 200  # DeletionCause holds 255 characters, "Withdrawn: " included
 
@@ -25,10 +25,10 @@ def withdraw_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/Products({key})/OData.CSC.Withdraw")
+    @guarded("admin")
     def withdraw(
         request: Request,
         key: str,
-        _: Annotated[User, Depends(administrator)],
         body: Annotated[dict[str, Any] | None, Body()] = None,
     ) -> FastJSONResponse:
         services = services_of(request)

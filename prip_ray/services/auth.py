@@ -23,12 +23,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from prip_ray.db.counters import BatchedCounter, RequestCounters
 from prip_ray.domain.passwords import N as SCRYPT_N
 from prip_ray.domain.passwords import hash_password, needs_rehash, verify_password
 from prip_ray.domain.quotas import QuotaLimits, check_request
 from prip_ray.domain.users import User, is_user_name
 from prip_ray.errors import AuthenticationFailed, PermissionDenied, QuotaExceeded
+from prip_ray.ports import MinuteCounters
+from prip_ray.services.request_counter import BatchedCounter
 from prip_ray.services.tokens import TokenService
 
 SCRYPT_AT_ONCE = 2  # x 128 MiB per process at most
@@ -47,7 +48,7 @@ class Authenticator:
         self,
         users: UserSource,
         *,
-        counters: RequestCounters | None = None,
+        counters: MinuteCounters | None = None,
         tokens: TokenService | None = None,
         failed_logins_per_minute: int = 10,
         cache_seconds: float = 30.0,

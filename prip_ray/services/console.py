@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from prip_ray.db.console import ConsoleRepository, UserDownloads
-from prip_ray.db.subscriptions import SubscriptionRepository
+from prip_ray.domain.kpi import UserDownloads
 from prip_ray.domain.subscriptions import Subscription
+from prip_ray.ports import ConsoleFigures, SubscriptionListing
 from prip_ray.services.kpi import KpiFigures, KpiService
 
 
@@ -28,8 +28,8 @@ class ConsoleService:
     def __init__(
         self,
         kpi: KpiService,
-        repository: ConsoleRepository,
-        subscriptions: SubscriptionRepository,
+        repository: ConsoleFigures,
+        subscriptions: SubscriptionListing,
         inbox: Path | None,
     ):
         self.kpi = kpi

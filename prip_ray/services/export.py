@@ -22,11 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prip_ray.db.deleted import DeletedProductRepository
-from prip_ray.db.repository import ProductRepository
 from prip_ray.domain.products import DeletedProduct, Product
 from prip_ray.odata.serialize import deleted_product_json, odata_datetime, product_json
-from prip_ray.ports import ObjectStore
+from prip_ray.ports import DeletionHistory, ObjectStore, ProductHistory
 
 PREFIX = "catalogue/"
 JSONL, PARQUET = ".jsonl.gz", ".parquet"
@@ -66,13 +64,13 @@ class ExportRecord:
 class CatalogueExporter:
     def __init__(
         self,
-        products: ProductRepository,
+        products: ProductHistory,
         store: ObjectStore,
         work_dir: Path,
         *,
         batch: int = 1000,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        deleted: DeletedProductRepository | None = None,
+        deleted: DeletionHistory | None = None,
     ):
         self._products = products
         self._deleted = deleted

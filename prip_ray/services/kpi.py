@@ -11,10 +11,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prip_ray.db.kpi import KpiRepository
-from prip_ray.db.kpi_hours import KpiHours
-from prip_ray.db.probe_hours import ProbeHours
-from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.kpi import (
     Availability,
     Completeness,
@@ -48,6 +44,7 @@ from prip_ray.domain.kpi_series import (
 from prip_ray.domain.naming import product_type_of
 from prip_ray.domain.quarantine import QuarantineEntry
 from prip_ray.errors import InvalidQuery
+from prip_ray.ports import KpiRecords, QuarantineLog, StoredProbeHours, StoredRollups
 from prip_ray.services.kpi_cache import RollupCache
 from prip_ray.services.probe_history import ProbeHistory
 
@@ -150,11 +147,11 @@ class KpiService:
 
     def __init__(
         self,
-        repository: KpiRepository,
-        quarantine: QuarantineRepository,
+        repository: KpiRecords,
+        quarantine: QuarantineLog,
         targets: Targets = DEFAULT_TARGETS,
-        hours: KpiHours | None = None,
-        probe_hours: ProbeHours | None = None,
+        hours: StoredRollups | None = None,
+        probe_hours: StoredProbeHours | None = None,
     ):
         self._repository = repository
         self._quarantine = quarantine

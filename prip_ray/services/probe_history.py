@@ -13,10 +13,9 @@ import threading
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from prip_ray.db.kpi import KpiRepository
-from prip_ray.db.probe_hours import Changes, ProbeHour, ProbeHours
 from prip_ray.domain.kpi import Availability
-from prip_ray.domain.kpi_series import Outage, Slot, hour_of, outages
+from prip_ray.domain.kpi_series import Changes, Outage, ProbeHour, Slot, hour_of, outages
+from prip_ray.ports import ProbeRecords, StoredProbeHours
 
 HOUR = timedelta(hours=1)
 SETTLED = timedelta(minutes=5)
@@ -25,7 +24,9 @@ SETTLED = timedelta(minutes=5)
 class ProbeHistory:
     """``stored``: where past hours are kept; None works them out from the probes."""
 
-    def __init__(self, repository: KpiRepository, slots: int, stored: ProbeHours | None = None):
+    def __init__(
+        self, repository: ProbeRecords, slots: int, stored: StoredProbeHours | None = None
+    ):
         self._repository = repository
         self._slots = slots
         self._stored = stored

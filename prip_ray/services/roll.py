@@ -16,14 +16,17 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
-from prip_ray.db.eviction import EvictionRepository
-from prip_ray.db.pruning import EventPruner
-from prip_ray.db.retention import RetentionRepository
 from prip_ray.domain.eviction import choose
 from prip_ray.errors import StorageError
-from prip_ray.ports import ObjectStore
-from prip_ray.services.quarantine import QuarantineService
+from prip_ray.ports import (
+    CatalogueRetention,
+    EventPruning,
+    Evictions,
+    ObjectStore,
+    QuarantineTidying,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class RollReport:
 class Roller:
     def __init__(
         self,
-        repository: EvictionRepository,
+        repository: Evictions,
         store: ObjectStore,
         *,
         watermark_bytes: int | None,
@@ -54,13 +57,13 @@ class Roller:
         stale_download_s: float,
         fos_types: Collection[str] = (),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        retention: RetentionRepository | None = None,
+        retention: CatalogueRetention | None = None,
         offline_retention: timedelta | None = None,
         deleted_retention: timedelta | None = None,
         exported_until: Callable[[], datetime | None] = lambda: None,
-        quarantine: QuarantineService | None = None,
+        quarantine: QuarantineTidying | None = None,
         quarantine_retention: timedelta | None = None,
-        events: EventPruner | None = None,
+        events: EventPruning | None = None,
         events_retention: timedelta | None = None,
         outcomes_retention: timedelta | None = None,
     ):
@@ -161,11 +164,11 @@ class Roller:
             log.info("catalogue: %d rows left Products, %d DeletedProducts purged", left, purged)
         return left, purged
 
-    def _delete(self, product_id: object, key: str) -> None:
+    def _delete(self, product_id: UUID, key: str) -> None:
         try:
             if key:
                 self._store.delete(key)
-            self._repository.bytes_gone(product_id)  # type: ignore[arg-type]
+            self._repository.bytes_gone(product_id)
         except StorageError as e:  # the entry is offline already; the sweep retries the bytes
             log.warning("eviction: bytes of %s stay for the next round: %s", key, e)
 

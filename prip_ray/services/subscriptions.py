@@ -1,5 +1,6 @@
-"""Subscriptions as their owners manage them: creating one and changing its status, under
-the per-user limits (``subscriptions.max_running`` / ``max_total``; admin is not limited).
+"""Subscriptions as their owners manage them: creating, listing, reading, changing the status
+of and deleting their own (admin: anyone's; others' are invisible, as if absent), under the
+per-user limits (``subscriptions.max_running`` / ``max_total``; admin is not limited).
 
 The limits are counted whenever a subscription would start to count: at creation, and when
 a paused or failed one is set running again (pause, create, resume must not give two
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from prip_ray.config import SubscriptionSettings
-from prip_ray.db.subscriptions import Limits, SubscriptionRepository
 from prip_ray.domain.pull import is_pull
-from prip_ray.domain.subscriptions import Subscription, limit_reached, next_status
+from prip_ray.domain.subscriptions import Limits, Subscription, limit_reached, next_status
 from prip_ray.domain.users import User
-from prip_ray.errors import InvalidQuery, QuotaExceeded
+from prip_ray.errors import InvalidQuery, ProductNotFound, QuotaExceeded
+from prip_ray.ports import SubscriptionRecords
 from prip_ray.security.secrets import SecretBox
 
 
@@ -31,7 +33,7 @@ class EndpointCheck(Protocol):
 class SubscriptionService:
     def __init__(
         self,
-        subscriptions: SubscriptionRepository,
+        subscriptions: SubscriptionRecords,
         secrets: SecretBox,
         settings: SubscriptionSettings,
         endpoints: EndpointCheck,
@@ -60,6 +62,20 @@ class SubscriptionService:
             username=username, sealed_password=self._secrets.seal(password) if password else None,
             now=now, within=self._limits(user, new=True),
         )  # fmt: skip
+
+    def listing(self, user: User) -> list[Subscription]:
+        """``user``'s subscriptions; admin's: everyone's."""
+        return self._subscriptions.list(None if user.role == "admin" else user.name)
+
+    def get(self, user: User, subscription_id: UUID) -> Subscription:
+        """``ProductNotFound`` for another user's too (admin sees all)."""
+        found = self._subscriptions.get(subscription_id)
+        if found.owner != user.name and user.role != "admin":
+            raise ProductNotFound(f"no subscription with Id {found.id}")  # others' are invisible
+        return found
+
+    def delete(self, user: User, subscription_id: UUID) -> None:
+        self._subscriptions.delete(self.get(user, subscription_id).id)
 
     def set_status(self, user: User, sub: Subscription, wanted: str) -> None:
         """PATCH Status or the Pause/Resume/Cancel actions, by ``user`` (owner or admin)."""

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from prip_ray.db.eviction import EvictionRepository
-from prip_ray.db.repository import ProductRepository
-from prip_ray.db.withdrawals import WithdrawalRepository, withdrawal_cause
+from prip_ray.domain.withdrawals import withdrawal_cause
 from prip_ray.errors import ProductNotFound
-from prip_ray.ports import ObjectStore
+from prip_ray.ports import EvictedBytes, ObjectStore, ProductCatalogue, Withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +34,9 @@ class WithdrawReport:
 class Withdrawer:
     def __init__(
         self,
-        products: ProductRepository,
-        withdrawals: WithdrawalRepository,
-        evictions: EvictionRepository,
+        products: ProductCatalogue,
+        withdrawals: Withdrawals,
+        evictions: EvictedBytes,
         store: ObjectStore,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):

@@ -20,6 +20,7 @@ import pytest
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from tests.console_history import History, build_history
 from tests.http_server import AppServer, serving
 
@@ -80,7 +81,7 @@ def console_server(
     components = Components(settings)
     components.migrate()
     history = build_history(components, datetime.now(UTC), tmp_path / "work")
-    with serving(create_app(components.api_services())) as server:
+    with serving(create_app(api_services(components))) as server:
         yield server, history
     components.close()
     shutil.rmtree(settings.data_dir, ignore_errors=True)

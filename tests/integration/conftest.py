@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR
 
@@ -39,5 +40,5 @@ def api(components: Components) -> Iterator[TestClient]:
         assert outcome.status == "published", outcome.reason
     components.users.add("alice", cheap_hash("alice-pw"), "download")
     components.users.add("carol", cheap_hash("carol-pw"), "catalogue")
-    with TestClient(create_app(components.api_services())) as client:
+    with TestClient(create_app(api_services(components))) as client:
         yield client

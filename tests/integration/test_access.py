@@ -20,6 +20,7 @@ from prip_ray.domain.passwords import hash_password, verify_password
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.errors import AuthenticationFailed
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from prip_ray.services.auth import SCRYPT_AT_ONCE, Authenticator
 from prip_ray.services.history import HistoryCleaner
 from prip_ray.services.tokens import TokenService
@@ -264,7 +265,7 @@ def test_behind_a_trusted_proxy_the_throttle_counts_each_forwarded_client(
 ) -> None:
     _clear_of_a_minute_boundary()
     components.settings.api.trusted_proxies = ["10.0.0.0/8"]
-    services = components.api_services()
+    services = api_services(components)
     with TestClient(create_app(services), client=("10.1.2.3", 40000)) as proxied:
 
         def login(name: str, client: str) -> int:

@@ -23,6 +23,7 @@ from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import products
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
@@ -190,7 +191,7 @@ def test_s3_downloads_can_redirect_to_a_presigned_url(
     components.users.add("alice", cheap_hash("alice-pw"), "download")
     components.users.set_quotas("alice", QuotaOverrides(max_parallel=1))
     assert components.ingest.ingest(drop(sample(TILE), settings.inbox)).status == "published"
-    app = create_app(components.api_services())
+    app = create_app(api_services(components))
     with TestClient(app) as api:
         product = one(api, TILE)
         url = f"/odata/v1/Products({product['Id']})/$value"

@@ -20,6 +20,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.odata.options import QueryOptions
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR
 
@@ -90,7 +91,7 @@ def surface(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     for sample in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
         components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
     components.users.add("root", cheap_hash("root-pw"), "admin")
-    app = create_app(components.api_services())
+    app = create_app(api_services(components))
     app.state.known_key = str(components.products.search(QueryOptions(top=1)).products[0].id)
     yield app
     components.close()

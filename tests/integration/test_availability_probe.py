@@ -16,6 +16,7 @@ import pytest
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, StoreSettings, load_settings
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from prip_ray.services.probe import UserJourneyProbe
 from prip_ray.storage.s3 import S3ObjectStore
 from tests.cheap_passwords import cheap_hash
@@ -44,7 +45,7 @@ def api(settings: Settings) -> Iterator[AppServer]:
     components.migrate()
     outcome = components.ingest.ingest(drop(sample(GRANULE), settings.inbox))
     assert outcome.status == "published", outcome.reason
-    server = AppServer(create_app(components.api_services()))
+    server = AppServer(create_app(api_services(components)))
     server.start()
     yield server
     server.stop()

@@ -21,6 +21,7 @@ from prip_ray.db.kpi_hours import KpiHours
 from prip_ray.db.probe_hours import ProbeHours
 from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from prip_ray.services.kpi import KpiService
 from prip_ray.services.probe_history import ProbeHistory
 from tests.console_history import (
@@ -40,7 +41,7 @@ AS_ADMIN = basic_header(*ADMIN)
 @pytest.fixture
 def console(components: Components, tmp_path: Path) -> tuple[TestClient, History]:
     history = build_history(components, datetime.now(UTC), tmp_path / "work")
-    with TestClient(create_app(components.api_services())) as client:
+    with TestClient(create_app(api_services(components))) as client:
         yield client, history
 
 

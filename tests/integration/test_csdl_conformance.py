@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.samples import SAMPLES_DIR, drop
 
@@ -60,7 +61,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Components]:
 
 @pytest.fixture(scope="module")
 def api(catalogue: Components) -> Iterator[TestClient]:
-    with TestClient(create_app(catalogue.api_services())) as client:
+    with TestClient(create_app(api_services(catalogue))) as client:
         yield client
 
 

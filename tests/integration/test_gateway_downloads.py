@@ -21,6 +21,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.gateway import create_gateway_app
+from prip_ray.serve.wiring import api_services
 from prip_ray.synthetic import make_product
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
@@ -78,7 +79,7 @@ def test_a_client_that_goes_away_frees_its_slot_within_two_seconds(
     assert user is not None
     product_id, _ = _publish(components, tmp_path, 32 * 1024 * 1024)  # beyond socket buffers
     waits = []
-    with serving(create_gateway_app(components.api_services())) as base:
+    with serving(create_gateway_app(api_services(components))) as base:
         for attempt in range(4):
             # The one slot is free, so this download is admitted at once; then its client
             # goes away mid-stream, at once or after reading a little.
@@ -109,7 +110,7 @@ def test_a_capped_download_takes_at_least_its_size_over_the_cap(
         built_components, clean_pg, tmp_path, download_rate_limit_mb_s=cap_mb_s
     )
     product_id, content = _publish(components, tmp_path, 3 * 1000 * 1000)
-    with serving(create_gateway_app(components.api_services())) as base:
+    with serving(create_gateway_app(api_services(components))) as base:
         started = time.monotonic()
         response = httpx.get(_ticket_url(components, base, product_id), timeout=60)
         took = time.monotonic() - started

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.loopback import served
 
@@ -307,7 +308,7 @@ def test_a_costly_query_is_stopped_by_the_statement_timeout_with_503(
     components = Components.for_api(settings)
     components.users.add("alice", cheap_hash("alice-pw"), "download")
     try:
-        with TestClient(create_app(components.api_services())) as client:
+        with TestClient(create_app(api_services(components))) as client:
             params = {"$filter": "contains(Name,'%_%zz')", "$count": "true"}
             started = time.monotonic()
             answer = client.get("/odata/v1/Products", params=params, headers=ALICE)
@@ -348,7 +349,7 @@ def test_a_database_outage_is_503_without_host_password_or_driver_text(
     url = f"postgresql://prip:hunter2@127.0.0.1:{port}/prip"
     components = Components.for_api(load_settings(data_dir=tmp_path, db={"url": url}))
     try:
-        with TestClient(create_app(components.api_services())) as client:
+        with TestClient(create_app(api_services(components))) as client:
             answer = client.get("/odata/v1/Products", headers=ALICE)
     finally:
         components.close()

@@ -20,6 +20,7 @@ from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.app import create_app
 from prip_ray.serve.gateway import create_gateway_app
 from prip_ray.serve.security import basic_header
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.samples import GRANULE, TILE, sample, tile_with_preview
@@ -81,7 +82,7 @@ def test_nodes_list_walk_and_download_as_on_cdse(components: Components, tmp_pat
     plain = tmp_path / f"{TILE}.tar"  # the real tile, as a plain tar
     plain.write_bytes(gzip.decompress(sample(TILE).read_bytes()))
     tile_id, granule_id = _publish(components, plain), _publish(components, sample(GRANULE))
-    services = components.api_services()
+    services = api_services(components)
     store = services.store = RecordingStore(services.store)  # type: ignore[assignment]
     files = _tar_members(plain)
     with TestClient(create_app(services)) as client:
@@ -142,7 +143,7 @@ def test_a_node_download_counts_against_the_volume_quota_and_goes_through_a_gate
     components: Components,
 ) -> None:
     product_id = _publish(components, sample(GRANULE))
-    services = components.api_services()
+    services = api_services(components)
     user = components.users.get("alice")
     assert user is not None
     node = f"{GRANULE}/manifest.safe"
@@ -164,7 +165,7 @@ def test_the_quicklook_is_an_asset_downloaded_under_the_products_rules(
     preview = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(range(256)) * 8
     tile_id = _publish(components, tile_with_preview(tmp_path, preview))
     granule_id = _publish(components, sample(GRANULE))
-    with TestClient(create_app(components.api_services())) as client:
+    with TestClient(create_app(api_services(components))) as client:
         found = client.get(
             "/odata/v1/Products", params={"$expand": "Assets", "$select": "Name"}, headers=CAROL
         ).json()["value"]

@@ -19,6 +19,7 @@ from prip_ray.errors import AuthenticationFailed, Unavailable
 from prip_ray.security.jwt import encode
 from prip_ray.security.keys import JWKS_TIMEOUT_S, Jwks, key_id, public_jwk
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 
@@ -101,7 +102,7 @@ def test_keycloak_tokens_are_verified_against_its_jwks(
     components = built_components(settings)
     components.migrate()
     components.users.add("alice", cheap_hash("pw"), "download")
-    with TestClient(create_app(components.api_services())) as api:
+    with TestClient(create_app(api_services(components))) as api:
 
         def status(token: str) -> int:
             headers = {"Authorization": f"Bearer {token}"}
@@ -129,7 +130,7 @@ def test_keys_of_unsupported_types_beside_the_realm_key_are_skipped(
     components = built_components(settings)
     components.migrate()
     components.users.add("alice", cheap_hash("pw"), "download")
-    with TestClient(create_app(components.api_services())) as api:
+    with TestClient(create_app(api_services(components))) as api:
         headers = {"Authorization": f"Bearer {kc_token(provider.url)}"}
         assert api.get("/odata/v1/Products", headers=headers).status_code == 200
 
@@ -175,7 +176,7 @@ def test_while_the_provider_is_unreachable_tokens_get_a_quick_503(
     )
     components = built_components(settings)
     components.migrate()
-    with TestClient(create_app(components.api_services())) as api:
+    with TestClient(create_app(api_services(components))) as api:
         for _ in range(3):
             started = time.monotonic()
             headers = {"Authorization": f"Bearer {kc_token(closed)}"}

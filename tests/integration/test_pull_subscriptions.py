@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from prip_ray.bootstrap import Components
 from prip_ray.db.tables import pull_queue
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.integration.conftest import SAMPLES
 from tests.integration.test_csdl_conformance import Schema
@@ -31,7 +32,7 @@ ROOT_URL = "/odata/v1/Subscriptions"
 def client(components: Components) -> Iterator[TestClient]:
     for name, role in (("sub", "subscriptions"), ("other", "subscriptions"), ("root", "admin")):
         components.users.add(name, cheap_hash(f"{name}-pw"), role)
-    with TestClient(create_app(components.api_services())) as made:
+    with TestClient(create_app(api_services(components))) as made:
         yield made
 
 

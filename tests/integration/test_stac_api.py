@@ -21,6 +21,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.db.tables import metadata
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.loopback import served
 from tests.samples import SAMPLES_DIR, TILE
@@ -70,7 +71,7 @@ def catalogue(
 
 @pytest.fixture(scope="module")
 def api(catalogue: Components) -> Iterator[TestClient]:
-    with TestClient(create_app(catalogue.api_services())) as client:
+    with TestClient(create_app(api_services(catalogue))) as client:
         yield client
 
 
@@ -139,7 +140,7 @@ def test_pystac_client_searches_and_pages_as_odata_answers(
         "ContentDate/Start le 2025-08-02T00:00:00Z and ContentDate/End ge 2025-07-31T00:00:00Z",
     )
     assert expected, "the test area should hold products"
-    with served(create_app(catalogue.api_services())) as url:
+    with served(create_app(api_services(catalogue))) as url:
         client = Client.open(f"{url}/stac", headers=ALICE)
         search = client.search(
             method=method,

@@ -17,6 +17,7 @@ from prip_ray.domain.subscriptions import Subscription
 from prip_ray.domain.users import User
 from prip_ray.errors import QuotaExceeded
 from prip_ray.serve.app import basic_header, create_app
+from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.receiver import LOOPBACK
 
@@ -164,7 +165,7 @@ def test_networks_the_operator_allows_may_be_reached(
     components: Components, subscribers: TestClient
 ) -> None:
     components.settings.subscriptions.allowed_networks = LOOPBACK
-    with TestClient(create_app(components.api_services())) as api:
+    with TestClient(create_app(api_services(components))) as api:
         made = create(api, SUB, NotificationEndpoint="http://localhost:8080/notify")
         assert made.status_code == 201, made.text
         refused = create(api, SUB, NotificationEndpoint="http://10.0.0.5/notify")

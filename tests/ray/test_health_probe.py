@@ -13,6 +13,7 @@ from prip_ray.actors.factory import start_health_probe
 from prip_ray.config import ApiSettings, KpiSettings, Settings
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.serve.app import create_app
+from prip_ray.serve.wiring import api_services
 from tests.fixtures.components import BuildComponents
 from tests.fixtures.postgres import PrivatePostgres
 from tests.http_server import serving
@@ -32,7 +33,7 @@ def test_probes_record_a_db_outage_and_export_kpis(
     assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
     window = (datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(hours=1))
     probes = KpiRepository(components.engine)
-    with serving(create_app(components.api_services())) as api:
+    with serving(create_app(api_services(components))) as api:
         prober = start_health_probe(
             settings.model_copy(
                 update={

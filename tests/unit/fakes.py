@@ -4,6 +4,7 @@ network. The integration tests run the same services on PostgreSQL, S3 and loopb
 
 from __future__ import annotations
 
+import builtins  # FakeSubscriptions.list hides the type inside the class
 import hashlib
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -14,11 +15,13 @@ from typing import Any
 
 from prip_ray.domain.deliveries import DONE, PENDING, REFUSED, SENDING, Delivery, QueuedEvent
 from prip_ray.domain.events import OutboxEvent
+from prip_ray.domain.eviction import Candidate
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.journal import JournalEntry
 from prip_ray.domain.package import PackageListing
 from prip_ray.domain.products import NEVER, Checksum, DeletedProduct, Product, TimeRange
-from prip_ray.domain.subscriptions import Subscription
+from prip_ray.domain.subscriptions import Limits, Subscription
+from prip_ray.domain.withdrawals import Withdrawn, is_withdrawal
 from prip_ray.errors import (
     DatabaseUnavailable,
     DeliveryFailed,
@@ -266,7 +269,7 @@ class FakeSubscriptions:
 
     def __init__(self) -> None:
         self.subs: dict[uuid.UUID, tuple[Subscription, str | None]] = {}
-        self.outbox: list[OutboxEvent] = []
+        self.outbox: builtins.list[OutboxEvent] = []
 
     def subscribe(self, filter_param: str, endpoint: str, sealed: str | None = None) -> uuid.UUID:
         sub = Subscription(
@@ -280,12 +283,61 @@ class FakeSubscriptions:
         self.outbox.append(OutboxEvent(len(self.outbox) + 1, product.id, event, T0))
 
     def get(self, subscription_id: uuid.UUID) -> Subscription:
+        if subscription_id not in self.subs:
+            raise ProductNotFound(f"no subscription with Id {subscription_id}")
         return self.subs[subscription_id][0]
 
-    def running(self) -> list[tuple[Subscription, str | None]]:
+    def create(
+        self,
+        *,
+        owner: str,
+        event: str,
+        filter_param: str,
+        endpoint: str,
+        username: str | None,
+        sealed_password: str | None,
+        now: datetime,
+        within: Limits | None = None,
+    ) -> Subscription:
+        """As the real one: ``within`` sees the owner's other subscriptions and, raising,
+        undoes the write."""
+        sub = Subscription(
+            uuid.uuid4(), owner, "running", event, filter_param, endpoint, username,
+            sealed_password is not None, now, None, 0,
+        )  # fmt: skip
+        if within is not None:
+            within(*self._counts(owner, sub.id))
+        self.subs[sub.id] = (sub, sealed_password)
+        return sub
+
+    def list(self, owner: str | None = None) -> builtins.list[Subscription]:
+        return [s for s, _ in self.subs.values() if owner is None or s.owner == owner]
+
+    def set_status(
+        self,
+        subscription_id: uuid.UUID,
+        status: str,
+        *,
+        owner: str = "",
+        within: Limits | None = None,
+    ) -> None:
+        if within is not None:
+            within(*self._counts(owner, subscription_id))
+        sub, sealed = self.subs[subscription_id]
+        self.subs[subscription_id] = (replace(sub, status=status, failing_since=None), sealed)
+
+    def delete(self, subscription_id: uuid.UUID) -> None:
+        del self.subs[subscription_id]
+
+    def _counts(self, owner: str, excluding: uuid.UUID) -> tuple[int, int]:
+        others = [s for s, _ in self.subs.values() if s.owner == owner and s.id != excluding]
+        live = [s for s in others if s.status != "cancelled"]
+        return sum(s.status == "running" for s in live), len(live)
+
+    def running(self) -> builtins.list[tuple[Subscription, str | None]]:
         return [(s, sealed) for s, sealed in self.subs.values() if s.status == "running"]
 
-    def events_after(self, seq: int, limit: int) -> list[OutboxEvent]:
+    def events_after(self, seq: int, limit: int) -> builtins.list[OutboxEvent]:
         return [e for e in self.outbox if e.seq > seq][:limit]
 
     def advance(self, subscription_id: uuid.UUID, cursor: int, notified: datetime | None) -> None:
@@ -295,7 +347,7 @@ class FakeSubscriptions:
             changes["last_notification_date"] = notified
         self.subs[subscription_id] = (replace(sub, **changes), sealed)
 
-    def advance_many(self, progress: list[tuple[uuid.UUID, int, datetime | None]]) -> None:
+    def advance_many(self, progress: builtins.list[tuple[uuid.UUID, int, datetime | None]]) -> None:
         for subscription_id, cursor, notified in progress:
             self.advance(subscription_id, cursor, notified)
 
@@ -449,3 +501,151 @@ class FakeQuarantine:
         if move:
             source.unlink(missing_ok=True)
         return source
+
+
+class FakeArchive(FakeCatalogue):
+    """The catalogue as the Roller and the withdrawal change it: an entry goes offline with
+    its ``deleted`` event and its DeletedProducts entry in one step, then its bytes; offline
+    rows and DeletedProducts entries leave once past their retention and exported."""
+
+    def __init__(self, *products: Product) -> None:
+        super().__init__(*products)
+        self.deleted: dict[uuid.UUID, tuple[datetime, str]] = {}  # Id: (DeletionDate, cause)
+        self.events: list[tuple[str, uuid.UUID]] = []
+        self.downloading: set[uuid.UUID] = set()
+        self.undelivered: set[uuid.UUID] = set()  # HKTM that FOS has not received yet
+
+    def due(self, now: datetime, limit: int) -> list[Candidate]:
+        due = [p for p in self._online() if p.eviction_date <= now]
+        return [_candidate(p) for p in sorted(due, key=lambda p: p.eviction_date)[:limit]]
+
+    def oldest(self, limit: int) -> list[Candidate]:
+        oldest = sorted(self._online(), key=lambda p: p.publication_date)
+        return [_candidate(p) for p in oldest[:limit]]
+
+    def stored_bytes(self) -> int:
+        return sum(p.content_length for p in self.products.values() if p.object_key)
+
+    def busy(self, now: datetime, stale_after_s: float) -> set[uuid.UUID]:
+        return set(self.downloading)
+
+    def owed(
+        self, ids: Sequence[uuid.UUID], channel: str, product_types: Collection[str]
+    ) -> set[uuid.UUID]:
+        return {i for i in ids if i in self.undelivered and channel == "hktm"}
+
+    def mark_evicted(self, product_id: uuid.UUID, now: datetime, cause: str) -> str | None:
+        product = self.products[product_id]
+        if not product.online:
+            return None
+        self._offline(product, now, cause)
+        return product.object_key
+
+    def bytes_gone(self, product_id: uuid.UUID) -> None:
+        self.products[product_id] = replace(self.products[product_id], object_key="")
+
+    def orphans(self, limit: int) -> list[tuple[uuid.UUID, str]]:
+        offline = [p for p in self.products.values() if not p.online and p.object_key]
+        return [(p.id, p.object_key) for p in offline[:limit]]
+
+    def withdraw(self, product_id: uuid.UUID, now: datetime, cause: str) -> Withdrawn | None:
+        product = self.products.get(product_id)
+        if product is None:
+            return None
+        recorded = self.deleted.get(product_id, (now, cause))[1]
+        if product.online:
+            self._offline(product, now, cause)
+        elif not is_withdrawal(recorded):
+            self.deleted[product_id] = (self.deleted[product_id][0], cause)
+        else:
+            cause = recorded
+        return Withdrawn(product.object_key, product.online, cause)
+
+    def leaving(
+        self, offline_before: datetime, exported_until: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        before = min(offline_before, exported_until)
+        return [p.id for p in self._leavable(before)][:limit]
+
+    def remove(
+        self, product_id: uuid.UUID, offline_before: datetime, exported_until: datetime
+    ) -> bool:
+        before = min(offline_before, exported_until)
+        if product_id not in {p.id for p in self._leavable(before)}:
+            return False
+        del self.products[product_id]
+        return True
+
+    def purgeable(
+        self, deleted_before: datetime, exported_until: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        before = min(deleted_before, exported_until)
+        old = [i for i, (at, _) in self.deleted.items() if at < before]
+        return [i for i in old if i not in self.products][:limit]
+
+    def purge(self, ids: list[uuid.UUID]) -> int:
+        for product_id in ids:
+            del self.deleted[product_id]
+        return len(ids)
+
+    def _online(self) -> list[Product]:
+        return [p for p in self.products.values() if p.online]
+
+    def _offline(self, product: Product, now: datetime, cause: str) -> None:
+        self.products[product.id] = replace(product, online=False, modification_date=now)
+        self.events.append(("deleted", product.id))
+        self.deleted[product.id] = (now, cause)
+
+    def _leavable(self, before: datetime) -> list[Product]:
+        offline = [p for p in self.products.values() if not p.online and not p.object_key]
+        return [p for p in offline if p.modification_date < before]
+
+
+def _candidate(product: Product) -> Candidate:
+    return Candidate(
+        product.id,
+        product.name,
+        product.content_length,
+        product.eviction_date,
+        product.publication_date,
+    )
+
+
+class FakeEventPruner:
+    """Outbox events, finished deliveries and OLQC outcomes, each with its age."""
+
+    def __init__(self) -> None:
+        self.outbox: list[datetime] = []
+        self.deliveries: list[datetime] = []
+        self.outcomes: list[datetime] = []
+
+    def prune_outbox(self, before: datetime) -> int:
+        return _prune(self.outbox, before)
+
+    def prune_deliveries(self, before: datetime) -> int:
+        return _prune(self.deliveries, before)
+
+    def prune_olqc_outcomes(self, before: datetime) -> int:
+        return _prune(self.outcomes, before)
+
+
+def _prune(ages: list[datetime], before: datetime) -> int:
+    kept = [at for at in ages if at >= before]
+    pruned = len(ages) - len(kept)
+    ages[:] = kept
+    return pruned
+
+
+class FakeQuarantineFolder:
+    """Quarantine entries by the time they were refused; ``reconcile`` counts its calls."""
+
+    def __init__(self, *refused_at: datetime) -> None:
+        self.entries = list(refused_at)
+        self.reconciled = 0
+
+    def reconcile(self) -> int:
+        self.reconciled += 1
+        return 0
+
+    def purge(self, before: datetime) -> int:
+        return _prune(self.entries, before)
