@@ -15,6 +15,9 @@ from typing import Any
 
 import psycopg
 
+from prip_ray.db.session import create_db_engine
+from prip_ray.db.spans import recompute_spans
+
 T0 = datetime(2025, 7, 1, tzinfo=UTC)
 STEP = timedelta(seconds=2.6)
 TYPES = [
@@ -154,3 +157,7 @@ def load(url: str, count: int, batch: int = 50_000) -> Iterator[int]:
                             copy.write_row(row)
             conn.commit()
             yield indexes.stop
+    engine = create_db_engine(url)  # what publication keeps current, COPY does not
+    with engine.begin() as db:
+        recompute_spans(db)
+    engine.dispose()

@@ -31,6 +31,7 @@ from prip_ray.db.rows import (
 from prip_ray.db.search import SearchPage, search_page, statements
 from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
+from prip_ray.db.spans import longest_spans, raise_spans
 from prip_ray.domain.assets import Asset, quicklook
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.package import PackageListing
@@ -129,6 +130,7 @@ class ProductRepository:
         digests ingestion computed, and the OLQC links (in the order of their locks, so two
         groups never wait for each other's)."""
         conn.execute(insert(products), [product_row(p) for p in group])
+        raise_spans(conn, group)
         conn.execute(
             insert(tables.outbox),
             [{"product_id": p.id, "event": "created", "created_at": now} for p in group],
@@ -185,6 +187,12 @@ class ProductRepository:
         with self._reader.connect() as conn:
             row = conn.execute(query).mappings().first()
         return digests_from_row(row) if row is not None else None
+
+    def longest_spans(self) -> dict[str, float]:
+        """The longest sensing period, in seconds, of each product type ever published
+        (db/spans.py): what bounds a search by period overlap."""
+        with self._reader.connect() as conn:
+            return longest_spans(conn)
 
     def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
         found = self._load(select(products).where(products.c.name == name), with_attributes)

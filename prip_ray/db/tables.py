@@ -197,6 +197,18 @@ assets = Table(
     Column("path", Text, nullable=False),
 )
 
+# The longest sensing period (ContentDate End - Start, seconds) of each product type ever
+# published: a search for products whose period meets [start, end] (STAC's datetime) may
+# then also say Start >= start - longest, which the ContentDate/Start index answers. Raised
+# in the publication's transaction (db/spans.py), never lowered: eviction leaves it an
+# upper bound, which is all the search needs.
+sensing_spans = Table(
+    "sensing_spans",
+    metadata,
+    Column("product_type", String(64), primary_key=True),
+    Column("longest_s", Float, nullable=False),
+)
+
 # What the OLQC reports said about each product they inspected, by that product's name
 # without package extension (domain/olqc.py: inspected_key), whether or not the product is
 # published yet: its qualityStatus follows from these counts at publication, or when a

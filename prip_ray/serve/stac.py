@@ -125,7 +125,8 @@ def _features(request: Request, search: ItemSearch) -> tuple[list[bytes], bool]:
     entity cache where it holds the product's version (as OData's do)."""
     services = services_of(request)
     collections = _collections(request)
-    page = services.products.search_page(query_options(search, collections))
+    spans = services.products.longest_spans() if search.datetime is not None else None
+    page = services.products.search_page(query_options(search, collections, spans))
     base = _base(request)
     load = partial(services.products.by_ids, with_attributes=True)
     features = services.entities.encoded(

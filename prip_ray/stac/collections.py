@@ -35,8 +35,9 @@ class StacCollection:
         return f"{self.mission.title()} {self.category.replace('-', ' ')} products"
 
     def holds(self, product_name: str, product_type: str) -> bool:
-        if not product_name.startswith(self.prefix):
-            return False
+        return product_name.startswith(self.prefix) and self.holds_type(product_type)
+
+    def holds_type(self, product_type: str) -> bool:
         return product_type in self.file_types or product_type.startswith(self.type_prefixes)
 
     def condition(self) -> ast.Node:

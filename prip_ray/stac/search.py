@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shapely.geometry import box, shape
@@ -126,8 +126,14 @@ def search_from_body(body: Any, limits: Limits) -> ItemSearch:
 _PARAMETERS = ("bbox", "intersects", "datetime", "collections", "ids", "limit", "token")
 
 
-def query_options(search: ItemSearch, collections: Mapping[str, StacCollection]) -> QueryOptions:
-    """The search options of ``search``, as parse_query_options would make them."""
+def query_options(
+    search: ItemSearch,
+    collections: Mapping[str, StacCollection],
+    longest_spans: Mapping[str, float] | None = None,
+) -> QueryOptions:
+    """The search options of ``search``, as parse_query_options would make them.
+    ``longest_spans``: the longest sensing period (s) of each product type published
+    (db/spans.py), which lets a ``datetime`` search bound ContentDate/Start from below too."""
     parts: list[ast.Node] = []
     if search.collections is not None:
         known = [collections[c].condition() for c in search.collections if c in collections]
@@ -139,7 +145,12 @@ def query_options(search: ItemSearch, collections: Mapping[str, StacCollection])
     if search.intersects is not None:
         parts.append(_intersects(_geojson_geometry(search.intersects)))
     if search.datetime is not None:
-        parts.append(_during(*parse_interval(search.datetime)))
+        start, end = parse_interval(search.datetime)
+        parts.append(_during(start, end))
+        if start is not None and longest_spans is not None:
+            longest = timedelta(seconds=_longest(search, collections, longest_spans))
+            if start - datetime.min.replace(tzinfo=UTC) > longest:  # else: no bound at all
+                parts.append(ast.Compare("ge", _START, start - longest))
     condition = parts[0] if parts else None
     for part in parts[1:]:
         condition = ast.And(condition, part)  # type: ignore[arg-type]
@@ -295,6 +306,20 @@ def _intersects(geometry: BaseGeometry) -> ast.Intersects:
     """The geometry checked as an OData geography literal is (WGS84, on the globe)."""
     checked, wkt = parse_geography(geometry.wkt)
     return ast.Intersects(wkt, checked, tuple(checked.bounds))  # type: ignore[arg-type]
+
+
+def _longest(
+    search: ItemSearch, collections: Mapping[str, StacCollection], spans: Mapping[str, float]
+) -> float:
+    """The longest period a product the search may find can have: of the types in the
+    searched collections (all types without ``collections``). A period meeting [start, end]
+    then starts at ``start - longest`` or later, which the ContentDate/Start index finds
+    directly instead of filtering the whole catalogue by End (0.7 s at 1M products)."""
+    if search.collections is None:
+        return max(spans.values(), default=0.0)
+    searched = [collections[c] for c in search.collections if c in collections]
+    held = [s for t, s in spans.items() if any(c.holds_type(t) for c in searched)]
+    return max(held, default=0.0)
 
 
 def _during(start: datetime | None, end: datetime | None) -> ast.Node:

@@ -201,3 +201,33 @@ def test_an_unwrapped_footprint_box_is_written_west_above_east() -> None:
     across = Footprint({"type": "MultiPolygon", "coordinates": []}, (179.0, -1.0, 181.0, 1.0))
     item = item_json("https://prip.example", product(footprint=across), None)
     assert item["bbox"] == [179.0, -1.0, -179.0, 1.0]
+
+
+def test_datetime_is_bounded_below_by_the_longest_period_of_the_types_searched() -> None:
+    """Start >= start - longest lets the ContentDate/Start index answer the overlap; it
+    must never lose a product whose period meets the interval."""
+    long_one = product(content_date=TimeRange(T0 - timedelta(days=300), T0 + timedelta(days=60)))
+    spans = {"MSI_L2A_TL": 5.0, "AUX_UT1UTC": 360 * 86400.0}
+    everything = search_from_query({"datetime": "2025-08-01T07:06:22Z/.."}, LIMITS)
+    options = query_options(everything, COLLECTIONS, spans)
+    assert matches(options.filter, product())  # type: ignore[arg-type]
+    assert matches(options.filter, long_one)  # type: ignore[arg-type]  # bound: 360 days
+    bound = ast.Compare("ge", START, T0 + timedelta(seconds=2) - timedelta(days=360))
+    assert _conjuncts(options.filter) >= {bound}
+    tile = next(c for c in COLLECTIONS.values() if c.holds_type("MSI_L2A_TL"))
+    tiles = search_from_query(
+        {"datetime": "2025-08-01T07:06:22Z/..", "collections": tile.id}, LIMITS
+    )
+    bounded = query_options(tiles, COLLECTIONS, spans).filter
+    assert ast.Compare("ge", START, T0 + timedelta(seconds=2 - 5)) in _conjuncts(bounded)
+    assert matches(bounded, product())  # type: ignore[arg-type]
+    none_yet = query_options(tiles, COLLECTIONS, {}).filter  # no tile published: no period
+    assert ast.Compare("ge", START, T0 + timedelta(seconds=2)) in _conjuncts(none_yet)
+    from_the_start = search_from_query({"datetime": "0001-01-01T00:00:00Z/.."}, LIMITS)
+    assert query_options(from_the_start, COLLECTIONS, spans).filter is not None  # no overflow
+
+
+def _conjuncts(node: ast.Node | None) -> set[ast.Node]:
+    if isinstance(node, ast.And):
+        return _conjuncts(node.left) | _conjuncts(node.right)
+    return {node} if node is not None else set()
