@@ -61,6 +61,7 @@ from prip_ray.db.migrate import upgrade
 from prip_ray.db.search import MAX_SHAPE_CANDIDATES, statements
 from prip_ray.db.search.rectangles import rectangle_of
 from prip_ray.db.session import create_db_engine
+from prip_ray.db.spans import longest_spans
 from prip_ray.db.tables import products
 from prip_ray.domain.passwords import hash_password
 from prip_ray.domain.product_types import default_registry
@@ -239,8 +240,11 @@ def _explain(engine: Engine) -> None:
         for label, params in QUERIES.items()
     }
     collections = stac_collections(default_registry())
+    with engine.connect() as conn:  # as the STAC route reads them for a datetime search
+        spans = longest_spans(conn)
     for label, params in STAC_QUERIES.items():
-        shapes[label] = query_options(search_from_query(params, Limits()), collections)
+        search = search_from_query(params, Limits())
+        shapes[label] = query_options(search, collections, spans)
     for label, options in shapes.items():
         _explain_one(engine, label, options)
 
