@@ -17,6 +17,10 @@ from prip_ray.ports.deliveries import DeliveryQueue as DeliveryQueue
 from prip_ray.ports.deliveries import FosSession as FosSession
 from prip_ray.ports.deliveries import FosTarget as FosTarget
 from prip_ray.ports.deliveries import TraceService as TraceService
+from prip_ray.ports.downloads import CounterPurge as CounterPurge
+from prip_ray.ports.downloads import DownloadHistoryPurge as DownloadHistoryPurge
+from prip_ray.ports.downloads import DownloadRecords as DownloadRecords
+from prip_ray.ports.downloads import QuotaWindows as QuotaWindows
 from prip_ray.ports.ingest import IngestJournal as IngestJournal
 from prip_ray.ports.ingest import ProductPublisher as ProductPublisher
 from prip_ray.ports.ingest import Quarantine as Quarantine

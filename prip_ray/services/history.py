@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from prip_ray.db.counters import RequestCounters
-from prip_ray.db.downloads import DownloadHistory
-from prip_ray.db.users import UserRepository
+from prip_ray.ports import CounterPurge, DownloadHistoryPurge, QuotaWindows
 
 log = logging.getLogger(__name__)
 COUNTERS_KEPT = timedelta(hours=1)
@@ -30,9 +28,9 @@ class CleanerRun:
 class HistoryCleaner:
     def __init__(
         self,
-        history: DownloadHistory,
-        counters: RequestCounters,
-        users: UserRepository,
+        history: DownloadHistoryPurge,
+        counters: CounterPurge,
+        users: QuotaWindows,
         default_window_days: int,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):

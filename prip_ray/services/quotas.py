@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from prip_ray.config import QuotaSettings
-from prip_ray.db.downloads import DownloadHistory
 from prip_ray.domain.products import Product
 from prip_ray.domain.quotas import GB, QuotaLimits, Usage, check_download
 from prip_ray.domain.users import User
+from prip_ray.ports import DownloadRecords
 
 PROGRESS_EVERY_S = 2.0  # how often a running download says it is still sending
 
@@ -20,7 +20,7 @@ PROGRESS_EVERY_S = 2.0  # how often a running download says it is still sending
 class QuotaService:
     def __init__(
         self,
-        history: DownloadHistory,
+        history: DownloadRecords,
         settings: QuotaSettings,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):

@@ -649,3 +649,94 @@ class FakeQuarantineFolder:
 
     def purge(self, before: datetime) -> int:
         return _prune(self.entries, before)
+
+
+class FakeDownloads:
+    """The download history (DownloadRecords and DownloadHistoryPurge) in a dict: a slot is
+    held while a download is active, or redirected until its ``hold`` ends."""
+
+    def __init__(self, stale_after: timedelta = timedelta(minutes=5)) -> None:
+        self.rows: dict[uuid.UUID, dict[str, Any]] = {}
+        self._stale_after = stale_after
+
+    def start(
+        self,
+        user: str,
+        product: Product,
+        limits: Any,
+        now: datetime,
+        check: Callable[[Any, Any, int], None],
+        status: str = "active",
+        *,
+        hold: timedelta = timedelta(0),
+    ) -> uuid.UUID:
+        check(limits, self.usage(user, limits, now), product.content_length)
+        download_id = uuid.uuid4()
+        redirected = status == "redirected"
+        self.rows[download_id] = {
+            "user": user, "status": status, "started": now, "progress": now,
+            "ended": now + hold if redirected else None,
+            "bytes": product.content_length if redirected else 0,
+        }  # fmt: skip
+        return download_id
+
+    def progress(self, download_id: uuid.UUID, bytes_sent: int, now: datetime) -> None:
+        row = self.rows[download_id]
+        if row["status"] == "active":
+            row.update(bytes=bytes_sent, progress=now)
+
+    def finish(
+        self, download_id: uuid.UUID, bytes_sent: int, completed: bool, now: datetime
+    ) -> None:
+        status = "completed" if completed else "aborted"
+        self.rows[download_id].update(bytes=bytes_sent, ended=now, status=status)
+
+    def usage(self, user: str, limits: Any, now: datetime) -> Any:
+        from prip_ray.domain.quotas import Usage
+
+        mine = [r for r in self.rows.values() if r["user"] == user]
+        running = sum(
+            1
+            for r in mine
+            if (r["status"] == "active" and r["progress"] > now - self._stale_after)
+            or (r["status"] == "redirected" and r["ended"] > now)
+        )
+        volume = sum(r["bytes"] for r in mine if r["started"] > now - limits.window)
+        return Usage(running, volume, 0)
+
+    def expire_stale(self, now: datetime) -> int:
+        stale = [
+            r
+            for r in self.rows.values()
+            if r["status"] == "active" and r["progress"] <= now - self._stale_after
+        ]
+        for row in stale:
+            row.update(status="aborted", ended=now)
+        return len(stale)
+
+    def purge(self, before: datetime, batch: int = 5000) -> int:
+        old = [k for k, r in self.rows.items() if r["started"] < before and r["status"] != "active"]
+        for key in old:
+            del self.rows[key]
+        return len(old)
+
+
+class FakeCounters:
+    """Request counts by minute (CounterPurge)."""
+
+    def __init__(self, minutes: list[datetime] | None = None) -> None:
+        self.minutes = list(minutes or [])
+
+    def purge(self, before: datetime) -> int:
+        kept = [m for m in self.minutes if m >= before]
+        removed = len(self.minutes) - len(kept)
+        self.minutes = kept
+        return removed
+
+
+class FakeQuotaWindows:
+    def __init__(self, longest: int | None = None) -> None:
+        self.longest = longest
+
+    def longest_window_days(self) -> int | None:
+        return self.longest
