@@ -30,6 +30,7 @@ from prip_ray.ports.kpi import ProbeRecords as ProbeRecords
 from prip_ray.ports.kpi import QuarantineLog as QuarantineLog
 from prip_ray.ports.kpi import StoredProbeHours as StoredProbeHours
 from prip_ray.ports.kpi import StoredRollups as StoredRollups
+from prip_ray.ports.sources import ProductSource as ProductSource
 from prip_ray.ports.storage import ObjectStore as ObjectStore
 from prip_ray.ports.subscriptions import PullQueueStore as PullQueueStore
 from prip_ray.ports.subscriptions import SubscriptionListing as SubscriptionListing

@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from prip_ray.db.repository import ProductRepository
 from prip_ray.errors import PripError, Unavailable
+from prip_ray.ports import ProductCatalogue, ProductSource
 from prip_ray.services.ingest import IngestService
-from prip_ray.storage.sources import ProductSource
 
 _CHUNK = 1 << 20
 
@@ -38,7 +37,7 @@ class Reingester:
         self,
         source: ProductSource,
         ingest: IngestService,
-        products: ProductRepository,
+        products: ProductCatalogue,
         scratch_root: Path,
     ):
         self._source = source

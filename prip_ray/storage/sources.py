@@ -13,22 +13,14 @@ import shutil
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Protocol
 
 from prip_ray.config import S3Settings
 from prip_ray.errors import ConfigurationError, InvalidPackage, StorageError
+from prip_ray.ports.sources import ProductSource
 from prip_ray.storage.s3 import S3ObjectStore
 
 _HIDDEN = (".", "_")
 _PARTIAL = (".part", ".tmp", ".partial", ".filepart")
-
-
-class ProductSource(Protocol):
-    def names(self) -> Iterator[str]: ...
-
-    def fetch(self, name: str, scratch: Path) -> Path: ...
-
-    def size(self, name: str) -> int: ...
 
 
 def open_source(uri: str, s3: S3Settings) -> ProductSource:
