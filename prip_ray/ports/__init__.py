@@ -28,6 +28,7 @@ from prip_ray.ports.kpi import ConsoleFigures as ConsoleFigures
 from prip_ray.ports.kpi import KpiRecords as KpiRecords
 from prip_ray.ports.kpi import ProbeRecords as ProbeRecords
 from prip_ray.ports.kpi import QuarantineLog as QuarantineLog
+from prip_ray.ports.kpi import QuarantineRecords as QuarantineRecords
 from prip_ray.ports.kpi import StoredProbeHours as StoredProbeHours
 from prip_ray.ports.kpi import StoredRollups as StoredRollups
 from prip_ray.ports.sources import ProductSource as ProductSource

@@ -96,3 +96,20 @@ class ConsoleFigures(Protocol):
         ...
 
     def outbox_head(self) -> int: ...
+
+
+class QuarantineRecords(QuarantineLog, Protocol):
+    """The quarantine entries as the quarantine service keeps them beside the bytes."""
+
+    def record(
+        self, name: str, code: str, reason: str, at: datetime, size: int, location: str
+    ) -> QuarantineEntry | None:
+        """Add a refusal of ``name`` seen ``at``; the entry it replaces (whose bytes are
+        superseded), None if the name is new or the row is newer already."""
+        ...
+
+    def get(self, name: str) -> QuarantineEntry | None: ...
+
+    def forget(self, name: str, location: str) -> bool:
+        """Drop the entry if it still names these bytes (False: replaced meanwhile)."""
+        ...

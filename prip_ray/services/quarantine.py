@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from prip_ray.db.quarantine import QuarantineRepository
 from prip_ray.domain.quarantine import QuarantineEntry
 from prip_ray.errors import InvalidQuery, ProductNotFound, StorageError
+from prip_ray.ports import QuarantineRecords
 from prip_ray.storage.inbox import LocalQuarantine
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class RecordedQuarantine(LocalQuarantine):
     def __init__(
         self,
         root: Path,
-        repository: QuarantineRepository,
+        repository: QuarantineRecords,
         objects: QuarantinedObjects | None = None,
     ):
         super().__init__(root)
