@@ -176,8 +176,8 @@ def smoke_console(needs: Needs) -> None:
     database = f"prip_smoke_console_{uuid.uuid4().hex[:8]}"
     try:
         out = _run("console", "--tiny", "--pg", needs.pg_server(), "--database", database)
-    finally:
-        _drop_database(needs.pg_server(), database)
+    finally:  # --tiny loads a database of its own, named after the one given
+        _drop_database(needs.pg_server(), database + "_tiny")
     ((products, probes),) = _figures(r"^(\d+) products, (\d+) probes: load", out)
     assert products == 3000 and probes > 0
     routes = re.findall(
