@@ -13,6 +13,10 @@ import re
 import shutil
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prip_ray.bootstrap import Components
 
 SAMPLES_DIR = Path(
     os.environ.get("PRIP_SAMPLES_DIR", Path(__file__).parent / "data" / "s2-samples")
@@ -20,6 +24,16 @@ SAMPLES_DIR = Path(
 GRANULE = "S2B_OPER_MSI_L0__GR_2BPS_20250801T074015_S20250801T070620_D04_N05.11"
 DATASTRIP = "S2B_OPER_MSI_L0__DS_2BPS_20250801T074015_S20250801T070620_N05.11"
 TILE = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMH_N05.11"
+
+
+def publish_samples(components: Components) -> None:
+    """Every sample ingested through ``components``, each asserted published (the samples
+    themselves stay untouched: copies go into the inbox)."""
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    for found in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
+        outcome = components.ingest.ingest(shutil.copy(found, inbox / found.name))
+        assert outcome.status == "published", outcome.reason
 
 
 def sample(stem: str) -> Path:

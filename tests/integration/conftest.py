@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from prip_ray.config import load_settings
 from prip_ray.serve.app import create_app
 from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
-from tests.samples import SAMPLES_DIR
+from tests.samples import SAMPLES_DIR, publish_samples
 
 SAMPLES = sorted(SAMPLES_DIR.glob("S2B_*.tar"))
 
@@ -33,11 +32,7 @@ def components(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Compo
 
 @pytest.fixture
 def api(components: Components) -> Iterator[TestClient]:
-    inbox = components.settings.inbox
-    inbox.mkdir(parents=True, exist_ok=True)
-    for sample in SAMPLES:
-        outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
-        assert outcome.status == "published", outcome.reason
+    publish_samples(components)
     components.users.add("alice", cheap_hash("alice-pw"), "download")
     components.users.add("carol", cheap_hash("carol-pw"), "catalogue")
     with TestClient(create_app(api_services(components))) as client:

@@ -5,7 +5,6 @@ end. One catalogue for the module, on SQLite: the CSDL does not depend on the da
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from prip_ray.config import load_settings
 from prip_ray.serve.app import basic_header, create_app
 from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
-from tests.samples import SAMPLES_DIR, drop
+from tests.samples import drop, publish_samples
 
 ROOT = basic_header("root", "root-pw")
 NAMESPACE = "OData.CSC."
@@ -47,12 +46,9 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Components]:
     settings = load_settings(data_dir=root / "prip", ingest={"settle_s": 0})
     built = Components(settings)
     built.migrate()
-    inbox = settings.inbox
-    inbox.mkdir(parents=True, exist_ok=True)
-    for sample in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
-        assert built.ingest.ingest(shutil.copy(sample, inbox / sample.name)).status == "published"
+    publish_samples(built)
     (root / BROKEN).write_bytes(b"not a tar")
-    assert built.ingest.ingest(drop(root / BROKEN, inbox)).status == "rejected"
+    assert built.ingest.ingest(drop(root / BROKEN, settings.inbox)).status == "rejected"
     built.users.add("root", cheap_hash("root-pw"), "admin")
     built.exporter().export()
     yield built

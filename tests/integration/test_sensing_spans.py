@@ -3,22 +3,16 @@ recomputed from the catalogue for bulk loads, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import shutil
-
 from sqlalchemy import select
 
 from prip_ray.bootstrap import Components
 from prip_ray.db.spans import recompute_spans
 from prip_ray.db.tables import products
-from tests.samples import SAMPLES_DIR
+from tests.samples import publish_samples
 
 
 def test_publication_keeps_each_types_longest_period(components: Components) -> None:
-    inbox = components.settings.inbox
-    inbox.mkdir(parents=True, exist_ok=True)
-    for sample in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
-        outcome = components.ingest.ingest(shutil.copy(sample, inbox / sample.name))
-        assert outcome.status == "published", outcome.reason
+    publish_samples(components)
     with components.engine.connect() as conn:
         rows = conn.execute(
             select(products.c.product_type, products.c.content_start, products.c.content_end)

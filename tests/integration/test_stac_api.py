@@ -5,7 +5,6 @@ One catalogue for the module, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,7 @@ from prip_ray.serve.app import basic_header, create_app
 from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.loopback import served
-from tests.samples import SAMPLES_DIR, TILE
+from tests.samples import SAMPLES_DIR, TILE, publish_samples
 
 ALICE = basic_header("alice", "alice-pw")
 SCHEMAS = get_local_schema_cache()
@@ -60,10 +59,7 @@ def catalogue(
     settings = load_settings(data_dir=root / "prip", db={"url": db_url}, ingest={"settle_s": 0})
     built = Components(settings)
     built.migrate()
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    for sample in sorted(SAMPLES_DIR.glob("S2B_*.tar")):
-        copied = shutil.copy(sample, settings.inbox / sample.name)
-        assert built.ingest.ingest(copied).status == "published"
+    publish_samples(built)
     built.users.add("alice", cheap_hash("alice-pw"), "download")
     yield built
     built.close()
