@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import ray
 import yaml
 from ray import serve
@@ -61,9 +66,40 @@ def main(work: Path) -> None:
         seen["anonymous"] = httpx.get(base + "Products", timeout=30).status_code
         seen["searches"] = sorted({http.get(base + "Products").status_code for _ in range(40)})
     seen["ingress"] = sorted(_listeners())
+    seen["while_killing"] = _statuses_while_killing(base + "Products", _replicas()[0])
     serve.shutdown()
     ray.shutdown()
     print(json.dumps(seen))
+
+
+def _replicas() -> list[int]:
+    """The PIDs of the API replicas, worker processes of this driver's own Ray."""
+    children = psutil.Process().children(recursive=True)
+    return sorted(c.pid for c in children if c.name().startswith("ray::ServeReplica:prip"))
+
+
+def _statuses_while_killing(url: str, replica: int) -> dict[str, int]:
+    """Four clients search for 4 s; one second in, ``replica`` gets SIGKILL. How many
+    answers of each status came back, and the error of any request that got none."""
+    seen: Counter[str] = Counter()
+    stop = time.monotonic() + 4
+
+    def client() -> None:
+        with httpx.Client(auth=("lta", "lta-password"), timeout=30) as http:
+            while time.monotonic() < stop:
+                try:
+                    seen[str(http.get(url, params={"$top": "5"}).status_code)] += 1
+                except httpx.HTTPError as e:
+                    seen[repr(e)] += 1
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    time.sleep(1)
+    os.kill(replica, signal.SIGKILL)
+    for thread in clients:
+        thread.join()
+    return dict(seen)
 
 
 def _listeners() -> set[str]:
