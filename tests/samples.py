@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,24 @@ def retar(folder: Path, target: Path, *, gzip: bool = False) -> Path:
     """Pack a (possibly edited) PDI folder back into an archive named ``target``."""
     with tarfile.open(target, "w:gz" if gzip else "w") as archive:
         archive.add(folder, arcname=folder.name)
+    return target
+
+
+def zip_sample(stem: str, directory: Path, stored: tuple[str, ...] = (".jp2",)) -> Path:
+    """The real sample as a zip, as a zip tool packs a product: files ending in ``stored``
+    kept as they are (images: already compressed), everything else deflated; folders have
+    entries of their own."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{stem}.zip"
+    with tarfile.open(sample(stem)) as source, zipfile.ZipFile(target, "w") as archive:
+        for member in source:
+            if member.isdir():
+                archive.writestr(f"{member.name}/", b"")
+                continue
+            kept = member.name.endswith(stored)
+            method = zipfile.ZIP_STORED if kept else zipfile.ZIP_DEFLATED
+            content = source.extractfile(member).read()  # type: ignore[union-attr]
+            archive.writestr(member.name, content, compress_type=method)
     return target
 
 

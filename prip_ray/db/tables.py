@@ -162,11 +162,13 @@ trace_digests = Table(
 )
 
 # The members of each product's package, recorded at ingestion for its Nodes: one row per
-# product, the list as JSON ([path, size, offset, folder] each), because a listing always
+# product, the list as JSON ([path, size, offset, folder], and the compressed length of a
+# deflated zip member, each), because a listing always
 # reads a whole product's and a granule has hundreds of members (one row each would cost
 # the publication's insert and the table's size many times over). ``offset``: where a
-# member's bytes start in the tar stream (decompressed for tar.gz); a Node download of a
-# plain tar reads just that range. Products published before migration 0018 have none.
+# member's bytes start in the tar stream (decompressed for tar.gz) or the zip; a Node
+# download of a plain tar or a zip reads just that range. Products published before
+# migration 0018 have none.
 product_nodes = Table(
     "product_nodes",
     metadata,

@@ -1,12 +1,14 @@
 """A product's Nodes over the API, on SQLite with the local store and on PostgreSQL with S3:
 the CDSE-shaped listing, the walk down its folders, and one file's download (a byte range of
-a plain tar, an inflated stream of a gzip'd one) under the product's access rules, quotas
+a plain tar, an inflated stream of a gzip'd one, a ranged read of a zip member, inflated if
+it is deflated) under the product's access rules, quotas
 and download history, through the replica and through a download gateway ticket."""
 
 from __future__ import annotations
 
 import gzip
 import tarfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from prip_ray.serve.security import basic_header
 from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
-from tests.samples import GRANULE, TILE, sample, tile_with_preview
+from tests.samples import DATASTRIP, GRANULE, TILE, sample, tile_with_preview, zip_sample
 
 ALICE = basic_header("alice", "alice-pw")
 CAROL = basic_header("carol", "carol-pw")
@@ -137,6 +139,41 @@ def test_nodes_list_walk_and_download_as_on_cdse(components: Components, tmp_pat
             (sample(GRANULE).name, "completed", len(granule_files[f"{GRANULE}/manifest.safe"])),
         ]
     )
+
+
+def test_a_zip_member_is_downloaded_from_its_own_bytes(
+    components: Components, tmp_path: Path
+) -> None:
+    package = zip_sample(DATASTRIP, tmp_path / "zipped", stored=(".xsd",))
+    product_id = _publish(components, package)
+    services = api_services(components)
+    store = services.store = RecordingStore(services.store)  # type: ignore[assignment]
+    with zipfile.ZipFile(package) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        contents = {name: archive.read(name) for name in infos}
+    root = f"/odata/v1/Products({product_id})/Nodes({DATASTRIP})"
+    mtd = "S2B_OPER_MTD_L0__DS_2BPS_20250801T074015_S20250801T070620.xml"
+    deflated, stored = f"{DATASTRIP}/{mtd}", f"{DATASTRIP}/rep_info/OLQC_Report.xsd"
+    with TestClient(create_app(services)) as client:
+        listed = client.get(f"{root}/Nodes", headers=CAROL).json()["result"]
+        sizes = {n["Name"]: n["ContentLength"] for n in listed}
+        assert sizes[mtd] == len(contents[deflated]) == 5784224
+        for name, path in [(deflated, f"{root}/Nodes({mtd})"), (stored, f"{root}/Nodes(rep_info)/Nodes(OLQC_Report.xsd)")]:  # fmt: skip
+            store.reads.clear()
+            got = client.get(f"{path}/$value", headers=ALICE)
+            assert got.status_code == 200, got.text
+            assert got.content == contents[name]
+            [(start, end)] = store.reads  # one ranged read of that member's stored bytes
+            assert end is not None and end - start + 1 == infos[name].compress_size
+            part = client.get(f"{path}/$value", headers={**ALICE, "Range": "bytes=1000-1999"})
+            assert part.status_code == 206
+            assert part.content == contents[name][1000:2000]
+        assert client.get(f"{root}/Nodes({mtd})/$value", headers=CAROL).status_code == 403
+    records = components.downloads.recent("alice")
+    assert sorted(r.bytes_sent for r in records) == sorted(
+        [len(contents[deflated]), len(contents[stored]), 1000, 1000]
+    )
+    assert {r.product_name for r in records} == {package.name}
 
 
 def test_a_node_download_counts_against_the_volume_quota_and_goes_through_a_gateway(
