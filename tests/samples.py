@@ -25,6 +25,8 @@ SAMPLES_DIR = Path(
 GRANULE = "S2B_OPER_MSI_L0__GR_2BPS_20250801T074015_S20250801T070620_D04_N05.11"
 DATASTRIP = "S2B_OPER_MSI_L0__DS_2BPS_20250801T074015_S20250801T070620_N05.11"
 TILE = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMH_N05.11"
+# The true-colour product of TILE's tile and sensing (no real one among the samples).
+TRUE_COLOUR = "S2B_OPER_MSI_L2A_TC_2BPS_20250801T074829_A043890_T47XMH_N05.11.jp2"
 
 
 def publish_samples(components: Components) -> None:
@@ -79,6 +81,14 @@ def zip_sample(stem: str, directory: Path, stored: tuple[str, ...] = (".jp2",)) 
             method = zipfile.ZIP_STORED if kept else zipfile.ZIP_DEFLATED
             content = source.extractfile(member).read()  # type: ignore[union-attr]
             archive.writestr(member.name, content, compress_type=method)
+    return target
+
+
+def true_colour_image(directory: Path, image: bytes) -> Path:
+    """A TC product of the sample tile's tile and sensing: ``image`` as its jp2."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / TRUE_COLOUR
+    target.write_bytes(image)
     return target
 
 

@@ -105,11 +105,17 @@ def product_from_row(
 
 
 def asset_row(product_id: UUID, asset: Asset) -> dict[str, Any]:
-    return {"id": asset.id, "product_id": product_id, "type": asset.type, "path": asset.path}
+    return {
+        "id": asset.id,
+        "product_id": product_id,
+        "type": asset.type,
+        "path": asset.path,
+        "source_id": asset.source,
+    }
 
 
 def asset_from_row(row: Mapping[Any, Any]) -> Asset:
-    return Asset(row["id"], row["type"], row["path"])
+    return Asset(row["id"], row["type"], row["path"], row["source_id"])
 
 
 def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:

@@ -182,8 +182,8 @@ product_nodes = Table(
     Column("members", JSON, nullable=False),
 )
 
-# A product's assets (domain/assets.py): its quicklook, a member of its package, by an Id
-# of its own (``Assets(<Id>)/$value``).
+# A product's assets (domain/assets.py): its quicklook, a member of its package (or of
+# ``source_id``'s: a tile's borrowed TC image), by an Id of its own (``Assets(<Id>)/$value``).
 assets = Table(
     "assets",
     metadata,
@@ -197,6 +197,29 @@ assets = Table(
     ),
     Column("type", String(32), nullable=False),  # QUICKLOOK
     Column("path", Text, nullable=False),
+    Column(  # indexed: deleting a product finds the assets borrowed from it
+        "source_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+)
+
+# Tiles and true-colour (TC) products by their sensing key (domain/true_colour.py): every
+# TC product, and each tile with no preview of its own until a TC product lends it one
+# (db/true_colour.py). Looked up by key in the publication's transaction.
+true_colour_keys = Table(
+    "true_colour_keys",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(64), nullable=False, index=True),
+    Column("true_colour", Boolean, nullable=False),  # False: a tile waiting for its image
 )
 
 # The longest sensing period (ContentDate End - Start, seconds) of each product type ever

@@ -25,7 +25,17 @@ from prip_ray.serve.security import basic_header
 from prip_ray.serve.wiring import api_services
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
-from tests.samples import DATASTRIP, GRANULE, TILE, sample, tile_with_preview, zip_sample
+from tests.integration.test_stac_api import valid
+from tests.samples import (
+    DATASTRIP,
+    GRANULE,
+    TILE,
+    TRUE_COLOUR,
+    sample,
+    tile_with_preview,
+    true_colour_image,
+    zip_sample,
+)
 
 ALICE = basic_header("alice", "alice-pw")
 CAROL = basic_header("carol", "carol-pw")
@@ -222,3 +232,87 @@ def test_the_quicklook_is_an_asset_downloaded_under_the_products_rules(
         assert unknown.status_code == 404
     [record] = components.downloads.recent("alice")
     assert (record.product_name, record.bytes_sent) == (f"{TILE}.tar", len(preview))
+
+
+IMAGE = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(range(256)) * 40  # the TC product's jp2
+
+
+def _assets(client: TestClient, product_id: str) -> list[dict[str, Any]]:
+    found = client.get(f"/odata/v1/Products({product_id})?$expand=Assets", headers=CAROL)
+    assert found.status_code == 200, found.text
+    return found.json()["Assets"]  # type: ignore[no-any-return]
+
+
+def _thumbnail(client: TestClient, name: str) -> dict[str, Any] | None:
+    item = client.get(f"/stac/collections/sentinel-2-tile/items/{name}", headers=CAROL)
+    assert item.status_code == 200, item.text
+    valid("item", item.json())  # STAC's item schema, the thumbnail asset with it
+    return item.json()["assets"].get("thumbnail")  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("tile_first", [True, False])
+def test_a_tile_without_preview_shows_the_true_colour_product_of_its_sensing(
+    components: Components, tmp_path: Path, tile_first: bool
+) -> None:
+    tc_path = true_colour_image(tmp_path / "tc", IMAGE)
+    services = api_services(components)
+    with TestClient(create_app(services)) as client:
+        if tile_first:
+            tile_id = _publish(components, sample(TILE))
+            assert _assets(client, tile_id) == []  # no preview in the stripped tile, yet
+            before = client.get(f"/odata/v1/Products({tile_id})", headers=CAROL).json()
+        tc_id = _publish(components, tc_path)
+        if not tile_first:
+            tile_id = _publish(components, sample(TILE))
+        [quicklook] = _assets(client, tile_id)
+        link = f"http://testserver/odata/v1/Assets({quicklook['Id']})/$value"
+        assert quicklook == {"Type": "QUICKLOOK", "Id": quicklook["Id"], "DownloadLink": link}
+        [own] = _assets(client, tc_id)  # a TC product is its own quicklook
+        assert own["Id"] != quicklook["Id"]
+        if tile_first:  # a new version: caches and the export see the tile's new asset
+            after = client.get(f"/odata/v1/Products({tile_id})", headers=CAROL).json()
+            assert after["ModificationDate"] > before["ModificationDate"]
+        listed = client.get(
+            "/odata/v1/Products",
+            params={"$filter": "contains(Name,'T47XMH')", "$expand": "Assets"},
+            headers=CAROL,
+        ).json()["value"]
+        assert {p["Id"]: p["Assets"] for p in listed}[tile_id] == [quicklook]
+        thumbnail = _thumbnail(client, f"{TILE}.tar")
+        assert thumbnail is not None
+        assert thumbnail["href"] == link and thumbnail["type"] == "image/jp2"
+
+        assert client.get(_relative(link), headers=CAROL).status_code == 403
+        got = client.get(_relative(link), headers=ALICE)
+        assert got.status_code == 200, got.text
+        assert (got.content, got.headers["content-type"]) == (IMAGE, "image/jp2")
+        part = client.get(_relative(link), headers={**ALICE, "Range": "bytes=0-11"})
+        assert (part.status_code, part.content) == (206, IMAGE[:12])
+    records = components.downloads.recent("alice")  # the tile's download, the image's size
+    assert sorted((r.product_name, r.bytes_sent) for r in records) == [
+        (f"{TILE}.tar", 12), (f"{TILE}.tar", len(IMAGE))
+    ]  # fmt: skip
+
+
+def test_a_tile_with_its_own_preview_keeps_it_and_a_gateway_sends_a_borrowed_one(
+    components: Components, tmp_path: Path
+) -> None:
+    preview = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(range(256))
+    own_id = _publish(components, tile_with_preview(tmp_path, preview))
+    tc_id = _publish(components, true_colour_image(tmp_path / "tc", IMAGE))
+    services = api_services(components)
+    with TestClient(create_app(services)) as client:
+        [kept] = _assets(client, own_id)
+        assert client.get(_relative(kept["DownloadLink"]), headers=ALICE).content == preview
+        thumbnail = _thumbnail(client, f"{TILE}.tar")
+        assert thumbnail is not None and thumbnail["href"] == kept["DownloadLink"]
+    user = components.users.get("alice")
+    assert user is not None
+    ticket = components.tokens.issue_ticket(user, own_id, node=TRUE_COLOUR, source=tc_id)
+    with TestClient(create_gateway_app(services)) as gateway:
+        got = gateway.get(f"/download/{ticket}")
+        assert (got.status_code, got.content) == (200, IMAGE)
+    records = components.downloads.recent("alice")
+    assert sorted((r.product_name, r.bytes_sent) for r in records) == [
+        (f"{TILE}.tar", len(preview)), (f"{TILE}.tar", len(IMAGE))
+    ]  # fmt: skip
