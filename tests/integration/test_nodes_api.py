@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import gzip
 import tarfile
+import threading
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +26,7 @@ from prip_ray.serve.app import create_app
 from prip_ray.serve.gateway import create_gateway_app
 from prip_ray.serve.security import basic_header
 from prip_ray.serve.wiring import api_services
+from prip_ray.synthetic import make_product
 from tests.cheap_passwords import cheap_hash
 from tests.fixtures.components import BuildComponents
 from tests.integration.test_stac_api import valid
@@ -316,3 +320,29 @@ def test_a_tile_with_its_own_preview_keeps_it_and_a_gateway_sends_a_borrowed_one
     assert sorted((r.product_name, r.bytes_sent) for r in records) == [
         (f"{TILE}.tar", len(preview)), (f"{TILE}.tar", len(IMAGE))
     ]  # fmt: skip
+
+
+def test_a_tile_and_its_true_colour_product_published_at_once_still_meet(
+    components: Components,
+) -> None:
+    """Two shards, one publishing the tile and one its TC product, at the same instant."""
+    inbox = components.settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    tiles = []
+    for index in range(6):
+        tile = make_product(inbox, "tile", index, 1000).path
+        stem = tile.name.removesuffix(".tar")
+        image = inbox / f"{stem.replace('_MSI_L2A_TL_', '_MSI_L2A_TC_')}.jp2"
+        image.write_bytes(IMAGE)
+        start = threading.Barrier(2)
+
+        def ingest(path: Path, start: threading.Barrier = start) -> str:
+            start.wait()
+            return _publish(components, path)
+
+        with ThreadPoolExecutor(2) as pool:
+            tile_id, _ = pool.map(ingest, [tile, image])  # both published, or it raises
+        tiles.append(tile_id)
+    found = components.products.by_ids([UUID(t) for t in tiles], with_assets=True)
+    assert [len(p.assets) for p in found] == [1] * 6
+    assert all(p.assets[0].source is not None for p in found)
