@@ -34,7 +34,6 @@ from tests.samples import (
     DATASTRIP,
     GRANULE,
     TILE,
-    TRUE_COLOUR,
     sample,
     tile_with_preview,
     true_colour_image,
@@ -292,34 +291,29 @@ def test_a_tile_without_preview_shows_the_true_colour_product_of_its_sensing(
         assert (got.content, got.headers["content-type"]) == (IMAGE, "image/jp2")
         part = client.get(_relative(link), headers={**ALICE, "Range": "bytes=0-11"})
         assert (part.status_code, part.content) == (206, IMAGE[:12])
-    records = components.downloads.recent("alice")  # the tile's download, the image's size
+        services.settings = services.settings.model_copy(update={"gateway_url": "http://gw"})
+        sent = client.get(_relative(link), headers=ALICE, follow_redirects=False)
+        assert sent.status_code == 307  # the ticket names the tile and the TC product
+    with TestClient(create_gateway_app(services)) as gateway:
+        got = gateway.get(sent.headers["location"].removeprefix("http://gw"))
+        assert (got.status_code, got.content) == (200, IMAGE)
+    records = components.downloads.recent("alice")  # the tile's downloads, the image's size
     assert sorted((r.product_name, r.bytes_sent) for r in records) == [
-        (f"{TILE}.tar", 12), (f"{TILE}.tar", len(IMAGE))
+        (f"{TILE}.tar", 12), (f"{TILE}.tar", len(IMAGE)), (f"{TILE}.tar", len(IMAGE))
     ]  # fmt: skip
 
 
-def test_a_tile_with_its_own_preview_keeps_it_and_a_gateway_sends_a_borrowed_one(
-    components: Components, tmp_path: Path
-) -> None:
+def test_a_tile_with_its_own_preview_keeps_it(components: Components, tmp_path: Path) -> None:
     preview = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(range(256))
     own_id = _publish(components, tile_with_preview(tmp_path, preview))
     tc_id = _publish(components, true_colour_image(tmp_path / "tc", IMAGE))
-    services = api_services(components)
-    with TestClient(create_app(services)) as client:
+    with TestClient(create_app(api_services(components))) as client:
         [kept] = _assets(client, own_id)
         assert client.get(_relative(kept["DownloadLink"]), headers=ALICE).content == preview
         thumbnail = _thumbnail(client, f"{TILE}.tar")
         assert thumbnail is not None and thumbnail["href"] == kept["DownloadLink"]
-    user = components.users.get("alice")
-    assert user is not None
-    ticket = components.tokens.issue_ticket(user, own_id, node=TRUE_COLOUR, source=tc_id)
-    with TestClient(create_gateway_app(services)) as gateway:
-        got = gateway.get(f"/download/{ticket}")
-        assert (got.status_code, got.content) == (200, IMAGE)
-    records = components.downloads.recent("alice")
-    assert sorted((r.product_name, r.bytes_sent) for r in records) == [
-        (f"{TILE}.tar", len(preview)), (f"{TILE}.tar", len(IMAGE))
-    ]  # fmt: skip
+        [image] = _assets(client, tc_id)
+        assert client.get(_relative(image["DownloadLink"]), headers=ALICE).content == IMAGE
 
 
 def test_a_tile_and_its_true_colour_product_published_at_once_still_meet(
