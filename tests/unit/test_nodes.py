@@ -193,3 +193,23 @@ def test_listing_rows_keep_the_deflated_length_and_read_rows_written_before_it()
     assert listing_from_row(row).members == members
     older = {"format": TAR, "members": [["P/a.xml", 9, 512, False]]}
     assert listing_from_row(older).members == (Member("P/a.xml", 9, 512),)
+
+
+def test_a_zip_members_data_starts_after_its_own_local_header(tmp_path) -> None:
+    """A streamed zip64 member's local header carries an extra field its central directory
+    entry lacks: the data starts where the local header says, not the central one."""
+    package = tmp_path / f"{GRANULE}.zip"
+    content = b"<?xml version='1.0'?><x/>" * 400
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(f"{GRANULE}/a.xml", "w", force_zip64=True) as member:
+            member.write(content)
+        archive.writestr(f"{GRANULE}/b.xml", content, compress_type=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(package) as archive:
+        [first, _] = archive.infolist()
+        assert len(first.extra) < 20  # the central entry has no zip64 field; the local one has
+    store = FakeObjectStore()
+    store.objects["k"] = package.read_bytes()
+    tree = NodeTree(scan_package(package).members)
+    for name in ("a.xml", "b.xml"):
+        member = tree.file((GRANULE, name))
+        assert b"".join(member_bytes(store, "k", ZIP, member, 0, member.size - 1)) == content
