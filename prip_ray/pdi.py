@@ -25,6 +25,7 @@ import hashlib
 import os
 import shutil
 import stat
+import struct
 import tarfile
 import tempfile
 import time
@@ -56,6 +57,8 @@ from prip_ray.errors import InvalidMetadata, InvalidPackage, QcTimeout
 
 CHUNK = 1 << 20
 MAX_DOCUMENT = 16 << 20  # Inventory_Metadata.xml / manifest.safe larger than this are refused
+_ZIP_LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
+_SERVED_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 class _Budget:
@@ -286,9 +289,11 @@ def _scan_tar(
 def _scan_zip(
     path: Path, budget: _Budget, listing: list[Member]
 ) -> tuple[dict[str, FileEntry], dict[str, bytes], str]:
+    """``listing`` gets every member with where its stored bytes start (a Node download reads
+    just those, and inflates them if they are deflated)."""
     members: dict[str, FileEntry] = {}
     documents: dict[str, bytes] = {}
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
         for info in archive.infolist():
             name = _safe_path(info.filename, info.is_dir())
             if info.is_dir():
@@ -297,12 +302,27 @@ def _scan_zip(
             if (info.external_attr >> 28) == 0o12:  # a symlink stored in the zip
                 raise InvalidPackage(f"member {info.filename} is a link, not a file")
             budget.admit(info.filename, info.file_size)
-            listing.append(Member(name, info.file_size, None))  # deflated: no byte range
+            listing.append(_zip_member(raw, name, info))
             with archive.open(info) as stream:
                 members[name], document = _hash_member(stream, name, budget)
             if document is not None:
                 documents[name] = document
     return _rooted(members, documents)
+
+
+def _zip_member(raw: IO[bytes], name: str, info: zipfile.ZipInfo) -> Member:
+    """The member with the byte range of its data: past its local header, whose name and
+    extra field may differ in length from the central directory's copy, so it is read."""
+    if info.flag_bits & 0x1 or info.compress_type not in _SERVED_ZIP_METHODS:
+        return Member(name, info.file_size, None)  # encrypted, or not inflatable by zlib
+    raw.seek(info.header_offset)
+    header = raw.read(_ZIP_LOCAL_HEADER)
+    if len(header) < _ZIP_LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+        raise InvalidPackage(f"member {info.filename}: no local header where the zip says")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    offset = info.header_offset + _ZIP_LOCAL_HEADER + name_length + extra_length
+    deflated = info.compress_size if info.compress_type == zipfile.ZIP_DEFLATED else None
+    return Member(name, info.file_size, offset, deflated=deflated)
 
 
 def _scan_plain(name: str, reader: _HashingReader) -> dict[str, FileEntry]:

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ SAMPLES_DIR = Path(
 GRANULE = "S2B_OPER_MSI_L0__GR_2BPS_20250801T074015_S20250801T070620_D04_N05.11"
 DATASTRIP = "S2B_OPER_MSI_L0__DS_2BPS_20250801T074015_S20250801T070620_N05.11"
 TILE = "S2B_OPER_MSI_L2A_TL_2BPS_20250801T074829_A043890_T47XMH_N05.11"
+# The true-colour product of TILE's tile and sensing (no real one among the samples).
+TRUE_COLOUR = "S2B_OPER_MSI_L2A_TC_2BPS_20250801T074829_A043890_T47XMH_N05.11.jp2"
 
 
 def publish_samples(components: Components) -> None:
@@ -60,6 +63,32 @@ def retar(folder: Path, target: Path, *, gzip: bool = False) -> Path:
     """Pack a (possibly edited) PDI folder back into an archive named ``target``."""
     with tarfile.open(target, "w:gz" if gzip else "w") as archive:
         archive.add(folder, arcname=folder.name)
+    return target
+
+
+def zip_sample(stem: str, directory: Path, stored: tuple[str, ...] = (".jp2",)) -> Path:
+    """The real sample as a zip, as a zip tool packs a product: files ending in ``stored``
+    kept as they are (images: already compressed), everything else deflated; folders have
+    entries of their own."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{stem}.zip"
+    with tarfile.open(sample(stem)) as source, zipfile.ZipFile(target, "w") as archive:
+        for member in source:
+            if member.isdir():
+                archive.writestr(f"{member.name}/", b"")
+                continue
+            kept = member.name.endswith(stored)
+            method = zipfile.ZIP_STORED if kept else zipfile.ZIP_DEFLATED
+            content = source.extractfile(member).read()  # type: ignore[union-attr]
+            archive.writestr(member.name, content, compress_type=method)
+    return target
+
+
+def true_colour_image(directory: Path, image: bytes) -> Path:
+    """A TC product of the sample tile's tile and sensing: ``image`` as its jp2."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / TRUE_COLOUR
+    target.write_bytes(image)
     return target
 
 

@@ -17,12 +17,12 @@ a ``deleted`` event now, its bytes removed by the Roller's next sweep of offline
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, insert, select, update
 
+from prip_ray.db.locks import lock_name
 from prip_ray.db.tables import attributes, olqc_outcomes, outbox, products
 from prip_ray.domain.naming import EXTENSIONS
 from prip_ray.domain.olqc import (
@@ -137,11 +137,7 @@ def lock_key(product: Product) -> str:
 
 def _lock(conn: Connection, inspected: str) -> None:
     """Serialise the report and product sides of one inspected name until commit."""
-    if conn.dialect.name != "postgresql":
-        return  # SQLite: the publication's first write already holds the only write lock
-    digest = hashlib.blake2b(f"olqc:{inspected}".encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    lock_name(conn, f"olqc:{inspected}")
 
 
 def _published(conn: Connection, inspected: str) -> UUID | None:

@@ -32,6 +32,7 @@ from prip_ray.db.search import SearchPage, search_page, statements
 from prip_ray.db.search.pages import version_of
 from prip_ray.db.session import reader
 from prip_ray.db.spans import longest_spans, raise_spans
+from prip_ray.db.true_colour import TrueColourLinks
 from prip_ray.domain.assets import Asset, quicklook
 from prip_ray.domain.hashing import ProductHashes
 from prip_ray.domain.package import PackageListing
@@ -54,6 +55,7 @@ class ProductRepository:
         self._engine = engine
         self._reader = reader(engine)
         self._olqc = olqc or OlqcLinks()
+        self._true_colour = TrueColourLinks()
 
     def publish(
         self,
@@ -109,7 +111,8 @@ class ProductRepository:
                 chosen = [p for p in group if (p.name, p.object_key) in claimed]
                 if chosen:
                     self._insert(conn, chosen, digests or {}, now)
-                    self._insert_listings(conn, chosen, listings or {})
+                    own = self._insert_listings(conn, chosen, listings or {})
+                    self._true_colour.on_publish(conn, chosen, own)
         except IntegrityError as e:
             raise DuplicateProduct(f"{_names(group)} is already published") from e
         except (DataError, OverflowError) as e:
@@ -145,14 +148,17 @@ class ProductRepository:
     @staticmethod
     def _insert_listings(
         conn: Any, group: Sequence[Product], listings: Mapping[UUID, PackageListing]
-    ) -> None:
+    ) -> dict[UUID, Asset]:
+        """The members of each product's package, and the quicklook found among them: the
+        products that have one, and what it is."""
         rows = [listing_row(p.id, listings[p.id]) for p in group if p.id in listings]
         if rows:
             conn.execute(insert(tables.product_nodes), rows)
-        found = [(p.id, quicklook(p.id, listings[p.id].members)) for p in group if p.id in listings]
-        previews = [asset_row(pid, asset) for pid, asset in found if asset is not None]
+        found = {p.id: quicklook(p.id, listings[p.id].members) for p in group if p.id in listings}
+        previews = {pid: asset for pid, asset in found.items() if asset is not None}
         if previews:
-            conn.execute(insert(tables.assets), previews)
+            conn.execute(insert(tables.assets), [asset_row(*item) for item in previews.items()])
+        return previews
 
     def asset(self, asset_id: UUID) -> tuple[UUID, Asset]:
         """(product Id, asset) of the asset with this Id; ProductNotFound if none."""
@@ -194,8 +200,11 @@ class ProductRepository:
         with self._reader.connect() as conn:
             return longest_spans(conn)
 
-    def by_name(self, name: str, with_attributes: bool = True) -> Product | None:
-        found = self._load(select(products).where(products.c.name == name), with_attributes)
+    def by_name(
+        self, name: str, with_attributes: bool = True, *, with_assets: bool = False
+    ) -> Product | None:
+        query = select(products).where(products.c.name == name)
+        found = self._load(query, with_attributes, with_assets=with_assets)
         return found[0] if found else None
 
     def stream(self, since: datetime | None, batch: int = 1000) -> Iterator[Product]:

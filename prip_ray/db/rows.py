@@ -105,11 +105,17 @@ def product_from_row(
 
 
 def asset_row(product_id: UUID, asset: Asset) -> dict[str, Any]:
-    return {"id": asset.id, "product_id": product_id, "type": asset.type, "path": asset.path}
+    return {
+        "id": asset.id,
+        "product_id": product_id,
+        "type": asset.type,
+        "path": asset.path,
+        "source_id": asset.source,
+    }
 
 
 def asset_from_row(row: Mapping[Any, Any]) -> Asset:
-    return Asset(row["id"], row["type"], row["path"])
+    return Asset(row["id"], row["type"], row["path"], row["source_id"])
 
 
 def digests_row(product_id: UUID, digests: ProductHashes) -> dict[str, Any]:
@@ -127,15 +133,19 @@ def digests_from_row(row: Mapping[Any, Any]) -> ProductHashes:  # a RowMapping t
 
 
 def listing_row(product_id: UUID, listing: PackageListing) -> dict[str, Any]:
-    members = [[m.path, m.size, m.offset, m.folder] for m in listing.members]
+    members = [_member_row(m) for m in listing.members]
     return {"product_id": product_id, "format": listing.format, "members": members}
 
 
 def listing_from_row(row: Mapping[Any, Any]) -> PackageListing:
-    members = tuple(
-        Member(path, size, offset, folder) for path, size, offset, folder in row["members"]
-    )
-    return PackageListing(row["format"], members)
+    return PackageListing(row["format"], tuple(Member(*member) for member in row["members"]))
+
+
+def _member_row(member: Member) -> list[Any]:
+    """[path, size, offset, folder], and the compressed length of a deflated zip member
+    (rows written before zip members were served have four items: read the same)."""
+    row = [member.path, member.size, member.offset, member.folder]
+    return row if member.deflated is None else [*row, member.deflated]
 
 
 def attribute_from_row(row: RowMapping) -> Attribute:

@@ -162,11 +162,13 @@ trace_digests = Table(
 )
 
 # The members of each product's package, recorded at ingestion for its Nodes: one row per
-# product, the list as JSON ([path, size, offset, folder] each), because a listing always
+# product, the list as JSON ([path, size, offset, folder], and the compressed length of a
+# deflated zip member, each), because a listing always
 # reads a whole product's and a granule has hundreds of members (one row each would cost
 # the publication's insert and the table's size many times over). ``offset``: where a
-# member's bytes start in the tar stream (decompressed for tar.gz); a Node download of a
-# plain tar reads just that range. Products published before migration 0018 have none.
+# member's bytes start in the tar stream (decompressed for tar.gz) or the zip; a Node
+# download of a plain tar or a zip reads just that range. Products published before
+# migration 0018 have none.
 product_nodes = Table(
     "product_nodes",
     metadata,
@@ -180,8 +182,8 @@ product_nodes = Table(
     Column("members", JSON, nullable=False),
 )
 
-# A product's assets (domain/assets.py): its quicklook, a member of its package, by an Id
-# of its own (``Assets(<Id>)/$value``).
+# A product's assets (domain/assets.py): its quicklook, a member of its package (or of
+# ``source_id``'s: a tile's borrowed TC image), by an Id of its own (``Assets(<Id>)/$value``).
 assets = Table(
     "assets",
     metadata,
@@ -195,6 +197,29 @@ assets = Table(
     ),
     Column("type", String(32), nullable=False),  # QUICKLOOK
     Column("path", Text, nullable=False),
+    Column(  # indexed: deleting a product finds the assets borrowed from it
+        "source_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+)
+
+# Tiles and true-colour (TC) products by their sensing key (domain/true_colour.py): every
+# TC product, and each tile with no preview of its own until a TC product lends it one
+# (db/true_colour.py). Looked up by key in the publication's transaction.
+true_colour_keys = Table(
+    "true_colour_keys",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(64), nullable=False, index=True),
+    Column("true_colour", Boolean, nullable=False),  # False: a tile waiting for its image
 )
 
 # The longest sensing period (ContentDate End - Start, seconds) of each product type ever

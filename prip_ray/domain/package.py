@@ -51,12 +51,16 @@ class FileEntry:
 class Member:
     """One entry of a package as the archive holds it (root folder included): a file, or a
     folder (``size`` 0). ``offset``: where the file's bytes start in the tar stream (for a
-    gzip'd tar, in the decompressed stream); None where no byte range reaches them (zip)."""
+    gzip'd tar, in the decompressed stream) or in the zip (after its local header); None
+    where no byte range reaches them (an encrypted zip member, or one packed by a method
+    other than stored or deflated). ``deflated``: the length of a deflated zip member's
+    compressed bytes from ``offset``; None when the bytes are there as they are."""
 
     path: str
     size: int
     offset: int | None
     folder: bool = False
+    deflated: int | None = None
 
 
 @dataclass(frozen=True)

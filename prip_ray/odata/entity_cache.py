@@ -1,8 +1,9 @@
 """Encoded OData JSON of products, kept by the product's version and the requested form.
 
-A product's JSON depends only on its row and attributes, and those change only with its
-ModificationDate (eviction sets it, with Online false; so does an OLQC report that changes
-the qualityStatus attribute, the only attribute that changes after publication). So the
+A product's JSON depends only on its row, attributes and assets, and those change only with
+its ModificationDate (eviction sets it, with Online false; so does an OLQC report that
+changes the qualityStatus attribute, the only attribute that changes after publication,
+and a true-colour product lending its image to a tile published before it). So the
 bytes encoded for ``(Id, ModificationDate, Online)`` and a form (``$select``, ``$expand``)
 stay right for as long as that version exists, and a page of a
 search needs from the database only its products' versions and the rows of those it has

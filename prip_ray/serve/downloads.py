@@ -14,7 +14,9 @@ gateway found through Ray, the replica's own node's first.
 ``Products(<Id>)/Nodes(...)/$value`` (one file of the product, serve/nodes.py) takes the same
 path: the same checks, quotas, history (the product's, counting the file's size) and
 gateway, with a ticket naming the file; only the presigned redirect is left out (it would
-hand over the whole object).
+hand over the whole object). A quicklook a tile borrows from a true-colour product
+(``Assets(<Id>)/$value``) is a file of that product sent as the tile's: the tile's checks,
+quotas and history, the other's bytes (both must be online).
 """
 
 from __future__ import annotations
@@ -95,18 +97,25 @@ def node_download_response(
     range_header: str | None,
     *,
     direct: bool = False,
+    source: Product | None = None,
 ) -> Response:
     """One file of the product (``Nodes(...)/$value``), as :func:`download_response` sends
-    the whole: its quotas count the file's size, its history is the product's."""
+    the whole: its quotas count the file's size, its history is the product's. ``source``:
+    the product whose package holds the file, if not this one (a borrowed quicklook)."""
+    holder = source or product
     _require_online(product)
-    listing = services.products.listing(product.id)
+    _require_online(holder)
+    listing = services.products.listing(holder.id)
     if listing is None:
-        raise ProductNotFound(f"{product.name} was published without a list of its files")
+        raise ProductNotFound(f"{holder.name} was published without a list of its files")
     member = NodeTree(listing.members).file(path)
     selected = parse_range(range_header, member.size)  # a 416 takes no slot
     gateway = None if direct or services.tokens is None else _gateway(services)
     if gateway is not None and services.tokens is not None:
-        ticket = services.tokens.issue_ticket(user, str(product.id), node="/".join(path))
+        lender = None if source is None else str(source.id)
+        ticket = services.tokens.issue_ticket(
+            user, str(product.id), node="/".join(path), source=lender
+        )
         return RedirectResponse(f"{gateway.rstrip('/')}/download/{ticket}", 307)
     quotas = services.quotas
     sized = replace(product, content_length=member.size)
@@ -114,7 +123,7 @@ def node_download_response(
 
     def read(start: int, end: int | None) -> Chunks:
         last = member.size - 1 if end is None else end
-        return member_bytes(services.store, product.object_key, listing.format, member, start, last)
+        return member_bytes(services.store, holder.object_key, listing.format, member, start, last)
 
     content_type = mimetypes.guess_type(path[-1])[0] or "application/octet-stream"
     payload = Payload(path[-1], member.size, content_type, None, read)

@@ -40,20 +40,28 @@ def create_gateway_app(services: ApiServices) -> FastAPI:
     def download(request: Request, ticket: str) -> Response:
         if services.tokens is None:
             raise AuthenticationFailed("this gateway accepts no tickets")
-        name, product_id, node = services.tokens.ticket(ticket)
-        user = services.users_get(name)
+        granted = services.tokens.ticket(ticket)
+        user = services.users_get(granted.user)
         if user is None or user.disabled:
             raise AuthenticationFailed("the ticket's user may no longer download")
         authorise(user, "download")
-        try:
-            key = UUID(product_id)
-        except ValueError:
-            raise InvalidQuery("malformed download ticket") from None
-        product = services.products.get(key)
+        product = services.products.get(_uuid(granted.product_id))
         selected = request.headers.get("range")
-        if node is not None:
-            path = tuple(node.split("/"))
-            return node_download_response(services, user, product, path, selected, direct=True)
+        if granted.node is not None:
+            path = tuple(granted.node.split("/"))
+            source = None
+            if granted.source is not None:
+                source = services.products.get(_uuid(granted.source))
+            return node_download_response(
+                services, user, product, path, selected, direct=True, source=source
+            )
         return download_response(services, user, product, selected, direct=True)
 
     return app
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidQuery("malformed download ticket") from None

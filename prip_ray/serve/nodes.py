@@ -7,7 +7,8 @@ node, and ``Nodes(<name>)/$value`` downloads one file (serve/downloads.py). List
 CDSE does; names may be given bare, as CDSE writes them, or quoted (``Nodes('name')``).
 
 ``Assets(<Id>)/$value`` downloads an asset (a product's quicklook, domain/assets.py): a file
-of the product, sent as its Node is.
+of the product, sent as its Node is; or of the true-colour product it borrows its quicklook
+from, sent under the browsed product's rules.
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ def nodes_router() -> APIRouter:
         services = services_of(request)
         product_id, found = services.products.asset(parse_key(key))
         product = services.products.get(product_id)
+        source = None if found.source is None else services.products.get(found.source)
         path = tuple(found.path.split("/"))
-        return node_download_response(services, user, product, path, request.headers.get("range"))
+        return node_download_response(
+            services, user, product, path, request.headers.get("range"), source=source
+        )
 
     @router.get("/Products({key})/Nodes{rest:path}")
     @guarded("search")

@@ -81,7 +81,7 @@ def stac_router() -> APIRouter:
     @guarded("search")
     def item(request: Request, collection_id: str, item_id: str) -> Response:
         found = _collection(request, collection_id)
-        product = services_of(request).products.by_name(item_id)
+        product = services_of(request).products.by_name(item_id, with_assets=True)
         if product is None or not found.holds(product.name, product.product_type):
             raise ProductNotFound(f"no item {item_id} in {collection_id}")
         body = orjson.dumps(item_json(_base(request), product, found))
@@ -128,7 +128,7 @@ def _features(request: Request, search: ItemSearch) -> tuple[list[bytes], bool]:
     spans = services.products.longest_spans() if search.datetime is not None else None
     page = services.products.search_page(query_options(search, collections, spans))
     base = _base(request)
-    load = partial(services.products.by_ids, with_attributes=True)
+    load = partial(services.products.by_ids, with_attributes=True, with_assets=True)
     features = services.entities.encoded(
         page.versions, ("stac", base), load, partial(_encode, base, collections)
     )

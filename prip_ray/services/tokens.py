@@ -24,6 +24,17 @@ class IssuedToken:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """A download ticket's grant: ``user`` may fetch product ``product_id``'s bytes, or only
+    its file ``node`` (None: the whole product), read from product ``source`` if set."""
+
+    user: str
+    product_id: str
+    node: str | None = None
+    source: str | None = None
+
+
 class TokenService:
     def __init__(self, settings: AuthSettings, signing_key: PrivateKey, jwks: Jwks | None = None):
         self._settings = settings
@@ -55,11 +66,19 @@ class TokenService:
         return IssuedToken(encode(claims, self._key, self._kid), ttl)
 
     def issue_ticket(
-        self, user: User, product_id: str, ttl_s: int = 60, *, node: str | None = None
+        self,
+        user: User,
+        product_id: str,
+        ttl_s: int = 60,
+        *,
+        node: str | None = None,
+        source: str | None = None,
     ) -> str:
         """A short-lived, single-purpose token: this user may fetch this product's bytes from
         the download gateway (what the OData ``$value`` redirects to); with ``node``, only
-        that file of it (its path in the product's Nodes, ``/``-separated)."""
+        that file of it (its path in the product's Nodes, ``/``-separated), or of the
+        product ``source`` (a quicklook the product borrows from it), downloaded as the
+        product's."""
         issued = int(time.time())
         claims = {
             "iss": self._settings.issuer,
@@ -71,20 +90,22 @@ class TokenService:
         }
         if node is not None:
             claims["node"] = node
+        if source is not None:
+            claims["src"] = source
         return encode(claims, self._key, self._kid)
 
-    def ticket(self, token: str) -> tuple[str, str, str | None]:
-        """(user name, product id, node path or None) of a valid download ticket."""
+    def ticket(self, token: str) -> Ticket:
+        """What a valid download ticket allows."""
         claims = decode(
             token, self._own_key, audience=TICKET_AUDIENCE, issuer=self._settings.issuer
         )
         user, product = claims.get("sub"), claims.get("pid")
-        node = claims.get("node")
+        node, source = claims.get("node"), claims.get("src")
         if not isinstance(user, str) or not isinstance(product, str):
             raise AuthenticationFailed("malformed download ticket")
-        if node is not None and not isinstance(node, str):
+        if any(v is not None and not isinstance(v, str) for v in (node, source)):
             raise AuthenticationFailed("malformed download ticket")
-        return user, product, node
+        return Ticket(user, product, node, source)
 
     def user_name(self, token: str, now: float | None = None) -> str:
         """The local user a valid token speaks for; AuthenticationFailed otherwise."""

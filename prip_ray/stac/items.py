@@ -3,13 +3,15 @@ collections, item collections), as plain dicts. ``base`` is the server's URL as 
 reached it (no trailing slash); every link is absolute.
 
 An Item's assets are the product's bytes (``$value``, the same download, roles and quotas
-as OData) and its OData entity with attributes (the metadata). Properties are what the
-attributes say, under the names STAC's common metadata and the ``sat`` and ``processing``
-extensions give them; ``eo:cloud_cover`` only where the product has a cloudCover.
+as OData), its OData entity with attributes (the metadata) and, when it has one, its
+quicklook (OData's QUICKLOOK Asset, ``Assets(<Id>)/$value``) as the thumbnail. Properties
+are what the attributes say, under the names STAC's common metadata and the ``sat`` and
+``processing`` extensions give them; ``eo:cloud_cover`` only where the product has a cloudCover.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from prip_ray.domain.assets import QUICKLOOK, Asset
 from prip_ray.domain.products import Product
 from prip_ray.odata.serialize import odata_datetime
 from prip_ray.stac.collections import StacCollection
@@ -227,7 +230,7 @@ def _assets(base: str, product: Product) -> dict[str, Any]:
         "title": product.name,
         "roles": ["data"],
     }
-    return {
+    found: dict[str, Any] = {
         "product": product_asset,
         "metadata": {
             "href": f"{entity}?$expand=Attributes",
@@ -235,6 +238,20 @@ def _assets(base: str, product: Product) -> dict[str, Any]:
             "title": "OData entity with attributes",
             "roles": ["metadata"],
         },
+    }
+    for asset in product.assets:
+        if asset.type == QUICKLOOK:
+            found["thumbnail"] = _quicklook(base, asset)
+    return found
+
+
+def _quicklook(base: str, asset: Asset) -> dict[str, Any]:
+    media_type = mimetypes.guess_type(asset.path)[0] or "application/octet-stream"
+    return {
+        "href": f"{base}/odata/v1/Assets({asset.id})/$value",
+        "type": media_type,
+        "title": "Quicklook",
+        "roles": ["thumbnail", "overview"],
     }
 
 

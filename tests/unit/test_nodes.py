@@ -4,19 +4,22 @@ decompressed stream of a gzip'd one)."""
 
 import gzip
 import tarfile
+import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from prip_ray.db.rows import listing_from_row, listing_row
 from prip_ray.domain.nodes import NodeTree
-from prip_ray.domain.package import TAR, TAR_GZ, ZIP, Member
-from prip_ray.errors import InvalidQuery, ProductNotFound
+from prip_ray.domain.package import TAR, TAR_GZ, ZIP, Member, PackageListing
+from prip_ray.errors import InvalidQuery, ProductNotFound, StorageError
 from prip_ray.odata.csdl import metadata_json, metadata_xml
 from prip_ray.pdi import scan_package
 from prip_ray.serve.nodes import node_json, parse_node_path
 from prip_ray.services.nodes import member_bytes
-from tests.samples import GRANULE, TILE, sample
+from tests.samples import DATASTRIP, GRANULE, TILE, sample, zip_sample
 from tests.unit.fakes import FakeObjectStore
 
 MTD = "S2B_OPER_MTD_L0__GR_2BPS_20250801T074015_S20250801T070620_D04.xml"
@@ -135,9 +138,40 @@ def test_malformed_node_paths_are_a_bad_query(rest) -> None:
         parse_node_path(rest)
 
 
-def test_zip_members_are_listed_but_not_served_one_by_one() -> None:
+@pytest.mark.parametrize("stem", [GRANULE, DATASTRIP])
+def test_a_zip_member_is_a_byte_range_stored_or_deflated(tmp_path, stem) -> None:
+    package = zip_sample(stem, tmp_path, stored=(".xsd",))  # some members stored, some not
+    scan = scan_package(package)
+    assert scan.format == ZIP
+    store = ChunkedStore(chunk=4096)
+    store.objects["k"] = package.read_bytes()
+    tree = NodeTree(scan.members)
+    with zipfile.ZipFile(package) as archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        contents = {i.filename: archive.read(i) for i in infos}
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+    for info in infos:
+        member = tree.file(tuple(info.filename.split("/")))
+        assert (member.deflated is None) == (info.compress_type == zipfile.ZIP_STORED)
+        store.asked = 0
+        got = b"".join(member_bytes(store, "k", ZIP, member, 0, member.size - 1))
+        assert got == contents[info.filename]
+        assert store.asked == info.compress_size  # that member's bytes, nothing around them
+        middle = b"".join(member_bytes(store, "k", ZIP, member, 100, 299))
+        assert middle == contents[info.filename][100:300]
+
+
+def test_zip_members_no_byte_range_reaches_are_listed_but_not_served() -> None:
     with pytest.raises(InvalidQuery, match="not served one by one"):
         member_bytes(FakeObjectStore(), "k", ZIP, Member("P/a.xml", 3, None), 0, 2)
+
+
+def test_a_damaged_deflated_member_is_a_storage_error() -> None:
+    store = FakeObjectStore()
+    store.objects["k"] = b"PK" + b"\xff" * 64
+    member = Member("P/a.xml", 300, 2, deflated=64)
+    with pytest.raises(StorageError, match="damaged"):
+        b"".join(member_bytes(store, "k", ZIP, member, 0, 299))
 
 
 def test_the_node_json_is_what_metadata_declares() -> None:
@@ -150,3 +184,32 @@ def test_the_node_json_is_what_metadata_declares() -> None:
     }  # fmt: skip
     assert metadata_json()["OData.CSC"]["Product"]["Nodes"]["$Type"] == "OData.CSC.Node"
     assert '<EntityType Name="Node" HasStream="true">' in metadata_xml()
+
+
+def test_listing_rows_keep_the_deflated_length_and_read_rows_written_before_it() -> None:
+    members = (Member("P", 0, None, True), Member("P/a.xml", 9, 40, deflated=5))
+    row = listing_row(uuid.uuid4(), PackageListing(ZIP, members))
+    assert row["members"] == [["P", 0, None, True], ["P/a.xml", 9, 40, False, 5]]
+    assert listing_from_row(row).members == members
+    older = {"format": TAR, "members": [["P/a.xml", 9, 512, False]]}
+    assert listing_from_row(older).members == (Member("P/a.xml", 9, 512),)
+
+
+def test_a_zip_members_data_starts_after_its_own_local_header(tmp_path) -> None:
+    """A streamed zip64 member's local header carries an extra field its central directory
+    entry lacks: the data starts where the local header says, not the central one."""
+    package = tmp_path / f"{GRANULE}.zip"
+    content = b"<?xml version='1.0'?><x/>" * 400
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(f"{GRANULE}/a.xml", "w", force_zip64=True) as member:
+            member.write(content)
+        archive.writestr(f"{GRANULE}/b.xml", content, compress_type=zipfile.ZIP_STORED)
+    with zipfile.ZipFile(package) as archive:
+        [first, _] = archive.infolist()
+        assert len(first.extra) < 20  # the central entry has no zip64 field; the local one has
+    store = FakeObjectStore()
+    store.objects["k"] = package.read_bytes()
+    tree = NodeTree(scan_package(package).members)
+    for name in ("a.xml", "b.xml"):
+        member = tree.file((GRANULE, name))
+        assert b"".join(member_bytes(store, "k", ZIP, member, 0, member.size - 1)) == content
