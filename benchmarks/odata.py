@@ -21,6 +21,13 @@ socket:
 
 ``--ingress proxy`` through Serve's Python proxy actor.
 
+``--ingress up`` measures the default command instead of a hand-built ingress: a plain
+``prip-ray up`` in a process of its own (its own Ray, a temporary data dir, the benchmark's
+database as ``PRIP_DB__URL``, every other setting its default: HAProxy, the default replicas
+unless ``--replicas``), as a user starts it (benchmarks/launched_up.py):
+
+    .venv/bin/python -m benchmarks.odata --products 1000000 --skip-load --ingress up
+
 The same searches through the STAC API (``/stac/search``, translated into the same search
 options) are timed after the OData ones, one client, with their plans.
 
@@ -37,7 +44,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -56,6 +62,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
+from benchmarks.launched_up import free_port_pair, launched_up, load_average
 from prip_ray.config import ApiSettings, load_settings
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.search import MAX_SHAPE_CANDIDATES, statements
@@ -125,13 +132,42 @@ def main() -> None:
     if not args.skip_load:
         _load(engine, url, args.products)
     _explain(engine)
+    _ensure_user(engine)
+    engine.dispose()
+    if args.ingress == "up":
+        _through_up(url, args)
+    else:
+        _through_hand_built_ingress(url, args)
+
+
+def _through_up(url: str, args: argparse.Namespace) -> None:
+    """A plain `prip-ray up` on the benchmark's database, as a user starts it."""
+    env = {"PRIP_DB__URL": url}
+    if args.replicas is not None:
+        env.update(
+            PRIP_API__MIN_REPLICAS=str(args.replicas), PRIP_API__MAX_REPLICAS=str(args.replicas)
+        )
+    if args.entity_cache != ApiSettings().entity_cache_entries:
+        env["PRIP_API__ENTITY_CACHE_ENTRIES"] = str(args.entity_cache)
+    with (
+        tempfile.TemporaryDirectory(prefix="prip-bench-odata-up-") as data_dir,
+        launched_up(Path(data_dir), env) as up,
+    ):
+        up.wait_until_up()
+        replicas = "up's default" if args.replicas is None else args.replicas
+        print(f"\nprip-ray up: {replicas} replicas, entity cache {args.entity_cache} each")
+        print(f"ingress: {up.ingress()} {up.base}")
+        _measure(up.base + "odata/v1/", args)
+
+
+def _through_hand_built_ingress(url: str, args: argparse.Namespace) -> None:
+    replicas = ApiSettings().min_replicas if args.replicas is None else args.replicas
     settings = load_settings(
         data_dir=Path(tempfile.mkdtemp(prefix="prip-bench-odata-")),
         db={"url": url, "pool_size": 8},
-        api={"port": _free_port(), "min_replicas": args.replicas, "max_replicas": args.replicas,
+        api={"port": free_port_pair(), "min_replicas": replicas, "max_replicas": replicas,
              "replica_cpus": 0.5, "entity_cache_entries": args.entity_cache},
     )  # fmt: skip
-    _ensure_user(engine)
     import ray
 
     from benchmarks.ingress import (
@@ -147,7 +183,7 @@ def main() -> None:
         os.environ.update(RAY_HAPROXY_ENV)
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
-    print(f"\n{args.replicas} replicas, entity cache: {args.entity_cache} products each")
+    print(f"\n{replicas} replicas, entity cache: {args.entity_cache} products each")
     try:
         if args.ingress == "haproxy":
             with loopback_haproxy(settings.api.host) as front:
@@ -178,16 +214,19 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="per query, one client")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0, help="per concurrent phase")
-    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument(
+        "--replicas", type=int, help="API replicas (min = max); unset: the settings' default"
+    )
     parser.add_argument(
         "--load", choices=["wrk", "python"], default="wrk", help="concurrent load generator"
     )
     parser.add_argument(
         "--ingress",
-        choices=["haproxy", "ray-haproxy", "proxy"],
+        choices=["up", "haproxy", "ray-haproxy", "proxy"],
         default="haproxy",
-        help="HAProxy to the replicas' direct ingress; Serve's own HAProxy mode (in a "
-        "network namespace of its own); or Serve's Python proxy",
+        help="a plain `prip-ray up` (its own process and Ray, its default ingress); HAProxy "
+        "to the replicas' direct ingress; Serve's own HAProxy mode (in a network namespace "
+        "of its own); or Serve's Python proxy",
     )
     parser.add_argument(
         "--entity-cache",
@@ -328,7 +367,10 @@ def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -
 def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> None:
     wrk = shutil.which("wrk") if args.load == "wrk" else None
     tool = "wrk (C, 2 threads)" if wrk else "Python threads with httpx"
-    print(f"\n{args.clients} concurrent clients ({tool}), {args.seconds:g} s each:")
+    print(
+        f"\n{args.clients} concurrent clients ({tool}), {args.seconds:g} s each "
+        f"(load average {load_average()}):"
+    )
     rate = _rate_wrk if wrk else _rate
     for label, params in QUERIES.items():
         rate(base, auth, args, label, [params])
@@ -386,7 +428,7 @@ def _rate(
     def client_loop(offset: int) -> None:
         count = errors = 0
         with httpx.Client(auth=auth, timeout=60) as client:
-            while time.monotonic() < stop:
+            while count == 0 or time.monotonic() < stop:  # one at least: a late start
                 response = client.get(
                     base + "Products", params=shapes[(offset + count) % len(shapes)]
                 )
@@ -403,12 +445,6 @@ def _rate(
         thread.join()
     elapsed = time.perf_counter() - started
     print(f"  {label:34} {sum(done) / elapsed:7.0f} requests/s  ({sum(failed)} errors)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":
