@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
+
+REPLICA = "ray::ServeReplica:prip:odata"  # the API replicas' process title
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,18 @@ class LaunchedUp:
         while not condition():
             self._check_running(timeout)
             time.sleep(0.2)
+
+    def replicas(self) -> list[int]:
+        """The pids of ``up``'s API replicas."""
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        return sorted(c.pid for c in children if c.name().startswith(REPLICA))
+
+    def kill_a_replica(self) -> int:
+        """SIGKILL to one API replica, as when its process dies (Serve starts another);
+        returns its pid."""
+        replica = self.replicas()[0]
+        os.kill(replica, signal.SIGKILL)
+        return replica
 
     def ingress(self) -> str:
         """What answers on the API port, as ``up`` printed it."""

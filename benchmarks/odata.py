@@ -28,6 +28,9 @@ unless ``--replicas``), as a user starts it (benchmarks/launched_up.py):
 
     .venv/bin/python -m benchmarks.odata --products 1000000 --skip-load --ingress up
 
+``--kill-replica`` adds a phase of the five shapes in turn during which one of its API
+replicas gets SIGKILL: HAProxy retries what it held, so every answer should be a 200.
+
 The same searches through the STAC API (``/stac/search``, translated into the same search
 options) are timed after the OData ones, one client, with their plans.
 
@@ -49,6 +52,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -157,7 +161,7 @@ def _through_up(url: str, args: argparse.Namespace) -> None:
         replicas = "up's default" if args.replicas is None else args.replicas
         print(f"\nprip-ray up: {replicas} replicas, entity cache {args.entity_cache} each")
         print(f"ingress: {up.ingress()} {up.base}")
-        _measure(up.base + "odata/v1/", args)
+        _measure(up.base + "odata/v1/", args, up.kill_a_replica if args.kill_replica else None)
 
 
 def _through_hand_built_ingress(url: str, args: argparse.Namespace) -> None:
@@ -229,13 +233,22 @@ def _arguments() -> argparse.Namespace:
         "of its own); or Serve's Python proxy",
     )
     parser.add_argument(
+        "--kill-replica",
+        action="store_true",
+        help="with --ingress up: one more concurrent phase, the five shapes in turn, during "
+        "which one API replica gets SIGKILL; its errors count every answer other than 200",
+    )
+    parser.add_argument(
         "--entity-cache",
         type=int,
         default=ApiSettings().entity_cache_entries,
         help="encoded products each replica keeps (api.entity_cache_entries); 0: every "
         "page's products are read and encoded afresh, as for products no client read before",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.kill_replica and args.ingress != "up":
+        parser.error("--kill-replica kills a replica of a `prip-ray up`: with --ingress up")
+    return args
 
 
 def _database_url(server: str, name: str) -> str:
@@ -324,7 +337,9 @@ def _ensure_user(engine: Engine) -> None:
     users.set_quotas("bench", QuotaOverrides(requests_per_minute=10_000_000))
 
 
-def _measure(base: str, args: argparse.Namespace) -> None:
+def _measure(
+    base: str, args: argparse.Namespace, kill_a_replica: Callable[[], int] | None = None
+) -> None:
     auth = ("bench", "bench-pw")
     print(
         f"\n{'query':34} {'hits':>8} {'p50 ms':>8} {'p99 ms':>8}   "
@@ -344,7 +359,7 @@ def _measure(base: str, args: argparse.Namespace) -> None:
             p99 = statistics.quantiles(times, n=100)[98]
             print(f"{label:34} {hits:>8} {statistics.median(times):8.1f} {p99:8.1f}")
         _measure_stac(client, base.removesuffix("odata/v1/") + "stac/search", args)
-    _concurrent(base, auth, args)
+    _concurrent(base, auth, args, kill_a_replica)
 
 
 def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -> None:
@@ -364,7 +379,12 @@ def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -
         print(f"{label:34} {items:>8} {statistics.median(times):8.1f} {p99:8.1f}")
 
 
-def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> None:
+def _concurrent(
+    base: str,
+    auth: tuple[str, str],
+    args: argparse.Namespace,
+    kill_a_replica: Callable[[], int] | None,
+) -> None:
     wrk = shutil.which("wrk") if args.load == "wrk" else None
     tool = "wrk (C, 2 threads)" if wrk else "Python threads with httpx"
     print(
@@ -375,6 +395,15 @@ def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> N
     for label, params in QUERIES.items():
         rate(base, auth, args, label, [params])
     rate(base, auth, args, "all five shapes in turn", list(QUERIES.values()))
+    if kill_a_replica is not None:  # a third of the way in: while the clients search
+        killed: list[int] = []
+        kill = threading.Timer(args.seconds / 3, lambda: killed.append(kill_a_replica()))
+        kill.start()
+        rate(base, auth, args, "five in turn, a replica SIGKILLed", list(QUERIES.values()))
+        kill.join()
+        if not killed:
+            raise SystemExit("--kill-replica: no replica was killed")
+        print(f"  (replica pid {killed[0]} got SIGKILL {args.seconds / 3:.1f} s into the phase)")
 
 
 WRK_ROTATION = """
@@ -408,9 +437,14 @@ def _rate_wrk(
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    unanswered = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(map(int, unanswered.groups())) if unanswered else 0
     print(
         f"  {label:34} {float(rate.group(1)) if rate else 0:7.0f} requests/s  "
-        f"p99 {p99.group(1) if p99 else '?'}  ({bad.group(1) if bad else 0} errors)"
+        f"p99 {p99.group(1) if p99 else '?'}  ({errors} errors)"
     )
 
 
@@ -429,11 +463,14 @@ def _rate(
         count = errors = 0
         with httpx.Client(auth=auth, timeout=60) as client:
             while count == 0 or time.monotonic() < stop:  # one at least: a late start
-                response = client.get(
-                    base + "Products", params=shapes[(offset + count) % len(shapes)]
-                )
+                try:
+                    response = client.get(
+                        base + "Products", params=shapes[(offset + count) % len(shapes)]
+                    )
+                    errors += response.status_code != 200
+                except httpx.HTTPError:  # no answer at all
+                    errors += 1
                 count += 1
-                errors += response.status_code != 200
         done.append(count)
         failed.append(errors)
 

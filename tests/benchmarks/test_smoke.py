@@ -148,13 +148,14 @@ def smoke_odata(needs: Needs) -> None:
 
 
 def smoke_odata_up(needs: Needs) -> None:
-    """The same figures through a plain `prip-ray up` on the loaded database."""
+    """The same figures through a plain `prip-ray up` on the loaded database, and none of
+    16 clients' searches fails while one of its replicas is SIGKILLed."""
     database = f"prip_smoke_odata_up_{uuid.uuid4().hex[:8]}"
     try:
         out = _run(
             "odata", "--pg", needs.pg_server(), "--database", database, "--products", "3000",
             "--requests", "3", "--clients", "16", "--seconds", "1", "--load", "python",
-            "--ingress", "up", timeout=420,
+            "--ingress", "up", "--kill-replica", timeout=420,
         )  # fmt: skip
     finally:
         _drop_database(needs.pg_server(), database)
@@ -166,7 +167,9 @@ def smoke_odata_up(needs: Needs) -> None:
     assert len(single) == 5 and all(0 < p50 <= p99 for _, p50, p99 in single)
     assert re.search(r"^16 concurrent clients .*\(load average [\d.]+ [\d.]+ [\d.]+\):$", out, re.M)
     concurrent = _figures(r"^  \S.*?\s+(\d+) requests/s  \((\d+) errors\)$", out)
-    assert len(concurrent) == 6 and all(rate > 0 and errors == 0 for rate, errors in concurrent)
+    assert len(concurrent) == 7 and all(rate > 0 and errors == 0 for rate, errors in concurrent)
+    assert re.search(r"^  five in turn, a replica SIGKILLed .* \(0 errors\)$", out, re.M), out
+    assert re.search(r"^  \(replica pid \d+ got SIGKILL 0\.3 s into the phase\)$", out, re.M), out
 
 
 def smoke_soak(needs: Needs) -> None:
