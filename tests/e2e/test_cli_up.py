@@ -2,7 +2,8 @@
 SIGTERM. (It starts a second Ray instance beside the test session's.) Every port it and its
 Ray open listens on loopback only (issue #15): whoever reaches Ray's ports can run code.
 HAProxy answers on the API port and retries the searches a killed replica drops, also on
-the replica Serve starts instead (issue #18)."""
+the replica Serve starts instead; two started at once both run, each on a Ray of its own
+(issue #18)."""
 
 from __future__ import annotations
 
