@@ -21,6 +21,16 @@ socket:
 
 ``--ingress proxy`` through Serve's Python proxy actor.
 
+``--ingress up`` measures the default command instead of a hand-built ingress: a plain
+``prip-ray up`` in a process of its own (its own Ray, a temporary data dir, the benchmark's
+database as ``PRIP_DB__URL``, every other setting its default: HAProxy, the default replicas
+unless ``--replicas``), as a user starts it (benchmarks/launched_up.py):
+
+    .venv/bin/python -m benchmarks.odata --products 1000000 --skip-load --ingress up
+
+``--kill-replica`` adds a phase of the five shapes in turn during which one of its API
+replicas gets SIGKILL: HAProxy retries what it held, so every answer should be a 200.
+
 The same searches through the STAC API (``/stac/search``, translated into the same search
 options) are timed after the OData ones, one client, with their plans.
 
@@ -37,12 +47,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -56,6 +66,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.catalogue_rows import load
 from benchmarks.ingress import require_own_network_namespace
+from benchmarks.launched_up import free_port_pair, launched_up, load_average
 from prip_ray.config import ApiSettings, load_settings
 from prip_ray.db.migrate import upgrade
 from prip_ray.db.search import MAX_SHAPE_CANDIDATES, statements
@@ -125,13 +136,42 @@ def main() -> None:
     if not args.skip_load:
         _load(engine, url, args.products)
     _explain(engine)
+    _ensure_user(engine)
+    engine.dispose()
+    if args.ingress == "up":
+        _through_up(url, args)
+    else:
+        _through_hand_built_ingress(url, args)
+
+
+def _through_up(url: str, args: argparse.Namespace) -> None:
+    """A plain `prip-ray up` on the benchmark's database, as a user starts it."""
+    env = {"PRIP_DB__URL": url}
+    if args.replicas is not None:
+        env.update(
+            PRIP_API__MIN_REPLICAS=str(args.replicas), PRIP_API__MAX_REPLICAS=str(args.replicas)
+        )
+    if args.entity_cache != ApiSettings().entity_cache_entries:
+        env["PRIP_API__ENTITY_CACHE_ENTRIES"] = str(args.entity_cache)
+    with (
+        tempfile.TemporaryDirectory(prefix="prip-bench-odata-up-") as data_dir,
+        launched_up(Path(data_dir), env) as up,
+    ):
+        up.wait_until_up()
+        replicas = "up's default" if args.replicas is None else args.replicas
+        print(f"\nprip-ray up: {replicas} replicas, entity cache {args.entity_cache} each")
+        print(f"ingress: {up.ingress()} {up.base}")
+        _measure(up.base + "odata/v1/", args, up.kill_a_replica if args.kill_replica else None)
+
+
+def _through_hand_built_ingress(url: str, args: argparse.Namespace) -> None:
+    replicas = ApiSettings().min_replicas if args.replicas is None else args.replicas
     settings = load_settings(
         data_dir=Path(tempfile.mkdtemp(prefix="prip-bench-odata-")),
         db={"url": url, "pool_size": 8},
-        api={"port": _free_port(), "min_replicas": args.replicas, "max_replicas": args.replicas,
+        api={"port": free_port_pair(), "min_replicas": replicas, "max_replicas": replicas,
              "replica_cpus": 0.5, "entity_cache_entries": args.entity_cache},
     )  # fmt: skip
-    _ensure_user(engine)
     import ray
 
     from benchmarks.ingress import (
@@ -147,7 +187,7 @@ def main() -> None:
         os.environ.update(RAY_HAPROXY_ENV)
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     base = deploy(settings)
-    print(f"\n{args.replicas} replicas, entity cache: {args.entity_cache} products each")
+    print(f"\n{replicas} replicas, entity cache: {args.entity_cache} products each")
     try:
         if args.ingress == "haproxy":
             with loopback_haproxy(settings.api.host) as front:
@@ -178,16 +218,25 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="per query, one client")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0, help="per concurrent phase")
-    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument(
+        "--replicas", type=int, help="API replicas (min = max); unset: the settings' default"
+    )
     parser.add_argument(
         "--load", choices=["wrk", "python"], default="wrk", help="concurrent load generator"
     )
     parser.add_argument(
         "--ingress",
-        choices=["haproxy", "ray-haproxy", "proxy"],
+        choices=["up", "haproxy", "ray-haproxy", "proxy"],
         default="haproxy",
-        help="HAProxy to the replicas' direct ingress; Serve's own HAProxy mode (in a "
-        "network namespace of its own); or Serve's Python proxy",
+        help="a plain `prip-ray up` (its own process and Ray, its default ingress); HAProxy "
+        "to the replicas' direct ingress; Serve's own HAProxy mode (in a network namespace "
+        "of its own); or Serve's Python proxy",
+    )
+    parser.add_argument(
+        "--kill-replica",
+        action="store_true",
+        help="with --ingress up: one more concurrent phase, the five shapes in turn, during "
+        "which one API replica gets SIGKILL; its errors count every answer other than 200",
     )
     parser.add_argument(
         "--entity-cache",
@@ -196,7 +245,10 @@ def _arguments() -> argparse.Namespace:
         help="encoded products each replica keeps (api.entity_cache_entries); 0: every "
         "page's products are read and encoded afresh, as for products no client read before",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.kill_replica and args.ingress != "up":
+        parser.error("--kill-replica kills a replica of a `prip-ray up`: with --ingress up")
+    return args
 
 
 def _database_url(server: str, name: str) -> str:
@@ -285,7 +337,9 @@ def _ensure_user(engine: Engine) -> None:
     users.set_quotas("bench", QuotaOverrides(requests_per_minute=10_000_000))
 
 
-def _measure(base: str, args: argparse.Namespace) -> None:
+def _measure(
+    base: str, args: argparse.Namespace, kill_a_replica: Callable[[], int] | None = None
+) -> None:
     auth = ("bench", "bench-pw")
     print(
         f"\n{'query':34} {'hits':>8} {'p50 ms':>8} {'p99 ms':>8}   "
@@ -305,7 +359,7 @@ def _measure(base: str, args: argparse.Namespace) -> None:
             p99 = statistics.quantiles(times, n=100)[98]
             print(f"{label:34} {hits:>8} {statistics.median(times):8.1f} {p99:8.1f}")
         _measure_stac(client, base.removesuffix("odata/v1/") + "stac/search", args)
-    _concurrent(base, auth, args)
+    _concurrent(base, auth, args, kill_a_replica)
 
 
 def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -> None:
@@ -325,14 +379,31 @@ def _measure_stac(client: httpx.Client, search: str, args: argparse.Namespace) -
         print(f"{label:34} {items:>8} {statistics.median(times):8.1f} {p99:8.1f}")
 
 
-def _concurrent(base: str, auth: tuple[str, str], args: argparse.Namespace) -> None:
+def _concurrent(
+    base: str,
+    auth: tuple[str, str],
+    args: argparse.Namespace,
+    kill_a_replica: Callable[[], int] | None,
+) -> None:
     wrk = shutil.which("wrk") if args.load == "wrk" else None
     tool = "wrk (C, 2 threads)" if wrk else "Python threads with httpx"
-    print(f"\n{args.clients} concurrent clients ({tool}), {args.seconds:g} s each:")
+    print(
+        f"\n{args.clients} concurrent clients ({tool}), {args.seconds:g} s each "
+        f"(load average {load_average()}):"
+    )
     rate = _rate_wrk if wrk else _rate
     for label, params in QUERIES.items():
         rate(base, auth, args, label, [params])
     rate(base, auth, args, "all five shapes in turn", list(QUERIES.values()))
+    if kill_a_replica is not None:  # a third of the way in: while the clients search
+        killed: list[int] = []
+        kill = threading.Timer(args.seconds / 3, lambda: killed.append(kill_a_replica()))
+        kill.start()
+        rate(base, auth, args, "five in turn, a replica SIGKILLed", list(QUERIES.values()))
+        kill.join()
+        if not killed:
+            raise SystemExit("--kill-replica: no replica was killed")
+        print(f"  (replica pid {killed[0]} got SIGKILL {args.seconds / 3:.1f} s into the phase)")
 
 
 WRK_ROTATION = """
@@ -366,9 +437,14 @@ def _rate_wrk(
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    unanswered = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(map(int, unanswered.groups())) if unanswered else 0
     print(
         f"  {label:34} {float(rate.group(1)) if rate else 0:7.0f} requests/s  "
-        f"p99 {p99.group(1) if p99 else '?'}  ({bad.group(1) if bad else 0} errors)"
+        f"p99 {p99.group(1) if p99 else '?'}  ({errors} errors)"
     )
 
 
@@ -386,12 +462,15 @@ def _rate(
     def client_loop(offset: int) -> None:
         count = errors = 0
         with httpx.Client(auth=auth, timeout=60) as client:
-            while time.monotonic() < stop:
-                response = client.get(
-                    base + "Products", params=shapes[(offset + count) % len(shapes)]
-                )
+            while count == 0 or time.monotonic() < stop:  # one at least: a late start
+                try:
+                    response = client.get(
+                        base + "Products", params=shapes[(offset + count) % len(shapes)]
+                    )
+                    errors += response.status_code != 200
+                except httpx.HTTPError:  # no answer at all
+                    errors += 1
                 count += 1
-                errors += response.status_code != 200
         done.append(count)
         failed.append(errors)
 
@@ -403,12 +482,6 @@ def _rate(
         thread.join()
     elapsed = time.perf_counter() - started
     print(f"  {label:34} {sum(done) / elapsed:7.0f} requests/s  ({sum(failed)} errors)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 if __name__ == "__main__":

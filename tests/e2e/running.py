@@ -24,6 +24,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A free port whose next one is free too: ``prip-ray up``'s API port (its download
+    gateway takes the next)."""
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+
+
 @contextlib.contextmanager
 def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
     """Yields the OData base URL and the test's own components (a user ``lta`` exists)."""

@@ -2,7 +2,8 @@
 SIGTERM. (It starts a second Ray instance beside the test session's.) Every port it and its
 Ray open listens on loopback only (issue #15): whoever reaches Ray's ports can run code.
 HAProxy answers on the API port and retries the searches a killed replica drops, also on
-the replica Serve starts instead (issue #18)."""
+the replica Serve starts instead; two started at once both run, each on a Ray of its own
+(issue #18)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import psutil
 
 from prip_ray.config import load_settings
 from tests.cheap_passwords import cheap_hash
-from tests.e2e.running import free_port
+from tests.e2e.running import free_port_pair
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 
@@ -30,33 +31,20 @@ from tests.waiting import wait_until
 def test_up_serves_the_api_and_stops_on_sigterm(
     tmp_path: Path, built_components: BuildComponents
 ) -> None:
-    port = free_port()
+    port = free_port_pair()
     components = built_components(load_settings(data_dir=tmp_path))
     components.migrate()
     components.users.add("ops", cheap_hash("ops-pw"), "admin")
     components.close()  # before `prip up` opens the database; again, harmlessly, at teardown
     log = tmp_path / "up.log"
-    env = {
-        **os.environ,
-        "RAY_AUTH_MODE": "disabled",
-        "PRIP_INGEST__SHARDS": "1",
-        "PRIP_RAY__DASHBOARD": "true",  # the dashboard's ports are checked too
-        "PRIP_QUOTAS__REQUESTS_PER_MINUTE": "100000",  # the bursts below are not throttled
-    }
-    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # `up` must set it itself
-    env.pop("RAY_ADDRESS", None)
-    command = [
-        sys.executable,
-        "-m",
-        "prip_ray",
-        "up",
-        "--data-dir",
-        str(tmp_path),
-        "--port",
-        str(port),
-    ]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    process = _start_up(
+        tmp_path,
+        port,
+        log,
+        PRIP_INGEST__SHARDS="1",
+        PRIP_RAY__DASHBOARD="true",  # the dashboard's ports are checked too
+        PRIP_QUOTAS__REQUESTS_PER_MINUTE="100000",  # the bursts below are not throttled
+    )
     try:
         wait_until(lambda: "PRIP is up" in log.read_text() or process.poll() is not None, 180)
         output = log.read_text()
@@ -91,6 +79,19 @@ def test_up_serves_the_api_and_stops_on_sigterm(
             process.kill()
 
 
+def _start_up(data_dir: Path, port: int, log: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """``prip-ray up --data-dir --port`` as a user starts it, with these settings in its
+    environment, its output to ``log``; token auth off as for the suite's Ray."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", **settings}
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # `up` must set it itself
+    env.pop("RAY_ADDRESS", None)
+    command = [sys.executable, "-m", "prip_ray", "up", "--data-dir", str(data_dir)]
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [*command, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+
+
 def _replicas(root: int) -> list[int]:
     """The API replicas of ``up``'s Ray that serve HTTP on a port of their own."""
     replicas = [
@@ -109,8 +110,8 @@ def _replicas(root: int) -> list[int]:
 
 
 def _statuses_while_killing(port: int, replica: int) -> set[int | str]:
-    """Four clients search for 4 s; one second in, ``replica`` gets SIGKILL. The status
-    of every answer, and the error of any request that got none."""
+    """16 clients (the benchmark's count) search for 4 s; one second in, ``replica`` gets
+    SIGKILL. The status of every answer, and the error of any request that got none."""
     seen: Counter[int | str] = Counter()
     stop = time.monotonic() + 4
 
@@ -123,7 +124,7 @@ def _statuses_while_killing(port: int, replica: int) -> set[int | str]:
                 except httpx.HTTPError as e:
                     seen[repr(e)] += 1
 
-    clients = [threading.Thread(target=client) for _ in range(4)]
+    clients = [threading.Thread(target=client) for _ in range(16)]
     for thread in clients:
         thread.start()
     time.sleep(1)
@@ -172,3 +173,65 @@ def test_a_second_up_on_a_taken_port_refuses_at_once(tmp_path: Path) -> None:
     assert f"port {port} on 127.0.0.1 is in use" in done.stdout
     assert "Ray" not in done.stdout + done.stderr  # refused before starting one
     print(f"refused in {time.monotonic() - began:.1f} s")
+
+
+def test_two_ups_started_at_once_both_run_and_one_stopping_leaves_the_other(
+    tmp_path: Path, built_components: BuildComponents
+) -> None:
+    """Two instances side by side (issue #18): different data dirs and ports, started at
+    the same moment, each with a Ray of its own; both answer, and stopping one leaves the
+    other answering. As small as `up` allows: one shard, one replica each."""
+    ups: list[tuple[int, Path, subprocess.Popen[bytes]]] = []
+    try:
+        for name in ("first", "second"):
+            data_dir = tmp_path / name
+            components = built_components(load_settings(data_dir=data_dir))
+            components.migrate()
+            components.users.add("ops", cheap_hash("ops-pw"), "admin")
+            components.close()
+        for name in ("first", "second"):  # as close together as two launches get
+            port, log = free_port_pair(), tmp_path / f"{name}.log"
+            ups.append((port, log, _start_up(tmp_path / name, port, log, **SMALLEST_UP)))
+        for _, log, process in ups:
+            wait_until(lambda log=log, up=process: _started_or_exited(log, up), 240)
+            assert "PRIP is up" in log.read_text(), log.read_text()
+        rays = [_ray_of(process.pid) for _, _, process in ups]
+        assert rays[0] and rays[1] and not rays[0] & rays[1], rays  # a Ray each
+        assert all(_search(port) == 200 for port, _, _ in ups)
+        (_, first_log, first), (port, log, second) = ups
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=120) == 0, first_log.read_text()
+        assert "PRIP stopped" in first_log.read_text()
+        assert [_search(port) for _ in range(20)] == [200] * 20
+        assert second.poll() is None and _ray_of(second.pid) == rays[1]
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=120) == 0, log.read_text()
+    finally:
+        for _, _, process in ups:
+            if process.poll() is None:
+                process.kill()
+
+
+SMALLEST_UP = {
+    "PRIP_INGEST__SHARDS": "1",
+    "PRIP_API__MIN_REPLICAS": "1",
+    "PRIP_API__MAX_REPLICAS": "1",
+}
+
+
+def _started_or_exited(log: Path, up: subprocess.Popen[bytes]) -> bool:
+    return "PRIP is up" in log.read_text() or up.poll() is not None
+
+
+def _ray_of(root: int) -> set[int]:
+    """The pids of the GCS server and raylet ``root`` started."""
+    return {
+        child.pid
+        for child in psutil.Process(root).children(recursive=True)
+        if child.name() in ("gcs_server", "raylet")
+    }
+
+
+def _search(port: int) -> int:
+    url = f"http://127.0.0.1:{port}/odata/v1/Products"
+    return httpx.get(url, params={"$top": "1"}, auth=("ops", "ops-pw"), timeout=60).status_code
