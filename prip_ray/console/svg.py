@@ -18,6 +18,7 @@ MAX_DOTS = 200  # a dot (with its tooltip) per point up to this many points in a
 LEFT, RIGHT, TOP, BOTTOM = 56, 10, 12, 34  # room for the axes' labels
 COLOURS = {
     "published": "#2e7d32", "quarantined": "#ef6c00", "missing": "#c62828",
+    "unreported": "#8e24aa",
     "ok": "#43a047", "failed": "#e53935", "none": "#cfd8dc", "target": "#6a1b9a",
     "p50": "#1e88e5", "p95": "#d81b60", "bar": "#546e7a", "over": "#e53935",
 }  # fmt: skip

@@ -6,7 +6,7 @@ Products (db/retention.py): a report on a past month still counts what has rolle
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from prip_ray.db.tables import (
+    attributes,
     deleted_products,
     health_probes,
     kpi_days,
@@ -34,6 +35,7 @@ from prip_ray.db.tables import (
     kpi_probe_hours,
     products,
 )
+from prip_ray.domain.olqc import QUALITY_STATUS, STATUSES
 
 _BATCH = 10_000
 
@@ -89,6 +91,31 @@ class KpiRepository:
         query = select(published.c.name).where(published.c.name.like(like))
         with self._engine.connect() as conn:
             yield from conn.execution_options(yield_per=_BATCH).execute(query).scalars()
+
+    def unreported(
+        self, since: datetime, until: datetime, product_types: Collection[str]
+    ) -> Iterator[tuple[str, datetime]]:
+        """(name, publication time) of the listed products of ``product_types`` published in
+        the window that no OLQC report has reached, newest first: a linked report sets the
+        product's qualityStatus to one of the report statuses (db/olqc.py)."""
+        reported = exists().where(
+            attributes.c.product_id == products.c.id,
+            attributes.c.name == QUALITY_STATUS,
+            attributes.c.string_value.in_(STATUSES),
+        )
+        query = (
+            select(products.c.name, products.c.publication_date)
+            .where(
+                products.c.publication_date >= since,
+                products.c.publication_date < until,
+                products.c.product_type.in_(sorted(product_types)),
+                not_(reported),
+            )
+            .order_by(products.c.publication_date.desc())
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execution_options(yield_per=_BATCH).execute(query)
+            yield from ((name, when) for name, when in rows)
 
     def record_probe(self, at: datetime, ok: bool, seconds: float, detail: str | None) -> None:
         with self._engine.begin() as conn:

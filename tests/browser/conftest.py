@@ -21,7 +21,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import create_app
 from prip_ray.serve.wiring import api_services
-from tests.console_history import History, build_history
+from tests.console_history import OLQC_EXPECTED, History, build_history
 from tests.http_server import AppServer, serving
 
 try:
@@ -76,7 +76,11 @@ def console_server(
     if request.param == "postgresql":
         db_url = request.getfixturevalue("clean_pg").url.render_as_string(hide_password=False)
     settings = load_settings(
-        data_dir=tmp_path / "prip", db={"url": db_url}, ingest={"settle_s": 0}, environ={}
+        data_dir=tmp_path / "prip",
+        db={"url": db_url},
+        ingest={"settle_s": 0},
+        kpi=OLQC_EXPECTED,
+        environ={},
     )
     components = Components(settings)
     components.migrate()

@@ -55,6 +55,12 @@ def test_sections_show_the_ingested_history(
     assert sum(values) == len(history.granule_delays_24h)
     assert page.locator("#breaches table").inner_text().count("MSI_L2A_TL") == 1
     assert page.locator('table[data-table="missing"]').inner_text().count("D12") == 1
+    unreported = page.locator('table[data-table="unreported"] td:first-child')
+    in_day = [n for n in unreported.all_text_contents() if n in history.unreported]
+    assert len(in_day) == unreported.count() == len(history.unreported) - 1  # one is 50 h old
+    parts = page.locator('svg[data-plot="completeness-daily"] rect[data-series="unreported"]')
+    values = parts.evaluate_all("els => els.map(e => Number(e.dataset.value))")
+    assert sum(values) == len(in_day)
     assert (
         page.locator('svg[data-plot="availability-timeline"] rect[data-state="failed"]').count()
         >= 1

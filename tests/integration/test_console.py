@@ -27,6 +27,7 @@ from prip_ray.services.probe_history import ProbeHistory
 from tests.console_history import (
     ADMIN,
     DOWNLOADER,
+    OLQC_EXPECTED,
     OUTAGE,
     PROBE_EVERY,
     SYNTHETIC,
@@ -34,6 +35,7 @@ from tests.console_history import (
     build_history,
 )
 from tests.fixtures.components import BuildComponents
+from tests.samples import GRANULE
 
 AS_ADMIN = basic_header(*ADMIN)
 
@@ -146,6 +148,37 @@ def test_targets_come_from_settings(
     other = built_components(settings)
     targets = other.kpi().targets
     assert targets.timeliness_of("MSI_L2A_TL") == 7200 and targets.timeliness_of("X") == 600
+
+
+def test_products_without_their_olqc_report_are_counted_and_listed(
+    console: tuple[TestClient, History], components: Components, built_components: BuildComponents
+) -> None:
+    client, history = console
+    page = client.get("/console", headers=AS_ADMIN).text
+    assert "No product type is set to expect OLQC reports" in page  # the default
+    assert 'data-series="unreported"' not in page
+    settings = components.settings.model_copy(update={"kpi": KpiSettings(**OLQC_EXPECTED)})
+    expecting = built_components(settings)
+    with TestClient(create_app(api_services(expecting))) as other:
+        week = other.get("/console", params={"period": "7d"}, headers=AS_ADMIN).text
+        listed = re.search(r'data-table="unreported".*?</table>', week, re.S).group(0)
+        assert sorted(re.findall(r"<td>(S2B_[^<]*)</td>", listed)) == sorted(history.unreported)
+        assert GRANULE not in listed  # its report was published
+        parts = re.findall(r'data-series="unreported" data-value="(\d+)"', week)
+        assert sum(int(n) for n in parts) == len(history.unreported)
+        assert f"Products without an OLQC report: {len(history.unreported)}</h3>" in week
+        csv_rows = other.get("/console/export.csv", params={"period": "7d"}, headers=AS_ADMIN)
+        assert f"completeness,all,missing_olqc_reports,{len(history.unreported)}" in csv_rows.text
+        since = (history.now - timedelta(days=7)).isoformat()
+        kpi = other.get("/kpi", params={"since": since}, headers=AS_ADMIN).json()
+        found = kpi["series"]["olqc_unreported"]
+        assert found["count"] == len(history.unreported)
+        assert {u["name"] for u in found["latest"]} == set(history.unreported)
+    # a report still within its grace period is not missing yet
+    graced = KpiSettings(olqc_types=OLQC_EXPECTED["olqc_types"], olqc_grace_s=86400 * 7)
+    waiting = built_components(components.settings.model_copy(update={"kpi": graced}))
+    now = datetime.now(UTC)
+    assert waiting.kpi().figures(now - timedelta(days=7), now).unreported_count == 0
 
 
 def test_stored_rollups_give_the_figures_of_the_products(
