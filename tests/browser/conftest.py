@@ -4,12 +4,14 @@ The PRIP runs on SQLite and on the session's PostgreSQL, with a history from
 tests/console_history.py, served by uvicorn on a free loopback port (no Ray). Chromium is
 Debian's (/usr/bin/chromium, or PRIP_TEST_CHROMIUM): Playwright cannot download its own
 here. Under ``CI=true`` a missing browser fails the run; elsewhere these tests skip.
-Screenshots go to ``PRIP_TEST_ARTIFACTS`` (default: the test's tmp dir).
+Screenshots are kept as artifacts under ``PRIP_TEST_ARTIFACTS`` (default: test-artifacts/
+in the checkout, ignored by git), one folder per test, replaced by the next run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 LAPTOP = {"width": 1366, "height": 768}
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
 
 def _unavailable(reason: str) -> None:
@@ -62,9 +65,12 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("PRIP_TEST_ARTIFACTS", tmp_path / "artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """The test's own folder of artifacts, emptied first: what it holds is this run's."""
+    root = Path(os.environ.get("PRIP_TEST_ARTIFACTS", ARTIFACTS))
+    folder = root / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return folder
 
 
