@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -67,8 +69,7 @@ def test_sections_show_the_ingested_history(
     )
     assert "dana" in page.locator('table[data-table="downloads"]').inner_text()
     assert "T47XMX" in page.locator('table[data-table="quarantine"]').inner_text()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= LAPTOP["width"], f"the page is {width} px wide"
+    assert _width(page) <= LAPTOP["width"]
     page.screenshot(path=str(artifacts / "console-24h.png"), full_page=True)
     assert errors == []
     context.close()
@@ -87,7 +88,14 @@ def test_changing_the_period(
     assert page.locator(GR_TREND).count() == 2 * in_week > day
     days = page.locator('svg[data-plot="completeness-daily"] rect.part')
     assert days.count() >= 2
+    assert _width(page) <= LAPTOP["width"]
     page.screenshot(path=str(artifacts / "console-7d.png"), full_page=True)
+    page.get_by_role("link", name="last 30 days").click()
+    page.wait_for_url("**period=30d")
+    assert _exported_days(page) == 30
+    assert page.locator(GR_TREND).count() == 2 * in_week  # the whole history is this month's
+    assert _width(page) <= LAPTOP["width"]
+    page.screenshot(path=str(artifacts / "console-30d.png"), full_page=True)
     page.fill('input[name="since"]', "2021-03-01T00:00")
     page.fill('input[name="until"]', "2021-03-02T00:00")
     page.get_by_role("button", name="show").click()
@@ -141,6 +149,18 @@ def test_the_console_asks_for_credentials(
             assert shown is not None and shown.status == 401
         assert page.locator("section#timeliness").count() == 0
         context.close()
+
+
+def _width(page: Any) -> int:
+    """How wide the page is laid out: wider than the window means a horizontal scroll."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _exported_days(page: Any) -> float:
+    """The days between since and until of the period the page's JSON export is of."""
+    query = parse_qs(urlsplit(page.locator("#export-json").get_attribute("href")).query)
+    since, until = (datetime.fromisoformat(query[k][0]) for k in ("since", "until"))
+    return (until - since) / timedelta(days=1)
 
 
 def _user_downloads(client: httpx.Client) -> int:
