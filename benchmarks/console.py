@@ -17,6 +17,11 @@ shown as "sign-in".
 
     .venv/bin/python -m benchmarks.console --products 1000000
     .venv/bin/python -m benchmarks.console --tiny          # 3,000 products: does it work?
+    .venv/bin/python -m benchmarks.console --products 1000000 --olqc
+
+``--olqc`` makes every loaded product type expect an OLQC report (kpi.olqc_types) and gives
+all but one product in 1,000 a linked report (a qualityStatus of PASSED), so the page also
+counts and lists the products without one.
 
 The target: the page answers in under 300 ms at 1M products and 30 days of history.
 """
@@ -38,10 +43,11 @@ from psycopg import sql
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.catalogue_rows import PRODUCT_COLUMNS, STEP, T0, rows
+from benchmarks.catalogue_rows import PRODUCT_COLUMNS, STEP, T0, TYPES, rows
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
-from prip_ray.db.tables import health_probes, products
+from prip_ray.db.tables import attributes, health_probes, products
+from prip_ray.domain.olqc import QUALITY_STATUS
 from prip_ray.domain.passwords import hash_password
 from prip_ray.serve.app import create_app
 from prip_ray.serve.wiring import api_services
@@ -58,11 +64,16 @@ def main() -> None:
     url = make_url(args.pg).set(database=args.database).render_as_string(hide_password=False)
     _create_database(args.pg, args.database)
     data_dir = Path(tempfile.mkdtemp(prefix="prip-bench-console-"))
-    settings = load_settings(data_dir=data_dir, db={"url": url, "pool_size": 4}, environ={})
+    olqc = {"olqc_types": [t for t, _ in TYPES], "olqc_grace_s": 0} if args.olqc else {}
+    settings = load_settings(
+        data_dir=data_dir, db={"url": url, "pool_size": 4}, kpi=olqc, environ={}
+    )
     components = Components(settings)
     components.migrate()
     try:
         _load(components, url, args.products)
+        if args.olqc:
+            _report_all_but_one_in_1000(components)
         if components.users.get("bench") is None:
             components.users.add("bench", hash_password("bench-pw"), "admin")
         until = T0 + STEP * args.products
@@ -85,6 +96,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="3,000 products, 3 requests")
     parser.add_argument("--requests", type=int, default=10, help="timed requests per route")
     parser.add_argument("--fresh", type=int, default=5, help="fresh apps timed per route")
+    parser.add_argument("--olqc", action="store_true", help="products expect OLQC reports")
     parser.add_argument("--database", default="prip_bench_console")
     parser.add_argument("--pg", default=SERVER, help="PostgreSQL server URL, no database")
     args = parser.parse_args()
@@ -140,6 +152,27 @@ def _load(components: Components, url: str, count: int) -> None:
     print(
         f"\n{count} products, {probes} probes: load + vacuum {time.perf_counter() - started:.1f} s"
     )
+
+
+def _report_all_but_one_in_1000(components: Components) -> None:
+    """A PASSED qualityStatus, as a linked OLQC report sets it, on all but one product in
+    1,000 (by a hash of the name); done once per database."""
+    status = attributes.c.name == QUALITY_STATUS
+    with components.engine.begin() as conn:
+        if not conn.execute(select(attributes.c.product_id).where(status).limit(1)).first():
+            conn.execute(
+                text(
+                    "INSERT INTO attributes (product_id, name, value_type, string_value) "
+                    "SELECT id, :name, 'String', 'PASSED' FROM products "
+                    "WHERE abs(hashtext(name)) % 1000 <> 0"
+                ),
+                {"name": QUALITY_STATUS},
+            )
+    with components.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) attributes"))
+        reported = conn.execute(select(func.count()).where(status)).scalar_one()
+        listed = conn.execute(select(func.count()).select_from(products)).scalar_one()
+    print(f"olqc: {listed - reported} of {listed} products without an OLQC report")
 
 
 def _measure(settings: Settings, window: dict[str, str], requests: int, fresh: int) -> None:

@@ -7,7 +7,7 @@ Products (db/retention.py): a report on a past month still counts what has rolle
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -93,29 +93,35 @@ class KpiRepository:
             yield from conn.execution_options(yield_per=_BATCH).execute(query).scalars()
 
     def unreported(
-        self, since: datetime, until: datetime, product_types: Collection[str]
-    ) -> Iterator[tuple[str, datetime]]:
-        """(name, publication time) of the listed products of ``product_types`` published in
-        the window that no OLQC report has reached, newest first: a linked report sets the
-        product's qualityStatus to one of the report statuses (db/olqc.py)."""
+        self, since: datetime, until: datetime, product_types: Collection[str], latest: int
+    ) -> tuple[dict[datetime, int], list[tuple[str, datetime]]]:
+        """The listed products of ``product_types`` published in the window that no OLQC
+        report has reached (a linked report sets qualityStatus to a report status,
+        db/olqc.py): how many per day (UTC midnight), counted by the DB, and the ``latest``
+        of them, (name, publication time) newest first."""
         reported = exists().where(
             attributes.c.product_id == products.c.id,
             attributes.c.name == QUALITY_STATUS,
             attributes.c.string_value.in_(STATUSES),
         )
-        query = (
+        where = (
+            products.c.publication_date >= since,
+            products.c.publication_date < until,
+            products.c.product_type.in_(sorted(product_types)),
+            not_(reported),
+        )
+        day = _day_of(self._engine.dialect.name, products.c.publication_date).label("day")
+        per_day = select(day, func.count()).where(*where).group_by(day)
+        names = (
             select(products.c.name, products.c.publication_date)
-            .where(
-                products.c.publication_date >= since,
-                products.c.publication_date < until,
-                products.c.product_type.in_(sorted(product_types)),
-                not_(reported),
-            )
+            .where(*where)
             .order_by(products.c.publication_date.desc())
+            .limit(latest)
         )
         with self._engine.connect() as conn:
-            rows = conn.execution_options(yield_per=_BATCH).execute(query)
-            yield from ((name, when) for name, when in rows)
+            counts = {_midnight(d): int(n) for d, n in conn.execute(per_day)}
+            found = [(name, when) for name, when in conn.execute(names)]
+        return counts, found
 
     def record_probe(self, at: datetime, ok: bool, seconds: float, detail: str | None) -> None:
         with self._engine.begin() as conn:
@@ -209,6 +215,22 @@ def _seconds_since(dialect: str, column: Any, since: datetime) -> ColumnElement[
     if dialect == "postgresql":
         return func.extract("epoch", column - literal(naive))
     return (func.julianday(column) - func.julianday(literal(naive.isoformat(sep=" ")))) * 86400.0
+
+
+def _day_of(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The UTC day of a timestamp column (stored naive in UTC), in the DB's own terms."""
+    if dialect == "postgresql":
+        return func.date_trunc("day", column)
+    return func.date(column)
+
+
+def _midnight(day: date | datetime | str) -> datetime:
+    """A day as the DB gives it back (a timestamp, a date or SQLite's text): its midnight."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    if not isinstance(day, datetime):
+        day = datetime(day.year, day.month, day.day)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
 
 
 def _published(since: datetime, until: datetime) -> Subquery:

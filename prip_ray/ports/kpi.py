@@ -48,10 +48,10 @@ class KpiRecords(ProbeRecords, Protocol):
         ...
 
     def unreported(
-        self, since: datetime, until: datetime, product_types: Collection[str]
-    ) -> Iterator[tuple[str, datetime]]:
-        """(name, publication time) of the window's listed products of ``product_types``
-        with no OLQC report linked, newest first."""
+        self, since: datetime, until: datetime, product_types: Collection[str], latest: int
+    ) -> tuple[dict[datetime, int], list[tuple[str, datetime]]]:
+        """The window's listed products of ``product_types`` with no OLQC report linked:
+        how many per day, and the ``latest`` (name, publication time), newest first."""
         ...
 
 

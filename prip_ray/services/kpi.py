@@ -250,21 +250,18 @@ class KpiService:
 
     def _unreported(
         self, since: datetime, until: datetime
-    ) -> tuple[list[Unreported], Counter[datetime]]:
+    ) -> tuple[list[Unreported], dict[datetime, int]]:
         """The latest products of the window without their OLQC report, and how many per
         day; a product published within the grace period is not missing a report yet."""
-        per_day: Counter[datetime] = Counter()
-        latest: list[Unreported] = []
         if self.olqc is None:
-            return latest, per_day
+            return [], {}
         end = min(until, datetime.now(UTC) - self.olqc.grace)
         if end <= since:
-            return latest, per_day
-        for name, published in self._repository.unreported(since, end, self.olqc.product_types):
-            per_day[day_of(published)] += 1
-            if len(latest) < LATEST_UNREPORTED:
-                latest.append(Unreported(name, published))
-        return latest, per_day
+            return [], {}
+        per_day, latest = self._repository.unreported(
+            since, end, self.olqc.product_types, LATEST_UNREPORTED
+        )
+        return [Unreported(name, published) for name, published in latest], per_day
 
     def roll_up(self, since: datetime, until: datetime) -> None:
         """The past hours of the window rolled up and stored, products and probes, and its

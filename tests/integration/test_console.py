@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -174,6 +175,9 @@ def test_products_without_their_olqc_report_are_counted_and_listed(
         found = kpi["series"]["olqc_unreported"]
         assert found["count"] == len(history.unreported)
         assert {u["name"] for u in found["latest"]} == set(history.unreported)
+        per_day = Counter(u["published"][:10] for u in found["latest"])  # the DB's UTC days
+        daily = {d["day"]: d["unreported"] for d in kpi["series"]["completeness_daily"]}
+        assert {day: n for day, n in daily.items() if n} == per_day
     # a report still within its grace period is not missing yet
     graced = KpiSettings(olqc_types=OLQC_EXPECTED["olqc_types"], olqc_grace_s=86400 * 7)
     waiting = built_components(components.settings.model_copy(update={"kpi": graced}))
