@@ -139,6 +139,11 @@ def test_only_admins_get_in(console: tuple[TestClient, History], components: Com
     assert anonymous.headers["www-authenticate"].startswith("Basic")
     for path in ("/console", "/console/export.csv", "/console/export.json"):
         assert client.get(path, headers=basic_header(*DOWNLOADER)).status_code == 403
+    # the same tokens as the API: an admin's Bearer token opens the console, a user's does not
+    for name, status in ((ADMIN[0], 200), (DOWNLOADER[0], 403)):
+        token = components.tokens.issue(components.users.get(name)).access_token
+        answer = client.get("/console", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == status, name
 
 
 def test_targets_come_from_settings(
