@@ -43,8 +43,12 @@ def test_sections_show_the_ingested_history(
     with httpx.Client(base_url=server.url, timeout=30) as client:  # someone downloads
         _user_downloads(client)
     context, page, errors = signed_in(browser, server)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
     answer = page.goto("/console")
     assert answer is not None and answer.status == 200
+    # no CDN, fonts or scripts from elsewhere: the page works on a network with no internet
+    assert fetched and all(url.startswith(server.url) for url in fetched), fetched
     for section in SECTIONS:
         assert page.locator(f"section#{section}").is_visible(), section
     # p50 and p95 of each hour in which granules were published in the last 24 h
