@@ -41,6 +41,7 @@ class History:
     published: dict[str, datetime] = field(default_factory=dict)  # product type: newest
     granule_delays_24h: list[float] = field(default_factory=list)
     unreported: list[str] = field(default_factory=list)  # Level-0 names without OLQC report
+    published_24h: int = 0  # products published in the last 24 h
     probes: int = 0
     failed_probes: int = 0
 
@@ -68,6 +69,7 @@ def build_history(components: Components, now: datetime, work: Path) -> History:
     )  # fmt: skip
     for stem, delay, hours in SAMPLES:
         name = _ingest(components, sample(stem), delay, now - timedelta(hours=hours))
+        history.published_24h += hours < 24
         if stem == GRANULE:
             history.granule_delays_24h.append(delay)
         if stem == DATASTRIP:
@@ -75,11 +77,13 @@ def build_history(components: Components, now: datetime, work: Path) -> History:
     work.mkdir(parents=True, exist_ok=True)
     report = write_olqc_report(work, GRANULE, "PASSED")
     _ingest(components, report, 60.0, now - timedelta(hours=2))
+    history.published_24h += 1
     start = datetime(2025, 8, 2, 7, 0, tzinfo=UTC)
     for index, (delay, hours) in enumerate(SYNTHETIC):
         product = make_product(work, "granule", index, 1024, start)
         name = _ingest(components, product.path, delay, now - timedelta(hours=hours))
         history.unreported.append(name)
+        history.published_24h += hours < 24
         if hours < 24:
             history.granule_delays_24h.append(delay)
     components.ingest.clock = lambda: datetime.now(UTC)

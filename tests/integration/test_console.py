@@ -62,6 +62,8 @@ def test_console_shows_the_history(
     dana = basic_header(*DOWNLOADER)
     found = client.get("/odata/v1/Products", params={"$top": 1}, headers=dana).json()["value"]
     body = client.get(f"/odata/v1/Products({found[0]['Id']})/$value", headers=dana).content
+    waiting = components.settings.inbox / "S2B_OPER_MSI_L0__GR_waiting.tar"
+    waiting.write_bytes(b"not picked up: no ingestion runs here")
     page = client.get("/console", headers=AS_ADMIN)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
@@ -87,6 +89,11 @@ def test_console_shows_the_history(
     downloads = re.search(r'data-table="downloads".*?</table>', html, re.S).group(0)
     assert f"<td>dana</td><td>1</td><td>{volume(len(body))}</td>" in downloads
     assert "startswith(Name" not in html and ">running<" in html  # state, never the filter
+    assert 'data-backlog="1">Inbox: 1 waiting; 0 being stored.' in html
+    hours = marks(html, "throughput", "rect")
+    assert sum(int(re.search(r": (\d+) published", t).group(1)) for t in hours) == (
+        history.published_24h
+    )
 
 
 def test_the_period_changes_the_plots(console: tuple[TestClient, History]) -> None:
