@@ -103,7 +103,8 @@ class Components:
 
     @cached_property
     def products(self) -> ProductRepository:
-        return ProductRepository(self.engine, OlqcLinks(self.settings.olqc.on_failed))
+        links = OlqcLinks(self.settings.olqc.on_failed, self.settings.kpi.olqc_types)
+        return ProductRepository(self.engine, links)
 
     @cached_property
     def users(self) -> UserRepository:

@@ -27,15 +27,14 @@ from sqlalchemy import (
 )
 
 from prip_ray.db.tables import (
-    attributes,
     deleted_products,
     health_probes,
     kpi_days,
     kpi_hours,
     kpi_probe_hours,
+    olqc_awaited,
     products,
 )
-from prip_ray.domain.olqc import QUALITY_STATUS, STATUSES
 
 _BATCH = 10_000
 
@@ -95,27 +94,22 @@ class KpiRepository:
     def unreported(
         self, since: datetime, until: datetime, product_types: Collection[str], latest: int
     ) -> tuple[dict[datetime, int], list[tuple[str, datetime]]]:
-        """The listed products of ``product_types`` published in the window that no OLQC
-        report has reached (a linked report sets qualityStatus to a report status,
-        db/olqc.py): how many per day (UTC midnight), counted by the DB, and the ``latest``
-        of them, (name, publication time) newest first."""
-        reported = exists().where(
-            attributes.c.product_id == products.c.id,
-            attributes.c.name == QUALITY_STATUS,
-            attributes.c.string_value.in_(STATUSES),
-        )
+        """The products of ``product_types`` published in the window that still wait for
+        their OLQC report (``olqc_awaited``, db/olqc.py): how many per day (UTC midnight),
+        counted by the DB, and the ``latest`` of them, (name, publication time) newest
+        first."""
+        c = olqc_awaited.c
         where = (
-            products.c.publication_date >= since,
-            products.c.publication_date < until,
-            products.c.product_type.in_(sorted(product_types)),
-            not_(reported),
+            c.publication_date >= since,
+            c.publication_date < until,
+            c.product_type.in_(sorted(product_types)),
         )
-        day = _day_of(self._engine.dialect.name, products.c.publication_date).label("day")
+        day = _day_of(self._engine.dialect.name, c.publication_date).label("day")
         per_day = select(day, func.count()).where(*where).group_by(day)
         names = (
-            select(products.c.name, products.c.publication_date)
+            select(c.name, c.publication_date)
             .where(*where)
-            .order_by(products.c.publication_date.desc())
+            .order_by(c.publication_date.desc())
             .limit(latest)
         )
         with self._engine.connect() as conn:

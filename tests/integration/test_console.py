@@ -89,6 +89,8 @@ def test_console_shows_the_history(
     downloads = re.search(r'data-table="downloads".*?</table>', html, re.S).group(0)
     assert f"<td>dana</td><td>1</td><td>{volume(len(body))}</td>" in downloads
     assert "startswith(Name" not in html and ">running<" in html  # state, never the filter
+    assert "No product type is set to expect OLQC reports" in html  # the default
+    assert 'data-series="unreported"' not in html
     assert 'data-backlog="1">Inbox: 1 waiting; 0 being stored.' in html
     hours = marks(html, "throughput", "rect")
     assert sum(int(re.search(r": (\d+) published", t).group(1)) for t in hours) == (
@@ -164,14 +166,13 @@ def test_targets_come_from_settings(
 
 
 def test_products_without_their_olqc_report_are_counted_and_listed(
-    console: tuple[TestClient, History], components: Components, built_components: BuildComponents
+    components: Components, built_components: BuildComponents, tmp_path: Path
 ) -> None:
-    client, history = console
-    page = client.get("/console", headers=AS_ADMIN).text
-    assert "No product type is set to expect OLQC reports" in page  # the default
-    assert 'data-series="unreported"' not in page
+    """The Level-0 products published while the PRIP expects their OLQC reports: the one
+    whose report came is not listed, the others are, per day and by name."""
     settings = components.settings.model_copy(update={"kpi": KpiSettings(**OLQC_EXPECTED)})
     expecting = built_components(settings)
+    history = build_history(expecting, datetime.now(UTC), tmp_path / "work")
     with TestClient(create_app(api_services(expecting))) as other:
         week = other.get("/console", params={"period": "7d"}, headers=AS_ADMIN).text
         listed = re.search(r'data-table="unreported".*?</table>', week, re.S).group(0)
