@@ -137,7 +137,8 @@ def bar_chart(kind: str, bars: Sequence[Bar], unit: str = "") -> str:
         x, y = LEFT + i * slot, _y(bar.value, top)
         colour = COLOURS["over"] if bar.over else COLOURS["bar"]
         parts.append(
-            f'<rect class="bar" data-value="{bar.value:g}" x="{x + slot * 0.1:.1f}" '
+            f'<rect class="bar" data-value="{bar.value:g}" data-over="{str(bar.over).lower()}" '
+            f'x="{x + slot * 0.1:.1f}" '
             f'y="{y:.1f}" width="{slot * 0.8:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" '
             f'fill="{colour}"><title>{escape(bar.title)}</title></rect>'
         )

@@ -59,6 +59,11 @@ def test_sections_show_the_ingested_history(
     bars = page.locator('svg[data-plot="delay-histogram MSI_L0__GR"] rect.bar')
     values = [float(v) for v in bars.evaluate_all("els => els.map(e => e.dataset.value)")]
     assert sum(values) == len(history.granule_delays_24h)
+    # against the target (60 min): the L2A tile's 90 min is in a bar beyond it, no granule is
+    beyond = 'svg[data-plot="delay-histogram {}"] rect[data-over="true"]'
+    assert sum(_values(page, beyond.format("MSI_L2A_TL"))) == 1
+    granules_beyond = _values(page, beyond.format("MSI_L0__GR"))
+    assert granules_beyond and sum(granules_beyond) == 0  # the bars are there, empty
     assert page.locator("#breaches table").inner_text().count("MSI_L2A_TL") == 1
     assert page.locator('table[data-table="missing"]').inner_text().count("D12") == 1
     unreported = page.locator('table[data-table="unreported"] td:first-child')
@@ -153,6 +158,12 @@ def test_the_console_asks_for_credentials(
             assert shown is not None and shown.status == 401
         assert page.locator("section#timeliness").count() == 0
         context.close()
+
+
+def _values(page: Any, selector: str) -> list[float]:
+    """The figures the marks a selector finds carry (their data-value)."""
+    found = page.locator(selector).evaluate_all("els => els.map(e => e.dataset.value)")
+    return [float(v) for v in found]
 
 
 def _width(page: Any) -> int:
