@@ -6,16 +6,16 @@ types ``kpi.olqc_types`` names are now listed here at publication until a report
 them (db/olqc.py), so only those still waiting are read. Products published before this
 migration, or before their type was listed, are not tracked.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
