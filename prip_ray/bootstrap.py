@@ -38,7 +38,7 @@ from prip_ray.db.users import UserRepository
 from prip_ray.db.withdrawals import WithdrawalRepository
 from prip_ray.domain.backoff import Backoff
 from prip_ray.domain.endpoints import EndpointPolicy
-from prip_ray.domain.kpi_series import Targets
+from prip_ray.domain.kpi_series import OlqcExpected, Targets
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
@@ -103,7 +103,8 @@ class Components:
 
     @cached_property
     def products(self) -> ProductRepository:
-        return ProductRepository(self.engine, OlqcLinks(self.settings.olqc.on_failed))
+        links = OlqcLinks(self.settings.olqc.on_failed, self.settings.kpi.olqc_types)
+        return ProductRepository(self.engine, links)
 
     @cached_property
     def users(self) -> UserRepository:
@@ -212,6 +213,7 @@ class Components:
             targets,
             KpiHours(self.engine),
             ProbeHours(self.engine),
+            OlqcExpected(frozenset(kpi.olqc_types), timedelta(seconds=kpi.olqc_grace_s)),
         )
 
     def console(self, kpi: KpiService | None = None) -> ConsoleService:

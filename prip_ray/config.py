@@ -502,6 +502,18 @@ class KpiSettings(BaseModel):
     availability_target: float = Field(
         default=0.99, ge=0, le=1, description="share of user-journey probes that succeed"
     )
+    olqc_types: list[str] = Field(
+        default_factory=list,
+        description="product types whose products should each have an OLQC report: the "
+        "console counts and lists those still without one (none by default), e.g. "
+        '["MSI_L0__GR", "MSI_L0__DS"]',
+    )
+    olqc_grace_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="how long after a product's publication its OLQC report may arrive "
+        "before it counts as missing",
+    )
     metrics_window_h: float = Field(
         default=24.0, gt=0, description="the window the prip_kpi_* gauges are computed over"
     )

@@ -44,6 +44,10 @@ def kpi_rows(figures: KpiFigures) -> Iterator[Row]:
             ("completeness_daily", day, "quarantined", d.quarantined),
             ("completeness_daily", day, "missing_granules", d.missing),
         )
+        if figures.olqc:
+            yield "completeness_daily", day, "missing_olqc_reports", d.unreported
+    if figures.olqc:
+        yield "completeness", "all", "missing_olqc_reports", figures.unreported_count
     found = figures.availability
     yield from (
         ("availability", "all", "probes", found.probes),

@@ -132,18 +132,39 @@ def _completeness(figures: KpiFigures) -> str:
         for i in figures.incomplete
     ]
     target = figures.targets.completeness
+    legend = [("published", "#2e7d32"), ("quarantined", "#ef6c00"), ("granules missing", "#c62828")]
+    if figures.olqc:
+        legend.append(("OLQC report missing", "#8e24aa"))
     return (
         '<section id="completeness"><h2>Completeness</h2>'
         f"<p>{_ratio(figures.completeness_ratio)} of received products published "
         f"(target {_ratio(target)}).</p>"
         '<div class="grid"><div>'
-        + _legend(("published", "#2e7d32"), ("quarantined", "#ef6c00"), ("missing", "#c62828"))
+        + _legend(*legend)
         + plots.daily_completeness(figures)
         + "</div><div>"
         + _table(("product type", "published", "quarantined", "ratio"), rows, "completeness")
         + "</div></div><h3>Datastrips with granules missing</h3>"
         + _table(("datastrip", "published", "missing detectors"), missing, "missing")
+        + _unreported(figures)
         + "</section>"
+    )
+
+
+def _unreported(figures: KpiFigures) -> str:
+    expected = figures.olqc
+    if expected is None:
+        return (
+            "<h3>Products without an OLQC report</h3><p>No product type is set to expect "
+            "OLQC reports (<code>kpi.olqc_types</code>).</p>"
+        )
+    rows = [(u.name, f"{u.published:%Y-%m-%d %H:%M}") for u in figures.unreported]
+    shown = f", the latest {len(rows)} listed" if len(rows) < figures.unreported_count else ""
+    return (
+        f"<h3>Products without an OLQC report: {figures.unreported_count}{shown}</h3>"
+        f"<p>Of the types {escape(', '.join(sorted(expected.product_types)))}, published more "
+        f"than {duration(expected.grace.total_seconds())} ago.</p>"
+        + _table(("product", "published"), rows, "unreported")
     )
 
 

@@ -87,9 +87,15 @@ def daily_completeness(figures: KpiFigures) -> str:
     stacks = [
         Stack(
             f"{d.day:%m-%d}",
-            (("published", d.published), ("quarantined", d.quarantined), ("missing", d.missing)),
+            (
+                ("published", d.published),
+                ("quarantined", d.quarantined),
+                ("missing", d.missing),
+                ("unreported", d.unreported),
+            ),
             f"{d.day:%Y-%m-%d}: {d.published} published, {d.quarantined} quarantined, "
-            f"{d.missing} granules missing",
+            f"{d.missing} granules missing"
+            + (f", {d.unreported} without OLQC report" if figures.olqc else ""),
         )
         for d in figures.daily
     ]

@@ -18,6 +18,7 @@ MAX_DOTS = 200  # a dot (with its tooltip) per point up to this many points in a
 LEFT, RIGHT, TOP, BOTTOM = 56, 10, 12, 34  # room for the axes' labels
 COLOURS = {
     "published": "#2e7d32", "quarantined": "#ef6c00", "missing": "#c62828",
+    "unreported": "#8e24aa",
     "ok": "#43a047", "failed": "#e53935", "none": "#cfd8dc", "target": "#6a1b9a",
     "p50": "#1e88e5", "p95": "#d81b60", "bar": "#546e7a", "over": "#e53935",
 }  # fmt: skip
@@ -136,7 +137,8 @@ def bar_chart(kind: str, bars: Sequence[Bar], unit: str = "") -> str:
         x, y = LEFT + i * slot, _y(bar.value, top)
         colour = COLOURS["over"] if bar.over else COLOURS["bar"]
         parts.append(
-            f'<rect class="bar" data-value="{bar.value:g}" x="{x + slot * 0.1:.1f}" '
+            f'<rect class="bar" data-value="{bar.value:g}" data-over="{str(bar.over).lower()}" '
+            f'x="{x + slot * 0.1:.1f}" '
             f'y="{y:.1f}" width="{slot * 0.8:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" '
             f'fill="{colour}"><title>{escape(bar.title)}</title></rect>'
         )

@@ -6,8 +6,8 @@ Products (db/retention.py): a report on a past month still counts what has rolle
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from prip_ray.db.tables import (
     kpi_days,
     kpi_hours,
     kpi_probe_hours,
+    olqc_awaited,
     products,
 )
 
@@ -89,6 +90,32 @@ class KpiRepository:
         query = select(published.c.name).where(published.c.name.like(like))
         with self._engine.connect() as conn:
             yield from conn.execution_options(yield_per=_BATCH).execute(query).scalars()
+
+    def unreported(
+        self, since: datetime, until: datetime, product_types: Collection[str], latest: int
+    ) -> tuple[dict[datetime, int], list[tuple[str, datetime]]]:
+        """The products of ``product_types`` published in the window that still wait for
+        their OLQC report (``olqc_awaited``, db/olqc.py): how many per day (UTC midnight),
+        counted by the DB, and the ``latest`` of them, (name, publication time) newest
+        first."""
+        c = olqc_awaited.c
+        where = (
+            c.publication_date >= since,
+            c.publication_date < until,
+            c.product_type.in_(sorted(product_types)),
+        )
+        day = _day_of(self._engine.dialect.name, c.publication_date).label("day")
+        per_day = select(day, func.count()).where(*where).group_by(day)
+        names = (
+            select(c.name, c.publication_date)
+            .where(*where)
+            .order_by(c.publication_date.desc())
+            .limit(latest)
+        )
+        with self._engine.connect() as conn:
+            counts = {_midnight(d): int(n) for d, n in conn.execute(per_day)}
+            found = [(name, when) for name, when in conn.execute(names)]
+        return counts, found
 
     def record_probe(self, at: datetime, ok: bool, seconds: float, detail: str | None) -> None:
         with self._engine.begin() as conn:
@@ -182,6 +209,22 @@ def _seconds_since(dialect: str, column: Any, since: datetime) -> ColumnElement[
     if dialect == "postgresql":
         return func.extract("epoch", column - literal(naive))
     return (func.julianday(column) - func.julianday(literal(naive.isoformat(sep=" ")))) * 86400.0
+
+
+def _day_of(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The UTC day of a timestamp column (stored naive in UTC), in the DB's own terms."""
+    if dialect == "postgresql":
+        return func.date_trunc("day", column)
+    return func.date(column)
+
+
+def _midnight(day: date | datetime | str) -> datetime:
+    """A day as the DB gives it back (a timestamp, a date or SQLite's text): its midnight."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    if not isinstance(day, datetime):
+        day = datetime(day.year, day.month, day.day)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
 
 
 def _published(since: datetime, until: datetime) -> Subquery:

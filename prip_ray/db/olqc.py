@@ -6,7 +6,9 @@ advisory lock on PostgreSQL; SQLite lets one writer at a time anyway) before the
 
 * a report adds its globalStatus to ``olqc_outcomes`` under the inspected name and, if that
   product is published, applies the new status to it;
-* a product applies the status its reports already add up to, if any.
+* a product applies the status its reports already add up to, if any; one of a type that
+  expects a report (``awaited``: the setting kpi.olqc_types) with none yet is listed in
+  ``olqc_awaited`` until its first report arrives, which is what the KPIs count.
 
 Applying a status sets the product's ``qualityStatus`` attribute and a new ModificationDate:
 what clients are served of a product is keyed by (Id, ModificationDate, Online), so the
@@ -17,13 +19,14 @@ a ``deleted`` event now, its bytes removed by the Roller's next sweep of offline
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from prip_ray.db.locks import lock_name
-from prip_ray.db.tables import attributes, olqc_outcomes, outbox, products
+from prip_ray.db.tables import attributes, olqc_awaited, olqc_outcomes, outbox, products
 from prip_ray.domain.naming import EXTENSIONS
 from prip_ray.domain.olqc import (
     FAILED,
@@ -44,12 +47,14 @@ _TICK = timedelta(microseconds=1)  # a new ModificationDate is always later than
 
 
 class OlqcLinks:
-    """The OLQC part of every publication; ``on_failed`` is the setting olqc.on_failed."""
+    """The OLQC part of every publication; ``on_failed`` is the setting olqc.on_failed,
+    ``awaited`` the product types whose products wait for a report (kpi.olqc_types)."""
 
-    def __init__(self, on_failed: str = FLAG):
+    def __init__(self, on_failed: str = FLAG, awaited: Collection[str] = ()):
         if on_failed not in ON_FAILED:
             raise ConfigurationError(f"olqc.on_failed {on_failed!r}: one of {ON_FAILED}")
         self.on_failed = on_failed
+        self.awaited = frozenset(awaited)
 
     def on_publish(self, conn: Connection, product: Product) -> None:
         """Called in ``product``'s publication transaction, after its rows are written."""
@@ -62,6 +67,15 @@ class OlqcLinks:
         status = self._tally(conn, key).status
         if status is not None:  # nobody has seen the product yet: its dates stay
             self._apply(conn, product.id, status, now, new_version=False)
+        elif product.product_type in self.awaited:
+            conn.execute(
+                insert(olqc_awaited).values(
+                    product_id=product.id,
+                    name=product.name,
+                    product_type=product.product_type,
+                    publication_date=product.publication_date,
+                )
+            )
 
     def _record(self, conn: Connection, report: Product, now: datetime) -> None:
         values = {a.name: a.value for a in report.attributes}
@@ -85,6 +99,7 @@ class OlqcLinks:
         target = _published(conn, inspected)
         if target is not None and after.status is not None:
             self._apply(conn, target, after.status, now)
+            conn.execute(delete(olqc_awaited).where(olqc_awaited.c.product_id == target))
 
     def _tally(self, conn: Connection, inspected: str) -> Tally:
         c = olqc_outcomes.c

@@ -248,6 +248,25 @@ olqc_outcomes = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The products of the types kpi.olqc_types names that no OLQC report has reached yet: listed
+# in the publication's transaction, removed when a report arrives (db/olqc.py) or the
+# product leaves Products. Only those still waiting are here, so the KPIs count them
+# without reading the catalogue (db/kpi.py: unreported).
+olqc_awaited = Table(
+    "olqc_awaited",
+    metadata,
+    Column(
+        "product_id",
+        Uuid,
+        ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(255), nullable=False),
+    Column("product_type", String(64), nullable=False),
+    Column("publication_date", UtcDateTime, nullable=False),
+    Index(None, "publication_date"),
+)
+
 users = Table(
     "users",
     metadata,

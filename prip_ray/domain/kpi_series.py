@@ -3,8 +3,9 @@
 * Timeliness per hour: p50/p95 of the publication delay of the products published in each
   hour, per product type; the histogram edges of the delays (domain/kpi_rollup.py adds them
   up per hour).
-* Completeness per day: products published, quarantined, and granules missing from the
-  Level-0 datastrips published that day (detectors of the 12 that never arrived).
+* Completeness per day: products published, quarantined, granules missing from the
+  Level-0 datastrips published that day (detectors of the 12 that never arrived), and
+  products of the types OLQC inspects published that day still without an OLQC report.
 * Availability: the outages (runs of failed probes) and the slots of the probe timeline.
 * Targets: which KPI misses its target in a window (a *breach*).
 """
@@ -61,11 +62,29 @@ class Incomplete:
 
 
 @dataclass(frozen=True)
+class Unreported:
+    """A published product of a type OLQC inspects with no OLQC report linked to it."""
+
+    name: str
+    published: datetime
+
+
+@dataclass(frozen=True)
+class OlqcExpected:
+    """The product types OLQC inspects, and how long after a product's publication its
+    report may still be on its way before the report counts as missing."""
+
+    product_types: frozenset[str]
+    grace: timedelta
+
+
+@dataclass(frozen=True)
 class DayCompleteness:
     day: datetime
     published: int
     quarantined: int
     missing: int  # granules (detectors) missing from the datastrips published that day
+    unreported: int = 0  # products published that day still without their OLQC report
 
 
 def daily_completeness(
@@ -74,15 +93,23 @@ def daily_completeness(
     incomplete: Sequence[Incomplete],
     since: datetime,
     until: datetime,
+    unreported: Mapping[datetime, int] | None = None,
 ) -> list[DayCompleteness]:
     """One row per day of the window, days without anything included (a gap is news)."""
     missing: Counter[datetime] = Counter()
     for strip in incomplete:
         missing[day_of(strip.published)] += len(strip.missing)
+    without = unreported or {}
     rows, day = [], day_of(since)
     while day < until:
         rows.append(
-            DayCompleteness(day, published.get(day, 0), quarantined.get(day, 0), missing[day])
+            DayCompleteness(
+                day,
+                published.get(day, 0),
+                quarantined.get(day, 0),
+                missing[day],
+                without.get(day, 0),
+            )
         )
         day += timedelta(days=1)
     return rows

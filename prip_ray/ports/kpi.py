@@ -47,6 +47,13 @@ class KpiRecords(ProbeRecords, Protocol):
         """(name, publication time) of the window's publications named ``like``."""
         ...
 
+    def unreported(
+        self, since: datetime, until: datetime, product_types: Collection[str], latest: int
+    ) -> tuple[dict[datetime, int], list[tuple[str, datetime]]]:
+        """The window's listed products of ``product_types`` with no OLQC report linked:
+        how many per day, and the ``latest`` (name, publication time), newest first."""
+        ...
+
 
 class StoredRollups(Protocol):
     """The rollups of past hours and the merged delay buckets of whole days, kept."""

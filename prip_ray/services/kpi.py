@@ -33,9 +33,11 @@ from prip_ray.domain.kpi_series import (
     DayCompleteness,
     HourPoint,
     Incomplete,
+    OlqcExpected,
     Outage,
     Slot,
     Targets,
+    Unreported,
     breaches,
     daily_completeness,
     day_of,
@@ -51,6 +53,7 @@ from prip_ray.services.probe_history import ProbeHistory
 DEFAULT_TARGETS = Targets({"default": 3600.0}, 0.99, 0.99)
 TIMELINE_SLOTS = 120  # the probe timeline's resolution, whatever the window
 LATEST_QUARANTINED = 20
+LATEST_UNREPORTED = 50  # the products without an OLQC report listed (all are counted)
 L0_NAMES = "%_MSI_L0__%"
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -77,6 +80,12 @@ class KpiFigures:
     outages: list[Outage]
     timeline: list[Slot]
     latest_quarantined: list[QuarantineEntry] = field(default_factory=list)
+    olqc: OlqcExpected | None = None  # None: no product type expects OLQC reports
+    unreported: list[Unreported] = field(default_factory=list)  # the latest, newest first
+
+    @property
+    def unreported_count(self) -> int:
+        return sum(d.unreported for d in self.daily)
 
     @property
     def completeness_ratio(self) -> float | None:
@@ -121,6 +130,7 @@ class KpiFigures:
             "completeness_daily": [
                 {**asdict(d), "day": d.day.date().isoformat()} for d in self.daily
             ],
+            "olqc_unreported": self._unreported_json(),
             "incomplete_datastrips": [
                 {
                     "datastrip": i.datastrip,
@@ -139,11 +149,24 @@ class KpiFigures:
             ],
         }
 
+    def _unreported_json(self) -> dict[str, Any] | None:
+        if self.olqc is None:
+            return None
+        return {
+            "product_types": sorted(self.olqc.product_types),
+            "grace_s": self.olqc.grace.total_seconds(),
+            "count": self.unreported_count,
+            "latest": [
+                {"name": u.name, "published": u.published.isoformat()} for u in self.unreported
+            ],
+        }
+
 
 class KpiService:
     """``hours``: where past hours' rollups are kept; None computes every hour from the
     products each time (what a month of a busy PRIP cannot afford). ``probe_hours``: the
-    same for the probes of past hours; None works them out from the probes once a process."""
+    same for the probes of past hours; None works them out from the probes once a process.
+    ``olqc``: the product types whose products should have an OLQC report (None: none)."""
 
     def __init__(
         self,
@@ -152,8 +175,10 @@ class KpiService:
         targets: Targets = DEFAULT_TARGETS,
         hours: StoredRollups | None = None,
         probe_hours: StoredProbeHours | None = None,
+        olqc: OlqcExpected | None = None,
     ):
         self._repository = repository
+        self.olqc = olqc if olqc and olqc.product_types else None
         self._quarantine = quarantine
         self.targets = targets
         self._hours = hours
@@ -188,6 +213,7 @@ class KpiService:
         strips = merged_strips(rollups)
         missing = incomplete(strips)
         availability, found_outages, timeline = self._probes.figures(since, until)
+        unreported, unreported_per_day = self._unreported(since, until)
         return KpiFigures(
             since=since,
             until=until,
@@ -209,14 +235,33 @@ class KpiService:
             completeness=completeness(
                 {t: sum(r.published for r in rs) for t, rs in by_type.items()}, rejected
             ),
-            daily=daily_completeness(published_per_day, per_day, missing, since, until),
+            daily=daily_completeness(
+                published_per_day, per_day, missing, since, until, unreported_per_day
+            ),
             datastrips=datastrip_summary(strips),
             incomplete=missing,
             availability=availability,
             outages=found_outages,
             timeline=timeline,
             latest_quarantined=quarantined[:LATEST_QUARANTINED],  # newest first
+            olqc=self.olqc,
+            unreported=unreported,
         )
+
+    def _unreported(
+        self, since: datetime, until: datetime
+    ) -> tuple[list[Unreported], dict[datetime, int]]:
+        """The latest products of the window without their OLQC report, and how many per
+        day; a product published within the grace period is not missing a report yet."""
+        if self.olqc is None:
+            return [], {}
+        end = min(until, datetime.now(UTC) - self.olqc.grace)
+        if end <= since:
+            return [], {}
+        per_day, latest = self._repository.unreported(
+            since, end, self.olqc.product_types, LATEST_UNREPORTED
+        )
+        return [Unreported(name, published) for name, published in latest], per_day
 
     def roll_up(self, since: datetime, until: datetime) -> None:
         """The past hours of the window rolled up and stored, products and probes, and its

@@ -200,11 +200,13 @@ def smoke_soak(needs: Needs) -> None:
 def smoke_console(needs: Needs) -> None:
     database = f"prip_smoke_console_{uuid.uuid4().hex[:8]}"
     try:
-        out = _run("console", "--tiny", "--pg", needs.pg_server(), "--database", database)
+        out = _run("console", "--tiny", "--olqc", "--pg", needs.pg_server(), "--database", database)
     finally:  # --tiny loads a database of its own, named after the one given
         _drop_database(needs.pg_server(), database + "_tiny")
     ((products, probes),) = _figures(r"^(\d+) products, (\d+) probes: load", out)
     assert products == 3000 and probes > 0
+    ((without, listed),) = _figures(r"^olqc: (\d+) of (\d+) products without an OLQC", out)
+    assert listed == 3000 and 0 < without < 30
     routes = re.findall(
         r"^(page|CSV|JSON)\s+(\d+) \((\d+)\)\s+(\d+) \((\d+)\)\s+(\d+)\s+(\d+)$", out, re.M
     )

@@ -4,12 +4,14 @@ The PRIP runs on SQLite and on the session's PostgreSQL, with a history from
 tests/console_history.py, served by uvicorn on a free loopback port (no Ray). Chromium is
 Debian's (/usr/bin/chromium, or PRIP_TEST_CHROMIUM): Playwright cannot download its own
 here. Under ``CI=true`` a missing browser fails the run; elsewhere these tests skip.
-Screenshots go to ``PRIP_TEST_ARTIFACTS`` (default: the test's tmp dir).
+Screenshots are kept as artifacts under ``PRIP_TEST_ARTIFACTS`` (default: test-artifacts/
+in the checkout, ignored by git), one folder per test, replaced by the next run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.serve.app import create_app
 from prip_ray.serve.wiring import api_services
-from tests.console_history import History, build_history
+from tests.console_history import OLQC_EXPECTED, History, build_history
 from tests.http_server import AppServer, serving
 
 try:
@@ -34,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 LAPTOP = {"width": 1366, "height": 768}
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
 
 def _unavailable(reason: str) -> None:
@@ -62,9 +65,12 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("PRIP_TEST_ARTIFACTS", tmp_path / "artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """The test's own folder of artifacts, emptied first: what it holds is this run's."""
+    root = Path(os.environ.get("PRIP_TEST_ARTIFACTS", ARTIFACTS))
+    folder = root / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return folder
 
 
@@ -76,7 +82,11 @@ def console_server(
     if request.param == "postgresql":
         db_url = request.getfixturevalue("clean_pg").url.render_as_string(hide_password=False)
     settings = load_settings(
-        data_dir=tmp_path / "prip", db={"url": db_url}, ingest={"settle_s": 0}, environ={}
+        data_dir=tmp_path / "prip",
+        db={"url": db_url},
+        ingest={"settle_s": 0},
+        kpi=OLQC_EXPECTED,
+        environ={},
     )
     components = Components(settings)
     components.migrate()

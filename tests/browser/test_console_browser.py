@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -41,8 +43,12 @@ def test_sections_show_the_ingested_history(
     with httpx.Client(base_url=server.url, timeout=30) as client:  # someone downloads
         _user_downloads(client)
     context, page, errors = signed_in(browser, server)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
     answer = page.goto("/console")
     assert answer is not None and answer.status == 200
+    # no CDN, fonts or scripts from elsewhere: the page works on a network with no internet
+    assert fetched and all(url.startswith(server.url) for url in fetched), fetched
     for section in SECTIONS:
         assert page.locator(f"section#{section}").is_visible(), section
     # p50 and p95 of each hour in which granules were published in the last 24 h
@@ -53,16 +59,26 @@ def test_sections_show_the_ingested_history(
     bars = page.locator('svg[data-plot="delay-histogram MSI_L0__GR"] rect.bar')
     values = [float(v) for v in bars.evaluate_all("els => els.map(e => e.dataset.value)")]
     assert sum(values) == len(history.granule_delays_24h)
+    # against the target (60 min): the L2A tile's 90 min is in a bar beyond it, no granule is
+    beyond = 'svg[data-plot="delay-histogram {}"] rect[data-over="true"]'
+    assert sum(_values(page, beyond.format("MSI_L2A_TL"))) == 1
+    granules_beyond = _values(page, beyond.format("MSI_L0__GR"))
+    assert granules_beyond and sum(granules_beyond) == 0  # the bars are there, empty
     assert page.locator("#breaches table").inner_text().count("MSI_L2A_TL") == 1
     assert page.locator('table[data-table="missing"]').inner_text().count("D12") == 1
+    unreported = page.locator('table[data-table="unreported"] td:first-child')
+    in_day = [n for n in unreported.all_text_contents() if n in history.unreported]
+    assert len(in_day) == unreported.count() == len(history.unreported) - 1  # one is 50 h old
+    parts = page.locator('svg[data-plot="completeness-daily"] rect[data-series="unreported"]')
+    values = parts.evaluate_all("els => els.map(e => Number(e.dataset.value))")
+    assert sum(values) == len(in_day)
     assert (
         page.locator('svg[data-plot="availability-timeline"] rect[data-state="failed"]').count()
         >= 1
     )
     assert "dana" in page.locator('table[data-table="downloads"]').inner_text()
     assert "T47XMX" in page.locator('table[data-table="quarantine"]').inner_text()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= LAPTOP["width"], f"the page is {width} px wide"
+    assert _width(page) <= LAPTOP["width"]
     page.screenshot(path=str(artifacts / "console-24h.png"), full_page=True)
     assert errors == []
     context.close()
@@ -81,7 +97,14 @@ def test_changing_the_period(
     assert page.locator(GR_TREND).count() == 2 * in_week > day
     days = page.locator('svg[data-plot="completeness-daily"] rect.part')
     assert days.count() >= 2
+    assert _width(page) <= LAPTOP["width"]
     page.screenshot(path=str(artifacts / "console-7d.png"), full_page=True)
+    page.get_by_role("link", name="last 30 days").click()
+    page.wait_for_url("**period=30d")
+    assert _exported_days(page) == 30
+    assert page.locator(GR_TREND).count() == 2 * in_week  # the whole history is this month's
+    assert _width(page) <= LAPTOP["width"]
+    page.screenshot(path=str(artifacts / "console-30d.png"), full_page=True)
     page.fill('input[name="since"]', "2021-03-01T00:00")
     page.fill('input[name="until"]', "2021-03-02T00:00")
     page.get_by_role("button", name="show").click()
@@ -135,6 +158,24 @@ def test_the_console_asks_for_credentials(
             assert shown is not None and shown.status == 401
         assert page.locator("section#timeliness").count() == 0
         context.close()
+
+
+def _values(page: Any, selector: str) -> list[float]:
+    """The figures the marks a selector finds carry (their data-value)."""
+    found = page.locator(selector).evaluate_all("els => els.map(e => e.dataset.value)")
+    return [float(v) for v in found]
+
+
+def _width(page: Any) -> int:
+    """How wide the page is laid out: wider than the window means a horizontal scroll."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _exported_days(page: Any) -> float:
+    """The days between since and until of the period the page's JSON export is of."""
+    query = parse_qs(urlsplit(page.locator("#export-json").get_attribute("href")).query)
+    since, until = (datetime.fromisoformat(query[k][0]) for k in ("since", "until"))
+    return (until - since) / timedelta(days=1)
 
 
 def _user_downloads(client: httpx.Client) -> int:

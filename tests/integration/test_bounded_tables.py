@@ -28,6 +28,7 @@ from prip_ray.db.tables import (
     kpi_days,
     kpi_hours,
     kpi_probe_hours,
+    olqc_awaited,
     olqc_outcomes,
     outbox,
     products,
@@ -41,8 +42,8 @@ RATE = 4  # products a day
 DAYS = 18
 TABLES = (
     products, attributes, deleted_products, deleted_attributes, outbox, deliveries,
-    downloads, request_counts, health_probes, ingestions, olqc_outcomes, kpi_hours,
-    kpi_days, kpi_probe_hours,
+    downloads, request_counts, health_probes, ingestions, olqc_outcomes, olqc_awaited,
+    kpi_hours, kpi_days, kpi_probe_hours,
 )  # fmt: skip
 
 

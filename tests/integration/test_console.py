@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from prip_ray.services.probe_history import ProbeHistory
 from tests.console_history import (
     ADMIN,
     DOWNLOADER,
+    OLQC_EXPECTED,
     OUTAGE,
     PROBE_EVERY,
     SYNTHETIC,
@@ -34,6 +36,7 @@ from tests.console_history import (
     build_history,
 )
 from tests.fixtures.components import BuildComponents
+from tests.samples import GRANULE
 
 AS_ADMIN = basic_header(*ADMIN)
 
@@ -59,6 +62,8 @@ def test_console_shows_the_history(
     dana = basic_header(*DOWNLOADER)
     found = client.get("/odata/v1/Products", params={"$top": 1}, headers=dana).json()["value"]
     body = client.get(f"/odata/v1/Products({found[0]['Id']})/$value", headers=dana).content
+    waiting = components.settings.inbox / "S2B_OPER_MSI_L0__GR_waiting.tar"
+    waiting.write_bytes(b"not picked up: no ingestion runs here")
     page = client.get("/console", headers=AS_ADMIN)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
@@ -84,6 +89,13 @@ def test_console_shows_the_history(
     downloads = re.search(r'data-table="downloads".*?</table>', html, re.S).group(0)
     assert f"<td>dana</td><td>1</td><td>{volume(len(body))}</td>" in downloads
     assert "startswith(Name" not in html and ">running<" in html  # state, never the filter
+    assert "No product type is set to expect OLQC reports" in html  # the default
+    assert 'data-series="unreported"' not in html
+    assert 'data-backlog="1">Inbox: 1 waiting; 0 being stored.' in html
+    hours = marks(html, "throughput", "rect")
+    assert sum(int(re.search(r": (\d+) published", t).group(1)) for t in hours) == (
+        history.published_24h
+    )
 
 
 def test_the_period_changes_the_plots(console: tuple[TestClient, History]) -> None:
@@ -136,6 +148,11 @@ def test_only_admins_get_in(console: tuple[TestClient, History], components: Com
     assert anonymous.headers["www-authenticate"].startswith("Basic")
     for path in ("/console", "/console/export.csv", "/console/export.json"):
         assert client.get(path, headers=basic_header(*DOWNLOADER)).status_code == 403
+    # the same tokens as the API: an admin's Bearer token opens the console, a user's does not
+    for name, status in ((ADMIN[0], 200), (DOWNLOADER[0], 403)):
+        token = components.tokens.issue(components.users.get(name)).access_token
+        answer = client.get("/console", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == status, name
 
 
 def test_targets_come_from_settings(
@@ -146,6 +163,39 @@ def test_targets_come_from_settings(
     other = built_components(settings)
     targets = other.kpi().targets
     assert targets.timeliness_of("MSI_L2A_TL") == 7200 and targets.timeliness_of("X") == 600
+
+
+def test_products_without_their_olqc_report_are_counted_and_listed(
+    components: Components, built_components: BuildComponents, tmp_path: Path
+) -> None:
+    """The Level-0 products published while the PRIP expects their OLQC reports: the one
+    whose report came is not listed, the others are, per day and by name."""
+    settings = components.settings.model_copy(update={"kpi": KpiSettings(**OLQC_EXPECTED)})
+    expecting = built_components(settings)
+    history = build_history(expecting, datetime.now(UTC), tmp_path / "work")
+    with TestClient(create_app(api_services(expecting))) as other:
+        week = other.get("/console", params={"period": "7d"}, headers=AS_ADMIN).text
+        listed = re.search(r'data-table="unreported".*?</table>', week, re.S).group(0)
+        assert sorted(re.findall(r"<td>(S2B_[^<]*)</td>", listed)) == sorted(history.unreported)
+        assert GRANULE not in listed  # its report was published
+        parts = re.findall(r'data-series="unreported" data-value="(\d+)"', week)
+        assert sum(int(n) for n in parts) == len(history.unreported)
+        assert f"Products without an OLQC report: {len(history.unreported)}</h3>" in week
+        csv_rows = other.get("/console/export.csv", params={"period": "7d"}, headers=AS_ADMIN)
+        assert f"completeness,all,missing_olqc_reports,{len(history.unreported)}" in csv_rows.text
+        since = (history.now - timedelta(days=7)).isoformat()
+        kpi = other.get("/kpi", params={"since": since}, headers=AS_ADMIN).json()
+        found = kpi["series"]["olqc_unreported"]
+        assert found["count"] == len(history.unreported)
+        assert {u["name"] for u in found["latest"]} == set(history.unreported)
+        per_day = Counter(u["published"][:10] for u in found["latest"])  # the DB's UTC days
+        daily = {d["day"]: d["unreported"] for d in kpi["series"]["completeness_daily"]}
+        assert {day: n for day, n in daily.items() if n} == per_day
+    # a report still within its grace period is not missing yet
+    graced = KpiSettings(olqc_types=OLQC_EXPECTED["olqc_types"], olqc_grace_s=86400 * 7)
+    waiting = built_components(components.settings.model_copy(update={"kpi": graced}))
+    now = datetime.now(UTC)
+    assert waiting.kpi().figures(now - timedelta(days=7), now).unreported_count == 0
 
 
 def test_stored_rollups_give_the_figures_of_the_products(

@@ -16,14 +16,15 @@ from sqlalchemy import select
 
 from benchmarks.day_mix import MIX, drop, olqc_status
 from prip_ray.bootstrap import Components
-from prip_ray.config import load_settings
+from prip_ray.config import KpiSettings, load_settings
 from prip_ray.db.eviction import EvictionRepository
-from prip_ray.db.tables import outbox
+from prip_ray.db.tables import olqc_awaited, outbox
 from prip_ray.domain.olqc import Tally
 from prip_ray.domain.products import Product
 from prip_ray.serve.app import basic_header
 from prip_ray.services.ingest import IngestOutcome
 from prip_ray.synthetic import make_product, write_olqc_report
+from tests.fixtures.components import BuildComponents
 from tests.samples import DATASTRIP, GRANULE, TILE, sample
 
 ALICE = basic_header("alice", "alice-pw")
@@ -108,6 +109,28 @@ def test_a_report_before_its_product_applies_at_publication(components: Componen
     assert _quality(product) == "ERROR"
     assert product.modification_date == product.publication_date
     assert product.online
+
+
+def test_products_wait_for_a_report_only_while_none_has_come(
+    components: Components, built_components: BuildComponents
+) -> None:
+    """kpi.olqc_types: a product of those types published before its report is listed
+    as waiting until the report comes; one whose report came first never is, nor is one
+    of another type."""
+    kpi = KpiSettings(olqc_types=["MSI_L0__GR", "MSI_L0__DS"])
+    expecting = built_components(components.settings.model_copy(update={"kpi": kpi}))
+    reports = Reports(expecting)
+    reports.ingest(DATASTRIP, "PASSED")  # before its product
+    for stem in (GRANULE, DATASTRIP, TILE):
+        _publish(expecting, stem)
+    assert _awaited(expecting) == [f"{GRANULE}.tar"]
+    reports.ingest(GRANULE, "PASSED")
+    assert _awaited(expecting) == []
+
+
+def _awaited(components: Components) -> list[str]:
+    with components.engine.connect() as conn:
+        return list(conn.execute(select(olqc_awaited.c.name)).scalars())
 
 
 def test_failed_wins_and_a_status_that_does_not_change_leaves_the_product_be(

@@ -1,19 +1,19 @@
-"""The Prometheus alert rules shipped beside the dashboard load, are complete, and use only
-metric names prip-ray really exports (a typo would make an alert that never fires)."""
+"""The Prometheus alert rules shipped beside the dashboard load, are complete, their
+expressions parse as PromQL (promql-parser: the Rust parser GreptimeDB and others use, what
+``promtool check rules`` checks of an expression), and select only metric names prip-ray
+really exports (a typo would make an alert that never fires)."""
 
 from __future__ import annotations
 
 import re
 
+import promql_parser
+import pytest
 import yaml
 
 from tests.unit.test_grafana_dashboard import DASHBOARD, SUFFIXES, defined_metrics
 
 RULES = DASHBOARD.parent / "prip-ray-alerts.yaml"
-# What may appear in an expression besides metric names: PromQL keywords and functions.
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-            "and", "or", "unless"}  # fmt: skip
-IDENTIFIER = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
 def rules() -> list[dict]:
@@ -22,24 +22,24 @@ def rules() -> list[dict]:
 
 
 def metric_names(expr: str) -> set[str]:
-    """The series names an expression selects: identifiers left once label matchers,
-    grouping clauses, durations, numbers, functions and keywords are taken out."""
-    expr = re.sub(r'"[^"]*"', "", expr)
-    expr = re.sub(r"\{[^}]*\}", "", expr)
-    expr = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", expr)
-    expr = re.sub(r"\[[^\]]*\]", "", expr)
-    names = set()
-    for match in IDENTIFIER.finditer(expr):
-        following = expr[match.end() :].lstrip()
-        if following.startswith("(") or match.group(0) in KEYWORDS:
-            continue  # a function or a keyword
-        names.add(match.group(0))
+    """The series names an expression selects, from its parsed form; ValueError if it is not
+    PromQL (a syntax error, an unknown function)."""
+    names: set[str] = set()
+
+    def visit(node: promql_parser.Expr) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            names.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
     return names
 
 
 def test_metric_name_parsing() -> None:
     expr = 'max by (kpi) (rate(ray_prip_x_total{a="b"}[5m])) > bool on (kpi) ray_prip_y'
     assert metric_names(expr) == {"ray_prip_x_total", "ray_prip_y"}
+    for broken in ('max(ray_prip_x{a="b"}', "maxx(ray_prip_x)", "ray_prip_x >"):
+        with pytest.raises(ValueError):
+            metric_names(broken)
 
 
 def test_every_rule_is_complete_and_uses_exported_metrics() -> None:

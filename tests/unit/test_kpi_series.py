@@ -31,13 +31,14 @@ def test_missing_granules_per_day() -> None:
         Incomplete(DS, day2, ("D12",)),
         Incomplete(DS.replace("0620", "0621"), day2, ("D01", "D02")),
     ]
+    unreported = {T0 + timedelta(days=2): 4}  # products still without an OLQC report
     rows = daily_completeness(
-        {T0: 5}, {T0 + timedelta(days=2): 2}, found, T0, T0 + timedelta(days=3)
+        {T0: 5}, {T0 + timedelta(days=2): 2}, found, T0, T0 + timedelta(days=3), unreported
     )
-    assert [(r.day, r.published, r.quarantined, r.missing) for r in rows] == [
-        (T0, 5, 0, 0),
-        (T0 + timedelta(days=1), 0, 0, 3),
-        (T0 + timedelta(days=2), 0, 2, 0),
+    assert [(r.day, r.published, r.quarantined, r.missing, r.unreported) for r in rows] == [
+        (T0, 5, 0, 0, 0),
+        (T0 + timedelta(days=1), 0, 0, 3, 0),
+        (T0 + timedelta(days=2), 0, 2, 0, 4),
     ]
 
 
