@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +46,10 @@ class QuarantinedObjects(Protocol):
 
     def restore(self, location: str, name: str) -> str:
         """Move it back into the inbox as ``name``, its reason deleted; where it went."""
+        ...
+
+    def refusals(self) -> list[tuple[str, dict[str, Any], int]]:
+        """(location, reason record, size) of every refusal that has its reason."""
         ...
 
 
@@ -157,18 +161,24 @@ class QuarantineService:
     def reconcile(self) -> int:
         """Finish what a crash left half done; returns how many things it settled."""
         settled = 0
-        for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
-            target = Path(str(reason)[: -len(REASON)])
-            record = _read(reason)
+        for location, record, size in self._refusals():
             entry = self._repository.get(record["name"])
-            if entry is None or entry.location != str(target):
-                self._quarantine.settle(str(target), record, _size(target))
+            if entry is None or entry.location != location:
+                self._quarantine.settle(location, record, size)
                 settled += 1
         for entry in self._repository.entries():
             unreachable = entry.location.startswith(OBJECT) and self._quarantine.objects is None
             if not unreachable and not self._quarantine.exists(entry.location):
                 settled += self._repository.forget(entry.name, entry.location)  # retried, purged
         return settled
+
+    def _refusals(self) -> Iterator[tuple[str, dict[str, Any], int]]:
+        """Every refusal with its reason: in the folder, then in the S3 inbox's prefix."""
+        for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
+            target = Path(str(reason)[: -len(REASON)])
+            yield str(target), _read(reason), _size(target)
+        if self._quarantine.objects is not None:
+            yield from self._quarantine.objects.refusals()
 
 
 def remove_quarantined(target: Path) -> None:

@@ -63,8 +63,18 @@ class S3Quarantine:
 
     def reasons(self) -> list[dict[str, str]]:
         """The reasons of the refused objects, by name."""
-        keys = sorted(key for key in self._keys() if key.endswith(REASON))
-        return [json.loads(self._read(key)) for key in keys]
+        return [record for _, record, _ in self.refusals()]
+
+    def refusals(self) -> list[tuple[str, dict[str, Any], int]]:
+        """Every refusal beside its reason: its location, the reason's record and the bytes
+        it holds (0: its object is gone); what reconcile settles when a row is missing."""
+        sizes = dict(self._listing())
+        reasons = sorted(key for key in sizes if key.endswith(REASON))
+        return [
+            (self._location(key[: -len(REASON)]), json.loads(self._read(key)),
+             sizes.get(key[: -len(REASON)], 0))
+            for key in reasons
+        ]  # fmt: skip
 
     def exists(self, location: str) -> bool:
         key = self._key(location)
@@ -123,7 +133,8 @@ class S3Quarantine:
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
         return data
 
-    def _keys(self) -> Iterator[str]:
+    def _listing(self) -> Iterator[tuple[str, int]]:
+        """(key, size) of every object under the quarantine prefix."""
         try:
             pages = (
                 self._client()
@@ -131,6 +142,6 @@ class S3Quarantine:
                 .paginate(Bucket=self.bucket, Prefix=self.prefix)
             )
             for page in pages:
-                yield from (item["Key"] for item in page.get("Contents", []))
+                yield from ((item["Key"], item["Size"]) for item in page.get("Contents", []))
         except FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}/{self.prefix}: {e}") from e
