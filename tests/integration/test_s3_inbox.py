@@ -360,3 +360,24 @@ def test_an_s3_refusal_whose_row_was_never_written_is_settled_by_the_next_round(
     assert [location for location, _, _ in objects.refused.refusals()] == [again.location]
     assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert objects.refused.refusals() == [] and inbox.keys() == []
+
+
+def test_an_s3_retry_or_purge_cut_before_its_row_went_is_settled_by_the_next_round(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    objects = components.object_inbox
+    assert objects is not None
+    source = inbox.put(SAMPLE.name, SAMPLE.read_bytes()[:3000])
+    assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+    [entry] = service.entries()
+    objects.refused.restore(entry.location, SAMPLE.name)  # retry's first step, then a crash
+    components.roller().run_once()
+    assert service.entries() == [] and inbox.keys() == [SAMPLE.name]
+
+    assert components.ingest.ingest(source).status == "rejected"
+    [entry] = service.entries()
+    objects.refused.remove(entry.location)  # purge's first step, then a crash
+    components.roller().run_once()
+    assert service.entries() == [] and objects.refused.refusals() == [] and inbox.keys() == []
