@@ -8,8 +8,9 @@
   has left Products: the Tracer reads the CREATE delivery of a product again to trace its
   DELETE with the same digest.
 * ``olqc_outcomes``: the tally of a product's OLQC reports, once no report has come for it
-  for longer than its product can stay listed (the Roller passes that age): a product
-  published when its last report came has left Products and DeletedProducts by then.
+  for longer than its product can stay in Products, per-type retentions included (the
+  Roller passes that age, domain/retention.py ``tally_retention``): a product published
+  when its last report came has left Products by then, and no later report can change it.
 
 Batches of ``batch`` rows per transaction, so no lock is held long.
 """
