@@ -160,7 +160,7 @@ class Components:
                 max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
             ),
             trace_algorithm=self.settings.trace.hash_algorithm,
-            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
+            release_withdrawn=RetentionRepository(self.engine, self._paused_hold).remove_withdrawn,
             objects=self.object_inbox,
         )
 
@@ -221,6 +221,11 @@ class Components:
             self.subscriptions,
             self.settings.inbox,
         )
+
+    @property
+    def _paused_hold(self) -> timedelta | None:
+        """How much outbox history a paused subscription holds: as long as events are kept."""
+        return parse_duration(self.settings.roller.events_retention)
 
     def recorded_quarantine(self) -> RecordedQuarantine:
         objects = self.object_inbox.refused if self.object_inbox else None
@@ -302,13 +307,13 @@ class Components:
             "batch": roller.batch,
             "stale_download_s": self.settings.quotas.download_stale_s,
             "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
-            "retention": RetentionRepository(self.engine),
+            "retention": RetentionRepository(self.engine, self._paused_hold),
             "offline_retention": parse_duration(roller.offline_retention),
             "deleted_retention": parse_duration(roller.deleted_retention),
             "exported_until": self.exporter().exported_until,
             "quarantine": self.quarantine(),
             "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
-            "events": EventPruner(self.engine),
+            "events": EventPruner(self.engine, self._paused_hold),
             "events_retention": parse_duration(roller.events_retention),
             "outcomes_retention": _tally_retention(self.settings),
         }
