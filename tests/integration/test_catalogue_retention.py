@@ -10,20 +10,23 @@ import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from prip_ray.bootstrap import Components
+from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.tables import attributes, deleted_attributes, deleted_products, products
 from prip_ray.domain.products import RETENTION_EXPIRED, Product
 from prip_ray.services.roll import RollReport
-from tests.samples import DATASTRIP, GRANULE, TILE
+from tests.fixtures.components import BuildComponents
+from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 EVICTED = datetime.now(UTC) + timedelta(days=8)  # past the 7-day retention of every sample
 NAMES = sorted(f"{s}.tar" for s in (GRANULE, DATASTRIP, TILE))
@@ -231,3 +234,28 @@ def test_kpis_still_count_products_that_left_products(
     assert after["timeliness"] == before["timeliness"]
     assert after["datastrips"] == before["datastrips"]
     assert sum(c["published"] for c in after["completeness"]) == 3
+
+
+@pytest.mark.s3
+def test_the_catalogue_rolls_on_s3_and_postgresql(
+    tmp_path: Path, s3_settings: S3Settings, clean_pg: Engine, built_components: BuildComponents
+) -> None:
+    """Exports written to the bucket, found there by the Roller: rows leave, entries go."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        db={"url": clean_pg.url.render_as_string(hide_password=False)},
+        store={"kind": "s3", "s3": s3_settings.model_dump()},
+        ingest={"settle_s": 0},
+    )
+    components = built_components(settings)
+    components.migrate()
+    assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
+    assert roll(components, EVICTED).evicted == [f"{GRANULE}.tar"]
+    assert list(components.store.keys()) == []  # the bytes left the bucket
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 0  # no export yet
+    lines = export_at(components, EVICTED + timedelta(hours=1))
+    assert [e["DeletionCause"] for e in lines if "DeletionCause" in e] == [RETENTION_EXPIRED]
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 1
+    assert roll(components, EVICTED + timedelta(days=31)).purged_deleted == 1
+    assert rows(components, products) == rows(components, deleted_products) == 0
+    assert [r.kind for r in components.exporter().exports()] == ["full", "full"]  # JSONL, Parquet
