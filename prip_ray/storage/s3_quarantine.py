@@ -63,18 +63,25 @@ class S3Quarantine:
 
     def reasons(self) -> list[dict[str, str]]:
         """The reasons of the refused objects, by name."""
-        return [record for _, record, _ in self.refusals()]
+        held = self.held()
+        return [self.reason(location) for location in sorted(held) if held[location][1]]
 
-    def refusals(self) -> list[tuple[str, dict[str, Any], int]]:
-        """Every refusal beside its reason: its location, the reason's record and the bytes
-        it holds (0: its object is gone); what reconcile settles when a row is missing."""
+    def held(self) -> dict[str, tuple[int, bool]]:
+        """Every refusal in the prefix, from one listing: its location, the bytes it holds
+        (0: its object is gone) and whether its reason is there."""
         sizes = dict(self._listing())
-        reasons = sorted(key for key in sizes if key.endswith(REASON))
-        return [
-            (self._location(key[: -len(REASON)]), json.loads(self._read(key)),
-             sizes.get(key[: -len(REASON)], 0))
-            for key in reasons
-        ]  # fmt: skip
+        held: dict[str, tuple[int, bool]] = {}
+        for key, size in sizes.items():
+            target = key.removesuffix(REASON)
+            if target == key:
+                held[self._location(key)] = (size, key + REASON in sizes)
+            elif target not in sizes:
+                held[self._location(target)] = (0, True)
+        return held
+
+    def reason(self, location: str) -> dict[str, str]:
+        """The record written beside the refusal at ``location``."""
+        return json.loads(self._read(self._key(location) + REASON))  # type: ignore[no-any-return]
 
     def exists(self, location: str) -> bool:
         key = self._key(location)

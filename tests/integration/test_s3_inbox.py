@@ -357,9 +357,9 @@ def test_an_s3_refusal_whose_row_was_never_written_is_settled_by_the_next_round(
     assert components.ingest.ingest(source).status == "rejected"  # still in the inbox
     [again] = service.entries()
     assert again.times == 2 and again.location != kept  # the newest bytes only
-    assert [location for location, _, _ in objects.refused.refusals()] == [again.location]
+    assert list(objects.refused.held()) == [again.location]
     assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
-    assert objects.refused.refusals() == [] and inbox.keys() == []
+    assert objects.refused.held() == {} and inbox.keys() == []
 
 
 def test_an_s3_retry_or_purge_cut_before_its_row_went_is_settled_by_the_next_round(
@@ -380,4 +380,20 @@ def test_an_s3_retry_or_purge_cut_before_its_row_went_is_settled_by_the_next_rou
     [entry] = service.entries()
     objects.refused.remove(entry.location)  # purge's first step, then a crash
     components.roller().run_once()
-    assert service.entries() == [] and objects.refused.refusals() == [] and inbox.keys() == []
+    assert service.entries() == [] and objects.refused.held() == {} and inbox.keys() == []
+
+
+def test_a_round_over_recorded_s3_refusals_lists_the_prefix_once(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    for i in range(3):
+        source = inbox.put(f"{i}{SAMPLE.name}", SAMPLE.read_bytes()[:3000])
+        assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+    assert len(service.entries()) == 3
+    objects = components.object_inbox
+    assert objects is not None
+    calls = _calls(objects.client)
+    assert service.reconcile() == 0
+    assert calls == Counter({"ListObjectsV2": 1})  # no reason read, no object asked for
