@@ -2,12 +2,13 @@
 
 Products are made as benchmarks/day_mix.py drops them (granules, tiles, HKTM dumps, OLQC
 reports in the seed's proportions) and read by ingestion's own inspection
-(services/inspect.py), so attributes, checksums, footprints and trace digests are those
-ingestion writes. Around each product, what the services add in its life: its ``created``
-and ``deleted`` outbox events, the Tracer's two signed traces (the HKTM forwarder's delivery
-for a dump), its DeletedProducts copy, its downloads, and, for a report, its tally in
-``olqc_outcomes``. Payloads are written tiny (``byte_scale``): sizes only change numbers in
-the rows, and ``content_length`` keeps the real size drawn.
+(services/inspect.py), so attributes, checksums, footprints, trace digests and package
+listings (``product_nodes``) are those ingestion writes. Around each product, what the
+services add in its life: its ``created`` and ``deleted`` outbox events, the Tracer's two
+signed traces (the HKTM forwarder's delivery for a dump), its DeletedProducts copy, its
+downloads, and, for a report, its tally in ``olqc_outcomes``. Payloads are written tiny
+(``byte_scale``): sizes only change numbers in the rows, and ``content_length`` keeps the
+real size drawn.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from cryptography.x509.oid import NameOID
 
 from benchmarks import day_mix
 from prip_ray.config import IngestSettings
-from prip_ray.db.rows import attribute_rows, digests_row, product_row
+from prip_ray.db.rows import attribute_rows, digests_row, listing_row, product_row
 from prip_ray.domain.olqc import GLOBAL_STATUS, INSPECTED_PRODUCT
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.products import RETENTION_EXPIRED, Product
@@ -125,6 +126,8 @@ class DayOfRows:
             body = trace_product(product.name, inspection.digests)
             if inspection.digests.contents:
                 self.member_bytes = len(json.dumps(inspection.digests.contents[-1]))
+        if inspection.listing is not None:
+            out.add("product_nodes", listing_row(product.id, inspection.listing))
         for event, when in (("created", published), ("deleted", evicted)):
             self._events(product, event, when, body, out)
         self._download(product, published, out)

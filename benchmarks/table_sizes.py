@@ -4,13 +4,14 @@ PostgreSQL (issue #16).
 Fills a database migrated with the project's migrations with ``--fraction`` of one day of
 the seed (150k products + 500k OLQC reports a day, in day_mix's proportions, published at
 the steady rate), every row as ingestion and the services write it (benchmarks/
-sizing_rows.py): products with their attributes and trace digests, their ``created`` and
-``deleted`` outbox events, two signed traces each (EC P-256 key: the certificate travels in
-every trace) and an HKTM delivery per dump, a DeletedProducts copy each, the OLQC tallies,
-downloads, and the KPI rollups of the hours covered. Health probes, request counters and
-quarantine entries are made for a whole day. Then VACUUM ANALYZE, and per table the rows
-and ``pg_total_relation_size`` (heap, indexes, TOAST), extrapolated to a full day, and
-multiplied by how long the default settings keep a row (the steady-state size).
+sizing_rows.py): products with their attributes, trace digests and package listings, their
+``created`` and ``deleted`` outbox events, two signed traces each (EC P-256 key: the
+certificate travels in every trace) and an HKTM delivery per dump, a DeletedProducts copy
+each, the OLQC tallies, downloads, and the KPI rollups of the hours covered. Health probes,
+request counters and quarantine entries are made for a whole day. Then VACUUM ANALYZE, and
+per table the rows and ``pg_total_relation_size`` (heap, indexes, TOAST), extrapolated to a
+full day, and multiplied by how long the default settings keep a row (the steady-state
+size).
 
 Assumptions (printed with the table): ``--downloads`` per published item (LTA takes
 everything, a DAS a copy: 2), ``--active-users`` with requests every minute (50),
@@ -75,6 +76,7 @@ def bounds() -> dict[str, Bound]:
         "products": Bound("ingest.retention + roller.offline_retention", listed),
         "attributes": Bound("as products", listed),
         "trace_digests": Bound("as products", listed),
+        "product_nodes": Bound("as products", listed),
         "deleted_products": Bound("roller.deleted_retention", _days(roller.deleted_retention)),
         "deleted_attributes": Bound("as deleted_products", _days(roller.deleted_retention)),
         "outbox": Bound("roller.events_retention", _days(roller.events_retention)),

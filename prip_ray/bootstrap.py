@@ -42,7 +42,7 @@ from prip_ray.domain.kpi_series import OlqcExpected, Targets
 from prip_ray.domain.package import ScanLimits
 from prip_ray.domain.product_types import default_registry
 from prip_ray.domain.qc import QcPolicy
-from prip_ray.domain.retention import parse_duration
+from prip_ray.domain.retention import parse_duration, tally_retention
 from prip_ray.errors import ConfigurationError
 from prip_ray.ports import ObjectStore
 from prip_ray.ports.inbox import Inbox
@@ -161,7 +161,7 @@ class Components:
                 max_expansion=ingest.max_expansion, timeout_s=ingest.qc_timeout_s
             ),
             trace_algorithm=self.settings.trace.hash_algorithm,
-            release_withdrawn=RetentionRepository(self.engine).remove_withdrawn,
+            release_withdrawn=RetentionRepository(self.engine, self._paused_hold).remove_withdrawn,
             objects=self.object_inbox,
         )
 
@@ -223,6 +223,11 @@ class Components:
             self.subscriptions,
             self.settings.inbox,
         )
+
+    @property
+    def _paused_hold(self) -> timedelta | None:
+        """How much outbox history a paused subscription holds: as long as events are kept."""
+        return parse_duration(self.settings.roller.events_retention)
 
     def recorded_quarantine(self) -> RecordedQuarantine:
         objects = self.object_inbox.refused if self.object_inbox else None
@@ -304,15 +309,15 @@ class Components:
             "batch": roller.batch,
             "stale_download_s": self.settings.quotas.download_stale_s,
             "fos_types": self.settings.fos.product_types if self.settings.fos.sftp_url else (),
-            "retention": RetentionRepository(self.engine),
+            "retention": RetentionRepository(self.engine, self._paused_hold),
             "offline_retention": parse_duration(roller.offline_retention),
             "deleted_retention": parse_duration(roller.deleted_retention),
             "exported_until": self.exporter().exported_until,
             "quarantine": self.quarantine(),
             "quarantine_retention": parse_duration(self.settings.ingest.quarantine_retention),
-            "events": EventPruner(self.engine),
+            "events": EventPruner(self.engine, self._paused_hold),
             "events_retention": parse_duration(roller.events_retention),
-            "outcomes_retention": _listed_at_most(self.settings),
+            "outcomes_retention": _tally_retention(self.settings),
         }
         return Roller(EvictionRepository(self.engine), self.store, **{**options, **overrides})
 
@@ -351,15 +356,11 @@ class Components:
             self.engine.dispose()
 
 
-def _listed_at_most(settings: Settings) -> timedelta | None:
-    """How long a product can stay findable after publication, in Products then in
-    DeletedProducts (None: for ever); OLQC tallies idle that long are pruned."""
-    parts = [
-        parse_duration(settings.ingest.retention),
-        parse_duration(settings.roller.offline_retention),
-        parse_duration(settings.roller.deleted_retention),
-    ]
-    if any(part is None for part in parts):
-        return None
-    listed, offline, deleted = (part for part in parts if part is not None)
-    return max(deleted, listed + offline)
+def _tally_retention(settings: Settings) -> timedelta | None:
+    """OLQC tallies idle this long are pruned (None: never); per-type retentions count."""
+    ingest, roller = settings.ingest, settings.roller
+    return tally_retention(
+        [parse_duration(d) for d in (ingest.retention, *ingest.retention_by_type.values())],
+        parse_duration(roller.offline_retention),
+        parse_duration(roller.deleted_retention),
+    )

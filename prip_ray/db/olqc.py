@@ -13,8 +13,9 @@ advisory lock on PostgreSQL; SQLite lets one writer at a time anyway) before the
 Applying a status sets the product's ``qualityStatus`` attribute and a new ModificationDate:
 what clients are served of a product is keyed by (Id, ModificationDate, Online), so the
 API's entity caches and the incremental catalogue export see the change. With ``on_failed``
-``offline`` a FAILED product is also withdrawn as an eviction withdraws it: Online false and
-a ``deleted`` event now, its bytes removed by the Roller's next sweep of offline entries.
+``offline`` a FAILED product is also withdrawn as an eviction withdraws it: Online false, a
+``deleted`` event and its DeletedProducts entry now (DeletionCause ``FAILED_WITHDRAWAL``),
+its bytes removed by the Roller's next sweep of offline entries.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from uuid import UUID
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from prip_ray.db.deleted import record_deletion
 from prip_ray.db.locks import lock_name
 from prip_ray.db.tables import attributes, olqc_awaited, olqc_outcomes, outbox, products
 from prip_ray.domain.naming import EXTENSIONS
 from prip_ray.domain.olqc import (
     FAILED,
+    FAILED_WITHDRAWAL,
     FLAG,
     GLOBAL_STATUS,
     INSPECTED_PRODUCT,
@@ -139,6 +142,8 @@ class OlqcLinks:
             )
         if changes:
             conn.execute(update(products).where(products.c.id == product_id).values(**changes))
+        if withdraw:  # the entry copies the row as it is now: offline, FAILED
+            record_deletion(conn, product_id, now, FAILED_WITHDRAWAL)
 
 
 def lock_key(product: Product) -> str:

@@ -8,8 +8,9 @@ A ``products`` row leaves only when nothing still needs it there:
 * it went offline before the retention cutoff and before the export high-water mark (the
   catalogue export holds its last state);
 * every outbox reader is past its events: the subscriptions that may still deliver
-  (running, paused) and the delivery channels (``consumers``) read the product's row when
-  they handle an event, and a delivery of it still pending or sending reads it too.
+  (running, and paused for a while: ``outbox_low_water``) and the delivery channels
+  (``consumers``) read the product's row when they handle an event, and a delivery of it
+  still pending or sending reads it too.
 
 Each removal is one transaction that also writes the DeletedProducts entry if eviction did
 not (rows evicted before DeletedProducts existed), so a crash leaves either the row or the
@@ -19,11 +20,11 @@ exported, and never while their product's row is still in ``products``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, not_, select
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, not_, or_, select
 
 from prip_ray.db.deleted import record_deletion
 from prip_ray.db.tables import (
@@ -39,26 +40,56 @@ from prip_ray.db.tables import (
 from prip_ray.domain.products import RETENTION_EXPIRED, WITHDRAWN
 from prip_ray.errors import Unavailable
 
-READING = ("running", "paused")  # subscriptions that will still read the outbox
 WAITING = ("pending", "sending")  # deliveries that will still read their product
 
 
-def outbox_low_water(conn: Connection) -> int | None:
+def outbox_low_water(conn: Connection, paused_hold: timedelta | None = None) -> int | None:
     """The lowest cursor of every outbox reader that still reads (None: no reader): every
-    event up to it has been handled by all of them."""
-    lowest = [
+    event up to it has been handled by all of them.
+
+    A paused subscription reads again only when its owner resumes it, which may be never: it
+    holds events (and the rows they name) only while the oldest it has not read is within
+    ``paused_hold`` of the newest event (None: for ever). Past that it lets them go, and a
+    resumed subscription misses what was pruned meanwhile, as CDSE's miss all they did not
+    see while paused."""
+    return _lowest(
         conn.execute(select(func.min(consumers.c.cursor))).scalar(),
         conn.execute(
-            select(func.min(subscriptions.c.cursor)).where(subscriptions.c.status.in_(READING))
+            select(func.min(subscriptions.c.cursor)).where(_reading(conn, paused_hold))
         ).scalar(),
-    ]
-    found = [int(c) for c in lowest if c is not None]
+    )
+
+
+def _reading(conn: Connection, paused_hold: timedelta | None) -> Any:
+    """Subscriptions that still hold the outbox."""
+    running, paused = subscriptions.c.status == "running", subscriptions.c.status == "paused"
+    newest = conn.execute(
+        select(outbox.c.created_at).order_by(outbox.c.seq.desc()).limit(1)
+    ).scalar()
+    if paused_hold is None or newest is None:
+        return or_(running, paused)
+    oldest_unread = (
+        select(outbox.c.created_at)
+        .where(outbox.c.seq > subscriptions.c.cursor)
+        .order_by(outbox.c.seq)
+        .limit(1)
+        .correlate(subscriptions)
+        .scalar_subquery()
+    )
+    recent = or_(oldest_unread.is_(None), oldest_unread >= newest - paused_hold)
+    return or_(running, and_(paused, recent))
+
+
+def _lowest(*cursors: Any) -> int | None:
+    found = [int(c) for c in cursors if c is not None]
     return min(found) if found else None
 
 
-def _unread_by_everyone(conn: Connection, product_id: Any) -> Any:
+def _unread_by_everyone(
+    conn: Connection, product_id: Any, paused_hold: timedelta | None = None
+) -> Any:
     """No outbox reader will still read this product's row."""
-    low = outbox_low_water(conn)
+    low = outbox_low_water(conn, paused_hold)
     pending = exists().where(deliveries.c.product_id == product_id, deliveries.c.state.in_(WAITING))
     if low is None:
         return not_(pending)
@@ -67,8 +98,11 @@ def _unread_by_everyone(conn: Connection, product_id: Any) -> Any:
 
 
 class RetentionRepository:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, paused_hold: timedelta | None = None):
+        """``paused_hold``: how much outbox history a paused subscription holds
+        (``outbox_low_water``; the Roller's ``events_retention``)."""
         self._engine = engine
+        self._paused_hold = paused_hold
 
     def leaving(self, offline_before: datetime, exported_until: datetime, limit: int) -> list[UUID]:
         """Offline rows due to leave Products, oldest first."""
@@ -80,7 +114,7 @@ class RetentionRepository:
             .limit(limit)
         )
         with self._engine.begin() as conn:
-            query = query.where(_unread_by_everyone(conn, products.c.id))
+            query = query.where(_unread_by_everyone(conn, products.c.id, self._paused_hold))
             return list(conn.execute(query).scalars())
 
     def remove(self, product_id: UUID, offline_before: datetime, exported_until: datetime) -> bool:
@@ -92,7 +126,7 @@ class RetentionRepository:
                 select(products.c.modification_date).where(
                     products.c.id == product_id,
                     *self._leavable(before),
-                    _unread_by_everyone(conn, products.c.id),
+                    _unread_by_everyone(conn, products.c.id, self._paused_hold),
                 )
             ).first()
             if row is None:
@@ -116,7 +150,9 @@ class RetentionRepository:
             ).first()
             if row is None:
                 return False
-            unread = conn.execute(select(_unread_by_everyone(conn, row.id))).scalar()
+            unread = conn.execute(
+                select(_unread_by_everyone(conn, row.id, self._paused_hold))
+            ).scalar()
             if row.object_key or not unread:
                 raise Unavailable(
                     f"{name} was withdrawn; its new delivery waits until its bytes are gone "

@@ -32,6 +32,7 @@ from pathlib import PurePosixPath
 
 from prip_ray.domain.naming import ProductName, split_extension
 from prip_ray.domain.products import Attribute
+from prip_ray.domain.withdrawals import withdrawal_cause
 from prip_ray.errors import InvalidMetadata
 
 FILE_TYPE = "REP_OLQCPA"
@@ -48,6 +49,9 @@ GLOBAL_STATUS = "globalStatus"
 FLAG = "flag"  # qualityStatus only
 OFFLINE = "offline"  # the product is withdrawn: Online false, its bytes go, as on eviction
 ON_FAILED = (FLAG, OFFLINE)
+# Its DeletionCause: a withdrawal, so a corrected delivery under the same name is published
+# as an operator's withdrawal allows (db/retention.py ``remove_withdrawn``).
+FAILED_WITHDRAWAL = withdrawal_cause("an OLQC report FAILED it")
 
 
 @dataclass(frozen=True)

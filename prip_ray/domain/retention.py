@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from prip_ray.domain.products import NEVER
@@ -24,3 +25,19 @@ def parse_duration(text: str) -> timedelta | None:
 def eviction_date(publication: datetime, retention: timedelta | None) -> datetime:
     """When a product published at ``publication`` leaves the archive."""
     return NEVER if retention is None else publication + retention
+
+
+def tally_retention(
+    retentions: Iterable[timedelta | None],
+    offline: timedelta | None,
+    deleted: timedelta | None,
+) -> timedelta | None:
+    """How long OLQC tallies outlive their last report: as long as a product can stay in
+    Products, where a later report still changes its qualityStatus (the longest of its
+    ``retentions``, the default and every per-type one, plus ``offline``), or ``deleted``
+    if that is longer. None (never pruned) when any of them is never."""
+    longest = list(retentions)
+    if not longest or None in longest or offline is None or deleted is None:
+        return None
+    listed = max(r for r in longest if r is not None)
+    return max(deleted, listed + offline)

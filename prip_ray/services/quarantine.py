@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +46,15 @@ class QuarantinedObjects(Protocol):
 
     def restore(self, location: str, name: str) -> str:
         """Move it back into the inbox as ``name``, its reason deleted; where it went."""
+        ...
+
+    def held(self) -> dict[str, tuple[int, bool]]:
+        """Every refusal, from one listing: location -> (bytes held, whether its reason is
+        there)."""
+        ...
+
+    def reason(self, location: str) -> dict[str, Any]:
+        """The record written beside the refusal at ``location``."""
         ...
 
 
@@ -155,20 +164,41 @@ class QuarantineService:
         return purged
 
     def reconcile(self) -> int:
-        """Finish what a crash left half done; returns how many things it settled."""
+        """Finish what a crash left half done; returns how many things it settled. Reads
+        only what no row names: a round over a full quarantine lists it, no more."""
+        known = {entry.location for entry in self._repository.entries()}
+        objects = self._quarantine.objects
+        listed = objects.held() if objects is not None else {}  # the S3 prefix, listed once
         settled = 0
-        for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
-            target = Path(str(reason)[: -len(REASON)])
-            record = _read(reason)
-            entry = self._repository.get(record["name"])
-            if entry is None or entry.location != str(target):
-                self._quarantine.settle(str(target), record, _size(target))
-                settled += 1
+        for location, record, size in self._unrecorded(known, listed):
+            self._quarantine.settle(location, record, size)
+            settled += 1
         for entry in self._repository.entries():
-            unreachable = entry.location.startswith(OBJECT) and self._quarantine.objects is None
-            if not unreachable and not self._quarantine.exists(entry.location):
+            if not self._held(entry.location, listed):
                 settled += self._repository.forget(entry.name, entry.location)  # retried, purged
         return settled
+
+    def _unrecorded(
+        self, known: set[str], listed: dict[str, tuple[int, bool]]
+    ) -> Iterator[tuple[str, dict[str, Any], int]]:
+        """Refusals with their reason that no row names: in the folder, then in the S3
+        inbox's prefix."""
+        for reason in sorted(self._quarantine.root.glob(f"*{REASON}")):
+            target = Path(str(reason)[: -len(REASON)])
+            if str(target) not in known:
+                yield str(target), _read(reason), _size(target)
+        for location, (size, has_reason) in sorted(listed.items()):
+            if has_reason and location not in known:
+                yield location, self._quarantine.objects_at(location).reason(location), size
+
+    def _held(self, location: str, listed: dict[str, tuple[int, bool]]) -> bool:
+        """Whether a refusal's bytes or reason are still there (an S3 one the listing missed
+        is asked for again: it may have come since)."""
+        if not location.startswith(OBJECT):
+            return self._quarantine.exists(location)
+        if self._quarantine.objects is None:
+            return True  # no S3 inbox configured to look: the row stays
+        return location in listed or self._quarantine.exists(location)
 
 
 def remove_quarantined(target: Path) -> None:

@@ -63,8 +63,25 @@ class S3Quarantine:
 
     def reasons(self) -> list[dict[str, str]]:
         """The reasons of the refused objects, by name."""
-        keys = sorted(key for key in self._keys() if key.endswith(REASON))
-        return [json.loads(self._read(key)) for key in keys]
+        held = self.held()
+        return [self.reason(location) for location in sorted(held) if held[location][1]]
+
+    def held(self) -> dict[str, tuple[int, bool]]:
+        """Every refusal in the prefix, from one listing: its location, the bytes it holds
+        (0: its object is gone) and whether its reason is there."""
+        sizes = dict(self._listing())
+        held: dict[str, tuple[int, bool]] = {}
+        for key, size in sizes.items():
+            target = key.removesuffix(REASON)
+            if target == key:
+                held[self._location(key)] = (size, key + REASON in sizes)
+            elif target not in sizes:
+                held[self._location(target)] = (0, True)
+        return held
+
+    def reason(self, location: str) -> dict[str, str]:
+        """The record written beside the refusal at ``location``."""
+        return json.loads(self._read(self._key(location) + REASON))  # type: ignore[no-any-return]
 
     def exists(self, location: str) -> bool:
         key = self._key(location)
@@ -123,7 +140,8 @@ class S3Quarantine:
             raise StorageError(f"cannot read s3://{self.bucket}/{key}: {e}") from e
         return data
 
-    def _keys(self) -> Iterator[str]:
+    def _listing(self) -> Iterator[tuple[str, int]]:
+        """(key, size) of every object under the quarantine prefix."""
         try:
             pages = (
                 self._client()
@@ -131,6 +149,6 @@ class S3Quarantine:
                 .paginate(Bucket=self.bucket, Prefix=self.prefix)
             )
             for page in pages:
-                yield from (item["Key"] for item in page.get("Contents", []))
+                yield from ((item["Key"], item["Size"]) for item in page.get("Contents", []))
         except FAILURES as e:
             raise StorageError(f"cannot list s3://{self.bucket}/{self.prefix}: {e}") from e

@@ -224,9 +224,9 @@ def smoke_table_sizes(needs: Needs) -> None:
             r"^(\w+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(grows|[\d.]+)\s+(-|[\d.]+)  \S", out, re.M
         )
     }
-    every = {"products", "attributes", "trace_digests", "deleted_products", "deleted_attributes",
-             "outbox", "deliveries", "downloads", "request_counts", "health_probes",
-             "quarantine", "olqc_outcomes", "kpi_hours"}  # fmt: skip
+    every = {"products", "attributes", "trace_digests", "product_nodes", "deleted_products",
+             "deleted_attributes", "outbox", "deliveries", "downloads", "request_counts",
+             "health_probes", "quarantine", "olqc_outcomes", "kpi_hours"}  # fmt: skip
     assert set(rows) == every, out
     products = rows["products"][0]
     assert products == pytest.approx(650_000, rel=0.01)  # extrapolated to the seed's day

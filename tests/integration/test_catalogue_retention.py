@@ -5,23 +5,28 @@ once a catalogue export holds them and every outbox reader is past them; a crash
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from prip_ray.bootstrap import Components
+from prip_ray.config import S3Settings, load_settings
 from prip_ray.db.deliveries import DeliveryQueue
 from prip_ray.db.retention import RetentionRepository
 from prip_ray.db.tables import attributes, deleted_attributes, deleted_products, products
-from prip_ray.domain.products import RETENTION_EXPIRED
+from prip_ray.domain.products import RETENTION_EXPIRED, Product
 from prip_ray.services.roll import RollReport
-from tests.samples import DATASTRIP, GRANULE, TILE
+from tests.fixtures.components import BuildComponents
+from tests.samples import DATASTRIP, GRANULE, TILE, drop, sample
 
 EVICTED = datetime.now(UTC) + timedelta(days=8)  # past the 7-day retention of every sample
 NAMES = sorted(f"{s}.tar" for s in (GRANULE, DATASTRIP, TILE))
@@ -84,6 +89,45 @@ def test_a_lagging_subscription_keeps_the_rows(api: TestClient, components: Comp
     newest = max(e.seq for e in components.subscriptions.events_after(0, 100))
     components.subscriptions.advance(subscription.id, newest, None)
     assert roll(components, later).left_catalogue == 3
+
+
+def test_a_paused_subscription_holds_the_rows_for_the_events_retention_only(
+    api: TestClient, components: Components
+) -> None:
+    subscription = components.subscriptions.create(
+        owner="alice", event="deleted", filter_param="Online eq false",
+        endpoint="http://127.0.0.1:9/", username=None, sealed_password=None,
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    components.subscriptions.set_status(subscription.id, "paused")  # and its owner forgets it
+    template = components.products.by_name(f"{TILE}.tar")
+    assert template is not None
+    roll(components, EVICTED)
+    export_at(components, EVICTED + timedelta(hours=1))
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 0  # it may resume
+    week = EVICTED + timedelta(days=7, minutes=1)  # roller.events_retention: 7 d
+    _publish_copy(components, template, evicted_at=week - timedelta(minutes=2))
+    _publish_copy(components, template, evicted_at=week, name="again")
+    report = roll(components, week - timedelta(minutes=1))  # events of a week on
+    assert report.left_catalogue == 0 and report.events_pruned == 0  # held, a week at most
+    report = roll(components, week)
+    assert report.evicted == [f"again-{TILE}.tar"]
+    assert report.left_catalogue == 3  # no more than a week of history held for it
+    assert report.events_pruned >= 3  # their deleted events went too
+
+
+def _publish_copy(
+    components: Components, template: Product, evicted_at: datetime, name: str = "copy"
+) -> None:
+    product_id = uuid.uuid4()
+    name = f"{name}-{template.name}"
+    copy = dataclasses.replace(
+        template, id=product_id, name=name, object_key=f"{product_id}/{name}",
+        eviction_date=evicted_at,
+    )  # fmt: skip
+    components.ingest.journal.begin(name, copy.object_key, "", "")
+    components.products.publish(copy)
+    components.ingest.journal.finish(name)
 
 
 def test_a_waiting_delivery_keeps_its_row(api: TestClient, components: Components) -> None:
@@ -190,3 +234,28 @@ def test_kpis_still_count_products_that_left_products(
     assert after["timeliness"] == before["timeliness"]
     assert after["datastrips"] == before["datastrips"]
     assert sum(c["published"] for c in after["completeness"]) == 3
+
+
+@pytest.mark.s3
+def test_the_catalogue_rolls_on_s3_and_postgresql(
+    tmp_path: Path, s3_settings: S3Settings, clean_pg: Engine, built_components: BuildComponents
+) -> None:
+    """Exports written to the bucket, found there by the Roller: rows leave, entries go."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        db={"url": clean_pg.url.render_as_string(hide_password=False)},
+        store={"kind": "s3", "s3": s3_settings.model_dump()},
+        ingest={"settle_s": 0},
+    )
+    components = built_components(settings)
+    components.migrate()
+    assert components.ingest.ingest(drop(sample(GRANULE), settings.inbox)).status == "published"
+    assert roll(components, EVICTED).evicted == [f"{GRANULE}.tar"]
+    assert list(components.store.keys()) == []  # the bytes left the bucket
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 0  # no export yet
+    lines = export_at(components, EVICTED + timedelta(hours=1))
+    assert [e["DeletionCause"] for e in lines if "DeletionCause" in e] == [RETENTION_EXPIRED]
+    assert roll(components, EVICTED + timedelta(days=4)).left_catalogue == 1
+    assert roll(components, EVICTED + timedelta(days=31)).purged_deleted == 1
+    assert rows(components, products) == rows(components, deleted_products) == 0
+    assert [r.kind for r in components.exporter().exports()] == ["full", "full"]  # JSONL, Parquet

@@ -19,8 +19,9 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import KpiSettings, load_settings
 from prip_ray.db.eviction import EvictionRepository
 from prip_ray.db.tables import olqc_awaited, outbox
-from prip_ray.domain.olqc import Tally
+from prip_ray.domain.olqc import FAILED_WITHDRAWAL, Tally
 from prip_ray.domain.products import Product
+from prip_ray.errors import ProductNotFound
 from prip_ray.serve.app import basic_header
 from prip_ray.services.ingest import IngestOutcome
 from prip_ray.synthetic import make_product, write_olqc_report
@@ -213,9 +214,14 @@ def test_offline_withdraws_a_failed_product_in_either_order(
         assert (_quality(product), product.online) == ("FAILED", False)
         assert _events(offline_components, product) == ["created", "deleted"]
         assert orphans[product.id] == product.object_key  # the Roller's next sweep deletes
+        entry = offline_components.deleted_products().get(product.id)
+        assert entry.cause == FAILED_WITHDRAWAL and entry.cause.startswith("Withdrawn: ")
+        assert (_quality(entry.product), entry.product.online) == ("FAILED", False)
     tile = _product(offline_components, TILE)
     assert (_quality(tile), tile.online) == ("ERROR", True)
     assert tile.id not in orphans
+    with pytest.raises(ProductNotFound):
+        offline_components.deleted_products().get(tile.id)
 
 
 def _search(client: TestClient, query: str, **params: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from prip_ray.bootstrap import Components
 from prip_ray.config import S3Settings, load_settings
 from prip_ray.services.dispatch import ShardPlan
 from prip_ray.storage.s3 import ObjectVersion, S3ObjectStore, copy_object, s3_client
+from prip_ray.storage.s3_quarantine import S3Quarantine
 from tests.fixtures.components import BuildComponents
 from tests.samples import SAMPLES_DIR, extract_sample, retar
 from tests.seaweedfs import S3Server
@@ -322,3 +323,77 @@ def test_an_s3_refusal_is_a_quarantine_entry_retried_and_purged_like_any(
     assert components.ingest.ingest(source).status == "rejected"  # refused again
     assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert inbox.keys() == [] and service.entries() == []
+
+
+def _db_away(location: str, record: dict[str, Any], size: int) -> None:
+    raise ConnectionError("the DB went away")
+
+
+def test_an_s3_refusal_whose_row_was_never_written_is_settled_by_the_next_round(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    objects = components.object_inbox
+    assert objects is not None
+    broken = SAMPLE.read_bytes()[:3000]
+    source = inbox.put(SAMPLE.name, broken)
+    version = objects.head(objects.prefix + SAMPLE.name)
+    assert version is not None
+    crashing = S3Quarantine(
+        lambda: objects.client, objects.bucket, objects.refused.prefix, objects.prefix, _db_away
+    )  # the shard's refusal, cut between its objects and its row
+    with pytest.raises(ConnectionError):
+        crashing.put(version, SAMPLE.name, "needs a look", "InvalidPackage")
+    service = components.quarantine()
+    assert service.entries() == []
+
+    components.roller().run_once()  # the next round records it
+    [entry] = service.entries()
+    kept = f"s3://{inbox.settings.bucket}/{inbox.prefix}quarantine/{SAMPLE.name}"
+    assert (entry.name, entry.code, entry.size, entry.location) == (
+        SAMPLE.name, "InvalidPackage", len(broken), kept,
+    )  # fmt: skip
+
+    assert components.ingest.ingest(source).status == "rejected"  # still in the inbox
+    [again] = service.entries()
+    assert again.times == 2 and again.location != kept  # the newest bytes only
+    assert list(objects.refused.held()) == [again.location]
+    assert service.purge(before=datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert objects.refused.held() == {} and inbox.keys() == []
+
+
+def test_an_s3_retry_or_purge_cut_before_its_row_went_is_settled_by_the_next_round(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    objects = components.object_inbox
+    assert objects is not None
+    source = inbox.put(SAMPLE.name, SAMPLE.read_bytes()[:3000])
+    assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+    [entry] = service.entries()
+    objects.refused.restore(entry.location, SAMPLE.name)  # retry's first step, then a crash
+    components.roller().run_once()
+    assert service.entries() == [] and inbox.keys() == [SAMPLE.name]
+
+    assert components.ingest.ingest(source).status == "rejected"
+    [entry] = service.entries()
+    objects.refused.remove(entry.location)  # purge's first step, then a crash
+    components.roller().run_once()
+    assert service.entries() == [] and objects.refused.held() == {} and inbox.keys() == []
+
+
+def test_a_round_over_recorded_s3_refusals_lists_the_prefix_once(
+    tmp_path: Path, inbox: S3Inbox, built_components: BuildComponents
+) -> None:
+    components = _components(built_components, tmp_path, inbox)
+    for i in range(3):
+        source = inbox.put(f"{i}{SAMPLE.name}", SAMPLE.read_bytes()[:3000])
+        assert components.ingest.ingest(source).status == "rejected"
+    service = components.quarantine()
+    assert len(service.entries()) == 3
+    objects = components.object_inbox
+    assert objects is not None
+    calls = _calls(objects.client)
+    assert service.reconcile() == 0
+    assert calls == Counter({"ListObjectsV2": 1})  # no reason read, no object asked for

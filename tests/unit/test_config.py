@@ -101,6 +101,26 @@ def test_catalogue_retentions_come_from_the_environment(tmp_path: Path) -> None:
         load_settings(environ=environ, data_dir=tmp_path)
 
 
+def test_event_and_quarantine_retentions_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings(environ={}, data_dir=tmp_path)
+    assert (defaults.roller.events_retention, defaults.ingest.quarantine_retention) == (
+        "7d",
+        "30d",
+    )
+    environ = {
+        "PRIP_ROLLER__EVENTS_RETENTION": "2d",
+        "PRIP_INGEST__QUARANTINE_RETENTION": "never",
+    }
+    settings = load_settings(environ=environ, data_dir=tmp_path)
+    assert (settings.roller.events_retention, settings.ingest.quarantine_retention) == (
+        "2d",
+        "never",
+    )
+    for name in environ:
+        with pytest.raises(ConfigurationError):
+            load_settings(environ={**environ, name: "a week"}, data_dir=tmp_path)
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [

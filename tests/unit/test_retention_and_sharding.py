@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from prip_ray.domain.products import NEVER
-from prip_ray.domain.retention import eviction_date, parse_duration
+from prip_ray.domain.retention import eviction_date, parse_duration, tally_retention
 from prip_ray.domain.sharding import shard_of
 
 
@@ -20,6 +20,19 @@ from prip_ray.domain.sharding import shard_of
 )
 def test_parse_duration(text: str, expected: timedelta | None) -> None:
     assert parse_duration(text) == expected
+
+
+DAY = timedelta(days=1)
+
+
+def test_olqc_tallies_outlive_the_longest_stay_in_products() -> None:
+    assert tally_retention([7 * DAY], 3 * DAY, 30 * DAY) == 30 * DAY
+    assert tally_retention([7 * DAY], 3 * DAY, 2 * DAY) == 10 * DAY
+    # a product type kept longer than the rest keeps its tallies as long
+    assert tally_retention([7 * DAY, 60 * DAY], 3 * DAY, 30 * DAY) == 63 * DAY
+    assert tally_retention([7 * DAY, None], 3 * DAY, 30 * DAY) is None
+    assert tally_retention([7 * DAY], None, 30 * DAY) is None
+    assert tally_retention([7 * DAY], 3 * DAY, None) is None
 
 
 @pytest.mark.parametrize("text", ["", "7", "d", "7w", "-1d"])
