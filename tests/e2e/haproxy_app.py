@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
-import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import ray
 import yaml
 from ray import serve
@@ -25,10 +20,12 @@ from ray.serve.schema import ServeDeploySchema
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from tests.cheap_passwords import cheap_hash
+from tests.e2e.replica_kill import replicas_of, statuses_while_killing
 from tests.samples import SAMPLES_DIR
 
 SERVE_CONFIG = Path(__file__).parents[2] / "cluster" / "serve-config.yaml"
 PORT = 8000
+AUTH = ("lta", "lta-password")
 
 
 def main(work: Path) -> None:
@@ -57,7 +54,7 @@ def main(work: Path) -> None:
 
     seen: dict[str, Any] = {"haproxy_mode": os.environ.get("RAY_SERVE_ENABLE_HA_PROXY")}
     base = f"http://127.0.0.1:{PORT}/odata/v1/"
-    with httpx.Client(auth=("lta", "lta-password"), timeout=30) as http:
+    with httpx.Client(auth=AUTH, timeout=30) as http:
         found = http.get(base + "Products", params={"$filter": f"Name eq '{sample.name}'"})
         seen["search"] = [found.status_code, found.headers.get("OData-Version")]
         seen["names"] = [p["Name"] for p in found.json().get("value", [])]
@@ -66,40 +63,11 @@ def main(work: Path) -> None:
         seen["anonymous"] = httpx.get(base + "Products", timeout=30).status_code
         seen["searches"] = sorted({http.get(base + "Products").status_code for _ in range(40)})
     seen["ingress"] = sorted(_listeners())
-    seen["while_killing"] = _statuses_while_killing(base + "Products", _replicas()[0])
+    first = replicas_of(os.getpid())[0]
+    seen["while_killing"] = statuses_while_killing(base + "Products", AUTH, first)
     serve.shutdown()
     ray.shutdown()
     print(json.dumps(seen))
-
-
-def _replicas() -> list[int]:
-    """The PIDs of the API replicas, worker processes of this driver's own Ray."""
-    children = psutil.Process().children(recursive=True)
-    return sorted(c.pid for c in children if c.name().startswith("ray::ServeReplica:prip"))
-
-
-def _statuses_while_killing(url: str, replica: int) -> dict[str, int]:
-    """Four clients search for 4 s; one second in, ``replica`` gets SIGKILL. How many
-    answers of each status came back, and the error of any request that got none."""
-    seen: Counter[str] = Counter()
-    stop = time.monotonic() + 4
-
-    def client() -> None:
-        with httpx.Client(auth=("lta", "lta-password"), timeout=30) as http:
-            while time.monotonic() < stop:
-                try:
-                    seen[str(http.get(url, params={"$top": "5"}).status_code)] += 1
-                except httpx.HTTPError as e:
-                    seen[repr(e)] += 1
-
-    clients = [threading.Thread(target=client) for _ in range(4)]
-    for thread in clients:
-        thread.start()
-    time.sleep(1)
-    os.kill(replica, signal.SIGKILL)
-    for thread in clients:
-        thread.join()
-    return dict(seen)
 
 
 def _listeners() -> set[str]:

@@ -13,9 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -23,6 +21,7 @@ import psutil
 
 from prip_ray.config import load_settings
 from tests.cheap_passwords import cheap_hash
+from tests.e2e.replica_kill import statuses_while_killing
 from tests.e2e.running import free_port_pair
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
@@ -68,9 +67,9 @@ def test_up_serves_the_api_and_stops_on_sigterm(
         assert all(n.startswith("ray::ServeReplica:") for n, _ in exposed), exposed
         assert len({pid for _, pid in exposed}) == len(exposed), exposed  # one per replica
         first, second = _replicas(process.pid)
-        assert _statuses_while_killing(port, first) == {200}
+        assert _statuses_while_killing(port, first) == {"200"}
         wait_until(lambda: len(_replicas(process.pid)) == 2, 120)  # Serve replaced it
-        assert _statuses_while_killing(port, second) == {200}  # so HAProxy follows Serve
+        assert _statuses_while_killing(port, second) == {"200"}  # so HAProxy follows Serve
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=120) == 0
         assert "PRIP stopped" in log.read_text()
@@ -109,28 +108,11 @@ def _replicas(root: int) -> list[int]:
     )
 
 
-def _statuses_while_killing(port: int, replica: int) -> set[int | str]:
+def _statuses_while_killing(port: int, replica: int) -> set[str]:
     """16 clients (the benchmark's count) search for 4 s; one second in, ``replica`` gets
     SIGKILL. The status of every answer, and the error of any request that got none."""
-    seen: Counter[int | str] = Counter()
-    stop = time.monotonic() + 4
-
-    def client() -> None:
-        url = f"http://127.0.0.1:{port}/odata/v1/Products"
-        with httpx.Client(auth=("ops", "ops-pw"), timeout=30) as http:
-            while time.monotonic() < stop:
-                try:
-                    seen[http.get(url, params={"$top": "5"}).status_code] += 1
-                except httpx.HTTPError as e:
-                    seen[repr(e)] += 1
-
-    clients = [threading.Thread(target=client) for _ in range(16)]
-    for thread in clients:
-        thread.start()
-    time.sleep(1)
-    os.kill(replica, signal.SIGKILL)
-    for thread in clients:
-        thread.join()
+    url = f"http://127.0.0.1:{port}/odata/v1/Products"
+    seen = statuses_while_killing(url, ("ops", "ops-pw"), replica)
     assert sum(seen.values()) > 20, seen  # a burst, not a few requests
     return set(seen)
 
