@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from prip_ray.services.kpi import KpiFigures
+from prip_ray.domain.kpi_figures import KpiFigures
 
 Row = tuple[str, str, str, object]
 

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from prip_ray.console import plots
 from prip_ray.console.plots import duration
+from prip_ray.domain.kpi_figures import KpiFigures
 from prip_ray.services.console import ConsoleView
-from prip_ray.services.kpi import KpiFigures
 
 PERIODS = {"24h": "last 24 h", "7d": "last 7 days", "30d": "last 30 days"}
 STYLE = """

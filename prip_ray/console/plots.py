@@ -14,8 +14,8 @@ from prip_ray.console.svg import (
     stacked_bars,
     timeline,
 )
+from prip_ray.domain.kpi_figures import KpiFigures
 from prip_ray.domain.kpi_series import DELAY_EDGES, HourPoint
-from prip_ray.services.kpi import KpiFigures
 
 
 def duration(seconds: float) -> str:

@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from prip_ray.domain.kpi import UserDownloads
+from prip_ray.domain.kpi_figures import KpiFigures
 from prip_ray.domain.subscriptions import Subscription
 from prip_ray.ports import ConsoleFigures, SubscriptionListing
-from prip_ray.services.kpi import KpiFigures, KpiService
+from prip_ray.services.kpi import KpiService
 
 
 @dataclass(frozen=True)
