@@ -1,6 +1,7 @@
 """`prip-ray up` on the embedded default as a user starts it: the time from launch to the
 first answered search, the start broken down as `up` logs it, and the memory (RSS) of every
-process it runs, idle, per process and in total.
+process it runs, idle, per process and in total, beside the CPU time each has used so far
+(mostly its start: on a machine of few cores, where a start's time goes whatever the load).
 
     .venv/bin/python -m benchmarks.footprint                    # HAProxy, the default
     .venv/bin/python -m benchmarks.footprint --ingress serve    # Serve's proxy
@@ -62,23 +63,27 @@ def main() -> None:
 
 
 def _print_memory(root: int) -> None:
-    """RSS and PSS of ``up`` and every process under it, summed per kind of process."""
-    kinds: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    """RSS, PSS and CPU seconds of ``up`` and every process under it, summed per kind."""
+    kinds: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     parent = psutil.Process(root)
     for process in [parent, *parent.children(recursive=True)]:
         try:
-            memory = process.memory_full_info()
-            kinds[_kind(process)].append((memory.rss, getattr(memory, "pss", memory.rss)))
+            memory, cpu = process.memory_full_info(), process.cpu_times()
+            pss = getattr(memory, "pss", memory.rss)
+            kinds[_kind(process)].append((memory.rss, pss, cpu.user + cpu.system))
         except psutil.NoSuchProcess:
             continue
-    mb = 2**20
-    print(f"\n{'process':44} {'count':>5} {'RSS MB':>8} {'PSS MB':>8}")
-    for kind, sizes in sorted(kinds.items(), key=lambda kv: -sum(r for r, _ in kv[1])):
-        rss, pss = sum(r for r, _ in sizes), sum(p for _, p in sizes)
-        print(f"{kind[:44]:44} {len(sizes):>5} {rss / mb:8.0f} {pss / mb:8.0f}")
+    print(f"\n{'process':44} {'count':>5} {'RSS MB':>8} {'PSS MB':>8} {'CPU s':>7}")
+    for kind, sizes in sorted(kinds.items(), key=lambda kv: -sum(r for r, _, _ in kv[1])):
+        print(f"{kind[:44]:44} {len(sizes):>5} {_sums(sizes)}")
     every = [size for sizes in kinds.values() for size in sizes]
-    rss, pss = sum(r for r, _ in every), sum(p for _, p in every)
-    print(f"{'total':44} {len(every):>5} {rss / mb:8.0f} {pss / mb:8.0f}")
+    print(f"{'total':44} {len(every):>5} {_sums(every)}")
+
+
+def _sums(sizes: list[tuple[int, int, float]]) -> str:
+    mb = 2**20
+    rss, pss, cpu = (sum(column) for column in zip(*sizes, strict=True))
+    return f"{rss / mb:8.0f} {pss / mb:8.0f} {cpu:7.1f}"
 
 
 def _kind(process: psutil.Process) -> str:

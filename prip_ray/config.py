@@ -107,9 +107,16 @@ class IngestSettings(BaseModel):
         default="30d",
         description="quarantine entries last seen longer ago are purged, bytes and all (or never)",
     )
-    shards: int = Field(default=2, ge=1, description="ingestion shard actors")
-    qc_workers_min: int = Field(default=1, ge=1, description="QC workers per shard, at least")
-    qc_workers_max: int = Field(default=2, ge=1, description="QC workers per shard, at most")
+    # One shard: it only coordinates; on the 2-core reference machine one shard with two to four
+    # QC workers ingested as fast as two with two each (docs/operations.md, the lighter tree).
+    shards: int = Field(default=1, ge=1, description="ingestion shard actors")
+    qc_workers_min: int = Field(
+        default=0,
+        ge=0,
+        description="QC workers per shard, at least; 0: none while the inbox is empty (the "
+        "first product starts one, 30 s without products end it)",
+    )
+    qc_workers_max: int = Field(default=4, ge=1, description="QC workers per shard, at most")
     qc_worker_cpus: float = Field(default=0.5, gt=0)
     max_in_flight: int = Field(default=8, ge=1, description="products in QC per shard")
     poll_interval_s: float = Field(default=1.0, gt=0)

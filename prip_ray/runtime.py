@@ -13,7 +13,6 @@ from prip_ray.actors.cluster import connect, disconnect, start_actors, stop_acto
 from prip_ray.actors.factory import (
     gateway_addresses,
     start_download_gateways,
-    start_gateway_supervisor,
     stop_download_gateways,
 )
 from prip_ray.config import Settings, masked_url
@@ -54,9 +53,8 @@ def run_until_signal(
             follow(front, lambda: replica_targets(LOOPBACK), stop)
     console.print(f"API answering after {times.elapsed():.1f} s")
     with times.step("actors"):
-        shards = start_actors(settings)
+        actors = start_actors(settings)  # the gateway supervisor's host among them
         gateways = start_download_gateways(settings)
-        supervisor = start_gateway_supervisor(settings)
     for line in where_things_are(settings, url, gateway_addresses(gateways), ingress):
         console.print(line)
     console.print(times.summary())
@@ -67,7 +65,7 @@ def run_until_signal(
         if front is not None:
             front.stop()
         undeploy()
-        stop_actors([*shards, supervisor])  # the supervisor first: it restarts gateways
+        stop_actors(actors)  # the gateway supervisor first: it restarts gateways
         stop_download_gateways(settings)
         disconnect()
         console.print("PRIP stopped.")

@@ -7,16 +7,7 @@ from typing import Any
 
 import ray
 
-from prip_ray.actors.factory import (
-    start_catalogue_export,
-    start_health_probe,
-    start_history_cleaner,
-    start_hktm_forwarder,
-    start_ingestion,
-    start_notifier,
-    start_roller,
-    start_tracer,
-)
+from prip_ray.actors.factory import start_ingestion, start_service_host
 from prip_ray.config import Settings
 from prip_ray.local_ray import starts_local_ray
 
@@ -43,16 +34,8 @@ def connect(settings: Settings) -> None:
 
 
 def start_actors(settings: Settings) -> list[Any]:
-    singletons = [
-        start_history_cleaner(settings),
-        start_notifier(settings),
-        start_roller(settings),
-        start_catalogue_export(settings),
-        start_tracer(settings),
-        start_hktm_forwarder(settings),
-        start_health_probe(settings),
-    ]
-    return [*start_ingestion(settings), *(s for s in singletons if s is not None)]
+    """The ingest shards and the service host (the singletons, the gateway supervisor)."""
+    return [*start_ingestion(settings), start_service_host(settings)]
 
 
 def stop_actors(handles: list[Any]) -> None:

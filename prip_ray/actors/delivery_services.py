@@ -1,5 +1,5 @@
 """The singletons that deliver what ingestion publishes: the notifier (the Subscription
-component), the Tracer and the HKTM forwarder (see ``actors/singleton.py``). Their progress is
+component), the Tracer and the HKTM forwarder (see ``actors/leased_service.py``). Their progress is
 in the PRIP DB (cursors and outbox, delivery queues), so a restart resumes without losing or
 repeating a delivery; a shard that published wakes them (``names.OUTBOX_READERS``)."""
 

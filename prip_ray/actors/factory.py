@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from prip_ray.actors.health_probe import HealthProbeActor
 from prip_ray.actors.ingest_shard import IngestShard
 from prip_ray.actors.names import (
     CATALOGUE_EXPORT,
@@ -19,12 +19,12 @@ from prip_ray.actors.names import (
     HKTM_FORWARDER,
     NOTIFIER,
     ROLLER,
+    SERVICE_HOST,
     TRACER,
     gateway_name,
     shard_name,
 )
 from prip_ray.actors.qc_worker import QcWorker
-from prip_ray.actors.singleton import SingletonActor
 from prip_ray.config import Settings
 
 
@@ -42,7 +42,7 @@ def qc_worker_class(settings: Settings) -> Any:
 
 
 def service_placement(settings: Settings) -> dict[str, Any]:
-    """Where shards and singletons may run: on nodes with ``ray.service_resources``, spread
+    """Where shards and the service host may run: on nodes with ``ray.service_resources``, spread
     over them with ``ray.spread_services``. A node that goes away takes its share with it;
     Ray restarts them on the other nodes that qualify (none left: they wait for one)."""
     placement: dict[str, Any] = {}
@@ -79,11 +79,6 @@ def start_ingestion(settings: Settings) -> list[Any]:
         ).remote(settings, i, shards, qc_worker_cls)
         for i in range(shards)
     ]
-
-
-def start_history_cleaner(settings: Settings) -> Any:
-    """The one History Cleaner of the cluster (found, not duplicated, if already running)."""
-    return _singleton(settings, SingletonActor, HISTORY_CLEANER)
 
 
 def download_gateway_names(namespace: str) -> list[str]:
@@ -134,54 +129,32 @@ def stop_download_gateways(settings: Settings) -> None:
             ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
 
 
-def start_gateway_supervisor(settings: Settings) -> Any:
-    """The singleton that gives a node that joins later its download gateway."""
-    from prip_ray.actors.gateway_supervisor import GatewaySupervisorActor
-
-    return _singleton(settings, GatewaySupervisorActor, GATEWAY_SUPERVISOR)
-
-
-def start_notifier(settings: Settings) -> Any:
-    """The Subscription component's delivery actor (one per cluster; restarted on failure)."""
-    return _singleton(settings, SingletonActor, NOTIFIER)
-
-
-def start_roller(settings: Settings) -> Any:
-    """The rolling archive's singleton (found, not duplicated, if already running)."""
-    return _singleton(settings, SingletonActor, ROLLER)
+def configured_services(settings: Settings) -> list[str]:
+    """The services the cluster's host runs: the Tracer and the HKTM forwarder only when
+    their downstream is configured."""
+    services = [HISTORY_CLEANER, NOTIFIER, ROLLER, CATALOGUE_EXPORT]
+    if settings.trace.url:
+        services.append(TRACER)
+    if settings.fos.sftp_url:
+        services.append(HKTM_FORWARDER)
+    return [*services, HEALTH_PROBE, GATEWAY_SUPERVISOR]
 
 
-def start_catalogue_export(settings: Settings) -> Any:
-    """The scheduled catalogue exports' singleton."""
-    return _singleton(settings, SingletonActor, CATALOGUE_EXPORT)
+def start_service_host(settings: Settings, services: Sequence[str] | None = None) -> Any:
+    """The one service host of the cluster, running ``services`` (the configured ones if
+    None); restarted by Ray if it dies, found (not doubled) if already running."""
+    from prip_ray.actors.service_host import ServiceHost
 
-
-def _singleton(settings: Settings, actor: type, name: str) -> Any:
-    """One named actor per cluster, restarted by Ray if it dies, found if already running.
-    A :class:`SingletonActor` is told which service it runs: its name."""
-    actor_cls = _remote(
-        actor, num_cpus=0, max_restarts=-1, max_task_retries=-1, **service_placement(settings)
+    # Threads: a long run_now (an export) must not hold up another service's wake or stats.
+    host_cls = _remote(
+        ServiceHost,
+        num_cpus=0,
+        max_restarts=-1,
+        max_task_retries=-1,
+        max_concurrency=16,
+        **service_placement(settings),
     )
     lifetime = "detached" if settings.ray.detached else None
-    args = (name,) if actor is SingletonActor else ()
-    return actor_cls.options(
-        name=name, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
-    ).remote(settings, *args)
-
-
-def start_tracer(settings: Settings) -> Any:
-    """The Tracer's singleton, or None when no Traceability Service is configured."""
-    return _singleton(settings, SingletonActor, TRACER) if settings.trace.url else None
-
-
-def start_hktm_forwarder(settings: Settings) -> Any:
-    """The HKTM forwarder's singleton, or None when no FOS SFTP URL is configured."""
-    if not settings.fos.sftp_url:
-        return None
-    return _singleton(settings, SingletonActor, HKTM_FORWARDER)
-
-
-def start_health_probe(settings: Settings) -> Any:
-    """The availability prober (one per PRIP, under a DB lease). Its own actor, not a
-    SingletonActor: it probes while the DB is away (see actors/singleton.py)."""
-    return _singleton(settings, HealthProbeActor, HEALTH_PROBE)
+    return host_cls.options(
+        name=SERVICE_HOST, namespace=settings.ray.namespace, get_if_exists=True, lifetime=lifetime
+    ).remote(settings, list(configured_services(settings) if services is None else services))

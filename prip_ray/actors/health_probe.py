@@ -1,11 +1,13 @@
-"""HealthProbeActor: every ``api.probe_interval_s``, does what a user does (an authenticated
+"""HealthProbe: every ``api.probe_interval_s``, does what a user does (an authenticated
 search through the ingress, a read of a product's first bytes from the store; see
 services/probe.py) and records the probe in the PRIP DB, where the availability KPI is
 computed from. It also sets the ``prip_kpi_*`` gauges of the last window. A singleton
-under a DB lease (one prober per PRIP, whichever cluster holds it).
+under a DB lease (one prober per PRIP, whichever cluster holds it), run by the service host
+(``actors/service_host.py``) beside the other singletons.
 
-A probe runs whether or not the DB answers: the DB being away is an outage to record.
-Probes wait in memory until the DB takes them again; only the lease holder keeps them.
+A probe runs whether or not the DB answers: the DB being away is an outage to record. So
+the probes are made by a prober thread of their own, beside the service loop that writes
+them down; they wait in memory until the DB takes them again; only the lease holder keeps them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from ray.util.metrics import Gauge
@@ -44,7 +47,7 @@ def probe_url(settings: Settings) -> str:
     return api.probe_url or f"http://{host}:{api.port}"
 
 
-class HealthProbeActor:
+class HealthProbe:
     def __init__(self, settings: Settings):
         self._settings = settings
         self._components = components = Components(settings)
@@ -73,6 +76,26 @@ class HealthProbeActor:
         self._prober = threading.Thread(target=self._probing, name="probe", daemon=True)
         self._prober.start()
 
+    def wake(self) -> None:
+        self._loop.wake()
+
+    def run_now(self) -> Any:
+        """One probe at once, kept like the prober's; whether it succeeded (None while
+        another cluster holds the lease)."""
+        if not self._loop.hold():
+            return None
+        return self._keep(self._probe.probe())
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "holding": self._loop.holding,
+            "rounds": self._loop.rounds,
+            "pending": len(self._pending),
+        }
+
+    def alive(self) -> bool:
+        return self._loop.alive() and self._prober.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         self._prober.join(30)
@@ -82,12 +105,15 @@ class HealthProbeActor:
         while not self._stop.wait(self._settings.api.probe_interval_s):
             if not self._loop.holding:  # the last the lease said; kept while the DB is away
                 continue
-            result = self._probe.probe()
-            self._pending.append((datetime.now(UTC), result))
-            self._up.set(1 if result.ok else 0)
-            if not result.ok:
-                log.warning("availability probe failed: %s", result.detail)
-            self._loop.wake()
+            self._keep(self._probe.probe())
+
+    def _keep(self, result: ProbeResult) -> bool:
+        self._pending.append((datetime.now(UTC), result))
+        self._up.set(1 if result.ok else 0)
+        if not result.ok:
+            log.warning("availability probe failed: %s", result.detail)
+        self._loop.wake()
+        return result.ok
 
     def _record(self) -> int:
         """The lease holder's round: the probes kept so far go to the DB."""

@@ -21,6 +21,7 @@ import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
 from prip_ray.actors.names import OUTBOX_READERS
+from prip_ray.actors.service_handle import find_services
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings
 from prip_ray.domain.backoff import Backoff, RetrySchedule
@@ -231,9 +232,10 @@ class IngestShard:
         if time.monotonic() - self._woken_at < WAKE_EVERY_S:
             return  # they are awake already; each look-up is a round trip to the GCS
         self._woken_at = time.monotonic()
-        for name in OUTBOX_READERS:
-            with contextlib.suppress(ValueError):  # not running (not configured, ingest-only)
-                ray.get_actor(name, namespace=self._settings.ray.namespace).wake.remote()
+        with contextlib.suppress(ValueError):  # no service host (ingest-only)
+            # the host ignores the ones it does not run (not configured)
+            for reader in find_services(OUTBOX_READERS, self._settings.ray.namespace):
+                reader.wake.remote()
 
     def _size_pool(self, load: int) -> None:
         change = self._sizer.change(len(self._workers), load)

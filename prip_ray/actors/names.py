@@ -16,10 +16,13 @@ CATALOGUE_EXPORT = "prip-catalogue-export"
 HISTORY_CLEANER = "prip-history-cleaner"
 HEALTH_PROBE = "prip-health-probe"
 GATEWAY_SUPERVISOR = "prip-gateway-supervisor"
+SERVICE_HOST = "prip-services"  # the one actor that runs all of the above (service_host.py)
 DOWNLOAD_GATEWAY = "prip-download-gateway"  # + "-<node id>": one per node
 INGEST_SHARD = "prip-ingest-shard"  # + "-<k>": one per shard of the inbox
 
-# The singletons that read the outbox: a shard that published wakes them.
+# The services above are not actors of their own but run in the service host; their names
+# name their leases, metrics tags and log lines. The ones that read the outbox: a shard that
+# published wakes them.
 OUTBOX_READERS = (NOTIFIER, TRACER, HKTM_FORWARDER)
 
 

@@ -1,5 +1,5 @@
 """The singletons that run a job every so often: the Roller, the catalogue export and the
-History Cleaner (see ``actors/singleton.py``). Their progress is the PRIP DB and the store
+History Cleaner (see ``actors/leased_service.py``). Their progress is the PRIP DB and the store
 themselves (what is online, the exports written, the history left), so a restart just runs
 again when due."""
 

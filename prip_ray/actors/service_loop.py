@@ -1,4 +1,4 @@
-"""The loop every singleton service actor runs: hold the DB lease, do a round, wait.
+"""The loop every singleton service runs: hold the DB lease, do a round, wait.
 
 Only the holder of the service's lease in the PRIP DB works, so two clusters side by side
 (a KubeRay upgrade) never run one service twice at once; a holder that dies loses the lease
@@ -56,6 +56,11 @@ class ServiceLoop:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def alive(self) -> bool:
+        """Whether the loop's thread still runs (it ends only when stopped, or on an error
+        that is not an ``Exception``)."""
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()

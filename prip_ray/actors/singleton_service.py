@@ -1,4 +1,4 @@
-"""What the generic singleton (``actors/singleton.py``) needs of a service, and ``Every``,
+"""What a leased singleton (``actors/leased_service.py``) needs of a service, and ``Every``,
 which makes a job that runs every so often into rounds of the service loop."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ class SingletonService:
 
     work: Callable[[], int]  # one round of the loop: how much it did (more than 0: go on)
     interval_s: float  # between rounds that did nothing (capped by the lease's TTL / 3)
-    run: Callable[[], Any]  # one run asked for now (``SingletonActor.run_now``)
+    run: Callable[[], Any]  # one run asked for now (``LeasedService.run_now``)
     stats: Callable[[], dict[str, Any]] = field(default=dict)
     ttl_s: float | None = None  # the lease's; None: ``lease.ttl_s``
 

@@ -24,7 +24,7 @@ from ray import serve
 from ray.serve import Application
 
 from prip_ray.actors.cluster import start_actors
-from prip_ray.actors.factory import start_download_gateways, start_gateway_supervisor
+from prip_ray.actors.factory import start_download_gateways
 from prip_ray.actors.gateway_directory import GatewayDirectory
 from prip_ray.bootstrap import Components
 from prip_ray.config import Settings, load_settings
@@ -107,7 +107,6 @@ def start_prip_actors(settings: Settings) -> None:
     settings.ray.detached = True
     start_actors(settings)
     start_download_gateways(settings)
-    start_gateway_supervisor(settings)
 
 
 def deploy(settings: Settings, proxy: tuple[str, int] | None = None) -> str:

@@ -300,10 +300,12 @@ def smoke_footprint(_: Needs) -> None:
     first = re.search(rf"first answered search: {NUMBER} s", out)
     assert first and 0 < float(first.group(1)) < 400, out
     assert re.search(r"started in .*Ray .*Serve .*HAProxy .*actors", out), out
-    total = re.search(rf"^total +(\d+) +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
+    total = re.search(rf"^total +(\d+) +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
     assert total and int(total.group(1)) > 5, out
     assert float(total.group(2)) >= float(total.group(3)) > 100, out  # RSS >= PSS
+    assert float(total.group(4)) > 1, out  # CPU seconds: a start costs some
     assert re.search(r"^ray::ServeReplica:prip:odata +2 ", out, re.MULTILINE), out
+    assert re.search(r"^ray::ServiceHost +1 ", out, re.MULTILINE), out  # the singletons' one
 
 
 PG, S3 = pytest.mark.postgres, pytest.mark.s3

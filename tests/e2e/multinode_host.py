@@ -2,15 +2,16 @@
 
 ``python -m tests.e2e.multinode_host <settings file>`` starts, with ``ray.cluster_utils``, a
 head node without CPUs and two worker nodes (three raylets, all on 127.0.0.1), a download
-gateway on each node, the gateway supervisor and the API on Serve (one replica, which lands
-on a worker, proxy on the head), then prints one JSON line describing the cluster. It then
-reads one JSON command per line on stdin and answers each with one JSON line on stdout:
-``state``, ``start_services`` (the ingest shards and the Tracer, HKTM forwarder and Roller
-singletons), ``placement`` (the node of each shard, singleton and QC worker alive), ``stats`` (of one of them),
+gateway on each node, the service host (the gateway supervisor, and the Tracer, HKTM
+forwarder and Roller singletons where configured) and the API on Serve (one replica, which
+lands on a worker, proxy on the head), then prints one JSON line describing the cluster. It
+then reads one JSON command per line on stdin and answers each with one JSON line on stdout:
+``state``, ``start_services`` (the ingest shards), ``placement`` (the node of each shard,
+of the service host and of each QC worker alive), ``stats`` (of a shard or a singleton),
 ``remove`` (a worker node, killed without grace), ``kill_gateway`` and ``stop``.
 
 The workers offer every resource of ``ray.service_resources`` (the head none), so shards and
-singletons that need one run on the workers, and a lost worker takes its share with it.
+the service host, which need one, run on the workers, and a lost worker takes its share.
 
 It runs in a process of its own because a process connects to one Ray at a time and the
 test session's shared Ray (tests/fixtures/ray_cluster.py) may already be up in pytest's.
@@ -33,16 +34,22 @@ from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
 from prip_ray.actors.factory import (
+    configured_services,
     download_gateway_names,
     start_download_gateways,
-    start_gateway_supervisor,
-    start_hktm_forwarder,
     start_ingestion,
-    start_roller,
-    start_tracer,
+    start_service_host,
     stop_download_gateways,
 )
-from prip_ray.actors.names import DOWNLOAD_GATEWAY, gateway_name
+from prip_ray.actors.names import (
+    DOWNLOAD_GATEWAY,
+    GATEWAY_SUPERVISOR,
+    HKTM_FORWARDER,
+    ROLLER,
+    TRACER,
+    gateway_name,
+)
+from prip_ray.actors.service_handle import find_service
 from prip_ray.config import Settings, load_settings
 from prip_ray.serve.deployment import deploy
 
@@ -71,7 +78,7 @@ def _replica_nodes() -> list[str]:
 
 
 def _placement(settings: Settings) -> dict[str, str]:
-    """Name -> node id of the shards and singletons alive now (not the gateways)."""
+    """Name -> node id of the shards and the service host alive now (not the gateways)."""
     return {
         actor["Name"]: actor["Address"]["NodeID"]
         for actor in ray._private.state.actors().values()  # debugging API: test code only
@@ -90,16 +97,24 @@ def _qc_workers() -> list[str]:
     ]
 
 
+HOSTED = (GATEWAY_SUPERVISOR, TRACER, HKTM_FORWARDER, ROLLER)
+
+
+def _start_host(settings: Settings) -> Any:
+    """The service host with the supervisor and, where configured, the Tracer, HKTM
+    forwarder and Roller."""
+    return start_service_host(settings, [s for s in configured_services(settings) if s in HOSTED])
+
+
 def _start_services(settings: Settings) -> list[Any]:
     shards = start_ingestion(settings)
-    singletons = [start_tracer(settings), start_hktm_forwarder(settings), start_roller(settings)]
-    handles = [*shards, *(s for s in singletons if s is not None)]
-    ray.get([handle.stats.remote() for handle in handles], timeout=120)  # all placed
-    return handles
+    ray.get([shard.stats.remote() for shard in shards], timeout=120)  # all placed
+    return shards
 
 
 def _stats(settings: Settings, name: str) -> dict[str, Any]:
-    handle = ray.get_actor(name, namespace=settings.ray.namespace)
+    namespace = settings.ray.namespace
+    handle = find_service(name, namespace) if name in HOSTED else ray.get_actor(name, namespace)
     return dict(ray.get(handle.stats.remote(), timeout=30))
 
 
@@ -155,7 +170,7 @@ def main(settings_file: Path) -> None:
     # One proxy: on a single host every node's proxy would want the same port.
     serve.start(proxy_location="HeadOnly", http_options={"host": api.host, "port": api.port})
     start_download_gateways(settings)
-    supervisor = start_gateway_supervisor(settings)  # kept: Ray ends an unreferenced actor
+    host = _start_host(settings)  # kept: Ray ends an unreferenced actor
     url = deploy(settings)
     services: list[Any] = []  # kept: Ray ends an actor whose handles are all gone
     _answer(_state(cluster, settings, url))
@@ -184,7 +199,7 @@ def main(settings_file: Path) -> None:
             _answer({"killed": command["node"]})
         elif command["cmd"] == "stop":
             break
-    for handle in [supervisor, *services]:
+    for handle in [host, *services]:
         ray.kill(handle)
     stop_download_gateways(settings)
     ray.shutdown()

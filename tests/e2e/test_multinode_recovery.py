@@ -1,11 +1,12 @@
 """A whole worker node lost while products are ingested and downloaded, on a multi-node Ray
 cluster (tests/e2e/multinode_host.py, in a process of its own) sharing one PostgreSQL.
 
-The ingest shards and the Tracer, HKTM forwarder and Roller singletons need a resource only
-the two workers offer and are spread over them, so the node that goes takes some of each.
+The ingest shards and the service host (the Tracer, HKTM forwarder and Roller singletons, the
+gateway supervisor) need a resource only the two workers offer and are spread over them, so
+the node that goes takes a shard and the host.
 Afterwards every product is published once (DB, outbox, store: bytes and MD5 of the inbox
 original), traced once and, for HKTM, at FOS once; the download that was cut completes on
-the client's retry; and the shards and singletons are alive again on the surviving worker
+the client's retry; and the shards and the host are alive again on the surviving worker
 and do their work: products dropped after the loss, on every shard, are published, traced
 and forwarded."""
 
@@ -26,7 +27,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from prip_ray.actors.names import HKTM_FORWARDER, INGEST_SHARD, ROLLER, TRACER, shard_name
+from prip_ray.actors.names import (
+    HKTM_FORWARDER,
+    INGEST_SHARD,
+    ROLLER,
+    SERVICE_HOST,
+    TRACER,
+    shard_name,
+)
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.sharding import shard_of
@@ -48,7 +56,7 @@ AUTH = ("lta", "lta-pw")
 SIZE = 48 * 1024 * 1024  # a download that is still in flight when the node goes
 SHARDS = 2
 SINGLETONS = (TRACER, HKTM_FORWARDER, ROLLER)
-SERVICES = (*(shard_name(k) for k in range(SHARDS)), *SINGLETONS)
+SERVICES = (*(shard_name(k) for k in range(SHARDS)), SERVICE_HOST)
 START = datetime(2025, 8, 1, 7, 0, tzinfo=UTC)  # sensing start of the synthetic granules
 GRANULES, HKTM = 30, 6  # dropped while the node goes; then more, on every shard
 FIRST = 12  # of them dropped before the node goes, the others while it goes
@@ -152,7 +160,7 @@ def _published(components: Components, paths: list[Path]) -> int:
 
 
 def _moved_away(host: Host, victim: str) -> dict[str, str] | None:
-    """The placement once every shard and singleton is alive off the lost node."""
+    """The placement once every shard and the service host are alive off the lost node."""
     placement: dict[str, str] = host.ask(cmd="placement")["placement"]
     alive = {name: node for name, node in placement.items() if name in SERVICES}
     return alive if len(alive) == len(SERVICES) and victim not in alive.values() else None
@@ -170,10 +178,10 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
     # None on the head, which offers no service resource; some of each on the node to go.
     assert all(before.get(name) in workers for name in SERVICES), before
     services_up = time.monotonic() - began - cluster_up
-    victim = max(workers, key=lambda node: list(before.values()).count(node))
+    victim = before[SERVICE_HOST]
     lost = [name for name in SERVICES if before[name] == victim]
     assert any(name.startswith(INGEST_SHARD) for name in lost), before
-    assert any(name in SINGLETONS for name in lost), before
+    assert SERVICE_HOST in lost, before
 
     inbox = components.settings.inbox
     dropped = [
@@ -207,7 +215,7 @@ def test_a_lost_node_loses_no_product_and_its_services_come_back(
         location, digest, took = retry_download(api, prip.download, 60)
         assert node_of(gateways, location) != victim and digest == prip.download_md5
 
-    # Every shard and singleton comes back, on the surviving worker.
+    # Every shard and the service host come back, on the surviving worker.
     started = time.monotonic()
     wait_until(lambda: _moved_away(host, victim) is not None, 60, "the services restarted")
     back_in = time.monotonic() - started

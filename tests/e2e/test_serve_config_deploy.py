@@ -18,15 +18,7 @@ from ray.serve._private.api import serve_start
 from ray.serve.schema import ServeDeploySchema
 
 from prip_ray.actors.factory import download_gateway_names, stop_download_gateways
-from prip_ray.actors.names import (
-    CATALOGUE_EXPORT,
-    GATEWAY_SUPERVISOR,
-    HEALTH_PROBE,
-    HISTORY_CLEANER,
-    NOTIFIER,
-    ROLLER,
-    shard_name,
-)
+from prip_ray.actors.names import SERVICE_HOST, shard_name
 from prip_ray.config import Settings
 from prip_ray.serve.app import basic_header
 from tests.cheap_passwords import cheap_hash
@@ -54,9 +46,8 @@ def _config_for(settings: Settings, config_file: Path) -> ServeDeploySchema:
 
 def _names(settings: Settings) -> list[str]:
     shards = [shard_name(i) for i in range(settings.ingest.shards)]
-    singletons = [NOTIFIER, ROLLER, HISTORY_CLEANER, CATALOGUE_EXPORT, HEALTH_PROBE]
     gateways = download_gateway_names(settings.ray.namespace)
-    return [*shards, *singletons, GATEWAY_SUPERVISOR, *gateways]
+    return [*shards, SERVICE_HOST, *gateways]
 
 
 def _actor_ids(settings: Settings) -> dict[str, str]:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import ray
 
-from prip_ray.actors.factory import start_health_probe
+from prip_ray.actors.factory import start_service_host
+from prip_ray.actors.names import HEALTH_PROBE
 from prip_ray.config import ApiSettings, KpiSettings, Settings
 from prip_ray.db.kpi import KpiRepository
 from prip_ray.serve.app import create_app
@@ -34,13 +35,14 @@ def test_probes_record_a_db_outage_and_export_kpis(
     window = (datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(hours=1))
     probes = KpiRepository(components.engine)
     with serving(create_app(api_services(components))) as api:
-        prober = start_health_probe(
+        prober = start_service_host(
             settings.model_copy(
                 update={
                     "api": ApiSettings(probe_url=api.url, probe_interval_s=0.3),
                     "kpi": KpiSettings(metrics_interval_s=0.5, availability_target=0.999),
                 }
-            )
+            ),
+            [HEALTH_PROBE],
         )
         try:
             wait_until(lambda: sum(ok for _, ok in probes.probes(*window)) >= 3, 60, "good probes")
@@ -48,7 +50,7 @@ def test_probes_record_a_db_outage_and_export_kpis(
             private_pg.stop()
             outage_started = datetime.now(UTC)
             try:
-                ray.get(prober.__ray_ready__.remote())  # the actor lives on without its DB
+                ray.get(prober.stats.remote(HEALTH_PROBE))  # the host lives on without its DB
                 wait_until(
                     lambda: (datetime.now(UTC) - outage_started).total_seconds() > 2, 10, "2 s"
                 )

@@ -108,3 +108,25 @@ def test_a_shard_killed_with_a_group_waiting_publishes_each_product_once(
     finally:
         ray.kill(shard)
         components.close()
+
+
+def test_a_shard_with_no_idle_worker_starts_one_for_the_first_product(
+    ray_settings: Settings,
+) -> None:
+    """``qc_workers_min: 0`` (the default): no QC worker process while the inbox is empty;
+    the first product starts one and is published."""
+    ingest = ray_settings.ingest.model_copy(update={"shards": 1, "qc_workers_min": 0})
+    settings = ray_settings.model_copy(update={"ingest": ingest})
+    components = Components(settings)
+    components.migrate()
+    [shard] = start_ingestion(settings)
+    try:
+        wait_until(lambda: ray.get(shard.stats.remote()).get("recovered") is not None, 30)
+        assert ray.get(shard.stats.remote())["workers"] == 0
+        drop(SAMPLES[0], settings.inbox)
+        wait_until(lambda: not any(settings.inbox.iterdir()), what="the product to be published")
+        assert _published(settings) == {SAMPLES[0].name}
+        assert ray.get(shard.stats.remote())["workers"] == 1
+    finally:
+        ray.kill(shard)
+        components.close()

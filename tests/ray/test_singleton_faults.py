@@ -1,5 +1,5 @@
-"""The Tracer, HKTM forwarder, Roller and Catalogue Export singletons on Ray, killed
-mid-batch while their downstream goes away and comes back: afterwards every event is traced
+"""The Tracer, HKTM forwarder, Roller and Catalogue Export singletons on Ray, their service
+host killed mid-batch while their downstream goes away and comes back: afterwards every event is traced
 once, every HKTM product is at FOS once, whole and in order, every due product is evicted
 once, bytes and all, and each due export is written once."""
 
@@ -14,12 +14,9 @@ import ray
 from ray.exceptions import RayTaskError
 from sqlalchemy import func, select
 
-from prip_ray.actors.factory import (
-    start_catalogue_export,
-    start_hktm_forwarder,
-    start_roller,
-    start_tracer,
-)
+from prip_ray.actors.factory import start_service_host
+from prip_ray.actors.names import CATALOGUE_EXPORT, HKTM_FORWARDER, ROLLER, TRACER
+from prip_ray.actors.service_handle import ServiceHandle
 from prip_ray.bootstrap import Components
 from prip_ray.config import FosSettings, Settings, TraceSettings
 from prip_ray.db.subscriptions import OutboxEvent
@@ -54,16 +51,16 @@ def test_tracer_killed_mid_batch_with_the_service_flapping(
             }
         )  # fmt: skip
         service.down = 3  # down at first
-        tracer = start_tracer(settings)
+        tracer = _hosted(settings, TRACER)
         try:
             wait_until(lambda: service.count() >= 5, 60, "the first traces")
-            ray.kill(tracer, no_restart=False)  # a crash in the middle of the queue
+            ray.kill(tracer.host, no_restart=False)  # a crash in the middle of the queue
             service.down = 5  # and the service goes away again for a while
             wait_until(lambda: service.count() >= PRODUCTS, 90, "every trace after the restart")
             time.sleep(1.0)  # anything sent twice would arrive now
             stats = ray.get(tracer.stats.remote())
         finally:
-            ray.kill(tracer)
+            ray.kill(tracer.host)
     assert service.events() == {(name, "CREATE"): 1 for name in names}
     assert service.bad_signatures == 0
     assert stats["backlog"] == 0 and stats.get("done") == PRODUCTS
@@ -86,18 +83,18 @@ def test_hktm_forwarder_killed_mid_batch_with_fos_away_and_back(
         )  # fmt: skip
         fos.stop()  # FOS is away when the products arrive
         names = publish_hktm(components, tmp_path, PRODUCTS, size=200_000)
-        forwarder = start_hktm_forwarder(settings)
+        forwarder = _hosted(settings, HKTM_FORWARDER)
         try:
             wait_until(lambda: ray.get(forwarder.stats.remote())["backlog"] == PRODUCTS, 30)
             fos.start()
             wait_until(lambda: len(fos.renames) >= 5, 60, "the first deliveries")
             fos.cut_next = 1  # the connection drops in the middle of a transfer...
-            ray.kill(forwarder, no_restart=False)  # ...and the forwarder crashes
+            ray.kill(forwarder.host, no_restart=False)  # ...and the forwarder crashes
             wait_until(lambda: len(fos.renames) >= PRODUCTS, 90, "every product at FOS")
             time.sleep(1.0)
             stats = ray.get(forwarder.stats.remote())
         finally:
-            ray.kill(forwarder)
+            ray.kill(forwarder.host)
         delivered = {p: b for p, b in fos.files().items() if not p.startswith("hktm/.")}
     assert fos.renames == [f"/hktm/{n}" for n in names]  # each once, in publication order
     for name in names:
@@ -118,15 +115,15 @@ def test_roller_killed_mid_batch_with_the_store_away(
     ids = {p.id for p in _published_granules(components, tmp_path, PRODUCTS // 2)}
     time.sleep(1.5)
     own_s3.stop()  # entries can go offline, their bytes cannot go yet
-    roller = start_roller(settings)
+    roller = _hosted(settings, ROLLER)
     try:
         wait_until(lambda: _offline(components) >= 5, 60, "the first evictions")
-        ray.kill(roller, no_restart=False)  # a crash in the middle of the backlog
+        ray.kill(roller.host, no_restart=False)  # a crash in the middle of the backlog
         own_s3.start()
         wait_until(lambda: _offline(components) == len(ids), 90, "every product offline")
         wait_until(lambda: list(components.store.keys()) == [], 60, "the bytes swept")
     finally:
-        ray.kill(roller)
+        ray.kill(roller.host)
     deleted = [e.product_id for e in _events(components) if e.event == "deleted"]
     assert sorted(map(str, deleted)) == sorted(map(str, ids))  # one DELETE event each
 
@@ -150,7 +147,7 @@ def test_catalogue_export_with_the_store_away_then_killed(
     settings = _on_own_s3(ray_settings, own_s3)
     components = built_components(settings)
     _published_granules(components, tmp_path, 10)
-    exporter = start_catalogue_export(settings)
+    exporter = _hosted(settings, CATALOGUE_EXPORT)
     try:
         own_s3.stop()
         with pytest.raises(RayTaskError):
@@ -158,15 +155,20 @@ def test_catalogue_export_with_the_store_away_then_killed(
         own_s3.start()
         assert components.exporter().exports() == []
         key = ray.get(exporter.run_now.remote())  # the full export was still due
-        ray.kill(exporter, no_restart=False)  # a crash after it
+        ray.kill(exporter.host, no_restart=False)  # a crash after it
         assert ray.get(exporter.run_now.remote()) is None  # restarted: not written twice
     finally:
-        ray.kill(exporter)
+        ray.kill(exporter.host)
     records = components.exporter().exports()  # JSON Lines, and Parquet beside it
     assert [r.key for r in records if r.key.endswith(".jsonl.gz")] == [key]
     assert {r.kind for r in records} == {"full"}
     lines = gzip.decompress(b"".join(components.store.read(key))).splitlines()
     assert len(lines) == 10
+
+
+def _hosted(settings: Settings, service: str) -> ServiceHandle:
+    """``service`` alone in a service host (killing the host kills only it)."""
+    return ServiceHandle(start_service_host(settings, [service]), service)
 
 
 def _on_own_s3(ray_settings: Settings, own_s3: OwnS3) -> Settings:

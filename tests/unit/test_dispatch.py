@@ -47,6 +47,7 @@ def test_backpressure_bounds_what_is_in_flight() -> None:
 
 def test_pool_follows_the_load_within_bounds() -> None:
     assert desired_workers(0, 1, 4) == 1
+    assert desired_workers(0, 0, 4) == 0
     assert desired_workers(3, 1, 4) == 3
     assert desired_workers(50, 1, 4) == 4
 
@@ -114,6 +115,16 @@ def test_pool_grows_at_once_and_shrinks_only_after_a_quiet_spell() -> None:
     now[0] = 41
     assert sizer.change(size=3, load=0) == -2  # quiet for 31 s: down to the minimum
     assert sizer.change(size=1, load=9) == 3  # never above the maximum
+
+
+def test_a_pool_of_at_least_none_starts_with_the_first_product_and_ends_when_quiet() -> None:
+    now = [0.0]
+    sizer = PoolSizer(minimum=0, maximum=2, shrink_after_s=30, clock=lambda: now[0])
+    assert sizer.change(size=0, load=0) == 0  # an empty inbox: no QC worker at all
+    assert sizer.change(size=0, load=1) == 1
+    assert sizer.change(size=1, load=0) == 0
+    now[0] = 31
+    assert sizer.change(size=1, load=0) == -1
 
 
 def test_a_product_that_keeps_killing_its_worker_is_poison_at_the_limit() -> None:
