@@ -296,7 +296,7 @@ def smoke_nodes(needs: Needs) -> None:
 
 
 def smoke_footprint(_: Needs) -> None:
-    out = _run("footprint", "--idle-s", "0", timeout=420)
+    out = _run("footprint", "--idle-s", "0", "--busy-s", "8", "--rate", "5", timeout=420)
     first = re.search(rf"first answered search: {NUMBER} s", out)
     assert first and 0 < float(first.group(1)) < 400, out
     assert re.search(r"started in .*Ray .*Serve .*HAProxy .*actors", out), out
@@ -306,6 +306,12 @@ def smoke_footprint(_: Needs) -> None:
     assert float(total.group(4)) > 1, out  # CPU seconds: a start costs some
     assert re.search(r"^ray::ServeReplica:prip:odata +2 ", out, re.MULTILINE), out
     assert re.search(r"^ray::ServiceHost +1 ", out, re.MULTILINE), out  # the singletons' one
+    busy = re.search(
+        r"^busy 8 s: (\d+) products dropped .*, (\d+) published, (\d+) searches", out, re.MULTILINE
+    )
+    assert busy and int(busy.group(1)) > 0 and int(busy.group(3)) > 0, out
+    totals = re.findall(rf"^total +\d+ +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
+    assert len(totals) == 2, out  # idle, then the busy peak
 
 
 PG, S3 = pytest.mark.postgres, pytest.mark.s3

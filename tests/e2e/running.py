@@ -4,6 +4,7 @@ loopback port, torn down after the test."""
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 from collections.abc import Iterator
 
@@ -18,10 +19,22 @@ from tests.cheap_passwords import cheap_hash
 USER, PASSWORD = "lta", "lta-password"
 
 
+# Ports for the servers a test starts, outside the kernel's ephemeral range (32768-60999),
+# from which every outgoing connection takes its local port: a port bind(0) reported free
+# could be such a connection's by the time Serve binds it ("Failed to bind" in a full run).
+# Also clear of Ray's worker ports (10002-19999) and Serve's direct ingress (30000-31000).
+TEST_PORTS = range(20000, 30000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    while True:
+        port = random.choice(TEST_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def free_port_pair() -> int:
@@ -45,9 +58,8 @@ def running_prip(settings: Settings) -> Iterator[tuple[str, Components]]:
         components.migrate()
         components.users.add(USER, cheap_hash(PASSWORD), "download")
         shards = start_ingestion(settings)
-        url = deploy(settings)
-        try:
-            yield url, components
+        try:  # a deploy that fails must not leave the shards to the next test (same names)
+            yield deploy(settings), components
         finally:
             undeploy()
             for shard in shards:
