@@ -307,7 +307,9 @@ def smoke_footprint(_: Needs) -> None:
     assert re.search(r"^ray::ServeReplica:prip:odata +2 ", out, re.MULTILINE), out
     assert re.search(r"^ray::ServiceHost +1 ", out, re.MULTILINE), out  # the singletons' one
     busy = re.search(
-        r"^busy 8 s: (\d+) products dropped .*, (\d+) published, (\d+) searches", out, re.MULTILINE
+        r"^busy 8 s: (\d+) products dropped .*, (\d+) published, (\d+) searches answered",
+        out,
+        re.MULTILINE,
     )
     assert busy and int(busy.group(1)) > 0 and int(busy.group(3)) > 0, out
     totals = re.findall(rf"^total +\d+ +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.MULTILINE)
