@@ -48,9 +48,9 @@ def probe_url(settings: Settings) -> str:
 
 
 class HealthProbe:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, components: Components):
         self._settings = settings
-        self._components = components = Components(settings)
+        self._components = components
         self._kpi = KpiRepository(components.engine)
         self._figures = components.kpi()  # one service: it keeps the past hours it read
         self._user: User | None = None

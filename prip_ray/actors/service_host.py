@@ -4,8 +4,10 @@ Each Ray worker process costs 100-120 MB before it does anything, and these serv
 idle most of the time, so one named actor per cluster (``names.SERVICE_HOST``, restarted by
 Ray whenever it dies) runs them all, each as it ran in an actor of its own: its own
 :class:`ServiceLoop` thread, DB lease and lock, and its rounds counted with its name as the
-``service`` tag. A service that cannot be built (a downstream misconfigured, the DB away)
-or whose loop ended is built again every ``CHECK_EVERY_S`` without disturbing the others.
+``service`` tag. They share the process's one :class:`Components` (one DB pool, one store
+client), as the threads of any process do. A service that cannot be built (a downstream
+misconfigured, the DB away) or whose loop ended is built again every ``CHECK_EVERY_S``
+without disturbing the others.
 
 Callers reach one service through ``actors/service_handle.py``: ``wake``, ``run_now`` and
 ``stats`` of the host with the service's name. The services:
@@ -73,6 +75,7 @@ class ServiceHost:
         if unknown:
             raise ValueError(f"no such service: {', '.join(sorted(unknown))}")
         self._settings = settings
+        self._components = Components(settings)  # built lazily: nothing is reached yet
         self._counters = RoundCounters.create()
         self._running: dict[str, HostedService | None] = dict.fromkeys(services)
         self._stop = threading.Event()
@@ -131,9 +134,9 @@ class ServiceHost:
         if name == HEALTH_PROBE:
             from prip_ray.actors.health_probe import HealthProbe
 
-            return HealthProbe(self._settings)
+            return HealthProbe(self._settings, self._components)
         if name == GATEWAY_SUPERVISOR:
             from prip_ray.actors.gateway_supervisor import GatewaySupervisor
 
             return GatewaySupervisor(self._settings)
-        return LeasedService(name, Components(self._settings), SINGLETONS[name], self._counters)
+        return LeasedService(name, self._components, SINGLETONS[name], self._counters)
