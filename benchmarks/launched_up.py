@@ -6,6 +6,7 @@ SIGTERM."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
@@ -108,18 +109,36 @@ def launched_up(data_dir: Path, settings: dict[str, str]) -> Iterator[LaunchedUp
             process.kill()
 
 
+# Ports for the servers started here, outside the kernel's ephemeral range (32768-60999),
+# from which every outgoing connection takes its local port: a port bind(0) reported free
+# could be such a connection's by the time a server binds it ("Failed to bind" in a full
+# test run). Also clear of Ray's worker ports (10002-19999) and Serve's direct ingress
+# (30000-31000).
+SERVER_PORTS = range(20000, 30000)
+
+
+def free_port() -> int:
+    """A loopback port of ``SERVER_PORTS`` nothing listens on."""
+    while True:
+        port = random.choice(SERVER_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
 def free_port_pair() -> int:
     """A free port whose next one (the download gateway's) is free too."""
     while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_port()
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port + 1))
-                return port
             except OSError:
                 continue
+            return port
 
 
 def load_average() -> str:

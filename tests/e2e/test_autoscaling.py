@@ -8,10 +8,10 @@ import time
 import httpx
 from ray import serve
 
+from benchmarks.launched_up import free_port
 from prip_ray.config import Settings
 from prip_ray.serve.deployment import deploy, undeploy
 from tests.cheap_passwords import cheap_hash
-from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import psutil
 
+from benchmarks.launched_up import free_port_pair
 from prip_ray.config import load_settings
 from tests.cheap_passwords import cheap_hash
 from tests.e2e.replica_kill import statuses_while_killing
-from tests.e2e.running import free_port_pair
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from benchmarks.launched_up import free_port
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.synthetic import make_product
 from tests.cheap_passwords import cheap_hash
 from tests.e2e.multinode import Host, node_of, on_gateway, retry_download
-from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 
 AUTH = ("lta", "lta-pw")

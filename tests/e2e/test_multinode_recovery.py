@@ -27,6 +27,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from benchmarks.launched_up import free_port
 from prip_ray.actors.names import (
     HKTM_FORWARDER,
     INGEST_SHARD,
@@ -42,7 +43,6 @@ from prip_ray.domain.users import QuotaOverrides
 from prip_ray.synthetic import granule_name, make_product
 from tests.cheap_passwords import cheap_hash
 from tests.e2e.multinode import Host, node_of, on_gateway, retry_download
-from tests.e2e.running import free_port
 from tests.e2e.test_faults import assert_published_once
 from tests.fixtures.components import BuildComponents
 from tests.integration.test_hktm_forwarder import hktm_name

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.launched_up import free_port
 from prip_ray.actors.factory import start_download_gateways, stop_download_gateways
 from prip_ray.config import Settings
 from prip_ray.domain.users import QuotaOverrides
 from prip_ray.serve.deployment import deploy, undeploy
 from prip_ray.synthetic import make_product
 from tests.cheap_passwords import cheap_hash
-from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.waiting import wait_until
 

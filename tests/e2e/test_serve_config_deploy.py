@@ -17,12 +17,12 @@ from ray import serve
 from ray.serve._private.api import serve_start
 from ray.serve.schema import ServeDeploySchema
 
+from benchmarks.launched_up import free_port
 from prip_ray.actors.factory import download_gateway_names, stop_download_gateways
 from prip_ray.actors.names import SERVICE_HOST, shard_name
 from prip_ray.config import Settings
 from prip_ray.serve.app import basic_header
 from tests.cheap_passwords import cheap_hash
-from tests.e2e.running import free_port
 from tests.fixtures.components import BuildComponents
 from tests.samples import SAMPLES_DIR, drop
 from tests.waiting import wait_until
