@@ -19,6 +19,7 @@ from ray.serve.schema import ServeDeploySchema
 
 from prip_ray.bootstrap import Components
 from prip_ray.config import load_settings
+from prip_ray.domain.users import QuotaOverrides
 from tests.cheap_passwords import cheap_hash
 from tests.e2e.replica_kill import replicas_of, statuses_while_killing
 from tests.samples import SAMPLES_DIR
@@ -35,6 +36,8 @@ def main(work: Path) -> None:
     components = Components(settings)
     components.migrate()
     components.users.add("lta", cheap_hash("lta-password"), "download")
+    # 16 clients searching for 4 s pass the default 2000 requests/min: the test is the kill
+    components.users.set_quotas("lta", QuotaOverrides(requests_per_minute=10_000_000))
     sample = sorted(SAMPLES_DIR.glob("S2B_*.tar"))[0]
     settings.inbox.mkdir(parents=True, exist_ok=True)
     target = settings.inbox / sample.name
