@@ -21,6 +21,7 @@ import psutil
 
 from benchmarks.launched_up import free_port_pair
 from prip_ray.config import load_settings
+from prip_ray.domain.users import QuotaOverrides
 from tests.cheap_passwords import cheap_hash
 from tests.e2e.replica_kill import statuses_while_killing
 from tests.fixtures.components import BuildComponents
@@ -34,6 +35,8 @@ def test_up_serves_the_api_and_stops_on_sigterm(
     components = built_components(load_settings(data_dir=tmp_path))
     components.migrate()
     components.users.add("ops", cheap_hash("ops-pw"), "admin")
+    # two bursts of 16 clients can pass the default 2000 requests/min: the test is the kills
+    components.users.set_quotas("ops", QuotaOverrides(requests_per_minute=10_000_000))
     components.close()  # before `prip up` opens the database; again, harmlessly, at teardown
     log = tmp_path / "up.log"
     process = _start_up(
