@@ -72,6 +72,9 @@ def test_up_serves_the_api_and_stops_on_sigterm(
         first, second = _replicas(process.pid)
         assert _statuses_while_killing(port, first) == {"200"}
         wait_until(lambda: len(_replicas(process.pid)) == 2, 120)  # Serve replaced it
+        # and HAProxy sends to the new one (it follows Serve every 0.5 s): killing the other
+        # before would leave it no replica at all, which no retry can mend
+        wait_until(lambda: _haproxy_targets(log) == 2, 30, "HAProxy to follow Serve")
         assert _statuses_while_killing(port, second) == {"200"}  # so HAProxy follows Serve
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=120) == 0
@@ -92,6 +95,12 @@ def _start_up(data_dir: Path, port: int, log: Path, **settings: str) -> subproce
         return subprocess.Popen(
             [*command, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
         )
+
+
+def _haproxy_targets(log: Path) -> int:
+    """How many replicas HAProxy sends to, as `up` last logged it."""
+    told = [line for line in log.read_text().splitlines() if "HAProxy now sends to" in line]
+    return len(told[-1].split("sends to", 1)[1].split(",")) if told else 0
 
 
 def _replicas(root: int) -> list[int]:
